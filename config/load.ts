@@ -1,0 +1,33 @@
+/** Reads a run configuration from YAML or JSON and validates it before anything starts. */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { RunConfigSchema, type RunConfig } from './schema';
+import { ConfigError, parseOrThrow } from './validation';
+
+export function validateConfig(value: unknown): RunConfig {
+  return parseOrThrow(RunConfigSchema, value);
+}
+
+export async function loadConfigFile(file: string): Promise<RunConfig> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([
+      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    ]);
+  }
+  let value: unknown;
+  try {
+    value = path.extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError([
+      `${file}: not valid ${path.extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+    ]);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError([`${file}: must hold a mapping of settings (name, seed, dataset, …)`]);
+  }
+  return validateConfig(value);
+}

@@ -1,0 +1,148 @@
+/**
+ * Checkpoints: one directory per checkpoint (`<prefix>-NNNNNNNN/`) holding `tensors.bin` (all float32
+ * tensors back to back) and `checkpoint.json` (shapes, offsets, the SHA-256 of tensors.bin and any small
+ * JSON state such as the step, the RNG state and the loss). checkpoint.json is written last, so its
+ * presence marks a complete checkpoint; its hash guards against a corrupt or half-copied tensors.bin.
+ * Loading takes the newest checkpoint that verifies and reports the ones it had to skip.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { sha256, writeFileAtomic, writeJsonAtomic } from './atomic';
+
+export interface NamedTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface CheckpointMeta<State> {
+  format: 'imcnas-checkpoint-v1';
+  index: number;
+  tensorsSha256: string;
+  tensors: Array<{ name: string; shape: number[]; offset: number; length: number }>;
+  state: State;
+  writtenAt: string;
+}
+
+export interface LoadedCheckpoint<State> {
+  index: number;
+  dir: string;
+  tensors: Map<string, NamedTensor>;
+  state: State;
+  /** Newer checkpoints that failed verification, with the reason each was refused. */
+  skipped: Array<{ dir: string; reason: string }>;
+}
+
+export class CheckpointCorruptError extends Error {
+  override name = 'CheckpointCorruptError';
+}
+
+export function checkpointDirName(prefix: string, index: number): string {
+  return `${prefix}-${String(index).padStart(8, '0')}`;
+}
+
+export async function saveCheckpoint<State>(
+  root: string,
+  prefix: string,
+  index: number,
+  tensors: Map<string, NamedTensor>,
+  state: State,
+): Promise<string> {
+  const dir = path.join(root, checkpointDirName(prefix, index));
+  const entries: CheckpointMeta<State>['tensors'] = [];
+  let offset = 0;
+  for (const [name, tensor] of tensors) {
+    entries.push({ name, shape: tensor.shape, offset, length: tensor.data.length });
+    offset += tensor.data.length;
+  }
+  const body = new Float32Array(offset);
+  for (const entry of entries) body.set(tensors.get(entry.name)!.data, entry.offset);
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const digest = await writeFileAtomic(path.join(dir, 'tensors.bin'), bytes);
+  const meta: CheckpointMeta<State> = {
+    format: 'imcnas-checkpoint-v1',
+    index,
+    tensorsSha256: digest,
+    tensors: entries,
+    state,
+    writtenAt: new Date().toISOString(),
+  };
+  await writeJsonAtomic(path.join(dir, 'checkpoint.json'), meta);
+  return dir;
+}
+
+/** Reads and verifies one checkpoint directory; throws CheckpointCorruptError naming what is wrong. */
+export async function readCheckpoint<State>(dir: string): Promise<Omit<LoadedCheckpoint<State>, 'skipped'>> {
+  let meta: CheckpointMeta<State>;
+  try {
+    meta = JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8')) as CheckpointMeta<State>;
+  } catch (error) {
+    throw new CheckpointCorruptError(`${dir}: unreadable checkpoint.json (${(error as Error).message})`);
+  }
+  if (meta.format !== 'imcnas-checkpoint-v1') {
+    throw new CheckpointCorruptError(`${dir}: unknown checkpoint format ${JSON.stringify(meta.format)}`);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(path.join(dir, 'tensors.bin'));
+  } catch (error) {
+    throw new CheckpointCorruptError(`${dir}: tensors.bin missing (${(error as Error).message})`);
+  }
+  const digest = sha256(bytes);
+  if (digest !== meta.tensorsSha256) {
+    throw new CheckpointCorruptError(
+      `${dir}: tensors.bin SHA-256 ${digest.slice(0, 12)}… does not match the recorded ${meta.tensorsSha256.slice(0, 12)}…`,
+    );
+  }
+  // Copy into an aligned buffer: Buffer slices from the pool need not be 4-byte aligned.
+  const floats = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(floats.buffer).set(bytes);
+  const tensors = new Map<string, NamedTensor>();
+  for (const entry of meta.tensors) {
+    tensors.set(entry.name, {
+      shape: entry.shape,
+      data: floats.subarray(entry.offset, entry.offset + entry.length),
+    });
+  }
+  return { index: meta.index, dir, tensors, state: meta.state };
+}
+
+export async function listCheckpointIndices(root: string, prefix: string): Promise<number[]> {
+  const names = await fs.readdir(root).catch(() => [] as string[]);
+  const pattern = new RegExp(`^${prefix}-(\\d{8})$`);
+  return names
+    .map((name) => pattern.exec(name))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map((match) => Number(match[1]))
+    .sort((a, b) => b - a);
+}
+
+/** The newest checkpoint that verifies, or undefined when there is none. */
+export async function loadLatestCheckpoint<State>(
+  root: string,
+  prefix: string,
+): Promise<LoadedCheckpoint<State> | undefined> {
+  const skipped: LoadedCheckpoint<State>['skipped'] = [];
+  for (const index of await listCheckpointIndices(root, prefix)) {
+    const dir = path.join(root, checkpointDirName(prefix, index));
+    try {
+      return { ...(await readCheckpoint<State>(dir)), skipped };
+    } catch (error) {
+      if (!(error instanceof CheckpointCorruptError)) throw error;
+      skipped.push({ dir, reason: error.message });
+    }
+  }
+  if (skipped.length > 0) {
+    throw new CheckpointCorruptError(
+      `every checkpoint under ${root} failed verification:\n${skipped.map((s) => `  ${s.reason}`).join('\n')}`,
+    );
+  }
+  return undefined;
+}
+
+/** Keeps the newest `keep` checkpoints; older ones are removed. */
+export async function pruneCheckpoints(root: string, prefix: string, keep: number): Promise<void> {
+  const indices = await listCheckpointIndices(root, prefix);
+  for (const index of indices.slice(keep)) {
+    await fs.rm(path.join(root, checkpointDirName(prefix, index)), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,64 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadConfigFile, validateConfig } from '../../config/load';
+import { ConfigError } from '../../config/validation';
+
+function problemsOf(value: unknown): string[] {
+  try {
+    validateConfig(value);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('run configuration', () => {
+  it('fills defaults for a minimal config', () => {
+    const config = validateConfig({ name: 'quick' });
+    expect(config.seed).toBe(1);
+    expect(config.dataset.name).toBe('fashion-mnist');
+    expect(config.supernet.batchSize).toBe(64);
+    expect(config.temporal.address).toBe('127.0.0.1:7233');
+  });
+
+  it('lists every problem with its path, the rule and the value given', () => {
+    const problems = problemsOf({
+      name: 'bad name!',
+      seed: -3,
+      supernet: { epoch: 3, batchSize: 0 },
+      dataset: { name: 'cifar' },
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^name: must be 1–60 letters/),
+        'seed: must be ≥ 0, got -3',
+        'supernet.epoch: unknown field (did you mean "epochs"?)',
+        'supernet.batchSize: must be ≥ 1, got 0',
+        expect.stringMatching(/^dataset\.name: must be one of "fashion-mnist", "idx"; got "cifar"/),
+      ]),
+    );
+    expect(problems).toHaveLength(5);
+  });
+
+  it('requires dataset.dir for an IDX dataset', () => {
+    expect(problemsOf({ name: 'x', dataset: { name: 'idx' } })).toEqual([
+      expect.stringMatching(/^dataset\.dir: required when dataset\.name is "idx"/),
+    ]);
+  });
+
+  it('reads YAML files and names unreadable or malformed ones', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-config-'));
+    const good = path.join(dir, 'good.yaml');
+    await fs.writeFile(good, 'name: demo\nsupernet:\n  epochs: 2\n');
+    expect((await loadConfigFile(good)).supernet.epochs).toBe(2);
+    const bad = path.join(dir, 'bad.yaml');
+    await fs.writeFile(bad, 'name: [unclosed\n');
+    await expect(loadConfigFile(bad)).rejects.toThrow(/bad\.yaml: not valid YAML/);
+    await expect(loadConfigFile(path.join(dir, 'missing.yaml'))).rejects.toThrow(
+      /missing\.yaml: cannot read \(ENOENT\)/,
+    );
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+});
