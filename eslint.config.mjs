@@ -22,6 +22,12 @@ export default tseslint.config(
     },
   },
   {
+    // Plain CommonJS launchers that must run before any dependency is installed.
+    files: ['**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no domain libraries.
     files: ['workflows/**/*.ts'],
     rules: {

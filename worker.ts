@@ -1,0 +1,154 @@
+/**
+ * The imcnas worker: connects to Temporal, registers the prebuilt workflow bundle and the activities, and
+ * serves the task queues it is asked to (all three by default). Run evaluation-only workers on many machines
+ * against one cluster and one shared artifact directory to scale the search.
+ *
+ *   npm run worker -- [--queues orchestration,training,evaluation] [--address host:port] [--namespace ns]
+ *
+ * Connection settings come from flags or the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ * TEMPORAL_API_KEY, TEMPORAL_TLS (1 for server-verified TLS), TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY (mTLS
+ * client pair), TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME. SIGINT/SIGTERM shut it down gracefully.
+ */
+import * as os from 'node:os';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { activities } from './activities';
+import { taskQueuesFor, type TaskQueues } from './activities/contracts';
+import {
+  connectionSettingsFromEnv,
+  tlsOptions,
+  UnreachableServerError,
+  type ConnectionSettings,
+} from './client/connection';
+import { installJsonLogging } from './client/logging';
+import { ensureWorkflowBundle } from './scripts/bundle';
+
+export type QueueRole = keyof TaskQueues;
+export const QUEUE_ROLES: QueueRole[] = ['orchestration', 'training', 'evaluation'];
+
+export async function connectWorker(settings: ConnectionSettings): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect({
+      address: settings.address,
+      tls: tlsOptions(settings),
+      apiKey: settings.apiKey,
+    });
+  } catch (error) {
+    throw new UnreachableServerError(settings.address, error);
+  }
+}
+
+export interface WorkerSetOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueuePrefix?: string;
+  roles?: QueueRole[];
+  /** Concurrent training activities (one per compute slot). */
+  trainingSlots?: number;
+  /** Concurrent evaluation activities; each forks a child that uses one core. */
+  evaluationSlots?: number;
+}
+
+/** One Temporal worker per served queue, sharing one connection. */
+export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {
+  const queues = taskQueuesFor(options.taskQueuePrefix ?? 'imcnas');
+  const roles = options.roles ?? QUEUE_ROLES;
+  const bundlePath = await ensureWorkflowBundle();
+  const common = {
+    connection: options.connection,
+    namespace: options.namespace,
+    activities,
+    // Cancellation reaches an activity with its next heartbeat; keep that within seconds, not a minute.
+    maxHeartbeatThrottleInterval: '5s',
+    defaultHeartbeatThrottleInterval: '2s',
+  } as const;
+  const workers: Worker[] = [];
+  for (const role of roles) {
+    if (role === 'orchestration') {
+      workers.push(
+        await Worker.create({
+          ...common,
+          taskQueue: queues.orchestration,
+          workflowBundle: { codePath: bundlePath },
+        }),
+      );
+    } else {
+      const slots =
+        role === 'training'
+          ? (options.trainingSlots ?? 1)
+          : (options.evaluationSlots ?? Math.max(1, os.cpus().length - 1));
+      workers.push(
+        await Worker.create({
+          ...common,
+          taskQueue: queues[role],
+          maxConcurrentActivityTaskExecutions: slots,
+        }),
+      );
+    }
+  }
+  return workers;
+}
+
+function parseArgs(argv: string[]): {
+  roles: QueueRole[];
+  address?: string;
+  namespace?: string;
+  prefix?: string;
+} {
+  const result: { roles: QueueRole[]; address?: string; namespace?: string; prefix?: string } = {
+    roles: QUEUE_ROLES,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = () => inline ?? argv[++i];
+    if (flag === '--queues') {
+      const roles = value()
+        .split(',')
+        .map((r) => r.trim()) as QueueRole[];
+      const unknown = roles.filter((r) => !QUEUE_ROLES.includes(r));
+      if (unknown.length)
+        throw new Error(
+          `--queues: unknown queue ${unknown.join(', ')}; choose from ${QUEUE_ROLES.join(', ')}`,
+        );
+      result.roles = roles;
+    } else if (flag === '--address') result.address = value();
+    else if (flag === '--namespace') result.namespace = value();
+    else if (flag === '--prefix') result.prefix = value();
+    else if (flag === '--help' || flag === '-h') {
+      console.log(
+        'usage: npm run worker -- [--queues orchestration,training,evaluation] [--address host:port] [--namespace ns] [--prefix imcnas]',
+      );
+      process.exit(0);
+    } else throw new Error(`unknown option ${argv[i]}; see --help`);
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  installJsonLogging();
+  const settings = connectionSettingsFromEnv({ address: args.address, namespace: args.namespace });
+  const connection = await connectWorker(settings);
+  const workers = await createWorkers({
+    connection,
+    namespace: settings.namespace,
+    taskQueuePrefix: args.prefix ?? process.env.IMCNAS_TASK_QUEUE_PREFIX,
+    roles: args.roles,
+  });
+  console.error(
+    `[worker] serving ${args.roles.join(', ')} on ${settings.address} (namespace ${settings.namespace}); Ctrl-C stops`,
+  );
+  // The SDK's runtime turns SIGINT/SIGTERM into a graceful shutdown: in-flight activities are cancelled,
+  // their children killed, and nothing is acknowledged that did not finish.
+  await Promise.all(workers.map((worker) => worker.run()));
+  await connection.close();
+  console.error('[worker] stopped');
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(
+      error instanceof UnreachableServerError || !(error instanceof Error) ? String(error) : error.stack,
+    );
+    process.exit(1);
+  });
+}
