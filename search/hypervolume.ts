@@ -263,3 +263,24 @@ export function normalizedHypervolume(
   }
   return hypervolume(normalizeObjectives(points, goals, bounds), referencePoint);
 }
+
+/**
+ * Replaces the flagged objectives by their base-10 logarithm. Hardware costs (energy, latency, area, EDAP)
+ * span orders of magnitude and improve multiplicatively; normalized linearly, one extreme design squeezes
+ * the rest of the front against the ideal and the hypervolume stops discriminating. On a log scale, halving
+ * the energy counts the same wherever it happens. Compute the normalization bounds on the transformed
+ * points too. Flagged values must be positive.
+ */
+export function logScaleObjectives(
+  points: readonly (readonly number[])[],
+  logScaled: readonly boolean[],
+): number[][] {
+  return points.map((point) =>
+    point.map((value, i) => {
+      if (!logScaled[i]) return value;
+      if (!(value > 0))
+        throw new RangeError(`logScaleObjectives: objective ${i} must be positive, got ${value}`);
+      return Math.log10(value);
+    }),
+  );
+}

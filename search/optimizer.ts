@@ -366,15 +366,18 @@ export function objectivesFor(metrics: readonly ObjectiveMetric[]): ObjectiveSpe
 }
 
 /** Picks the configured objectives, in order, out of a candidate's metrics; a missing metric is an error. */
-export function objectiveVector(
-  metrics: Partial<Record<string, number>>,
-  objectives: readonly ObjectiveSpec[],
-): number[] {
+export function objectiveVector(metrics: object, objectives: readonly ObjectiveSpec[]): number[] {
   return objectives.map(({ name }) => {
-    const value = metrics[name];
+    const value = metricValue(metrics, name);
     if (value === undefined) throw new RangeError(`objective "${name}" missing from the candidate's metrics`);
     return value;
   });
+}
+
+/** A numeric field of a metrics object (any object type, so interfaces qualify), or undefined. */
+function metricValue(metrics: object, name: string): number | undefined {
+  const value: unknown = (metrics as Record<string, unknown>)[name];
+  return typeof value === 'number' ? value : undefined;
 }
 
 /** A budget on one metric: `max` for costs (area, latency, capacity), `min` for quality (accuracy). */
@@ -390,13 +393,10 @@ export interface ConstraintBudget {
  * 10 % over (Deb 2000's constraint handling needs a violation magnitude, not just a flag). A missing or
  * non-finite metric that carries a budget counts as a violation of 1 per budget side.
  */
-export function constraintViolation(
-  metrics: Partial<Record<string, number>>,
-  budgets: readonly ConstraintBudget[],
-): number {
+export function constraintViolation(metrics: object, budgets: readonly ConstraintBudget[]): number {
   let violation = 0;
   for (const budget of budgets) {
-    const value = metrics[budget.metric];
+    const value = metricValue(metrics, budget.metric);
     const known = value !== undefined && Number.isFinite(value);
     if (budget.max !== undefined) {
       if (!known) violation += 1;

@@ -2,6 +2,7 @@ import { Rng } from '../../common/rng';
 import {
   NORMALIZED_REFERENCE,
   boundsOf,
+  logScaleObjectives,
   hypervolume,
   nonDominated,
   normalizeObjectives,
@@ -240,5 +241,12 @@ describe('normalized hypervolume', () => {
         [...goals],
       ),
     ).toEqual({ ideal: [0.9, 1.5], nadir: [0.6, 4] });
+  });
+});
+
+describe('logScaleObjectives', () => {
+  it('takes log10 of the flagged objectives only', () => {
+    expect(logScaleObjectives([[0.9, 1e-6, 100]], [false, true, true])).toEqual([[0.9, -6, 2]]);
+    expect(() => logScaleObjectives([[0.9, 0]], [false, true])).toThrow(/positive/);
   });
 });
