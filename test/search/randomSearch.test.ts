@@ -16,7 +16,10 @@ const options = (seed: number): RandomSearchOptions => ({
   ],
   seed,
 });
-const evaluate = (g: Genome): Evaluation => ({ objectives: [g[0] + g[1], g[2] * g[1]], constraintViolation: 0 });
+const evaluate = (g: Genome): Evaluation => ({
+  objectives: [g[0] + g[1], g[2] * g[1]],
+  constraintViolation: 0,
+});
 
 describe('RandomSearch', () => {
   it('is deterministic per seed', () => {
@@ -41,8 +44,10 @@ describe('RandomSearch', () => {
     // Exhaustive: a = 0 needs g0 = g1 = 0, so b = 0; the front trades a = g0 + g1 against b = g2·g1.
     for (const candidate of front) {
       for (const other of search.allEvaluated()) {
-        const better = other.objectives[0] <= candidate.objectives[0] && other.objectives[1] >= candidate.objectives[1];
-        const strictly = other.objectives[0] < candidate.objectives[0] || other.objectives[1] > candidate.objectives[1];
+        const better =
+          other.objectives[0] <= candidate.objectives[0] && other.objectives[1] >= candidate.objectives[1];
+        const strictly =
+          other.objectives[0] < candidate.objectives[0] || other.objectives[1] > candidate.objectives[1];
         expect(better && strictly).toBe(false);
       }
     }
@@ -62,7 +67,8 @@ describe('RandomSearch', () => {
     const restored = RandomSearch.fromJSON(JSON.parse(JSON.stringify(original.toJSON())));
     expect(restored.toJSON()).toEqual(original.toJSON());
     expect(restored.pending).toBe(5);
-    for (const search of [original, restored]) search.tell(pending.map((genome) => ({ genome, ...evaluate(genome) })));
+    for (const search of [original, restored])
+      search.tell(pending.map((genome) => ({ genome, ...evaluate(genome) })));
     expect(restored.propose(10)).toEqual(original.propose(10));
     expect(restored.toJSON()).toEqual(original.toJSON());
   });
