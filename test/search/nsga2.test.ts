@@ -1,5 +1,5 @@
 import { Rng } from '../../common/rng';
-import { hypervolume } from '../../search/hypervolume';
+import { boundsOf, hypervolume, logScaleObjectives, normalizedHypervolume } from '../../search/hypervolume';
 import {
   Nsga2,
   constrainedDominates,
@@ -10,7 +10,14 @@ import {
   selectSurvivors,
 } from '../../search/nsga2';
 import type { Nsga2Options, RankedInput } from '../../search/nsga2';
-import { runToBudget } from '../../search/optimizer';
+import {
+  OBJECTIVE_METRICS,
+  constraintViolation,
+  objectiveVector,
+  objectivesFor,
+  runToBudget,
+} from '../../search/optimizer';
+import { hardwareProblem } from '../../search/problems/hardwareProxy';
 import type { Evaluation, GeneSpec, Genome } from '../../search/optimizer';
 import { ZDT1_TRUE_HYPERVOLUME, zdt1 } from '../../search/problems/zdt';
 
@@ -478,5 +485,69 @@ describe('NSGA-II checkpoint', () => {
     const bytes = JSON.stringify(optimizer.toJSON()).length;
     // Temporal payloads fail at 2 MB; keys are one character per gene.
     expect(bytes).toBeLessThan(1_000_000);
+  });
+});
+
+describe('objective catalog and constraint budgets', () => {
+  it('gives every catalog metric its natural direction and picks objectives from metrics', () => {
+    expect(objectivesFor(['accuracy', 'robustAccuracyP5', 'edap', 'topsPerMm2'])).toEqual([
+      { name: 'accuracy', goal: 'max' },
+      { name: 'robustAccuracyP5', goal: 'max' },
+      { name: 'edap', goal: 'min' },
+      { name: 'topsPerMm2', goal: 'max' },
+    ]);
+    expect(Object.keys(OBJECTIVE_METRICS)).toHaveLength(10);
+    const specs = objectivesFor(['energy', 'accuracy']);
+    expect(objectiveVector({ accuracy: 0.9, energy: 2e-6, area: 3 }, specs)).toEqual([2e-6, 0.9]);
+    expect(() => objectiveVector({ accuracy: 0.9 }, specs)).toThrow(/"energy" missing/);
+  });
+
+  it('adds relative violations of every budget', () => {
+    const budgets = [
+      { metric: 'area', max: 100 },
+      { metric: 'accuracy', min: 0.8 },
+      { metric: 'latency', max: 1e-3 },
+    ];
+    expect(constraintViolation({ area: 50, accuracy: 0.9, latency: 1e-4 }, budgets)).toBe(0);
+    // Area 50 % over, accuracy 10 % under its floor.
+    expect(constraintViolation({ area: 150, accuracy: 0.72, latency: 1e-4 }, budgets)).toBeCloseTo(0.6, 12);
+    // An unmeasured metric with a budget counts as a violation of 1.
+    expect(constraintViolation({ area: 50, accuracy: NaN, latency: 1e-4 }, budgets)).toBe(1);
+  });
+});
+
+describe('NSGA-II with four objectives', () => {
+  it('runs on the hardware proxy and its front has a positive 4-D hypervolume (WFG)', () => {
+    const problem = hardwareProblem({
+      objectives: ['accuracy', 'energy', 'latency', 'area'],
+      constraints: [],
+    });
+    const optimizer = new Nsga2(
+      {
+        genes: problem.genes,
+        objectives: problem.objectives,
+        populationSize: 16,
+        seed: 4,
+        blocks: problem.blocks,
+      },
+      { repair: problem.repair },
+    );
+    runToBudget(optimizer, problem.evaluate, 16 * 10, 16);
+    const goals = problem.objectives.map((o) => o.goal);
+    const logScaled = [false, true, true, true];
+    const front = logScaleObjectives(
+      optimizer.paretoFront().map((c) => c.objectives),
+      logScaled,
+    );
+    const all = logScaleObjectives(
+      optimizer.allEvaluated().map((c) => c.objectives),
+      logScaled,
+    );
+    const bounds = boundsOf(all, goals);
+    const value = normalizedHypervolume(front, goals, bounds);
+    expect(value).toBeGreaterThan(0);
+    expect(value).toBeLessThanOrEqual(1.1 ** 4);
+    // The whole archive adds nothing beyond its non-dominated part.
+    expect(normalizedHypervolume(all, goals, bounds)).toBeCloseTo(value, 12);
   });
 });
