@@ -1,0 +1,106 @@
+/**
+ * Training kernels imcnas registers for the TensorFlow.js wasm backend.
+ *
+ * The wasm backend runs forward passes fast (XNNPACK) but cannot train a CNN: the gradient paths of
+ * conv2d, depthwiseConv2d and gather reach kernels it does not have. Found empirically by running training
+ * steps of models built from every op the product uses (conv2d, depthwise/separable conv, fused conv and
+ * matMul, batch norm via moments, relu/relu6, max/avg pool, gather, clip, customGrad straight-through
+ * estimators, tfjs-layers fit) with a probe that recorded each kernel wasm lacked:
+ *
+ * - Conv2DBackpropFilter — dW of conv2d / fused conv2d / separableConv2d's pointwise step;
+ * - DepthwiseConv2dNativeBackpropFilter and DepthwiseConv2dNativeBackpropInput — both gradients of
+ *   depthwiseConv2d / fused depthwise / separableConv2d;
+ * - UnsortedSegmentSum — the gradient of gather (indexing inside a model).
+ *
+ * And one replacement for speed:
+ * - Conv2DBackpropInput — wasm's own is a scalar loop ~8× slower than its forward convolution; ours runs the
+ *   backend's forward convolution (the original stays as fallback for NCHW).
+ *
+ * Everything else on those paths (MaxPoolGrad, AvgPoolGrad, Step, Relu6 mask ops, batch-norm algebra,
+ * Transpose, Tile, Select, …) wasm already has.
+ */
+import {
+  getKernel,
+  registerKernel,
+  unregisterKernel,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2DBackpropFilter, makeConv2DBackpropInput } from './wasmKernelsConv';
+import {
+  depthwiseConv2dNativeBackpropFilter,
+  depthwiseConv2dNativeBackpropInput,
+} from './wasmKernelsDepthwise';
+import { withWasmScope } from './wasmKernelsScope';
+
+/** Kernels added because wasm lacks them. */
+export const ADDED_WASM_KERNELS = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'UnsortedSegmentSum',
+] as const;
+
+/** Kernels wasm has that imcnas replaces with faster ones. */
+export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput'] as const;
+
+/** out[segmentIds[i], …] += x[i, …]; ids outside [0, numSegments) are dropped, as in TensorFlow. */
+export const unsortedSegmentSum: KernelFunc = ({ inputs, attrs, backend }) => {
+  const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
+  const numSegments = (attrs as { numSegments: number }).numSegments;
+  const rows = segmentIds.shape.reduce((a, b) => a * b, 1);
+  const innerShape = x.shape.slice(segmentIds.shape.length);
+  const inner = innerShape.reduce((a, b) => a * b, 1);
+  return withWasmScope(backend as BackendWasm, (scope) => {
+    const out = scope.allocate([numSegments, ...innerShape], x.dtype);
+    const outValues = scope.heap(out);
+    const xValues = scope.heap(x);
+    const ids = scope.heap(segmentIds);
+    for (let i = 0; i < rows; i++) {
+      const segment = ids[i]!;
+      if (segment < 0 || segment >= numSegments) continue;
+      const from = i * inner;
+      const to = segment * inner;
+      for (let j = 0; j < inner; j++) outValues[to + j] += xValues[from + j]!;
+    }
+    return scope.finish(out);
+  });
+};
+
+let registered: string[] | null = null;
+
+/**
+ * Registers the training kernels under the wasm backend (idempotent). Returns the names of the kernels
+ * imcnas provides, for the backend report.
+ */
+export function registerWasmTrainingKernels(): string[] {
+  if (registered) return registered;
+  const originalBackpropInput = getKernel('Conv2DBackpropInput', 'wasm');
+  const configs: KernelConfig[] = [
+    { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
+    {
+      kernelName: 'Conv2DBackpropInput',
+      backendName: 'wasm',
+      kernelFunc: makeConv2DBackpropInput(originalBackpropInput?.kernelFunc ?? null),
+    },
+    {
+      kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+      backendName: 'wasm',
+      kernelFunc: depthwiseConv2dNativeBackpropFilter,
+    },
+    {
+      kernelName: 'DepthwiseConv2dNativeBackpropInput',
+      backendName: 'wasm',
+      kernelFunc: depthwiseConv2dNativeBackpropInput,
+    },
+    { kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum },
+  ];
+  for (const config of configs) {
+    if (getKernel(config.kernelName, 'wasm')) unregisterKernel(config.kernelName, 'wasm');
+    registerKernel(config);
+  }
+  registered = configs.map((config) => config.kernelName);
+  return registered;
+}

@@ -1,0 +1,92 @@
+import * as path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import {
+  ChildCancelledError,
+  ChildExitedError,
+  ChildStalledError,
+  ChildTaskError,
+  runInChild,
+  type ChildProgress,
+} from '../../tensor/childProcess';
+import type { CountRequest } from '../fixtures/tasks';
+
+const TASK = path.join(__dirname, '..', 'fixtures', 'tasks.ts');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+describe('runInChild', () => {
+  it('runs the task in another process and relays its progress', async () => {
+    const progress: ChildProgress[] = [];
+    const result = await runInChild<CountRequest, { sum: number; pid: number }>({
+      modulePath: TASK,
+      request: { steps: 10 },
+      onProgress: (p) => progress.push(p),
+    });
+    expect(result.sum).toBe(55);
+    expect(result.pid).not.toBe(process.pid);
+    expect(progress.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('re-raises the child error with its name (so policies can classify it)', async () => {
+    const error = await runInChild({
+      modulePath: TASK,
+      request: { steps: 5, failWith: 'DatasetError' },
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(ChildTaskError);
+    expect((error as ChildTaskError).childErrorName).toBe('DatasetError');
+    expect((error as ChildTaskError).message).toBe('bad input file');
+  });
+
+  it('kills a child that stops making progress', async () => {
+    let child: ChildProcess | undefined;
+    const error = await runInChild({
+      modulePath: TASK,
+      request: { steps: 100, stallAfter: 3 },
+      stallTimeoutMs: 1500,
+      onSpawn: (c) => (child = c),
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(ChildStalledError);
+    await exited(child!);
+    expect(alive(child!.pid!)).toBe(false);
+  });
+
+  it('kills the child when the caller aborts', async () => {
+    const controller = new AbortController();
+    let child: ChildProcess | undefined;
+    const pending = runInChild({
+      modulePath: TASK,
+      request: { steps: 100000 },
+      signal: controller.signal,
+      onSpawn: (c) => (child = c),
+      onProgress: (p) => p.step === 5 && controller.abort(),
+    });
+    await expect(pending).rejects.toBeInstanceOf(ChildCancelledError);
+    await exited(child!);
+    expect(alive(child!.pid!)).toBe(false);
+  });
+
+  it('reports a child that dies without a result', async () => {
+    const pending = runInChild({
+      modulePath: TASK,
+      request: { steps: 100000 },
+      onProgress: function (this: void, p) {
+        if (p.step === 3) process.kill(killTarget!, 'SIGKILL');
+      },
+      onSpawn: (c) => (killTarget = c.pid),
+    });
+    let killTarget: number | undefined;
+    await expect(pending).rejects.toBeInstanceOf(ChildExitedError);
+  });
+});

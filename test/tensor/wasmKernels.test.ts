@@ -1,0 +1,311 @@
+/**
+ * Property-style checks of imcnas's wasm kernels: for random shapes, strides, paddings, dilations, depth
+ * multipliers and batch sizes, each kernel's output equals the cpu backend's within 1e-4 relative error.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../common/rng';
+import { initTensorEngine } from '../../tensor/backend';
+import { ADDED_WASM_KERNELS, REPLACED_WASM_KERNELS } from '../../tensor/wasmKernels';
+import { randomHost, relativeError, runKernelOn, type HostTensor } from './kernelTestSupport';
+
+const TOLERANCE = 1e-4;
+const CASES_PER_KERNEL = 40;
+
+type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
+
+interface ConvCase {
+  batch: number;
+  height: number;
+  width: number;
+  inChannels: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strides: [number, number];
+  dilations: [number, number];
+  pad: Pad;
+}
+
+function randomPad(rng: Rng): Pad {
+  switch (rng.int(4)) {
+    case 0:
+      return 'same';
+    case 1:
+      return 'valid';
+    case 2:
+      return rng.int(3);
+    default:
+      return [
+        [0, 0],
+        [rng.int(3), rng.int(3)],
+        [rng.int(3), rng.int(3)],
+        [0, 0],
+      ];
+  }
+}
+
+/** A random convolution whose output is non-empty; `dilated` allows dilations > 1. */
+function randomConvCase(rng: Rng, options: { dilated: boolean; depthwise: boolean }): ConvCase {
+  for (;;) {
+    const inChannels = 1 + rng.int(5);
+    const c: ConvCase = {
+      batch: 1 + rng.int(3),
+      height: 1 + rng.int(11),
+      width: 1 + rng.int(11),
+      inChannels,
+      // For depthwise, outChannels is the depth multiplier.
+      outChannels: options.depthwise ? 1 + rng.int(3) : 1 + rng.int(6),
+      filterHeight: 1 + rng.int(4),
+      filterWidth: 1 + rng.int(4),
+      strides: [1 + rng.int(3), 1 + rng.int(3)],
+      dilations: [1, 1],
+      pad: randomPad(rng),
+    };
+    // tfjs (every backend, forward and gradient) requires strides or dilations to be all ones.
+    if (options.dilated) c.dilations = [1 + rng.int(3), 1 + rng.int(3)];
+    if (options.dilated && (c.dilations[0] > 1 || c.dilations[1] > 1)) c.strides = [1, 1];
+    const info = tf.backend_util.computeConv2DInfo(
+      [c.batch, c.height, c.width, c.inChannels],
+      [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels],
+      c.strides,
+      c.dilations,
+      c.pad,
+      undefined,
+      options.depthwise,
+    );
+    if (info.outHeight > 0 && info.outWidth > 0) return c;
+  }
+}
+
+function outputShape(c: ConvCase, depthwise: boolean): number[] {
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.batch, c.height, c.width, c.inChannels],
+    [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels],
+    c.strides,
+    c.dilations,
+    c.pad,
+    undefined,
+    depthwise,
+  );
+  return info.outShape;
+}
+
+/** |<gradient, direction> − <dy, forward(direction)>| relative to the sum of absolute products. */
+function adjointError(
+  gradient: ArrayLike<number>,
+  direction: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  forwardOfDirection: ArrayLike<number>,
+): number {
+  let lhs = 0;
+  let lhsScale = 0;
+  for (let i = 0; i < gradient.length; i++) {
+    lhs += gradient[i]! * direction[i]!;
+    lhsScale += Math.abs(gradient[i]! * direction[i]!);
+  }
+  let rhs = 0;
+  let rhsScale = 0;
+  for (let i = 0; i < dy.length; i++) {
+    rhs += dy[i]! * forwardOfDirection[i]!;
+    rhsScale += Math.abs(dy[i]! * forwardOfDirection[i]!);
+  }
+  const scale = Math.max(lhsScale, rhsScale);
+  return scale === 0 ? Math.abs(lhs - rhs) : Math.abs(lhs - rhs) / scale;
+}
+
+async function expectSameOnWasmAndCpu(
+  kernelName: string,
+  inputs: Record<string, HostTensor>,
+  attrs: Record<string, unknown>,
+  label: string,
+): Promise<void> {
+  const expected = await runKernelOn('cpu', kernelName, inputs, attrs);
+  const actual = await runKernelOn('wasm', kernelName, inputs, attrs);
+  expect({ label, shape: actual.shape }).toEqual({ label, shape: expected.shape });
+  const error = relativeError(actual.values, expected.values);
+  if (!(error <= TOLERANCE)) throw new Error(`${kernelName} ${label}: relative error ${error}`);
+}
+
+beforeAll(async () => {
+  await initTensorEngine({ backend: 'wasm', env: {} });
+});
+
+afterAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+describe('wasm training kernels match the cpu backend', () => {
+  test('registers the kernels it reports', () => {
+    for (const name of [...ADDED_WASM_KERNELS, ...REPLACED_WASM_KERNELS]) {
+      expect(tf.getKernel(name, 'wasm')).toBeDefined();
+    }
+  });
+
+  test('Conv2DBackpropFilter', async () => {
+    const rng = new Rng(101);
+    for (let i = 0; i < CASES_PER_KERNEL; i++) {
+      const c = randomConvCase(rng, { dilated: false, depthwise: false });
+      const filterShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
+      await expectSameOnWasmAndCpu(
+        'Conv2DBackpropFilter',
+        {
+          x: randomHost(rng, [c.batch, c.height, c.width, c.inChannels]),
+          dy: randomHost(rng, outputShape(c, false)),
+        },
+        { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape },
+        JSON.stringify(c),
+      );
+    }
+  });
+
+  test('Conv2DBackpropInput', async () => {
+    const rng = new Rng(102);
+    for (let i = 0; i < CASES_PER_KERNEL; i++) {
+      const c = randomConvCase(rng, { dilated: false, depthwise: false });
+      await expectSameOnWasmAndCpu(
+        'Conv2DBackpropInput',
+        {
+          dy: randomHost(rng, outputShape(c, false)),
+          filter: randomHost(rng, [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels]),
+        },
+        {
+          strides: c.strides,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          inputShape: [c.batch, c.height, c.width, c.inChannels],
+        },
+        JSON.stringify(c),
+      );
+    }
+  });
+
+  test('DepthwiseConv2dNativeBackpropFilter, undilated: equals the cpu kernel', async () => {
+    const rng = new Rng(103);
+    for (let i = 0; i < CASES_PER_KERNEL; i++) {
+      const c = randomConvCase(rng, { dilated: false, depthwise: true });
+      const filterShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
+      await expectSameOnWasmAndCpu(
+        'DepthwiseConv2dNativeBackpropFilter',
+        {
+          x: randomHost(rng, [c.batch, c.height, c.width, c.inChannels]),
+          dy: randomHost(rng, outputShape(c, true)),
+        },
+        { strides: c.strides, dilations: c.dilations, pad: c.pad, filterShape },
+        JSON.stringify(c),
+      );
+    }
+  });
+
+  test('DepthwiseConv2dNativeBackpropInput, undilated: equals the cpu kernel', async () => {
+    const rng = new Rng(104);
+    for (let i = 0; i < CASES_PER_KERNEL; i++) {
+      const c = randomConvCase(rng, { dilated: false, depthwise: true });
+      await expectSameOnWasmAndCpu(
+        'DepthwiseConv2dNativeBackpropInput',
+        {
+          dy: randomHost(rng, outputShape(c, true)),
+          filter: randomHost(rng, [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels]),
+        },
+        {
+          strides: c.strides,
+          dilations: c.dilations,
+          pad: c.pad,
+          inputShape: [c.batch, c.height, c.width, c.inChannels],
+        },
+        JSON.stringify(c),
+      );
+    }
+  });
+
+  // The cpu backend's depthwise backprop kernels ignore dilations (tfjs's gradient never passes any), so
+  // for dilated cases the reference is the cpu *forward* kernel, which honours them, through the adjoint
+  // identities <dW, u> = <dy, conv(x, u)> and <dx, v> = <dy, conv(v, f)> for random u, v.
+  test('depthwise gradients, dilated: adjoint of the cpu forward kernel', async () => {
+    const rng = new Rng(107);
+    for (let i = 0; i < CASES_PER_KERNEL; i++) {
+      const c = randomConvCase(rng, { dilated: true, depthwise: true });
+      const inputShape = [c.batch, c.height, c.width, c.inChannels];
+      const filterShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
+      const convAttrs = { strides: c.strides, dilations: c.dilations, pad: c.pad };
+      const x = randomHost(rng, inputShape);
+      const f = randomHost(rng, filterShape);
+      const dy = randomHost(rng, outputShape(c, true));
+      const u = randomHost(rng, filterShape);
+      const v = randomHost(rng, inputShape);
+      const dW = await runKernelOn(
+        'wasm',
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x, dy },
+        { ...convAttrs, filterShape },
+      );
+      const dx = await runKernelOn(
+        'wasm',
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy, filter: f },
+        { ...convAttrs, inputShape },
+      );
+      const yU = await runKernelOn('cpu', 'DepthwiseConv2dNative', { x, filter: u }, convAttrs);
+      const yV = await runKernelOn('cpu', 'DepthwiseConv2dNative', { x: v, filter: f }, convAttrs);
+      const label = JSON.stringify(c);
+      expect({ label, error: adjointError(dW.values, u.values, dy.values, yU.values) <= TOLERANCE }).toEqual({
+        label,
+        error: true,
+      });
+      expect({ label, error: adjointError(dx.values, v.values, dy.values, yV.values) <= TOLERANCE }).toEqual({
+        label,
+        error: true,
+      });
+    }
+  });
+
+  test('UnsortedSegmentSum, with ids out of range dropped', async () => {
+    const rng = new Rng(105);
+    for (let i = 0; i < CASES_PER_KERNEL; i++) {
+      const rows = 1 + rng.int(10);
+      const numSegments = 1 + rng.int(6);
+      const ids = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) ids[r] = rng.int(numSegments + 2) - 1;
+      const innerShape = rng.int(2) === 0 ? [] : [1 + rng.int(4), 1 + rng.int(3)];
+      await expectSameOnWasmAndCpu(
+        'UnsortedSegmentSum',
+        {
+          x: randomHost(rng, [rows, ...innerShape]),
+          segmentIds: { values: ids, shape: [rows], dtype: 'int32' },
+        },
+        { numSegments },
+        `rows=${rows} segments=${numSegments} inner=[${innerShape}]`,
+      );
+    }
+  });
+
+  test('batch 64 and the layer shapes of the reference network', async () => {
+    const rng = new Rng(106);
+    const batch = 64;
+    // conv 3×3 16→32 stride 2 'same', as in the reference network (spatial size reduced: the cpu reference
+    // is slow, and the batch is what changes the kernels' blocking).
+    await expectSameOnWasmAndCpu(
+      'Conv2DBackpropFilter',
+      { x: randomHost(rng, [batch, 8, 8, 16]), dy: randomHost(rng, [batch, 4, 4, 32]) },
+      { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 32] },
+      'reference conv2',
+    );
+    await expectSameOnWasmAndCpu(
+      'Conv2DBackpropInput',
+      { dy: randomHost(rng, [batch, 4, 4, 32]), filter: randomHost(rng, [3, 3, 16, 32]) },
+      { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', inputShape: [batch, 8, 8, 16] },
+      'reference conv2',
+    );
+    await expectSameOnWasmAndCpu(
+      'DepthwiseConv2dNativeBackpropFilter',
+      { x: randomHost(rng, [batch, 7, 7, 32]), dy: randomHost(rng, [batch, 7, 7, 32]) },
+      { strides: [1, 1], dilations: [1, 1], pad: 'same', filterShape: [3, 3, 32, 1] },
+      'reference depthwise',
+    );
+    await expectSameOnWasmAndCpu(
+      'DepthwiseConv2dNativeBackpropInput',
+      { dy: randomHost(rng, [batch, 7, 7, 32]), filter: randomHost(rng, [3, 3, 32, 1]) },
+      { strides: [1, 1], dilations: [1, 1], pad: 'same', inputShape: [batch, 7, 7, 32] },
+      'reference depthwise',
+    );
+  });
+});
