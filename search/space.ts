@@ -24,7 +24,6 @@
  */
 
 import { z } from 'zod';
-import type { Rng } from '../common/rng';
 import type { AdcType, HardwareConfig, LayerShape, TechNode } from '../hardware/types';
 import {
   OPERATORS,
@@ -38,6 +37,7 @@ import {
   type OperatorName,
   type QuantizationSpec,
 } from './architecture';
+import type { GeneSpec as OptimizerGene, OptimizerHooks } from './optimizer';
 
 // ---------------------------------------------------------------------------------------------------
 // Vocabulary and defaults
@@ -148,28 +148,34 @@ const adcType = z.enum(ADC_TYPES, {
 });
 
 const StemSchema = strictObject({
-  channels: integerFrom(1, 1024, 'stem channels').default(16),
+  channels: integerFrom(1, 1024, 'stem channels').default(16).describe('output channels of the stem conv'),
   kernel: z
     .literal([1, 3, 5, 7], { error: (issue) => `stem kernel must be 1, 3, 5 or 7, got ${show(issue.input)}` })
-    .default(3),
+    .default(3)
+    .describe('kernel size of the stem conv'),
   stride: z
     .literal([1, 2], { error: (issue) => `stem stride must be 1 or 2, got ${show(issue.input)}` })
-    .default(1),
+    .default(1)
+    .describe('stride of the stem conv'),
 });
 
 const StageSchema = strictObject({
-  /** Block slots in the stage (the maximum depth; later blocks may be skip). */
-  blocks: integerFrom(1, 16, 'blocks per stage'),
-  widths: choiceList(integerFrom(1, 4096, 'a width (output channels)'), 'widths'),
-  /** Stride of the stage's first block. */
+  blocks: integerFrom(1, 16, 'blocks per stage').describe(
+    'block slots in the stage: its maximum depth (every block after the first may be skip)',
+  ),
+  widths: choiceList(integerFrom(1, 4096, 'a width (output channels)'), 'widths').describe(
+    'output-channel choices of the stage',
+  ),
   stride: z
     .literal([1, 2], { error: (issue) => `stage stride must be 1 or 2, got ${show(issue.input)}` })
-    .default(1),
+    .default(1)
+    .describe("stride of the stage's first block"),
 });
 
 const HeadSchema = strictObject({
-  /** Channels of an optional 1×1 conv before global average pooling; omit for none. */
-  channels: integerFrom(1, 4096, 'head channels').optional(),
+  channels: integerFrom(1, 4096, 'head channels')
+    .optional()
+    .describe('channels of a 1×1 conv before global average pooling; omit for none'),
 });
 
 export const NetworkSpaceSchema = strictObject({
@@ -185,24 +191,30 @@ export const NetworkSpaceSchema = strictObject({
           `inputShape is [height, width, channels], e.g. [28, 28, 1], got ${show(issue.input)}`,
       },
     )
-    .default((): [number, number, number] => [28, 28, 1]),
-  numClasses: integerFrom(2, 100000, 'numClasses').default(10),
-  stem: StemSchema.prefault({}),
+    .default((): [number, number, number] => [28, 28, 1])
+    .describe('[height, width, channels] of one input image'),
+  numClasses: integerFrom(2, 100000, 'numClasses').default(10).describe('classifier outputs'),
+  stem: StemSchema.prefault({}).describe('the fixed first conv'),
   stages: z
     .array(StageSchema, {
       error: (issue) => `stages is a list of { blocks, widths, stride }, got ${show(issue.input)}`,
     })
     .min(1, { error: 'give at least one stage' })
     .max(12, { error: 'at most 12 stages' })
-    .default(() => DEFAULT_STAGES.map((stage) => ({ ...stage, widths: [...stage.widths] }))),
-  operators: choiceList(operatorName, 'operators').default(() => [...DEFAULT_OPERATORS]),
-  /** Whether output widths are chosen once per stage or for every block. */
+    .default(() => DEFAULT_STAGES.map((stage) => ({ ...stage, widths: [...stage.widths] })))
+    .describe('searchable stages, input to output'),
+  operators: choiceList(operatorName, 'operators')
+    .default(() => [...DEFAULT_OPERATORS])
+    .describe(
+      `operator choices of every block (${OPERATOR_NAMES.join(', ')}); skip never on a stage's first block`,
+    ),
   widthChoice: z
     .enum(['stage', 'block'], {
       error: (issue) => `widthChoice must be stage or block, got ${show(issue.input)}`,
     })
-    .default('stage'),
-  head: HeadSchema.prefault({}),
+    .default('stage')
+    .describe('choose output widths once per stage (stage) or for every block (block)'),
+  head: HeadSchema.prefault({}).describe('optional 1×1 conv, then global average pooling and the classifier'),
 }).superRefine((network, ctx) => {
   if (!network.operators.some((name) => name !== 'skip')) {
     ctx.addIssue({
@@ -215,43 +227,55 @@ export const NetworkSpaceSchema = strictObject({
 });
 
 export const QuantizationSpaceSchema = strictObject({
-  weightBits: choiceList(integerFrom(1, 16, 'weight bits'), 'weight bit widths').default(() => [2, 4, 6, 8]),
-  activationBits: choiceList(integerFrom(1, 16, 'activation bits'), 'activation bit widths').default(() => [
-    2, 4, 6, 8,
-  ]),
-  /** network: one pair for all; stage: stem, each stage, head; layer: stem, each block slot, head. */
+  weightBits: choiceList(integerFrom(1, 16, 'weight bits'), 'weight bit widths')
+    .default(() => [2, 4, 6, 8])
+    .describe('weight bit-width choices'),
+  activationBits: choiceList(integerFrom(1, 16, 'activation bits'), 'activation bit widths')
+    .default(() => [2, 4, 6, 8])
+    .describe('input-activation bit-width choices'),
   granularity: z
     .enum(['network', 'stage', 'layer'], {
       error: (issue) => `granularity must be network, stage or layer, got ${show(issue.input)}`,
     })
-    .default('stage'),
+    .default('stage')
+    .describe(
+      'one bits pair for the network; per stage (+ stem, head); or per layer (each block, stem, head)',
+    ),
 });
 
 const HardwareSpaceObject = strictObject({
-  /** Device families or named presets of the device library (e.g. rram-neurram). */
-  devices: choiceList(deviceName, 'devices').default(() => [...DEVICE_FAMILIES]),
-  /** Square arrays: one size gene. Give either this or rows/cols. */
-  crossbar: choiceList(crossbarSize, 'crossbar sizes').optional(),
-  rows: choiceList(crossbarSize, 'row counts').optional(),
-  cols: choiceList(crossbarSize, 'column counts').optional(),
-  adcBits: choiceList(integerFrom(1, 12, 'ADC resolution (bits)'), 'ADC resolutions').default(() => [
-    3, 4, 5, 6, 7, 8,
-  ]),
-  adcType: choiceList(adcType, 'ADC types').default(() => [...ADC_TYPES]),
-  /** Input bits applied per cycle. */
-  dacBits: choiceList(integerFrom(1, 8, 'DAC bits per cycle'), 'DAC resolutions').default(() => [1, 2, 4]),
-  bitsPerCell: choiceList(integerFrom(1, 8, 'bits per cell'), 'bits-per-cell values').default(() => [
-    1, 2, 4,
-  ]),
-  /** Columns multiplexed onto one ADC. */
-  colsPerAdc: choiceList(integerFrom(1, 1024, 'columns per ADC'), 'columns-per-ADC values').default(() => [
-    1, 2, 4, 8,
-  ]),
-  techNode: choiceList(techNode, 'technology nodes').default((): TechNode[] => [65, 45, 32, 22, 14, 7]),
-  /** Optional supply-voltage gene in volts (CIMNAS searches 0.50–0.85 V); omit for nominal VDD. */
-  supplyVoltage: choiceList(numberFrom(0.3, 1.5, 'supply voltage (V)'), 'supply voltages').optional(),
-  /** Optional tile-budget gene; when given, the network must fit (weights stay resident). */
-  tiles: choiceList(integerFrom(1, 1_000_000, 'tiles'), 'tile counts').optional(),
+  devices: choiceList(deviceName, 'devices')
+    .default(() => [...DEVICE_FAMILIES])
+    .describe('device families (rram, pcm, fefet, sram, mram) or library presets such as rram-neurram'),
+  crossbar: choiceList(crossbarSize, 'crossbar sizes')
+    .optional()
+    .describe('square array sizes (one gene); give this or rows/cols'),
+  rows: choiceList(crossbarSize, 'row counts').optional().describe('array rows (default 32..512)'),
+  cols: choiceList(crossbarSize, 'column counts').optional().describe('array columns (default 32..512)'),
+  adcBits: choiceList(integerFrom(1, 12, 'ADC resolution (bits)'), 'ADC resolutions')
+    .default(() => [3, 4, 5, 6, 7, 8])
+    .describe('ADC resolution choices'),
+  adcType: choiceList(adcType, 'ADC types')
+    .default(() => [...ADC_TYPES])
+    .describe('ADC architectures: sar, flash'),
+  dacBits: choiceList(integerFrom(1, 8, 'DAC bits per cycle'), 'DAC resolutions')
+    .default(() => [1, 2, 4])
+    .describe('input bits applied per cycle'),
+  bitsPerCell: choiceList(integerFrom(1, 8, 'bits per cell'), 'bits-per-cell values')
+    .default(() => [1, 2, 4])
+    .describe('bits stored per cell (limited by device)'),
+  colsPerAdc: choiceList(integerFrom(1, 1024, 'columns per ADC'), 'columns-per-ADC values')
+    .default(() => [1, 2, 4, 8])
+    .describe('columns multiplexed onto one ADC'),
+  techNode: choiceList(techNode, 'technology nodes')
+    .default((): TechNode[] => [65, 45, 32, 22, 14, 7])
+    .describe('technology nodes in nm (limited by device)'),
+  supplyVoltage: choiceList(numberFrom(0.3, 1.5, 'supply voltage (V)'), 'supply voltages')
+    .optional()
+    .describe("supply-voltage choices in V, at most the node's nominal VDD; omit for nominal VDD"),
+  tiles: choiceList(integerFrom(1, 1_000_000, 'tiles'), 'tile counts')
+    .optional()
+    .describe('tile-budget choices; when given, the network must fit (weights stay resident)'),
 });
 
 type HardwareSpaceParsed = z.output<typeof HardwareSpaceObject>;
@@ -308,9 +332,9 @@ export const HardwareSpaceSchema = HardwareSpaceObject.superRefine((hardware, ct
   );
 
 export const SearchSpaceSchema = strictObject({
-  network: NetworkSpaceSchema.prefault({}),
-  quantization: QuantizationSpaceSchema.prefault({}),
-  hardware: HardwareSpaceSchema.prefault({}),
+  network: NetworkSpaceSchema.prefault({}).describe('network topology choices'),
+  quantization: QuantizationSpaceSchema.prefault({}).describe('weight and activation bit-width choices'),
+  hardware: HardwareSpaceSchema.prefault({}).describe('crossbar chip choices'),
 });
 
 /** A validated search space (all defaults filled in). Treat it as immutable: layouts are cached by identity. */
@@ -320,7 +344,10 @@ export type NetworkSpace = SearchSpace['network'];
 export type QuantizationSpace = SearchSpace['quantization'];
 export type HardwareSpace = SearchSpace['hardware'];
 
-/** One line per problem, each starting with the field path: `hardware.adcBits[2]: ...`. */
+/**
+ * One line per problem, each starting with the field path: `hardware.adcBits[2]: ...`. pathPrefix names
+ * where the space sits in a larger config (e.g. 'space').
+ */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], pathPrefix = ''): string[] {
   return issues.map((issue) => {
     let path = pathPrefix;
@@ -553,7 +580,7 @@ export function spaceRuleProblems(space: SearchSpace, rules: HardwareRules = def
 
 export type GeneDomain = 'network' | 'quantization' | 'hardware';
 
-export interface GeneSpec {
+export interface LayoutGene {
   index: number;
   /** Dotted name, e.g. 'stage1.block0.operator', 'hardware.techNode'. */
   name: string;
@@ -561,8 +588,10 @@ export interface GeneSpec {
   /** Index into layout.groups. */
   group: number;
   cardinality: number;
-  /** The gene's value is values[genome[index]]. */
+  /** The gene's value is values[genome[index]]. Numeric values are sorted ascending. */
   values: ReadonlyArray<string | number>;
+  /** Numeric values in order (widths, bits, sizes, nodes): neighbouring indices are similar designs. */
+  ordinal: boolean;
 }
 
 /**
@@ -622,7 +651,7 @@ export interface HardwareGenes {
 /** Everything NSGA-II and the decoder need to know about the integer vector. Plain JSON. */
 export interface GenomeLayout {
   length: number;
-  genes: GeneSpec[];
+  genes: LayoutGene[];
   /** cardinalities[i] = genes[i].cardinality: gene i takes values 0..cardinalities[i]−1. */
   cardinalities: number[];
   groups: GeneGroup[];
@@ -644,7 +673,7 @@ export function buildLayout(space: SearchSpace): GenomeLayout {
 }
 
 function buildLayoutUncached(space: SearchSpace): GenomeLayout {
-  const genes: GeneSpec[] = [];
+  const genes: LayoutGene[] = [];
   const groups: GeneGroup[] = [];
   const addGene = (
     groupName: string,
@@ -659,7 +688,18 @@ function buildLayoutUncached(space: SearchSpace): GenomeLayout {
       groups.push(group);
     }
     const index = genes.length;
-    genes.push({ index, name, domain, group: group.index, cardinality: values.length, values: [...values] });
+    const ordinal = values.every((value) => typeof value === 'number');
+    // Sorted numeric choices let a mutation step to a neighbouring value (optimizer 'ordinal' genes).
+    const ordered = ordinal ? [...(values as number[])].sort((a, b) => a - b) : [...values];
+    genes.push({
+      index,
+      name,
+      domain,
+      group: group.index,
+      cardinality: values.length,
+      values: ordered,
+      ordinal,
+    });
     group.genes.push(index);
     return index;
   };
@@ -703,7 +743,7 @@ function buildLayoutUncached(space: SearchSpace): GenomeLayout {
         indexInStage,
         stride: indexInStage === 0 ? stage.stride : 1,
         operators,
-        widths: [...stage.widths],
+        widths: [...stage.widths].sort((a, b) => a - b),
         operatorGene,
         widthGene,
         widthGeneIsPerBlock: stageWidthGene === null,
@@ -1385,6 +1425,17 @@ function writeCode(genome: Genome, genes: readonly number[], radices: readonly n
   }
 }
 
+/** What sampling needs from a generator: common/rng's Rng fits, and so does randomSourceFrom(() => number). */
+export interface RandomSource {
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+}
+
+/** A RandomSource over a uniform [0, 1) function (the optimizer's sample hook hands one of those). */
+export function randomSourceFrom(random: () => number): RandomSource {
+  return { int: (n) => Math.min(n - 1, Math.floor(random() * n)) };
+}
+
 /** Capacity rejections before sampleGenome gives up (the tiles choices are then far too small). */
 const MAX_CAPACITY_DRAWS = 10_000;
 
@@ -1396,7 +1447,7 @@ const MAX_CAPACITY_DRAWS = 10_000;
  */
 export function sampleGenome(
   space: SearchSpace,
-  rng: Rng,
+  rng: RandomSource,
   rules: HardwareRules = defaultHardwareRules,
 ): Genome {
   const layout = buildLayout(space);
@@ -1488,20 +1539,22 @@ export function spaceSize(space: SearchSpace, rules: HardwareRules = defaultHard
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * A compact key: one base-36 character per gene when every gene is below 36, otherwise base-36 numbers
- * joined by '.'. Keys of equal genomes are equal; canonicalize first to make equal candidates share one.
+ * A compact key: one base-36 character per gene when every gene is below 36 (the usual case), otherwise
+ * '.' followed by base-36 numbers joined by '.'. Keys of equal genomes are equal; canonicalize first to
+ * make equal candidates share one key.
  */
 export function genomeKey(genome: readonly number[]): string {
   const parts = genome.map((value) => value.toString(36));
-  return parts.every((part) => part.length === 1) ? parts.join('') : parts.join('.');
+  return parts.every((part) => part.length === 1) ? parts.join('') : `.${parts.join('.')}`;
 }
 
 export function parseGenomeKey(key: string): Genome {
-  const parts = key.includes('.') ? key.split('.') : key.split('');
+  const parts = key.startsWith('.') ? key.slice(1).split('.') : key.split('');
   return parts.map((part) => {
     const value = parseInt(part, 36);
-    if (!Number.isInteger(value) || value < 0 || value.toString(36) !== part)
+    if (!Number.isInteger(value) || value < 0 || value.toString(36) !== part) {
       throw new Error(`invalid genome key "${key}"`);
+    }
     return value;
   });
 }
@@ -1521,4 +1574,39 @@ export function describeCandidate(candidate: Candidate): string {
       (hw.supplyVoltage !== undefined ? ` ${hw.supplyVoltage}V` : '') +
       (hw.tiles !== undefined ? ` ${hw.tiles} tiles` : ''),
   ].join(' | ');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Optimizer adapters (search/optimizer.ts's ask/tell contract)
+// ---------------------------------------------------------------------------------------------------
+
+/** The genes as the optimizer describes them: numeric choices are ordinal, names are categorical. */
+export function optimizerGenes(layout: GenomeLayout): OptimizerGene[] {
+  return layout.genes.map((gene) => ({
+    kind: gene.ordinal ? 'ordinal' : 'categorical',
+    cardinality: gene.cardinality,
+    name: gene.name,
+  }));
+}
+
+/** Gene groups for NSGA-II's 'block' crossover (groups of one gene act alone anyway). */
+export function crossoverBlocks(layout: GenomeLayout): number[][] {
+  return layout.groups.filter((group) => group.genes.length > 1).map((group) => [...group.genes]);
+}
+
+/**
+ * Hooks that keep the optimizer inside the feasible space: `repair` returns the repaired canonical genome,
+ * or null when it cannot be repaired (capacity), and `sample` draws uniformly over feasible candidates.
+ */
+export function optimizerHooks(
+  space: SearchSpace,
+  rules: HardwareRules = defaultHardwareRules,
+): Required<OptimizerHooks> {
+  return {
+    repair: (genome) => {
+      const result = repair(space, genome, rules);
+      return result.unresolved.length > 0 ? null : result.genome;
+    },
+    sample: (random) => sampleGenome(space, randomSourceFrom(random), rules),
+  };
 }
