@@ -1188,7 +1188,7 @@ function nearestAllowedIndex(
 
 export interface RepairResult {
   genome: Genome;
-  /** One line per moved gene: "hardware.techNode 14 → 22: rram is not offered at 14 nm (...)". */
+  /** One line per moved gene: "hardware.techNode 14 → 22: rram is not offered at 14 nm — ...". */
   changes: string[];
   /** Problems repair cannot fix (the genome must be rejected), explained; empty when feasible. */
   unresolved: string[];
