@@ -45,4 +45,23 @@ export interface HardwareConfig {
   supplyVoltage?: number;
   /** Optional tile budget (capacity constraint); undefined = as many as the network needs. */
   tiles?: number;
+  /**
+   * Peripheral-architecture preset of the hardware library (ADC model, buffers, interconnect, tile
+   * organisation; see hardware/architectures.ts), e.g. 'neurosim' (default) or 'isaac'.
+   */
+  architecture?: string;
+  /** Crossbar arrays per tile; undefined = the architecture preset's value. */
+  arraysPerTile?: number;
+  /**
+   * 'layer-by-layer' (default): one image passes the layers in turn, latency = Σ layers.
+   * 'pipelined': every layer works on a different image at once, time per image = the slowest layer.
+   */
+  executionMode?: ExecutionMode;
+  /**
+   * Pipelined mode only: copy the weights of the slowest layers into the spare tiles of the `tiles`
+   * budget so they process several output pixels at once (ISAAC-style balancing).
+   */
+  weightDuplication?: boolean;
 }
+
+export type ExecutionMode = 'layer-by-layer' | 'pipelined';

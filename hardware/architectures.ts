@@ -1,0 +1,209 @@
+/**
+ * Peripheral-architecture presets: everything around the crossbar that the published simulators model
+ * differently (ADC model, who pays for the cell current, buffers, interconnect, tile organisation,
+ * calibration factors). Where sources disagree the choice lives here as a named preset, never as a hidden
+ * constant: `neurosim` follows NeuroSim V1.4, `isaac` follows ISAAC (Shafiee et al., ISCA 2016).
+ *
+ * Component figures carry the node they were published at (`node`) and are scaled to the candidate's node
+ * by hardware/technology.ts (energy ∝ node·V², area ∝ F²).
+ */
+import type { TechNode } from './types';
+
+/**
+ * - `neurosim-sar`: NeuroSim SAR fit P = (a·N + b) µW + c/R′, E = P·(N+1)·1 ns (REFERENCE.md §2).
+ * - `mnsim-table`: MNSIM's ADC presets (bits → area, power, sample rate); its 8-bit entry is ISAAC's ADC.
+ * - `survey`: survey-optimal ADCs at 1 GS/s (Accelergy ADC fit).
+ */
+export type AdcModelName = 'neurosim-sar' | 'mnsim-table' | 'survey';
+
+/**
+ * Who pays for the current through the cells:
+ * - `adc`: NeuroSim's convention: the ADC's column-load term c/R′ carries it ("already considered in
+ *   multilevelsenseamp", NeuroSim V1.4 SubArray.cpp), so the array itself only charges its word lines.
+ * - `array`: the array pays Vread²·G·t per driven cell (REFERENCE.md §2 "Physical") or the device's
+ *   published per-cell read energy; the ADC has no column-load term.
+ */
+export type CellCurrentAccounting = 'adc' | 'array';
+
+export interface BufferTechnology {
+  kind: 'sram' | 'edram' | 'register';
+  readEnergyPerByteJ: number;
+  writeEnergyPerByteJ: number;
+  /** Area per byte in µm² at `node`; null = from the SRAM cell footprint of the candidate node. */
+  areaPerByteUm2: number | null;
+  node: TechNode;
+}
+
+export interface ArchitectureParams {
+  name: string;
+  description: string;
+  adcModel: AdcModelName;
+  /** Reference SAR area (scaled with bits by NeuroSim's transistor count, with node by F²). */
+  sarAreaReference: { bits: number; node: TechNode; areaUm2: number };
+  /**
+   * Bits at which a flash ADC (2^N − 1 comparators) costs as much as a SAR: flash is cheaper below, SAR
+   * above. REFERENCE.md §2 (NeuroSim manual): flash better at ≤ 3 bits, SAR better at ≥ 4 bits.
+   */
+  flashCrossoverBits: number;
+  cellCurrentAccounting: CellCurrentAccounting;
+  /** 1-bit DAC / word-line driver: power while driving and area; ×2 per extra bit (MNSIM). */
+  dac: { powerW: number; areaUm2: number; node: TechNode; factorPerBit: number };
+  /** Sample-and-hold per column. */
+  sampleHold: { energyJ: number; areaUm2: number; node: TechNode };
+  /** Shift-and-add: energy per conversion it consumes; units per array and their area. */
+  shiftAdd: { energyPerOpJ: number; areaUm2PerUnit: number; unitsPerArray: number; node: TechNode };
+  /** Digital adder energy per bit (accumulating partial sums of row tiles). */
+  adderEnergyPerBitJ: { energyJ: number; node: TechNode };
+  /** Wire capacitance per µm (word/bit lines). */
+  wireCapacitanceFPerUm: number;
+  arraysPerTile: number;
+  tileBuffer: BufferTechnology & { bytes: number };
+  /** Global activation buffer; bytes 'auto' = the largest layer input + output of the network; 0 = none. */
+  globalBuffer: BufferTechnology & { bytes: number | 'auto' };
+  /** Intra-tile bus. */
+  bus: { energyPerByteJ: number; areaMm2PerTile: number; node: TechNode };
+  /** Inter-tile network-on-chip router. */
+  router: { energyPerByteHopJ: number; areaMm2: number; tilesPerRouter: number; node: TechNode };
+  /** Off-chip I/O that runs all the time (power) and its area; zero when not modelled. */
+  offChipIo: { powerW: number; areaMm2: number };
+  /** Chip area = component sum × this factor (REFERENCE.md §2: 1.0–3.5 in NeuroSim runs). */
+  layoutEfficiency: number;
+  /** Multiplies dynamic energy (NeuroSim validated mode: 1.22 after layout). */
+  dynamicEnergyFactor: number;
+  /** Multiplies the sensing (ADC) part of the cycle (NeuroSim validated mode: 1.4). */
+  sensingLatencyFactor: number;
+  /** Array read and the conversions of the previous cycle overlap (ISAAC's sample-and-hold pipeline). */
+  overlapReadAndConvert: boolean;
+  /** Static power as a fraction of the chip's peak dynamic power (REFERENCE.md §2: leakage 1–5 %). */
+  leakageFraction: number;
+  /** Fraction of input bits that are 1 (REFERENCE.md §2: 0.15–0.3 typical). */
+  inputBitDensity: number;
+  /** Mean programmed level as a fraction of the conductance range (0.5 = levels used uniformly). */
+  meanCellLevel: number;
+  source: string;
+}
+
+// ISAAC Table 2 (32 nm), as REFERENCE.md §2 lists them.
+const ISAAC_NODE: TechNode = 32;
+// DAC 1-bit: 3.9 µW, 0.166 µm² at 32 nm (ISAAC); ×2 per bit (MNSIM)
+const ISAAC_DAC = { powerW: 3.9e-6, areaUm2: 0.166, node: ISAAC_NODE, factorPerBit: 2 };
+// Sample-and-hold: ~1 fJ/sample, 0.039 µm² (ISAAC)
+const ISAAC_SAMPLE_HOLD = { energyJ: 1e-15, areaUm2: 0.039, node: ISAAC_NODE };
+// Shift-and-add: 0.05 mW, 60 µm² per unit; an IMA's 4 units serve its 8 ADCs at 1.28 GS/s, so one
+// operation costs 4 · 0.05 mW / (8 · 1.28e9 /s) = 19.5 fJ (ISAAC Table 2, derived).
+const ISAAC_SHIFT_ADD = {
+  energyPerOpJ: (4 * 0.05e-3) / (8 * 1.28e9),
+  areaUm2PerUnit: 60,
+  unitsPerArray: 0.5,
+  node: ISAAC_NODE,
+};
+// Horowitz ISSCC 2014 (45 nm): 8-bit add 0.03 pJ → 3.75 fJ per bit
+const HOROWITZ_ADDER = { energyJ: 0.03e-12 / 8, node: 45 as TechNode };
+// NeuroSim V1.4 SubArray.cpp: capBL = lengthCol · 0.2 fF/µm
+const NEUROSIM_WIRE_CAP_F_PER_UM = 0.2e-15;
+// eDRAM 64 KB at 32 nm: 2.0 pJ/B read, 0.083 mm² (ISAAC); write assumed equal to read
+const ISAAC_EDRAM: BufferTechnology = {
+  kind: 'edram',
+  readEnergyPerByteJ: 2.0e-12,
+  writeEnergyPerByteJ: 2.0e-12,
+  areaPerByteUm2: 0.083e6 / (64 * 1024),
+  node: ISAAC_NODE,
+};
+// Horowitz ISSCC 2014: 32-bit read of an 8 KB SRAM = 5 pJ at 45 nm → 1.25 pJ/B (write assumed equal);
+// area from the SRAM 6T cell footprint of the node (REFERENCE.md §1)
+const HOROWITZ_SRAM: BufferTechnology = {
+  kind: 'sram',
+  readEnergyPerByteJ: 5e-12 / 4,
+  writeEnergyPerByteJ: 5e-12 / 4,
+  areaPerByteUm2: null,
+  node: 45,
+};
+// eDRAM-to-IMA bus: +0.7 pJ/B (ISAAC); bus area 0.090 mm² per tile (ISAAC Table 2, 384 wires)
+const ISAAC_BUS = { energyPerByteJ: 0.7e-12, areaMm2PerTile: 0.09, node: ISAAC_NODE };
+// Router (ISAAC, 8-port, 32-bit flit): 42 mW, 0.151 mm², shared by 4 tiles. Energy per byte and hop
+// assumes the 42 mW serve 8 ports × 4 B at a 1 GHz clock (assumption: ISAAC gives no router clock).
+const ISAAC_ROUTER = {
+  energyPerByteHopJ: 42e-3 / (8 * 4 * 1e9),
+  areaMm2: 0.151,
+  tilesPerRouter: 4,
+  node: ISAAC_NODE,
+};
+
+/** NeuroSim V1.4-like chip (REFERENCE.md §2; NeuroSim Param.cpp). */
+const neurosim: ArchitectureParams = {
+  name: 'neurosim',
+  description:
+    'NeuroSim V1.4-like chip: low-power SAR ADCs, cell current in the ADC term, validated-mode factors',
+  adcModel: 'neurosim-sar',
+  // ISAAC's 8-bit SAR, 1200 µm² at 32 nm, is the only absolute SAR area REFERENCE.md gives.
+  sarAreaReference: { bits: 8, node: ISAAC_NODE, areaUm2: 1200 },
+  flashCrossoverBits: 3.5,
+  cellCurrentAccounting: 'adc',
+  dac: ISAAC_DAC,
+  sampleHold: ISAAC_SAMPLE_HOLD,
+  shiftAdd: ISAAC_SHIFT_ADD,
+  adderEnergyPerBitJ: HOROWITZ_ADDER,
+  wireCapacitanceFPerUm: NEUROSIM_WIRE_CAP_F_PER_UM,
+  // Assumption: 64 subarrays per tile (NeuroSim floorplans tiles of 4 × 4 PEs of 2 × 2 subarrays)
+  arraysPerTile: 64,
+  // Assumption: 16 KB SRAM tile buffer
+  tileBuffer: { ...HOROWITZ_SRAM, bytes: 16 * 1024 },
+  globalBuffer: { ...HOROWITZ_SRAM, bytes: 'auto' },
+  bus: ISAAC_BUS,
+  router: ISAAC_ROUTER,
+  offChipIo: { powerW: 0, areaMm2: 0 },
+  // Assumption: 1.5, low end of the 1.0–3.5 NeuroSim range (REFERENCE.md §2)
+  layoutEfficiency: 1.5,
+  // NeuroSim Param.cpp validated mode: zeta = 1.22 (post-layout energy), beta = 1.4 (sensing latency)
+  dynamicEnergyFactor: 1.22,
+  sensingLatencyFactor: 1.4,
+  overlapReadAndConvert: false,
+  // Calibrated: 0.1 % of peak dynamic power puts leakage at 1–5 % of chip energy for VGG-8 on this
+  // preset (REFERENCE.md §2: leakage 1–5 %; NeuroSim's default LSTP devices leak little). Static power
+  // scales with the chip, so an idle (layer-by-layer, under-used) chip still leaks more.
+  leakageFraction: 0.001,
+  // REFERENCE.md §2: input bit density 0.15–0.3 typical → 0.2
+  inputBitDensity: 0.2,
+  meanCellLevel: 0.5,
+  source:
+    'NeuroSim V1.4 (SarADC.cpp, SubArray.cpp, Param.cpp); ISAAC Table 2 for DAC/S&H/shift-add/bus/router',
+};
+
+/** ISAAC-CE (Shafiee et al., ISCA 2016, Table 2; REFERENCE.md §2, §4). */
+const isaac: ArchitectureParams = {
+  name: 'isaac',
+  description: 'ISAAC-CE: fast SAR ADCs shared by all 128 columns, eDRAM tiles, HyperTransport I/O',
+  adcModel: 'mnsim-table',
+  sarAreaReference: { bits: 8, node: ISAAC_NODE, areaUm2: 1200 },
+  flashCrossoverBits: 3.5,
+  cellCurrentAccounting: 'array',
+  dac: ISAAC_DAC,
+  sampleHold: ISAAC_SAMPLE_HOLD,
+  shiftAdd: ISAAC_SHIFT_ADD,
+  adderEnergyPerBitJ: HOROWITZ_ADDER,
+  wireCapacitanceFPerUm: NEUROSIM_WIRE_CAP_F_PER_UM,
+  // ISAAC: 12 IMAs × 8 crossbars per tile
+  arraysPerTile: 96,
+  tileBuffer: { ...ISAAC_EDRAM, bytes: 64 * 1024 },
+  // ISAAC tiles pass activations through their eDRAMs; no global buffer
+  globalBuffer: { ...ISAAC_EDRAM, bytes: 0 },
+  bus: ISAAC_BUS,
+  router: ISAAC_ROUTER,
+  // ISAAC Table 2: HyperTransport, 4 links, 10.4 W, 22.88 mm² (= chip 65.8 W / 85.4 mm² minus 168 tiles
+  // of 330 mW / 0.372 mm²); REFERENCE.md §4 gives the chip totals only.
+  offChipIo: { powerW: 10.4, areaMm2: 22.88 },
+  // ISAAC's chip area is the component sum
+  layoutEfficiency: 1.0,
+  dynamicEnergyFactor: 1.0,
+  sensingLatencyFactor: 1.0,
+  overlapReadAndConvert: true,
+  // ISAAC Table 2 powers are totals; no separate leakage
+  leakageFraction: 0,
+  inputBitDensity: 0.2,
+  meanCellLevel: 0.5,
+  source: 'ISAAC (Shafiee et al., ISCA 2016) Table 2; MNSIM ADC presets',
+};
+
+export const BUILTIN_ARCHITECTURES: readonly ArchitectureParams[] = [neurosim, isaac];
+
+export const DEFAULT_ARCHITECTURE = 'neurosim';

@@ -1,0 +1,207 @@
+/**
+ * Peripheral circuit models: ADC (SAR and flash under three published models), DAC / word-line driver,
+ * buffer area. Pure functions of the architecture preset, the node and the resolution.
+ */
+import type { AdcModelName, ArchitectureParams, BufferTechnology } from './architectures';
+import type { DeviceParams } from './devices';
+import { cellAreaF2At } from './devices';
+import { TECH_NODE_TABLE, areaScale, cmosEnergyScale } from './technology';
+import type { AdcType, TechNode } from './types';
+
+/**
+ * One ADC conversion costs `fixedEnergyJ + columnTimeS · P_column`, where P_column = c/R′ is NeuroSim's
+ * column-load power (only for the `neurosim-sar` model with cell current accounted in the ADC; 0 else).
+ */
+export interface AdcFigures {
+  fixedEnergyJ: number;
+  /** Seconds the column-load power is drawn per conversion (0 when the model has no such term). */
+  columnTimeS: number;
+  /** NeuroSim c coefficient (W·Ω) of the node, for c/R′. */
+  columnCoefficient: number;
+  conversionTimeS: number;
+  areaUm2: number;
+}
+
+/** NeuroSim SarADC.cpp transistor count: (269 + 109·(N−1)) NMOS + (209 + 73·(N−1)) PMOS = 296 + 182·N. */
+function sarTransistorWeight(bits: number): number {
+  return 296 + 182 * bits;
+}
+
+function sarAreaUm2(arch: ArchitectureParams, bits: number, node: TechNode): number {
+  const ref = arch.sarAreaReference;
+  return (
+    ((ref.areaUm2 * sarTransistorWeight(bits)) / sarTransistorWeight(ref.bits)) * areaScale(ref.node, node)
+  );
+}
+
+/**
+ * MNSIM ADC presets (bits: area µm², power W, sample rate /s), REFERENCE.md §2. The 8-bit entry is ISAAC's
+ * 32 nm ADC; the others are taken to be 32 nm as well (assumption: MNSIM does not state their node).
+ */
+const MNSIM_ADC_TABLE: ReadonlyArray<readonly [bits: number, areaUm2: number, powerW: number, rate: number]> =
+  [
+    [1, 1, 0.0016e-3, 1.0e9],
+    [4, 500, 0.7e-3, 1.0e9],
+    [6, 580, 1.26e-3, 1.0e9],
+    [8, 1200, 2.0e-3, 1.28e9],
+    [10, 1600, 6.92e-3, 1.5e9],
+  ];
+const MNSIM_NODE: TechNode = 32;
+
+/** Geometric interpolation in the MNSIM table (extrapolates with the slope of the nearest segment). */
+function mnsimLookup(bits: number): { energyJ: number; areaUm2: number; rate: number } {
+  const table = MNSIM_ADC_TABLE;
+  let lower = 0;
+  while (lower < table.length - 2 && bits > table[lower + 1][0]) lower++;
+  const [b0, area0, power0, rate0] = table[lower];
+  const [b1, area1, power1, rate1] = table[lower + 1];
+  const t = (bits - b0) / (b1 - b0);
+  const geo = (x0: number, x1: number) => x0 * Math.pow(x1 / x0, t);
+  return {
+    energyJ: geo(power0 / rate0, power1 / rate1),
+    areaUm2: geo(area0, area1),
+    rate: geo(rate0, rate1),
+  };
+}
+
+/**
+ * Survey-optimal ADC (Accelergy fit, 1 GS/s; REFERENCE.md §2): 4–8 bit ≈ 0.9–1.7 pJ at 32 nm,
+ * 0.46–0.85 pJ at 22 nm, 3.5–6.5 pJ at 65 nm; ×2.7 per bit above 8 bits; area 5–6k µm² at 32 nm.
+ */
+const SURVEY_4BIT_ENERGY: ReadonlyArray<readonly [node: number, energyJ: number]> = [
+  [65, 3.5e-12],
+  [32, 0.9e-12],
+  [22, 0.46e-12],
+];
+
+function survey4BitEnergy(node: TechNode): number {
+  const table = SURVEY_4BIT_ENERGY;
+  // log-log interpolation over node, extrapolated with the nearest segment's slope
+  let upper = 0;
+  while (upper < table.length - 2 && node < table[upper + 1][0]) upper++;
+  const [n0, e0] = table[upper];
+  const [n1, e1] = table[upper + 1];
+  const slope = Math.log(e1 / e0) / Math.log(n1 / n0);
+  return e0 * Math.pow(node / n0, slope);
+}
+
+function surveyFigures(bits: number, node: TechNode): { energyJ: number; areaUm2: number; rate: number } {
+  const e4 = survey4BitEnergy(node);
+  // 0.9 → 1.7 pJ from 4 to 8 bits: geometric per bit; ×2.7 per bit above 8
+  const perBitBelow8 = Math.pow(1.7 / 0.9, 1 / 4);
+  const energyJ =
+    bits <= 8
+      ? e4 * Math.pow(perBitBelow8, bits - 4)
+      : e4 * Math.pow(perBitBelow8, 4) * Math.pow(2.7, bits - 8);
+  // 5000 µm² at 4 bits → 6000 µm² at 8 bits (linear), at 32 nm
+  const areaUm2 = Math.max(1, 5000 + 250 * (bits - 4)) * areaScale(32, node);
+  return { energyJ, areaUm2, rate: 1e9 };
+}
+
+/** SAR figures of a model at (possibly fractional) `bits`. */
+function sarFigures(
+  model: AdcModelName,
+  arch: ArchitectureParams,
+  bits: number,
+  node: TechNode,
+  vddV: number,
+  columnLoadInAdc: boolean,
+): AdcFigures {
+  const nodeParams = TECH_NODE_TABLE[node];
+  switch (model) {
+    case 'neurosim-sar': {
+      // REFERENCE.md §2 (NeuroSim SarADC.cpp): P = (a·N + b) µW + c/R′, latency (N+1) ns, E = P·(N+1) ns
+      const supplyScale = (vddV / nodeParams.vddV) ** 2;
+      const conversionTimeS = (bits + 1) * 1e-9;
+      const intrinsicPowerW = (nodeParams.sarAdc.a * bits + nodeParams.sarAdc.b) * 1e-6 * supplyScale;
+      return {
+        fixedEnergyJ: intrinsicPowerW * conversionTimeS,
+        columnTimeS: columnLoadInAdc ? conversionTimeS : 0,
+        columnCoefficient: nodeParams.sarAdc.c,
+        conversionTimeS,
+        areaUm2: sarAreaUm2(arch, bits, node),
+      };
+    }
+    case 'mnsim-table': {
+      const entry = mnsimLookup(bits);
+      return {
+        fixedEnergyJ: entry.energyJ * cmosEnergyScale(MNSIM_NODE, node, vddV),
+        columnTimeS: 0,
+        columnCoefficient: 0,
+        conversionTimeS: 1 / entry.rate,
+        areaUm2: entry.areaUm2 * areaScale(MNSIM_NODE, node),
+      };
+    }
+    case 'survey': {
+      const entry = surveyFigures(bits, node);
+      return {
+        fixedEnergyJ: entry.energyJ * (vddV / nodeParams.vddV) ** 2,
+        columnTimeS: 0,
+        columnCoefficient: 0,
+        conversionTimeS: 1 / entry.rate,
+        areaUm2: entry.areaUm2,
+      };
+    }
+  }
+}
+
+/**
+ * ADC figures for one converter of `bits` bits. A flash ADC has 2^N − 1 comparators: its energy and area
+ * are the SAR's at the crossover resolution scaled by the comparator count (exponential in N), and it
+ * resolves all bits in one comparison instead of the SAR's N + 1 steps (REFERENCE.md §2).
+ */
+export function adcFigures(
+  arch: ArchitectureParams,
+  type: AdcType,
+  bits: number,
+  node: TechNode,
+  vddV: number,
+  columnLoadInAdc: boolean,
+): AdcFigures {
+  const sar = sarFigures(arch.adcModel, arch, bits, node, vddV, columnLoadInAdc);
+  if (type === 'sar') return sar;
+  const crossover = arch.flashCrossoverBits;
+  const atCrossover = sarFigures(arch.adcModel, arch, crossover, node, vddV, columnLoadInAdc);
+  const comparatorRatio = (2 ** bits - 1) / (2 ** crossover - 1);
+  return {
+    fixedEnergyJ: atCrossover.fixedEnergyJ * comparatorRatio,
+    columnTimeS: atCrossover.columnTimeS * comparatorRatio,
+    columnCoefficient: atCrossover.columnCoefficient,
+    conversionTimeS: sar.conversionTimeS / (bits + 1),
+    areaUm2: atCrossover.areaUm2 * comparatorRatio,
+  };
+}
+
+/** DAC / word-line driver power (W) and area (µm²) at `bits`, scaled to the node. */
+export function dacFigures(
+  arch: ArchitectureParams,
+  bits: number,
+  node: TechNode,
+  vddV: number,
+): { powerW: number; areaUm2: number; latencyS: number } {
+  const dac = arch.dac;
+  const bitFactor = dac.factorPerBit ** (bits - 1);
+  return {
+    powerW: dac.powerW * bitFactor * cmosEnergyScale(dac.node, node, vddV),
+    areaUm2: dac.areaUm2 * bitFactor * areaScale(dac.node, node),
+    // MNSIM: DAC latency (N + 2) ns
+    latencyS: (bits + 2) * 1e-9,
+  };
+}
+
+/** SRAM 6T cell footprint in µm² at a node (REFERENCE.md §1, NeuroSim Param.cpp). */
+export function sramCellAreaUm2(node: TechNode, sramDevice: DeviceParams | undefined): number {
+  const f2 = sramDevice ? cellAreaF2At(sramDevice, node) : 280;
+  const featureUm = TECH_NODE_TABLE[node].featureSizeNm * 1e-3;
+  return f2 * featureUm * featureUm;
+}
+
+/** Buffer area per byte in µm² at `node`. */
+export function bufferAreaPerByteUm2(
+  buffer: BufferTechnology,
+  node: TechNode,
+  sramDevice: DeviceParams | undefined,
+): number {
+  if (buffer.areaPerByteUm2 === null) return 8 * sramCellAreaUm2(node, sramDevice);
+  return buffer.areaPerByteUm2 * areaScale(buffer.node, node);
+}
