@@ -48,7 +48,11 @@ const MNSIM_ADC_TABLE: ReadonlyArray<readonly [bits: number, areaUm2: number, po
   ];
 const MNSIM_NODE: TechNode = 32;
 
-/** Geometric interpolation in the MNSIM table (extrapolates with the slope of the nearest segment). */
+/**
+ * Linear interpolation in bits between MNSIM table points (extrapolated with the nearest segment): SAR
+ * cost grows about linearly with resolution (NeuroSim's fit is linear in N), and a linear blend keeps the
+ * 1-bit sense-amplifier entry from dragging 2–3-bit ADCs down to sense-amplifier cost.
+ */
 function mnsimLookup(bits: number): { energyJ: number; areaUm2: number; rate: number } {
   const table = MNSIM_ADC_TABLE;
   let lower = 0;
@@ -56,11 +60,11 @@ function mnsimLookup(bits: number): { energyJ: number; areaUm2: number; rate: nu
   const [b0, area0, power0, rate0] = table[lower];
   const [b1, area1, power1, rate1] = table[lower + 1];
   const t = (bits - b0) / (b1 - b0);
-  const geo = (x0: number, x1: number) => x0 * Math.pow(x1 / x0, t);
+  const lerp = (x0: number, x1: number) => x0 + (x1 - x0) * t;
   return {
-    energyJ: geo(power0 / rate0, power1 / rate1),
-    areaUm2: geo(area0, area1),
-    rate: geo(rate0, rate1),
+    energyJ: lerp(power0 / rate0, power1 / rate1),
+    areaUm2: lerp(area0, area1),
+    rate: lerp(rate0, rate1),
   };
 }
 

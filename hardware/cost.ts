@@ -597,8 +597,9 @@ export function evaluateNetwork(
     edap: energyJ * latency * areaMm2,
     ops,
     macs,
-    topsPerW: ops / energyJ / 1e12,
-    topsPerMm2: ops / (latency * areaMm2) / 1e12,
+    // An empty network (no weight layers) has no ops: report 0 rather than 0/0.
+    topsPerW: energyJ > 0 ? ops / energyJ / 1e12 : 0,
+    topsPerMm2: latency > 0 && areaMm2 > 0 ? ops / (latency * areaMm2) / 1e12 : 0,
     utilization: tileArrays > 0 ? usedCells / (tileArrays * hw.rows * hw.cols) : 0,
     arrays: arraysTotal,
     tiles: chipTiles,
@@ -628,7 +629,7 @@ export function evaluateNetwork(
       e.leakage = total.leakage * timeShare;
       e.offChipIo = total.offChipIo * timeShare;
       layerCost.energyJ = sumEnergy(e);
-      layerCost.topsPerW = layerCost.ops / layerCost.energyJ / 1e12;
+      layerCost.topsPerW = layerCost.energyJ > 0 ? layerCost.ops / layerCost.energyJ / 1e12 : 0;
     }
     result.layers = perLayer;
   }

@@ -240,6 +240,32 @@ export function deviceProblems(device: DeviceParams, where: string): string[] {
   return problems;
 }
 
+/**
+ * Formats issues of the library config; issues inside one device or architecture are formatted against
+ * that entry's schema, so an unknown key gets a "did you mean" suggestion from the entry's fields.
+ */
+function formatLibraryIssues(issues: z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) => {
+    const section = String(issue.path[0]);
+    const name = issue.path[1];
+    const entrySchema =
+      section === 'devices'
+        ? deviceOverrideSchema
+        : section === 'architectures'
+          ? architectureOverrideSchema
+          : undefined;
+    if (entrySchema && typeof name === 'string' && issue.path.length >= 2) {
+      const inner = { ...issue, path: issue.path.slice(2) } as z.core.$ZodIssue;
+      return formatIssues(entrySchema, [inner]).map((p) =>
+        p.startsWith('(top level)')
+          ? `${section}.${name}${p.slice('(top level)'.length)}`
+          : `${section}.${name}.${p}`,
+      );
+    }
+    return formatIssues(hardwareLibraryConfigSchema, [issue]);
+  });
+}
+
 function merge<T extends object>(base: T, override: Partial<T>, nested: readonly string[] = []): T {
   const merged = { ...base } as Record<string, unknown>;
   for (const [key, value] of Object.entries(override)) {
@@ -267,11 +293,8 @@ export function buildHardwareLibrary(
   pathPrefix = '',
 ): HardwareLibrary {
   const parsed = hardwareLibraryConfigSchema.safeParse(config ?? {}, { reportInput: true });
-  if (!parsed.success) {
-    throw new HardwareLibraryError(
-      prefixed(pathPrefix, formatIssues(hardwareLibraryConfigSchema, parsed.error.issues)),
-    );
-  }
+  if (!parsed.success)
+    throw new HardwareLibraryError(prefixed(pathPrefix, formatLibraryIssues(parsed.error.issues)));
   const problems: string[] = [];
   const devices = new Map(base.devices);
   for (const [name, override] of Object.entries(parsed.data.devices ?? {})) {
@@ -290,7 +313,7 @@ export function buildHardwareLibrary(
     const full = deviceParamsSchema.safeParse(candidate, { reportInput: true });
     if (!full.success) {
       const missing = full.error.issues.filter(
-        (i) => i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined,
+        (issue) => issue.path.length === 1 && (issue as { input?: unknown }).input === undefined,
       );
       if (!parent && missing.length > 0) {
         problems.push(

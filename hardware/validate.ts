@@ -3,6 +3,7 @@
  * as data, so the genome decoder can repair or reject genomes with the same rules the cost model applies.
  * Every problem names the field, what is wrong and the fix.
  */
+import { DEFAULT_ARCHITECTURE } from './architectures';
 import type { DeviceParams } from './devices';
 import type { HardwareLibrary } from './library';
 import { DEFAULT_LIBRARY } from './library';
@@ -110,7 +111,7 @@ export function requiredTiles(
 ): { tiles: number; arrays: number; arraysPerTile: number } {
   const device = library.devices.get(hw.device);
   if (!device) throw new Error(`hardware.device: unknown device "${hw.device}"`);
-  const arch = library.architectures.get(hw.architecture ?? 'neurosim');
+  const arch = library.architectures.get(hw.architecture ?? DEFAULT_ARCHITECTURE);
   const arraysPerTile = hw.arraysPerTile ?? arch?.arraysPerTile ?? 1;
   let tiles = 0;
   let arrays = 0;
@@ -161,7 +162,7 @@ export function validateHardware(hw: HardwareConfig, library: HardwareLibrary = 
       `hardware.device: unknown device ${show(hw.device)}; use one of ${[...library.devices.keys()].join(', ')} or add it under the library's devices`,
     );
   }
-  const architecture = hw.architecture ?? 'neurosim';
+  const architecture = hw.architecture ?? DEFAULT_ARCHITECTURE;
   if (!library.architectures.has(architecture)) {
     problems.push(
       `hardware.architecture: unknown architecture ${show(hw.architecture)}; use one of ${[...library.architectures.keys()].join(', ')}`,
