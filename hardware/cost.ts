@@ -71,7 +71,16 @@ export interface LayerCost {
   latencyS: number;
   /** ADC conversions per image. */
   conversions: number;
+  /** Area of the tiles this layer owns, with the layout factor (global buffer and I/O excluded). */
+  areaMm2: number;
+  /** Weight cells of all copies / cells of the layer's tiles. */
+  utilization: number;
   topsPerW: number;
+  /** ops / (layer latency · layer area). */
+  topsPerMm2: number;
+  /** J·s and J·s·mm² of the layer on its own tiles. */
+  edp: number;
+  edap: number;
   energyBreakdown: EnergyBreakdown;
 }
 
@@ -529,7 +538,12 @@ export function evaluateNetwork(
         energyJ: 0,
         latencyS: latency,
         conversions,
+        areaMm2: 0,
+        utilization: (m.usedCells * layerCopies) / (layerTiles * apt * hw.rows * hw.cols),
         topsPerW: 0,
+        topsPerMm2: 0,
+        edp: 0,
+        edap: 0,
         energyBreakdown: breakdown,
       });
       layerNocBytes.push(scratchTraffic.nocBytes);
@@ -613,6 +627,16 @@ export function evaluateNetwork(
   };
 
   if (perLayer && layerNocBytes) {
+    const tileAreaMm2 =
+      (apt *
+        (ctx.arrayAreaUm2 +
+          ctx.adcAreaPerArrayUm2 +
+          ctx.sampleHoldAreaPerArrayUm2 +
+          ctx.dacAreaPerArrayUm2 +
+          ctx.shiftAddAreaPerArrayUm2)) /
+        1e6 +
+      ctx.tileBufferAreaMm2 +
+      ctx.interconnectAreaPerTileMm2;
     for (let i = 0; i < perLayer.length; i++) {
       const layerCost = perLayer[i];
       const e = layerCost.energyBreakdown;
@@ -630,6 +654,10 @@ export function evaluateNetwork(
       e.offChipIo = total.offChipIo * timeShare;
       layerCost.energyJ = sumEnergy(e);
       layerCost.topsPerW = layerCost.energyJ > 0 ? layerCost.ops / layerCost.energyJ / 1e12 : 0;
+      layerCost.areaMm2 = layerCost.tiles * tileAreaMm2 * arch.layoutEfficiency;
+      layerCost.topsPerMm2 = layerCost.ops / (layerCost.latencyS * layerCost.areaMm2) / 1e12;
+      layerCost.edp = layerCost.energyJ * layerCost.latencyS;
+      layerCost.edap = layerCost.edp * layerCost.areaMm2;
     }
     result.layers = perLayer;
   }

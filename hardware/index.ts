@@ -10,6 +10,7 @@ export * from './components';
 export * from './library';
 export * from './mapping';
 export * from './cost';
+export * from './constraints';
 export * from './validate';
 export * from './schema';
 export * from './networks';

@@ -1,4 +1,5 @@
 import type { AreaBreakdown, EnergyBreakdown } from '../../hardware/cost';
+import { constraintViolations, satisfiesConstraints } from '../../hardware/constraints';
 import { evaluateNetwork } from '../../hardware/cost';
 import { buildHardwareLibrary } from '../../hardware/schema';
 import { mobileNetLike20, vgg8Cifar10 } from '../../hardware/networks';
@@ -197,5 +198,36 @@ describe('errors', () => {
     expect(() => evaluateNetwork(vgg8, { ...base, device: 'graphene' })).toThrow(
       /hardware\.device: unknown device "graphene"; known devices: rram, pcm/,
     );
+  });
+});
+
+describe('per-layer figures', () => {
+  it('gives every layer its area, utilization and metrics', () => {
+    const cost = evaluateNetwork(vgg8, base, undefined, { perLayer: true });
+    for (const layer of cost.layers ?? []) {
+      expect(layer.areaMm2).toBeGreaterThan(0);
+      expect(layer.utilization).toBeGreaterThan(0);
+      expect(layer.utilization).toBeLessThanOrEqual(1);
+      expect(layer.topsPerMm2).toBeCloseTo(layer.ops / (layer.latencyS * layer.areaMm2) / 1e12, 9);
+      expect(layer.edap).toBeCloseTo(layer.energyJ * layer.latencyS * layer.areaMm2, 25);
+    }
+    const tilesArea = (cost.layers ?? []).reduce((a, l) => a + l.areaMm2, 0);
+    const globalBufferArea = cost.areaBreakdown.globalBuffer * 1.5; // neurosim layout efficiency
+    expect((tilesArea + globalBufferArea) / cost.areaMm2).toBeCloseTo(1, 9);
+  });
+});
+
+describe('constraints', () => {
+  it('lists capacity and limit violations with the values', () => {
+    const cost = evaluateNetwork(vgg8, base);
+    expect(constraintViolations(cost, { areaMm2: { max: 1e6 } })).toEqual([]);
+    expect(satisfiesConstraints(cost, { areaMm2: { max: 1 } })).toBe(false);
+    expect(constraintViolations(cost, { areaMm2: { max: 1 } })).toEqual([
+      expect.stringMatching(/^constraints\.areaMm2: the chip needs [\d.]+ mm², above the 1 mm² limit$/),
+    ]);
+    const tight = evaluateNetwork(vgg8, { ...base, tiles: 2 });
+    expect(constraintViolations(tight)).toEqual([
+      `hardware.tiles: the weights need ${tight.requiredTiles} tiles but the chip has 2; raise hardware.tiles, use more bits per cell or larger arrays`,
+    ]);
   });
 });
