@@ -12,9 +12,12 @@
  *   depthwiseConv2d / fused depthwise / separableConv2d;
  * - UnsortedSegmentSum — the gradient of gather (indexing inside a model).
  *
- * And one replacement for speed:
+ * And replacements for speed, found by profiling training steps (wasm's own stay as fallbacks):
  * - Conv2DBackpropInput — wasm's own is a scalar loop ~8× slower than its forward convolution; ours runs the
- *   backend's forward convolution (the original stays as fallback for NCHW).
+ *   backend's forward convolution;
+ * - MaxPoolGrad — wasm's rescans each window per input element;
+ * - Tile, Sum, Mean — batch norm's gradient tiles per-channel vectors and reduces over batch and space,
+ *   which wasm does with full transposes (see wasmKernelsLayout.ts).
  *
  * Everything else on those paths (MaxPoolGrad, AvgPoolGrad, Step, Relu6 mask ops, batch-norm algebra,
  * Transpose, Tile, Select, …) wasm already has.
@@ -23,7 +26,6 @@ import {
   getKernel,
   registerKernel,
   unregisterKernel,
-  type KernelConfig,
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
@@ -33,6 +35,8 @@ import {
   depthwiseConv2dNativeBackpropFilter,
   depthwiseConv2dNativeBackpropInput,
 } from './wasmKernelsDepthwise';
+import { makeMean, makeSum, makeTile } from './wasmKernelsLayout';
+import { makeMaxPoolGrad } from './wasmKernelsPool';
 import { withWasmScope } from './wasmKernelsScope';
 
 /** Kernels added because wasm lacks them. */
@@ -43,8 +47,8 @@ export const ADDED_WASM_KERNELS = [
   'UnsortedSegmentSum',
 ] as const;
 
-/** Kernels wasm has that imcnas replaces with faster ones. */
-export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput'] as const;
+/** Kernels wasm has that imcnas replaces with faster ones (wasm's own stay as fallback). */
+export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad', 'Tile', 'Sum', 'Mean'] as const;
 
 /** out[segmentIds[i], …] += x[i, …]; ids outside [0, numSegments) are dropped, as in TensorFlow. */
 export const unsortedSegmentSum: KernelFunc = ({ inputs, attrs, backend }) => {
@@ -77,30 +81,26 @@ let registered: string[] | null = null;
  */
 export function registerWasmTrainingKernels(): string[] {
   if (registered) return registered;
-  const originalBackpropInput = getKernel('Conv2DBackpropInput', 'wasm');
-  const configs: KernelConfig[] = [
-    { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
-    {
-      kernelName: 'Conv2DBackpropInput',
-      backendName: 'wasm',
-      kernelFunc: makeConv2DBackpropInput(originalBackpropInput?.kernelFunc ?? null),
-    },
-    {
-      kernelName: 'DepthwiseConv2dNativeBackpropFilter',
-      backendName: 'wasm',
-      kernelFunc: depthwiseConv2dNativeBackpropFilter,
-    },
-    {
-      kernelName: 'DepthwiseConv2dNativeBackpropInput',
-      backendName: 'wasm',
-      kernelFunc: depthwiseConv2dNativeBackpropInput,
-    },
-    { kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum },
-  ];
-  for (const config of configs) {
-    if (getKernel(config.kernelName, 'wasm')) unregisterKernel(config.kernelName, 'wasm');
-    registerKernel(config);
+  const original = (kernelName: string): KernelFunc | null =>
+    getKernel(kernelName, 'wasm')?.kernelFunc ?? null;
+  const kernels: Record<
+    (typeof ADDED_WASM_KERNELS)[number] | (typeof REPLACED_WASM_KERNELS)[number],
+    KernelFunc
+  > = {
+    Conv2DBackpropFilter: conv2DBackpropFilter,
+    DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
+    DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
+    UnsortedSegmentSum: unsortedSegmentSum,
+    Conv2DBackpropInput: makeConv2DBackpropInput(original('Conv2DBackpropInput')),
+    MaxPoolGrad: makeMaxPoolGrad(original('MaxPoolGrad')),
+    Tile: makeTile(original('Tile')),
+    Sum: makeSum(original('Sum')),
+    Mean: makeMean(original('Mean')),
+  };
+  for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
+    if (getKernel(kernelName, 'wasm')) unregisterKernel(kernelName, 'wasm');
+    registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
-  registered = configs.map((config) => config.kernelName);
+  registered = Object.keys(kernels);
   return registered;
 }

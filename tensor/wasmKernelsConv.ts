@@ -88,7 +88,7 @@ function sourceTap(plan: BackpropInputAxisPlan, filterSize: number, phase: numbe
  * dx[b,h,w,c] = z[b, ⌊(h+startH)/sh⌋, ⌊(w+startW)/sw⌋, ((h+startH) mod sh · sw + (w+startW) mod sw)·C + c]:
  * interleaves the phases and crops to the input size in one pass.
  */
-function interleavePhases(
+export function interleavePhases(
   scope: WasmKernelScope,
   z: TensorInfo,
   inputShape: [number, number, number, number],

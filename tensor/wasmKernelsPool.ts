@@ -1,0 +1,78 @@
+/**
+ * MaxPoolGrad for the wasm backend. wasm has one, but it rescans every pooling window for every input
+ * element (~30 ms for one 2×2 pool at 64×28×28×16, more than the convolutions of a small CNN); this one
+ * scans each window once, all channels together, and routes dy to the window's first maximum, the
+ * tie-breaking rule of the cpu backend (ties are common: relu outputs many zeros).
+ */
+import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { withWasmScope } from './wasmKernelsScope';
+
+export function makeMaxPoolGrad(fallback: KernelFunc | null): KernelFunc {
+  return (args) => {
+    const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
+      filterSize: number | [number, number];
+      strides: number | [number, number];
+      pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
+    if (input.dtype !== 'float32' || input.shape.length !== 4) {
+      if (!fallback) throw new Error('MaxPoolGrad: no fallback for this input');
+      return fallback(args);
+    }
+    const info = backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      filterSize,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
+    const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+    const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+    const top = info.padInfo.top;
+    const left = info.padInfo.left;
+    return withWasmScope(args.backend as BackendWasm, (scope) => {
+      const dx = scope.allocate(input.shape, 'float32');
+      const dxValues = scope.float32(dx);
+      const xValues = scope.float32(input);
+      const dyValues = scope.float32(dy);
+      const best = new Float32Array(channels);
+      const bestIndex = new Int32Array(channels);
+      for (let b = 0; b < batchSize; b++) {
+        for (let oh = 0; oh < outHeight; oh++) {
+          const hStart = oh * strideHeight - top;
+          const hFirst = Math.max(0, hStart);
+          const hEnd = Math.min(inHeight, hStart + filterHeight);
+          for (let ow = 0; ow < outWidth; ow++) {
+            const wStart = ow * strideWidth - left;
+            const wFirst = Math.max(0, wStart);
+            const wEnd = Math.min(inWidth, wStart + filterWidth);
+            best.fill(-Infinity);
+            bestIndex.fill(-1);
+            for (let h = hFirst; h < hEnd; h++) {
+              for (let w = wFirst; w < wEnd; w++) {
+                const base = ((b * inHeight + h) * inWidth + w) * channels;
+                for (let c = 0; c < channels; c++) {
+                  const value = xValues[base + c]!;
+                  // Strictly greater: the first maximum in window order wins, as on the cpu backend.
+                  if (value > best[c]!) {
+                    best[c] = value;
+                    bestIndex[c] = base + c;
+                  }
+                }
+              }
+            }
+            const dyBase = ((b * outHeight + oh) * outWidth + ow) * channels;
+            for (let c = 0; c < channels; c++) {
+              const target = bestIndex[c]!;
+              if (target >= 0) dxValues[target] += dyValues[dyBase + c]!;
+            }
+          }
+        }
+      }
+      return scope.finish(dx);
+    });
+  };
+}
