@@ -107,7 +107,12 @@ export function runInChild<Request, Result>(options: RunInChildOptions<Request>)
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       serialization: 'advanced',
     });
-    options.onSpawn?.(child);
+    try {
+      options.onSpawn?.(child);
+    } catch (error) {
+      void terminate(child, 0);
+      return reject(error);
+    }
     let settled = false;
     let lastStep = -Infinity;
     const stderrTail: string[] = [];
@@ -122,7 +127,9 @@ export function runInChild<Request, Result>(options: RunInChildOptions<Request>)
       if (!options.stallTimeoutMs) return;
       if (watchdog) clearTimeout(watchdog);
       watchdog = setTimeout(() => {
-        finish(() => reject(new ChildStalledError(`no progress for ${options.stallTimeoutMs} ms; child killed`)));
+        finish(() =>
+          reject(new ChildStalledError(`no progress for ${options.stallTimeoutMs} ms; child killed`)),
+        );
         void terminate(child, 1000);
       }, options.stallTimeoutMs);
     };

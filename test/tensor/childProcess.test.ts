@@ -78,6 +78,7 @@ describe('runInChild', () => {
   });
 
   it('reports a child that dies without a result', async () => {
+    let killTarget: number | undefined;
     const pending = runInChild({
       modulePath: TASK,
       request: { steps: 100000 },
@@ -86,7 +87,6 @@ describe('runInChild', () => {
       },
       onSpawn: (c) => (killTarget = c.pid),
     });
-    let killTarget: number | undefined;
     await expect(pending).rejects.toBeInstanceOf(ChildExitedError);
   });
 });

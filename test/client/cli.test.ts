@@ -1,0 +1,67 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EXIT, main } from '../../client/cli';
+
+describe('imcnas CLI', () => {
+  let dir: string;
+  let errors: string[];
+  let output: string[];
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-cli-'));
+    errors = [];
+    output = [];
+    jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
+    jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void output.push(args.join(' ')));
+    process.exitCode = undefined;
+  });
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('validate exits 0 for the shipped example', async () => {
+    expect(await main(['validate', path.join(__dirname, '..', '..', 'examples', 'quick.yaml')])).toBe(
+      EXIT.ok,
+    );
+    expect(output.join('\n')).toMatch(/valid \(search "quick"/);
+  });
+
+  it('validate exits 2 and lists every problem without a stack trace', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    await fs.writeFile(file, 'name: x\nseed: -1\nsupernet:\n  epoch: 2\n');
+    expect(await main(['validate', file])).toBe(EXIT.invalid);
+    const text = errors.join('\n');
+    expect(text).toContain('seed: must be ≥ 0, got -1');
+    expect(text).toContain('supernet.epoch: unknown field (did you mean "epochs"?)');
+    expect(text).not.toMatch(/\n\s+at /);
+  });
+
+  it('start refuses an invalid config before contacting any server', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    await fs.writeFile(file, 'name: x\ntemporal:\n  address: 127.0.0.1:1\nsupernet:\n  batchSize: 0\n');
+    expect(await main(['start', '--config', file])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toContain('supernet.batchSize: must be ≥ 1, got 0');
+  });
+
+  it('says clearly when Temporal is unreachable', async () => {
+    const file = path.join(dir, 'ok.yaml');
+    await fs.writeFile(file, 'name: x\ntemporal:\n  address: 127.0.0.1:1\n');
+    const saved = process.env.TEMPORAL_ADDRESS;
+    delete process.env.TEMPORAL_ADDRESS;
+    try {
+      expect(await main(['start', '--config', file])).toBe(EXIT.unreachable);
+    } finally {
+      if (saved !== undefined) process.env.TEMPORAL_ADDRESS = saved;
+    }
+    expect(errors.join('\n')).toMatch(/cannot reach Temporal at 127\.0\.0\.1:1.*npm run server/);
+  });
+
+  it('prints help for every command', async () => {
+    const written: string[] = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    expect(await main(['--help'])).toBe(EXIT.ok);
+    const help = written.join('');
+    for (const command of ['validate', 'start', 'status', 'server']) expect(help).toMatch(new RegExp(`\\n  ${command}\\b`));
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Integration-test harness: the real Temporal dev server (started or reused), in-process workers on task
+ * queues unique to each test file (so a demo or another worker never steals the tests' tasks), and a client.
+ */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { SearchInput } from '../../activities/contracts';
+import { validateConfig } from '../../config/load';
+import type { RunConfigInput } from '../../config/schema';
+import { connectClient, workflowIdFor } from '../../client/searches';
+import { installJsonLogging } from '../../client/logging';
+import { ensureDevServer } from '../../scripts/devServer';
+import { connectWorker, createWorkers } from '../../worker';
+
+export const TEST_ADDRESS = process.env.IMCNAS_TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+
+export interface Harness {
+  client: Client;
+  connection: NativeConnection;
+  prefix: string;
+  artifactRoot: string;
+  startWorkers(): Promise<void>;
+  stopWorkers(): Promise<void>;
+  input(searchId: string, config: Omit<RunConfigInput, 'name'>): SearchInput;
+  close(): Promise<void>;
+}
+
+export async function createHarness(label: string, address = TEST_ADDRESS): Promise<Harness> {
+  installJsonLogging('WARN');
+  await ensureDevServer({ address });
+  const prefix = `test-${label}-${process.pid}-${Date.now().toString(36)}`;
+  const artifactRoot = await fs.mkdtemp(path.join(os.tmpdir(), `imcnas-${label}-`));
+  const connection = await connectWorker({ address, namespace: 'default' });
+  const client = await connectClient({ address, namespace: 'default' });
+  let workers: Worker[] = [];
+  let running: Array<Promise<void>> = [];
+  const harness: Harness = {
+    client,
+    connection,
+    prefix,
+    artifactRoot,
+    async startWorkers() {
+      workers = await createWorkers({ connection, namespace: 'default', taskQueuePrefix: prefix });
+      running = workers.map((worker) => worker.run());
+    },
+    async stopWorkers() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await Promise.all(running);
+      workers = [];
+      running = [];
+    },
+    input(searchId, config) {
+      const full = validateConfig({
+        name: searchId,
+        ...config,
+        temporal: { ...(config.temporal ?? {}), address, taskQueuePrefix: prefix },
+      });
+      return { searchId, runDir: path.join(artifactRoot, searchId), config: full };
+    },
+    async close() {
+      await harness.stopWorkers();
+      await connection.close();
+      await client.connection.close();
+      await fs.rm(artifactRoot, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+export async function startNasSearch(harness: Harness, input: SearchInput) {
+  return harness.client.workflow.start('nasSearch', {
+    taskQueue: `${harness.prefix}-orchestration`,
+    workflowId: workflowIdFor(input.searchId),
+    args: [input],
+  });
+}
+
+/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export interface TrainLogLine {
+  globalStep: number;
+  epoch: number;
+  loss: number;
+  attempt: number;
+  pid: number;
+}
+
+export async function readTrainLog(runDir: string): Promise<TrainLogLine[]> {
+  const text = await fs.readFile(path.join(runDir, 'supernet', 'train-log.jsonl'), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as TrainLogLine);
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A small, fast configuration: a 1,000-image subset, a few steps per epoch. */
+export const TINY: Omit<RunConfigInput, 'name'> = {
+  seed: 3,
+  dataset: { name: 'fashion-mnist', trainSubset: 1000, validation: 500 },
+  supernet: {
+    epochs: 2,
+    batchSize: 32,
+    learningRate: 0.1,
+    epochsPerActivity: 1,
+    checkpointEverySteps: 5,
+    stepsPerEpoch: 10,
+  },
+  temporal: { heartbeatTimeoutSeconds: 30 },
+};

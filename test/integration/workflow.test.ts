@@ -1,0 +1,107 @@
+/**
+ * The first workflow end to end on the real dev server: completion, progress and search attributes,
+ * resume after the training child is killed, cancellation stopping the child, and replay of the recorded
+ * history.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import type { SearchProgress, SearchResult } from '../../activities/contracts';
+import { ensureWorkflowBundle } from '../../scripts/bundle';
+import {
+  createHarness,
+  processAlive,
+  readTrainLog,
+  startNasSearch,
+  TINY,
+  waitFor,
+  type Harness,
+} from './harness';
+
+jest.setTimeout(240_000);
+
+describe('nasSearch on the real Temporal dev server', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await createHarness('workflow');
+    await harness.startWorkers();
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('runs stage 1 to completion, answers the progress query and upserts search attributes', async () => {
+    const input = harness.input('e2e', TINY);
+    const handle = await startNasSearch(harness, input);
+    const result = (await handle.result()) as SearchResult;
+    expect(result.supernet.map((chunk) => chunk.epochsCompleted)).toEqual([1, 2]);
+    expect(result.supernet[1].globalStep).toBe(20);
+    expect(result.finalValidationAccuracy).toBeGreaterThan(0.3); // 10 classes: chance is 0.1
+    const progress = await handle.query<SearchProgress>('progress');
+    expect(progress).toMatchObject({ stage: 'done', epochsCompleted: 2, epochsTotal: 2 });
+    const described = await handle.describe();
+    expect(described.searchAttributes.ImcnasStage).toEqual(['done']);
+    expect(described.searchAttributes.ImcnasDataset).toEqual(['fashion-mnist']);
+    // Artifacts: the config and manifest beside the checkpoints, each written once.
+    const files = await fs.readdir(input.runDir);
+    expect(files).toEqual(expect.arrayContaining(['config.yaml', 'manifest.json', 'supernet']));
+
+    // Replay the recorded history against the current workflow code: determinism guard.
+    const history = await handle.fetchHistory();
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: await ensureWorkflowBundle() } },
+      history,
+      handle.workflowId,
+    );
+    if (process.env.IMCNAS_RECORD_HISTORIES === '1') {
+      const file = path.join(__dirname, '..', 'fixtures', 'histories', 'nasSearch-stage1.json');
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, historyToJSON(history));
+    }
+  });
+
+  it('resumes from the newest checkpoint after the training child is killed, redoing no finished step', async () => {
+    const input = harness.input('killed-child', {
+      ...TINY,
+      dataset: { name: 'fashion-mnist', trainSubset: 2000, validation: 500 },
+      supernet: { ...TINY.supernet, epochs: 1, stepsPerEpoch: 40, checkpointEverySteps: 1 },
+    });
+    const handle = await startNasSearch(harness, input);
+    const victim = await waitFor(async () => {
+      const log = await readTrainLog(input.runDir);
+      return log.length >= 8 ? log[log.length - 1].pid : undefined;
+    }, 'eight checkpointed steps');
+    process.kill(victim, 'SIGKILL');
+    const result = (await handle.result()) as SearchResult;
+    const chunk = result.supernet[0];
+    expect(chunk.attempt).toBeGreaterThanOrEqual(2);
+    expect(chunk.resumedFromStep).toBeGreaterThanOrEqual(8);
+    expect(chunk.globalStep).toBe(40);
+    const log = await readTrainLog(input.runDir);
+    // Every step appears exactly once, in order, although two processes trained.
+    expect(log.map((line) => line.globalStep)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(new Set(log.map((line) => line.pid)).size).toBeGreaterThanOrEqual(2);
+    expect(chunk.stepsRun).toBe(40 - chunk.resumedFromStep);
+  });
+
+  it('cancelling the workflow stops the training child', async () => {
+    const input = harness.input('cancelled', {
+      ...TINY,
+      supernet: { ...TINY.supernet, epochs: 1000, stepsPerEpoch: 1000, checkpointEverySteps: 1 },
+    });
+    const handle = await startNasSearch(harness, input);
+    const pid = await waitFor(async () => {
+      const log = await readTrainLog(input.runDir);
+      return log.length >= 3 ? log[log.length - 1].pid : undefined;
+    }, 'training to start');
+    expect(processAlive(pid)).toBe(true);
+    await handle.cancel();
+    const error = await handle.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    await waitFor(async () => (processAlive(pid) ? undefined : true), `child ${pid} to exit`, 30_000);
+  });
+});
