@@ -20,16 +20,27 @@ function dependenciesStale() {
   return fs.statSync(lock).mtimeMs > fs.statSync(installedLock).mtimeMs;
 }
 
-if (dependenciesStale()) {
-  console.error('[setup] installing npm dependencies (npm ci)…');
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+function npm(args) {
+  const command = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  return spawnSync(command, [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: root,
     stdio: 'inherit',
-  });
-  if (result.status !== 0) {
-    console.error('[setup] npm ci failed; see the messages above');
-    process.exit(result.status || 1);
+  }).status;
+}
+
+if (dependenciesStale()) {
+  console.error('[setup] installing npm dependencies from package-lock.json…');
+  // `npm ci` is the clean, exact install. Some npm 11 releases refuse a lockfile that lacks the
+  // other platforms' optional native packages (npm/cli#4828, #8320) even though this platform's are all
+  // there; `npm install --no-save` then installs the same locked versions without rewriting the lockfile.
+  if (npm(['ci']) !== 0) {
+    console.error(
+      '[setup] npm ci refused the lockfile; installing the locked versions with npm install --no-save',
+    );
+    if (npm(['install', '--no-save']) !== 0) {
+      console.error('[setup] npm install failed; see the messages above');
+      process.exit(1);
+    }
   }
 }
 
