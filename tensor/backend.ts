@@ -113,15 +113,21 @@ function defaultLoadNativePackage(packageName: string): unknown {
   return require(packageName);
 }
 
+/** The message of anything thrown; duck-typed, since errors from other realms (vm, jest) fail instanceof. */
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+}
+
 function errorMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   // Native load failures can carry long multi-line dlopen traces; the first line says what failed.
   return message.split('\n')[0]!.slice(0, 300);
 }
 
 function isModuleNotFound(error: unknown, packageName: string): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : '';
+  const message = messageOf(error);
   // Only "this package is missing" counts as not installed; a missing dependency *of* the package is a
   // broken install and is reported as such.
   return code === 'MODULE_NOT_FOUND' && message.includes(`'${packageName}'`);
@@ -249,7 +255,11 @@ async function selectBackend(
   return { ...base, backend: 'cpu', reason, skipped, ...attempt.reportFields };
 }
 
-let current: { requested: BackendChoice; report: Promise<BackendReport> } | null = null;
+let current: {
+  requested: BackendChoice;
+  load: (name: string) => unknown;
+  report: Promise<BackendReport>;
+} | null = null;
 
 /**
  * Selects and initializes the tensor backend, registering imcnas's wasm training kernels when wasm is
@@ -258,16 +268,13 @@ let current: { requested: BackendChoice; report: Promise<BackendReport> } | null
  */
 export async function initTensorEngine(options: TensorEngineOptions = {}): Promise<BackendReport> {
   const { requested, requestedBy } = resolveBackendChoice(options.backend, options.env ?? process.env);
-  if (current && current.requested === requested) {
+  const load = options.loadNativePackage ?? defaultLoadNativePackage;
+  if (current && current.requested === requested && current.load === load) {
     const report = await current.report;
     if (tf.getBackend() === report.backend) return report;
   }
-  const pending = selectBackend(
-    requested,
-    requestedBy,
-    options.loadNativePackage ?? defaultLoadNativePackage,
-  );
-  current = { requested, report: pending };
+  const pending = selectBackend(requested, requestedBy, load);
+  current = { requested, load, report: pending };
   try {
     const report = await pending;
     options.log?.(

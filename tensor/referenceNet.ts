@@ -2,7 +2,7 @@
  * The networks the tensor benchmark and tests train: built from tfjs-core ops with tf.Variables, the way
  * the product's models are, so they exercise the same kernels and gradient paths on every backend.
  *
- * - reference network: stem conv 3×3 16ch → BN → relu, conv 3×3 32ch stride 2 → BN → relu,
+ * - reference network (batch norm: `batchNormTraining`): stem conv 3×3 16ch → BN → relu, conv 3×3 32ch stride 2 → BN → relu,
  *   depthwise 3×3 → BN → relu, pointwise 1×1 32ch → BN → relu, global average pool, dense 10.
  * - small CNN: conv 3×3 16 → relu → max pool 2, conv 3×3 32 → relu → max pool 2, conv 3×3 32 → relu,
  *   global average pool, dense 10 (fused conv + bias + relu, no batch norm).
@@ -10,6 +10,7 @@
  * Both take NHWC images (28×28×1 by default) and return logits.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormTraining } from './batchNorm';
 
 export interface TrainableNet {
   readonly name: string;
@@ -96,18 +97,21 @@ class BatchNorm {
         BATCH_NORM_EPSILON,
       );
     }
-    const { mean, variance } = tf.moments(x, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
-    // Running statistics are state, not parameters: updated off the gradient path (assign keeps its value
-    // alive past the enclosing tidy).
-    tf.tidy(() => {
-      this.runningMean.assign(
-        tf.add(tf.mul(this.runningMean, BATCH_NORM_MOMENTUM), tf.mul(mean, 1 - BATCH_NORM_MOMENTUM)),
-      );
-      this.runningVariance.assign(
-        tf.add(tf.mul(this.runningVariance, BATCH_NORM_MOMENTUM), tf.mul(variance, 1 - BATCH_NORM_MOMENTUM)),
-      );
+    return batchNormTraining(x, this.gamma, this.beta, {
+      epsilon: BATCH_NORM_EPSILON,
+      // Running statistics are state, not parameters: assign keeps the blended value past the op's scope.
+      onStatistics: (mean, variance) => {
+        this.runningMean.assign(
+          tf.add(tf.mul(this.runningMean, BATCH_NORM_MOMENTUM), tf.mul(mean, 1 - BATCH_NORM_MOMENTUM)),
+        );
+        this.runningVariance.assign(
+          tf.add(
+            tf.mul(this.runningVariance, BATCH_NORM_MOMENTUM),
+            tf.mul(variance, 1 - BATCH_NORM_MOMENTUM),
+          ),
+        );
+      },
     });
-    return tf.batchNorm4d(x, mean, variance, this.beta, this.gamma, BATCH_NORM_EPSILON);
   }
 }
 

@@ -1,0 +1,141 @@
+/**
+ * Backend selection: the request (config, IMCNAS_BACKEND), the auto order (tfjs-node-gpu, tfjs-node, wasm,
+ * cpu) with optional native packages simulated through the injectable loader, and the JSON report.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import {
+  BACKEND_ENV_VAR,
+  BackendUnavailableError,
+  InvalidBackendChoiceError,
+  initTensorEngine,
+  resolveBackendChoice,
+} from '../../tensor/backend';
+
+function notInstalled(name: string): never {
+  const error = new Error(`Cannot find module '${name}'`) as Error & { code: string };
+  error.code = 'MODULE_NOT_FOUND';
+  throw error;
+}
+
+afterEach(async () => {
+  if (tf.findBackendFactory('tensorflow')) tf.removeBackend('tensorflow');
+  await initTensorEngine({ backend: 'wasm', env: {} });
+});
+
+describe('resolveBackendChoice', () => {
+  test('defaults to auto', () => {
+    expect(resolveBackendChoice(undefined, {})).toEqual({ requested: 'auto', requestedBy: 'default' });
+  });
+
+  test('takes the config value', () => {
+    expect(resolveBackendChoice('cpu', {})).toEqual({ requested: 'cpu', requestedBy: 'option' });
+  });
+
+  test('IMCNAS_BACKEND overrides the config, case-insensitively', () => {
+    expect(resolveBackendChoice('cpu', { [BACKEND_ENV_VAR]: ' WASM ' })).toEqual({
+      requested: 'wasm',
+      requestedBy: 'env',
+    });
+  });
+
+  test('an unknown name is an error naming the choices', () => {
+    expect(() => resolveBackendChoice(undefined, { [BACKEND_ENV_VAR]: 'gpu' })).toThrow(
+      InvalidBackendChoiceError,
+    );
+    expect(() => resolveBackendChoice(undefined, { [BACKEND_ENV_VAR]: 'gpu' })).toThrow(
+      /auto, tensorflow, wasm, cpu/,
+    );
+    expect(() => resolveBackendChoice('tpu' as never, {})).toThrow(InvalidBackendChoiceError);
+  });
+});
+
+describe('initTensorEngine', () => {
+  test('auto without native packages picks wasm with SIMD, and says why', async () => {
+    const report = await initTensorEngine({ backend: 'auto', env: {}, loadNativePackage: notInstalled });
+    expect(report.backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(report.simd).toBe(true);
+    expect(report.threads).toBe(1);
+    expect(report.reason).toMatch(/^auto:/);
+    expect(report.skipped).toEqual([
+      { candidate: '@tensorflow/tfjs-node-gpu', why: 'not installed' },
+      { candidate: '@tensorflow/tfjs-node', why: 'not installed' },
+    ]);
+    expect(report.customKernels).toEqual(expect.arrayContaining(['Conv2DBackpropFilter']));
+    // Small JSON: survives a round trip unchanged.
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+
+  test('auto with the real loader on this machine (no tfjs-node installed) picks wasm', async () => {
+    const report = await initTensorEngine({ env: {} });
+    expect(report.backend).toBe('wasm');
+    expect(report.skipped.map((s) => s.why)).toEqual(['not installed', 'not installed']);
+  });
+
+  test('a native package that is installed but broken is reported, and auto moves on', async () => {
+    const report = await initTensorEngine({
+      backend: 'auto',
+      env: {},
+      loadNativePackage: (name) => {
+        if (name === '@tensorflow/tfjs-node-gpu')
+          throw new Error('libcudart.so.11.0: cannot open shared object file');
+        return notInstalled(name);
+      },
+    });
+    expect(report.backend).toBe('wasm');
+    expect(report.skipped[0]).toEqual({
+      candidate: '@tensorflow/tfjs-node-gpu',
+      why: 'installed but failed to load: libcudart.so.11.0: cannot open shared object file',
+    });
+  });
+
+  test('a native package that registers into another tfjs-core copy is not used', async () => {
+    const report = await initTensorEngine({ backend: 'auto', env: {}, loadNativePackage: () => ({}) });
+    expect(report.backend).toBe('wasm');
+    expect(report.skipped[0]!.why).toMatch(/registered no 'tensorflow' backend/);
+  });
+
+  test('auto prefers a loadable native package, best first', async () => {
+    const loaded: string[] = [];
+    const report = await initTensorEngine({
+      backend: 'auto',
+      env: {},
+      loadNativePackage: (name) => {
+        loaded.push(name);
+        if (name === '@tensorflow/tfjs-node-gpu') return notInstalled(name);
+        // What tfjs-node does on require: register the native backend under the name 'tensorflow'.
+        tf.registerBackend('tensorflow', () => new MathBackendCPU());
+        return {};
+      },
+    });
+    expect(loaded).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+    expect(report).toMatchObject({
+      backend: 'tensorflow',
+      nativePackage: '@tensorflow/tfjs-node',
+      simd: null,
+    });
+    expect(tf.getBackend()).toBe('tensorflow');
+  });
+
+  test('tensorflow requested but not installed is an error, not a silent fallback', async () => {
+    await expect(
+      initTensorEngine({ backend: 'tensorflow', env: {}, loadNativePackage: notInstalled }),
+    ).rejects.toThrow(BackendUnavailableError);
+    await expect(
+      initTensorEngine({ env: { [BACKEND_ENV_VAR]: 'tensorflow' }, loadNativePackage: notInstalled }),
+    ).rejects.toThrow(/IMCNAS_BACKEND.*@tensorflow\/tfjs-node not installed/);
+  });
+
+  test('cpu on request, through the environment variable', async () => {
+    const report = await initTensorEngine({ backend: 'wasm', env: { [BACKEND_ENV_VAR]: 'cpu' } });
+    expect(report).toMatchObject({ backend: 'cpu', requested: 'cpu', requestedBy: 'env', simd: null });
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  test('is idempotent: the same request returns the same report without re-initializing', async () => {
+    const first = await initTensorEngine({ backend: 'wasm', env: {} });
+    const second = await initTensorEngine({ backend: 'wasm', env: {} });
+    expect(second).toBe(first);
+  });
+});
