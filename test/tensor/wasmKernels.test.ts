@@ -278,6 +278,53 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
+  test('MaxPoolGrad, with ties (relu zeros) routed like the cpu backend', async () => {
+    const rng = new Rng(108);
+    for (let i = 0; i < CASES_PER_KERNEL; i++) {
+      const filterSize: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+      const strides: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+      const pad = rng.int(2) === 0 ? 'same' : 'valid';
+      const inputShape = [
+        1 + rng.int(3),
+        filterSize[0] + rng.int(8),
+        filterSize[1] + rng.int(8),
+        1 + rng.int(5),
+      ];
+      const input = randomHost(rng, inputShape);
+      // Half the values clamped to zero, as after a relu: many windows hold tied maxima.
+      for (let j = 0; j < input.values.length; j++) input.values[j] = Math.max(0, input.values[j]!);
+      const attrs = { filterSize, strides, pad };
+      const output = await runKernelOn('cpu', 'MaxPool', { x: input }, attrs);
+      const host = (t: { values: Float32Array; shape: number[] }): HostTensor => ({ ...t, dtype: 'float32' });
+      await expectSameOnWasmAndCpu(
+        'MaxPoolGrad',
+        { dy: randomHost(rng, output.shape), input, output: host(output) },
+        attrs,
+        JSON.stringify({ inputShape, ...attrs }),
+      );
+    }
+  });
+
+  test('Tile, Sum and Mean', async () => {
+    const rng = new Rng(109);
+    for (let i = 0; i < CASES_PER_KERNEL; i++) {
+      const rank = 1 + rng.int(4);
+      const shape = Array.from({ length: rank }, () => 1 + rng.int(5));
+      const x = randomHost(rng, shape);
+      const reps = shape.map(() => 1 + rng.int(3));
+      await expectSameOnWasmAndCpu('Tile', { x }, { reps }, `shape=[${shape}] reps=[${reps}]`);
+      // Leading axes (the fast path), and any other subset (wasm's own kernels).
+      const leading = Array.from({ length: 1 + rng.int(rank) }, (_, axis) => axis);
+      const anyAxes = Array.from({ length: rank }, (_, axis) => axis).filter(() => rng.int(2) === 0);
+      for (const axis of [leading, anyAxes]) {
+        const keepDims = rng.int(2) === 0;
+        for (const kernel of ['Sum', 'Mean']) {
+          await expectSameOnWasmAndCpu(kernel, { x }, { axis, keepDims }, `shape=[${shape}] axis=[${axis}]`);
+        }
+      }
+    }
+  });
+
   test('batch 64 and the layer shapes of the reference network', async () => {
     const rng = new Rng(106);
     const batch = 64;
