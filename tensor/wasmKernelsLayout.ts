@@ -6,7 +6,7 @@
  * (wasm's Tile: ~40 ms per call at 64×28×28×16) and reduces over batch and space (wasm's Sum/Mean first
  * transpose the activation so the reduced axes are innermost). The versions here:
  * - Tile: copies the input once, then doubles blocks with copyWithin (memcpy speed);
- * - Sum / Mean over leading axes (NHWC batch+space reductions): one pass with per-channel accumulators.
+ * - Sum / Mean over leading axes (NHWC batch+space reductions): one cache-friendly double-precision pass.
  * Other cases go to wasm's own kernels.
  */
 import { util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
@@ -78,7 +78,41 @@ function leadingAxesCount(axes: number[]): number {
   return sorted.every((axis, i) => axis === i) ? sorted.length : -1;
 }
 
-/** Sum (or mean) over leading axes: out[c] = Σ_n x[n, c], with double accumulators. */
+/** Rows per cache-resident chunk in `sumLeadingRows`. */
+const SUM_CHUNK_ROWS = 256;
+
+/**
+ * sums[c] = Σ_r x[r·inner + c] in double precision. Column by column inside row chunks that stay in cache,
+ * with four independent accumulators: ~3× faster than the row-major loop. Double precision matters: batch
+ * norm's gradient subtracts these sums from nearly equal quantities, and a float32 reduction (XNNPACK's
+ * matrix product by a row of ones is 15× faster still) moved the reference network's first-layer gradients
+ * ~1% away from the cpu backend's, which accumulates in double.
+ */
+export function sumLeadingRows(x: Float32Array, rows: number, inner: number): Float64Array {
+  const sums = new Float64Array(inner);
+  for (let chunkStart = 0; chunkStart < rows; chunkStart += SUM_CHUNK_ROWS) {
+    const end = Math.min(rows, chunkStart + SUM_CHUNK_ROWS) * inner;
+    const stride4 = 4 * inner;
+    for (let i = 0; i < inner; i++) {
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let offset = chunkStart * inner + i;
+      for (; offset + 3 * inner < end; offset += stride4) {
+        a0 += x[offset]!;
+        a1 += x[offset + inner]!;
+        a2 += x[offset + 2 * inner]!;
+        a3 += x[offset + 3 * inner]!;
+      }
+      for (; offset < end; offset += inner) a0 += x[offset]!;
+      sums[i] += a0 + a1 + a2 + a3;
+    }
+  }
+  return sums;
+}
+
+/** Sum (or mean) over leading axes (see sumLeadingRows); other reductions go to wasm's kernels. */
 function makeLeadingAxesReduction(kind: 'sum' | 'mean', fallback: KernelFunc | null): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
@@ -96,12 +130,7 @@ function makeLeadingAxesReduction(kind: 'sum' | 'mean', fallback: KernelFunc | n
     const outShape = keepDims ? [...x.shape.slice(0, leading).map(() => 1), ...innerShape] : innerShape;
     return withWasmScope(args.backend as BackendWasm, (scope) => {
       const out = scope.allocate(outShape, 'float32');
-      const xValues = scope.float32(x);
-      const sums = new Float64Array(inner);
-      for (let row = 0; row < rows; row++) {
-        const base = row * inner;
-        for (let i = 0; i < inner; i++) sums[i] += xValues[base + i]!;
-      }
+      const sums = sumLeadingRows(scope.float32(x), rows, inner);
       if (kind === 'mean') for (let i = 0; i < inner; i++) sums[i] /= rows;
       scope.float32(out).set(sums);
       return scope.finish(out);
