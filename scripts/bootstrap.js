@@ -33,7 +33,7 @@ if (dependenciesStale()) {
   // `npm ci` is the clean, exact install. Some npm 11 releases refuse a lockfile that lacks the
   // other platforms' optional native packages (npm/cli#4828, #8320) even though this platform's are all
   // there; `npm install --no-save` then installs the same locked versions without rewriting the lockfile.
-  if (npm(['ci']) !== 0) {
+  if (npm(['ci'], true) !== 0) {
     console.error(
       '[setup] npm ci refused the lockfile; installing the locked versions with npm install --no-save',
     );

@@ -62,6 +62,7 @@ describe('imcnas CLI', () => {
     jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
     expect(await main(['--help'])).toBe(EXIT.ok);
     const help = written.join('');
-    for (const command of ['validate', 'start', 'status', 'server']) expect(help).toMatch(new RegExp(`\\n  ${command}\\b`));
+    for (const command of ['validate', 'start', 'status', 'server'])
+      expect(help).toMatch(new RegExp(`\\n  ${command}\\b`));
   });
 });
