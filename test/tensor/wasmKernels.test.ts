@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../common/rng';
 import { initTensorEngine } from '../../tensor/backend';
 import { ADDED_WASM_KERNELS, REPLACED_WASM_KERNELS } from '../../tensor/wasmKernels';
+import { setFilterGradientStrategy } from '../../tensor/wasmKernelsConv';
 import { randomHost, relativeError, runKernelOn, type HostTensor } from './kernelTestSupport';
 
 const TOLERANCE = 1e-4;
@@ -141,20 +142,25 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
-  test('Conv2DBackpropFilter', async () => {
-    const rng = new Rng(101);
-    for (let i = 0; i < CASES_PER_KERNEL; i++) {
-      const c = randomConvCase(rng, { dilated: false, depthwise: false });
-      const filterShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
-      await expectSameOnWasmAndCpu(
-        'Conv2DBackpropFilter',
-        {
-          x: randomHost(rng, [c.batch, c.height, c.width, c.inChannels]),
-          dy: randomHost(rng, outputShape(c, false)),
-        },
-        { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape },
-        JSON.stringify(c),
-      );
+  test.each(['im2col', 'transposedConv'] as const)('Conv2DBackpropFilter by %s', async (strategy) => {
+    const rng = new Rng(strategy === 'im2col' ? 101 : 110);
+    setFilterGradientStrategy(strategy);
+    try {
+      for (let i = 0; i < CASES_PER_KERNEL; i++) {
+        const c = randomConvCase(rng, { dilated: false, depthwise: false });
+        const filterShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
+        await expectSameOnWasmAndCpu(
+          'Conv2DBackpropFilter',
+          {
+            x: randomHost(rng, [c.batch, c.height, c.width, c.inChannels]),
+            dy: randomHost(rng, outputShape(c, false)),
+          },
+          { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape },
+          JSON.stringify(c),
+        );
+      }
+    } finally {
+      setFilterGradientStrategy('auto');
     }
   });
 
