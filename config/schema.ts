@@ -4,6 +4,8 @@
  * decide. The README's configuration reference is generated from these schemas.
  */
 import { z } from 'zod';
+import { OBJECTIVE_METRICS, type ObjectiveMetric } from '../search/optimizer';
+import { SearchSpaceSchema } from '../search/space';
 
 const positiveInt = () => z.number().int().min(1);
 
@@ -49,6 +51,103 @@ export const SupernetSchema = z.strictObject({
   stepsPerEpoch: positiveInt()
     .optional()
     .describe('cap on steps per epoch (small smoke runs); default: the whole split'),
+  noiseAware: z.boolean().default(true).describe('perturb weights with device-like noise each step'),
+  noiseSigma: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.05)
+    .describe('relative weight noise σ (of max |w|) when noiseAware'),
+});
+
+const METRIC_NAMES = Object.keys(OBJECTIVE_METRICS) as [ObjectiveMetric, ...ObjectiveMetric[]];
+
+export const ObjectiveSchema = z
+  .strictObject({
+    metric: z.enum(METRIC_NAMES).describe(`one of ${METRIC_NAMES.join(', ')}`),
+    goal: z.enum(['min', 'max']).optional().describe("defaults to the metric's natural direction"),
+  })
+  .superRefine((objective, ctx) => {
+    const natural = OBJECTIVE_METRICS[objective.metric];
+    if (objective.goal && objective.goal !== natural) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['goal'],
+        message: `${objective.metric} is always ${natural === 'max' ? 'maximized' : 'minimized'}; set goal: ${natural} or omit it`,
+      });
+    }
+  });
+
+const maxBudget = (unit: string) =>
+  z.strictObject({ max: z.number().gt(0).describe(`upper bound in ${unit}`) });
+
+export const ConstraintsSchema = z.strictObject({
+  areaMm2: maxBudget('mm²').optional().describe('chip area budget'),
+  latencyS: maxBudget('s').optional().describe('latency per image budget'),
+  energyJ: maxBudget('J').optional().describe('energy per image budget'),
+  accuracy: z
+    .strictObject({ min: z.number().min(0).max(1) })
+    .optional()
+    .describe('least acceptable accuracy'),
+});
+
+export const EvolutionSchema = z.strictObject({
+  algorithm: z
+    .enum(['nsga2', 'random'])
+    .default('nsga2')
+    .describe('nsga2, or random search with the same budget'),
+  population: z.number().int().min(4).max(1000).default(20),
+  generations: positiveInt().max(10000).default(10),
+  crossover: z
+    .enum(['uniform', 'block'])
+    .default('block')
+    .describe('block keeps genes of one block/array together'),
+  bnRecalBatches: positiveInt()
+    .max(1000)
+    .default(10)
+    .describe('training batches to recalibrate BatchNorm per candidate'),
+  validationImages: z
+    .number()
+    .int()
+    .min(100)
+    .max(20000)
+    .default(2000)
+    .describe('validation images per candidate'),
+  candidatesPerActivity: positiveInt().max(100).default(4).describe('candidates evaluated per activity'),
+  maxParallelEvaluations: positiveInt()
+    .max(1000)
+    .default(4)
+    .describe('evaluation activities in flight at once'),
+  generationsPerRun: positiveInt().default(5).describe('continue-as-new after this many generations'),
+});
+
+export const ExternalEvaluatorSchema = z.strictObject({
+  command: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe('program and arguments speaking the JSON-lines protocol'),
+  timeoutSeconds: z.number().int().min(1).default(600),
+});
+
+export const RobustnessSchema = z.strictObject({
+  samples: positiveInt().max(10000).default(10).describe('Monte-Carlo chips per candidate'),
+  driftSeconds: z
+    .array(z.number().min(0))
+    .min(1)
+    .default([1, 3600, 86400])
+    .describe('times after programming'),
+  topK: positiveInt().max(1000).default(5).describe('front candidates evaluated on the noisy chip'),
+  testImages: z.number().int().min(100).max(10000).default(2000).describe('images per noisy evaluation'),
+  evaluator: z.union([z.literal('builtin'), ExternalEvaluatorSchema]).default('builtin'),
+});
+
+export const RetrainSchema = z.strictObject({
+  count: positiveInt().max(100).default(1).describe('designs retrained from scratch'),
+  epochs: positiveInt().max(1000).default(5),
+  batchSize: z.number().int().min(1).max(4096).default(64),
+  learningRate: z.number().gt(0).max(10).default(0.05),
+  noiseAware: z.boolean().default(true),
+  epochsPerActivity: positiveInt().default(1),
 });
 
 export const ArtifactsSchema = z.strictObject({
@@ -85,7 +184,18 @@ export const RunConfigSchema = z.strictObject({
     .max(2 ** 31 - 1)
     .default(1),
   dataset: DatasetSchema.prefault({}),
+  space: SearchSpaceSchema.prefault({}),
+  objectives: z
+    .array(ObjectiveSchema)
+    .min(1)
+    .max(6)
+    .default(() => [{ metric: 'accuracy' as const }, { metric: 'edap' as const }])
+    .describe('what the search optimizes (Pareto front over all)'),
+  constraints: ConstraintsSchema.prefault({}),
   supernet: SupernetSchema.prefault({}),
+  evolution: EvolutionSchema.prefault({}),
+  robustness: RobustnessSchema.prefault({}),
+  retrain: RetrainSchema.prefault({}),
   artifacts: ArtifactsSchema.prefault({}),
   temporal: TemporalSchema.prefault({}),
 });

@@ -76,11 +76,20 @@ function knownKeysAt(schema: z.ZodType, pathParts: ReadonlyArray<PropertyKey>): 
   return node?.shape ? Object.keys(node.shape) : [];
 }
 
+/** zod's own wording; anything else is a message a schema author wrote. */
+const ZOD_DEFAULT_MESSAGE =
+  /^(Too small|Too big|Invalid (option|input|value|string|number)|Expected|Unrecognized key)/;
+
 export function formatIssues(schema: z.ZodType, issues: z.core.$ZodIssue[]): string[] {
   const problems: string[] = [];
   for (const issue of issues) {
     const where = joinPath(issue.path) || '(top level)';
     const input = (issue as { input?: unknown }).input;
+    // A schema that wrote its own message (naming the field and the fix) is quoted as it is.
+    if (issue.code !== 'unrecognized_keys' && !ZOD_DEFAULT_MESSAGE.test(issue.message)) {
+      problems.push(`${where}: ${issue.message}`);
+      continue;
+    }
     switch (issue.code) {
       case 'unrecognized_keys': {
         const known = knownKeysAt(schema, issue.path);

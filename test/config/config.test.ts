@@ -42,6 +42,23 @@ describe('run configuration', () => {
     expect(problems).toHaveLength(5);
   });
 
+  it('validates the search space, objectives and stage budgets with their paths', () => {
+    const problems = problemsOf({
+      name: 'x',
+      space: { hardware: { adcBits: [4, 16] } },
+      objectives: [{ metric: 'edap', goal: 'max' }, { metric: 'speed' }],
+      evolution: { population: -5 },
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^space\.hardware\.adcBits\[1\]: .*16/),
+        'objectives[0].goal: edap is always minimized; set goal: min or omit it',
+        expect.stringMatching(/^objectives\[1\]\.metric: must be one of "accuracy"/),
+        'evolution.population: must be ≥ 4, got -5',
+      ]),
+    );
+  });
+
   it('requires dataset.dir for an IDX dataset', () => {
     expect(problemsOf({ name: 'x', dataset: { name: 'idx' } })).toEqual([
       expect.stringMatching(/^dataset\.dir: required when dataset\.name is "idx"/),
