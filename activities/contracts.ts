@@ -66,3 +66,61 @@ export interface SearchResult {
   supernet: TrainSupernetChunkResult[];
   finalValidationAccuracy: number | null;
 }
+
+export interface ProposeInput {
+  runDir: string;
+  generation: number;
+  config: RunConfig;
+}
+
+export interface ProposedCandidate {
+  key: string;
+  genome: number[];
+}
+
+export interface ProposedGeneration {
+  generation: number;
+  candidates: ProposedCandidate[];
+}
+
+/** Metrics named as objectives and constraints name them (see search/evolution.ts CandidateMetrics). */
+export interface CandidateMetricsJson {
+  accuracy: number;
+  energy: number;
+  latency: number;
+  area: number;
+  edap: number;
+  edp: number;
+  topsPerWatt: number;
+  topsPerMm2: number;
+  capacityExcess: number;
+  robustAccuracyMean?: number;
+  robustAccuracyP5?: number;
+}
+
+export interface CandidateResult {
+  key: string;
+  metrics: CandidateMetricsJson;
+}
+
+export interface TellInput {
+  runDir: string;
+  generation: number;
+  config: RunConfig;
+  results: CandidateResult[];
+}
+
+export interface FrontMember {
+  key: string;
+  genome: number[];
+  objectives: number[];
+}
+
+export interface GenerationSummary {
+  generation: number;
+  evaluations: number;
+  failed: number;
+  front: FrontMember[];
+  bestAccuracy: number | null;
+  bestEdap: number | null;
+}

@@ -1,0 +1,110 @@
+/**
+ * Stage 2 bookkeeping on the orchestration queue: propose a generation, then tell it its results. The
+ * optimizer's state lives in the run directory (search/), never in workflow history; each step is
+ * idempotent, so a retried or replayed activity returns what the first one stored.
+ */
+import * as path from 'node:path';
+import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
+import {
+  createOptimizer,
+  judge,
+  restoreOptimizer,
+  saveOptimizer,
+  type CandidateMetrics,
+  type OptimizerState,
+} from '../search/evolution';
+import { genomeKey, resolveSearchSpace } from '../search/space';
+import type { RunConfig } from '../config/schema';
+import type { GenerationSummary, ProposeInput, ProposedGeneration, TellInput } from './contracts';
+
+export function searchDir(runDir: string): string {
+  return path.join(runDir, 'search');
+}
+
+export function generationDir(runDir: string, generation: number): string {
+  return path.join(searchDir(runDir), `gen-${String(generation).padStart(4, '0')}`);
+}
+
+function stateAfter(runDir: string, generation: number): string {
+  return path.join(searchDir(runDir), `state-after-gen-${String(generation).padStart(4, '0')}.json`);
+}
+
+interface StoredProposal extends ProposedGeneration {
+  state: OptimizerState;
+}
+
+function space(config: RunConfig) {
+  return resolveSearchSpace(config.space);
+}
+
+export async function proposeGeneration(input: ProposeInput): Promise<ProposedGeneration> {
+  const file = path.join(generationDir(input.runDir, input.generation), 'proposal.json');
+  const stored = await readJsonIfExists<StoredProposal>(file);
+  if (stored) return { generation: stored.generation, candidates: stored.candidates };
+  const searchSpace = space(input.config);
+  let optimizer;
+  if (input.generation === 0) {
+    optimizer = createOptimizer(
+      searchSpace,
+      input.config.objectives,
+      input.config.evolution,
+      input.config.seed,
+    );
+  } else {
+    const previous = await readJsonIfExists<OptimizerState>(stateAfter(input.runDir, input.generation - 1));
+    if (!previous)
+      throw new Error(`generation ${input.generation - 1} has no stored optimizer state; tell it first`);
+    optimizer = restoreOptimizer(searchSpace, previous);
+  }
+  const genomes = optimizer.propose(input.config.evolution.population);
+  const proposal: StoredProposal = {
+    generation: input.generation,
+    candidates: genomes.map((genome) => ({ key: genomeKey(genome), genome })),
+    state: saveOptimizer(optimizer),
+  };
+  await writeJsonAtomic(file, proposal);
+  return { generation: proposal.generation, candidates: proposal.candidates };
+}
+
+export async function tellGeneration(input: TellInput): Promise<GenerationSummary> {
+  const summaryFile = path.join(generationDir(input.runDir, input.generation), 'summary.json');
+  const stored = await readJsonIfExists<GenerationSummary>(summaryFile);
+  if (stored) return stored;
+  const proposal = await readJsonIfExists<StoredProposal>(
+    path.join(generationDir(input.runDir, input.generation), 'proposal.json'),
+  );
+  if (!proposal) throw new Error(`generation ${input.generation} was never proposed`);
+  const { config } = input;
+  const optimizer = restoreOptimizer(space(config), proposal.state);
+  const byKey = new Map(input.results.map((result) => [result.key, result.metrics]));
+  optimizer.tell(
+    proposal.candidates.map(({ key, genome }) => {
+      const metrics = byKey.get(key);
+      // A candidate whose evaluation failed for good is told back infeasible, so it is never re-proposed.
+      if (!metrics) return { genome, objectives: config.objectives.map(() => NaN), constraintViolation: 1e6 };
+      return { genome, ...judge(metrics, config.objectives, config.constraints) };
+    }),
+  );
+  const front = optimizer.paretoFront().map((candidate) => ({
+    key: genomeKey(candidate.genome),
+    genome: candidate.genome,
+    objectives: candidate.objectives,
+  }));
+  const accuracyIndex = config.objectives.findIndex((objective) => objective.metric === 'accuracy');
+  const edapIndex = config.objectives.findIndex((objective) => objective.metric === 'edap');
+  const best = (index: number, pick: (values: number[]) => number) =>
+    index < 0 || front.length === 0 ? null : pick(front.map((candidate) => candidate.objectives[index]));
+  const summary: GenerationSummary = {
+    generation: input.generation,
+    evaluations: optimizer.evaluations,
+    failed: proposal.candidates.filter(({ key }) => !byKey.has(key)).length,
+    front,
+    bestAccuracy: best(accuracyIndex, (values) => Math.max(...values)),
+    bestEdap: best(edapIndex, (values) => Math.min(...values)),
+  };
+  await writeJsonAtomic(stateAfter(input.runDir, input.generation), saveOptimizer(optimizer));
+  await writeJsonAtomic(summaryFile, summary);
+  return summary;
+}
+
+export type { CandidateMetrics };

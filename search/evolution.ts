@@ -1,0 +1,155 @@
+/**
+ * The search as a sequence of generations over the joint genome: builds the configured optimizer on the
+ * search space, restores it from its JSON state, and turns a candidate's measured accuracy and its
+ * hardware cost into the metric set objectives and constraints are read from. Free of Temporal and tfjs;
+ * activities persist the state between generations.
+ */
+import { evaluateNetwork } from '../hardware/cost';
+import type { HardwareLibrary } from '../hardware/library';
+import { DEFAULT_LIBRARY } from '../hardware/library';
+import { layerShapes } from './architecture';
+import { Nsga2, type Nsga2State } from './nsga2';
+import {
+  constraintViolation,
+  objectiveVector,
+  type AskTellOptimizer,
+  type ConstraintBudget,
+  type ObjectiveMetric,
+  type ObjectiveSpec,
+  OBJECTIVE_METRICS,
+} from './optimizer';
+import { RandomSearch, type RandomSearchState } from './randomSearch';
+import {
+  buildLayout,
+  crossoverBlocks,
+  decode,
+  optimizerGenes,
+  optimizerHooks,
+  type Genome,
+  type SearchSpace,
+} from './space';
+
+export interface EvolutionSettings {
+  algorithm: 'nsga2' | 'random';
+  population: number;
+  crossover: 'uniform' | 'block';
+}
+
+export interface ObjectiveSetting {
+  metric: ObjectiveMetric;
+}
+
+export interface ConstraintSettings {
+  areaMm2?: { max: number };
+  latencyS?: { max: number };
+  energyJ?: { max: number };
+  accuracy?: { min: number };
+}
+
+export type OptimizerState =
+  ({ algorithm: 'nsga2' } & Nsga2State) | ({ algorithm: 'random' } & RandomSearchState);
+
+export function objectiveSpecs(objectives: readonly ObjectiveSetting[]): ObjectiveSpec[] {
+  return objectives.map(({ metric }) => ({ name: metric, goal: OBJECTIVE_METRICS[metric] }));
+}
+
+export function createOptimizer(
+  space: SearchSpace,
+  objectives: readonly ObjectiveSetting[],
+  evolution: EvolutionSettings,
+  seed: number,
+): AskTellOptimizer {
+  const layout = buildLayout(space);
+  const genes = optimizerGenes(layout);
+  const hooks = optimizerHooks(space);
+  if (evolution.algorithm === 'random') {
+    return new RandomSearch({ genes, objectives: objectiveSpecs(objectives), seed }, hooks);
+  }
+  return new Nsga2(
+    {
+      genes,
+      objectives: objectiveSpecs(objectives),
+      populationSize: evolution.population,
+      seed,
+      blocks: crossoverBlocks(layout),
+      crossover: evolution.crossover,
+    },
+    hooks,
+  );
+}
+
+export function saveOptimizer(optimizer: AskTellOptimizer): OptimizerState {
+  const algorithm = optimizer instanceof RandomSearch ? 'random' : 'nsga2';
+  return { algorithm, ...(optimizer.toJSON() as object) } as OptimizerState;
+}
+
+export function restoreOptimizer(space: SearchSpace, state: OptimizerState): AskTellOptimizer {
+  const hooks = optimizerHooks(space);
+  const { algorithm, ...rest } = state;
+  return algorithm === 'random'
+    ? RandomSearch.fromJSON(rest as RandomSearchState, hooks)
+    : Nsga2.fromJSON(rest as Nsga2State, hooks);
+}
+
+/** The metrics a candidate is judged by, in the names objectives and constraints use. */
+export interface CandidateMetrics {
+  accuracy: number;
+  energy: number;
+  latency: number;
+  area: number;
+  edap: number;
+  edp: number;
+  topsPerWatt: number;
+  topsPerMm2: number;
+  robustAccuracyMean?: number;
+  robustAccuracyP5?: number;
+  /** Tiles the weights need beyond the tile budget (0 when they fit or no budget is set). */
+  capacityExcess: number;
+}
+
+export type HardwareMetrics = Omit<CandidateMetrics, 'accuracy' | 'robustAccuracyMean' | 'robustAccuracyP5'>;
+
+export function hardwareMetrics(
+  space: SearchSpace,
+  genome: Genome,
+  library: HardwareLibrary = DEFAULT_LIBRARY,
+): HardwareMetrics {
+  const candidate = decode(space, genome);
+  const cost = evaluateNetwork(
+    layerShapes(candidate.architecture, candidate.quantization),
+    candidate.hardware,
+    library,
+  );
+  return {
+    energy: cost.energyJ,
+    latency: cost.latencyS,
+    area: cost.areaMm2,
+    edap: cost.edap,
+    edp: cost.edp,
+    topsPerWatt: cost.topsPerW,
+    topsPerMm2: cost.topsPerMm2,
+    capacityExcess: cost.fitsCapacity
+      ? 0
+      : Math.max(0, cost.requiredTiles - (cost.availableTiles ?? cost.requiredTiles)),
+  };
+}
+
+export function constraintBudgets(constraints: ConstraintSettings): ConstraintBudget[] {
+  const budgets: ConstraintBudget[] = [];
+  if (constraints.areaMm2) budgets.push({ metric: 'area', max: constraints.areaMm2.max });
+  if (constraints.latencyS) budgets.push({ metric: 'latency', max: constraints.latencyS.max });
+  if (constraints.energyJ) budgets.push({ metric: 'energy', max: constraints.energyJ.max });
+  if (constraints.accuracy) budgets.push({ metric: 'accuracy', min: constraints.accuracy.min });
+  return budgets;
+}
+
+/** Objective vector and total constraint violation (capacity counts one unit per missing tile ratio). */
+export function judge(
+  metrics: CandidateMetrics,
+  objectives: readonly ObjectiveSetting[],
+  constraints: ConstraintSettings,
+): { objectives: number[]; constraintViolation: number } {
+  const violation =
+    constraintViolation(metrics, constraintBudgets(constraints)) + (metrics.capacityExcess > 0 ? 1 : 0);
+  return { objectives: objectiveVector(metrics, objectiveSpecs(objectives)), constraintViolation: violation };
+}

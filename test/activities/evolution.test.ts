@@ -1,0 +1,75 @@
+/**
+ * Stage-2 bookkeeping over several generations on a real objective (the hardware cost model: EDAP and
+ * area): state round-trips through the run directory, every step is idempotent, and a failed candidate is
+ * told back as infeasible.
+ */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { proposeGeneration, tellGeneration } from '../../activities/evolution';
+import type { CandidateResult } from '../../activities/contracts';
+import { validateConfig } from '../../config/load';
+import { hardwareMetrics } from '../../search/evolution';
+import { parseGenomeKey, resolveSearchSpace } from '../../search/space';
+
+const config = validateConfig({
+  name: 'evo',
+  seed: 11,
+  objectives: [{ metric: 'edap' }, { metric: 'area' }],
+  evolution: { population: 8, generations: 3 },
+});
+
+function measure(keys: string[]): CandidateResult[] {
+  const space = resolveSearchSpace(config.space);
+  return keys.map((key) => ({
+    key,
+    metrics: { accuracy: 0, ...hardwareMetrics(space, parseGenomeKey(key)) },
+  }));
+}
+
+describe('generation bookkeeping', () => {
+  let runDir: string;
+  beforeEach(async () => {
+    runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-evo-'));
+  });
+  afterEach(async () => {
+    await fs.rm(runDir, { recursive: true, force: true });
+  });
+
+  it('proposes, is told, and continues from the stored state; repeated calls return stored results', async () => {
+    const seen = new Set<string>();
+    let lastFrontEdap = Infinity;
+    for (let generation = 0; generation < 3; generation++) {
+      const proposal = await proposeGeneration({ runDir, generation, config });
+      expect(await proposeGeneration({ runDir, generation, config })).toEqual(proposal);
+      expect(proposal.candidates).toHaveLength(8);
+      for (const { key } of proposal.candidates) {
+        expect(seen.has(key)).toBe(false); // never evaluated twice
+        seen.add(key);
+      }
+      const results = measure(proposal.candidates.map((c) => c.key));
+      const summary = await tellGeneration({ runDir, generation, config, results });
+      expect(await tellGeneration({ runDir, generation, config, results: [] })).toEqual(summary);
+      expect(summary.evaluations).toBe(8 * (generation + 1));
+      expect(summary.front.length).toBeGreaterThan(0);
+      expect(summary.bestEdap!).toBeLessThanOrEqual(lastFrontEdap); // elitism: the best never gets worse
+      lastFrontEdap = summary.bestEdap!;
+    }
+  });
+
+  it('tells a candidate without results back as infeasible', async () => {
+    const proposal = await proposeGeneration({ runDir, generation: 0, config });
+    const results = measure(proposal.candidates.slice(1).map((c) => c.key));
+    const summary = await tellGeneration({ runDir, generation: 0, config, results });
+    expect(summary.failed).toBe(1);
+    expect(summary.front.map((m) => m.key)).not.toContain(proposal.candidates[0].key);
+  });
+
+  it('produces the same proposals from the same seed', async () => {
+    const other = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-evo-'));
+    const a = await proposeGeneration({ runDir, generation: 0, config });
+    const b = await proposeGeneration({ runDir: other, generation: 0, config });
+    expect(b).toEqual(a);
+    await fs.rm(other, { recursive: true, force: true });
+  });
+});
