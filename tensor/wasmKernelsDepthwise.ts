@@ -13,6 +13,7 @@ import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { interleavePhases, planBackpropInputAxis } from './wasmKernelsConv';
 import { withWasmScope, type WasmKernelScope } from './wasmKernelsScope';
+import { heapAddress, simdKernelsFor, withHeapScratch } from './wasmSimdKernels';
 
 type ConvPad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
@@ -58,7 +59,54 @@ export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, attrs,
   const multiplier = outChannels / inChannels;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
-  return withWasmScope(backend as BackendWasm, (scope) => {
+  const wasmBackend = backend as BackendWasm;
+  const simd = multiplier === 1 && inChannels % 4 === 0 ? simdKernelsFor(wasmBackend) : null;
+  if (simd) {
+    return withWasmScope(wasmBackend, (scope) => {
+      const dw = scope.allocate(typed.filterShape);
+      const taps = filterHeight * filterWidth * inChannels;
+      // Scratch: f64 accumulators, then (first output column, end) per kw as i32 pairs.
+      const sums = withHeapScratch(wasmBackend, taps * 8 + filterWidth * 8, (pointer) => {
+        const heap = scope.float32(dw).buffer;
+        const accumulators = new Float64Array(heap, pointer, taps);
+        accumulators.fill(0);
+        const ranges = new Int32Array(heap, pointer + taps * 8, filterWidth * 2);
+        for (let kw = 0; kw < filterWidth; kw++) {
+          const offset = kw * dilationWidth - left;
+          const first = Math.max(0, Math.ceil(-offset / strideWidth));
+          const end = Math.min(outWidth, Math.floor((inWidth - 1 - offset) / strideWidth) + 1);
+          ranges[kw * 2] = first;
+          ranges[kw * 2 + 1] = Math.max(first, end);
+        }
+        simd.depthwiseFilterGradient(
+          heapAddress(wasmBackend, x.dataId),
+          heapAddress(wasmBackend, dy.dataId),
+          pointer,
+          pointer + taps * 8,
+          {
+            batch: batchSize,
+            inHeight,
+            inWidth,
+            channels: inChannels,
+            outHeight,
+            outWidth,
+            filterHeight,
+            filterWidth,
+            strideHeight,
+            strideWidth,
+            dilationHeight,
+            dilationWidth,
+            top,
+            left,
+          },
+        );
+        return Float64Array.from(accumulators);
+      });
+      scope.float32(dw).set(sums);
+      return scope.finish(dw);
+    });
+  }
+  return withWasmScope(wasmBackend, (scope) => {
     const dw = scope.allocate(typed.filterShape);
     const xValues = scope.float32(x);
     const dyValues = scope.float32(dy);

@@ -6,12 +6,14 @@
  * (wasm's Tile: ~40 ms per call at 64×28×28×16) and reduces over batch and space (wasm's Sum/Mean first
  * transpose the activation so the reduced axes are innermost). The versions here:
  * - Tile: copies the input once, then doubles blocks with copyWithin (memcpy speed);
- * - Sum / Mean over leading axes (NHWC batch+space reductions): one cache-friendly double-precision pass.
+ * - Sum / Mean over leading axes (NHWC batch+space reductions): one double-precision pass (wasm SIMD when
+ *   the channel count is a multiple of 4, JavaScript otherwise).
  * Other cases go to wasm's own kernels.
  */
 import { util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { withWasmScope } from './wasmKernelsScope';
+import { heapAddress, simdKernelsFor, withHeapScratch } from './wasmSimdKernels';
 
 type HeapArray = Float32Array | Int32Array | Uint8Array;
 
@@ -128,9 +130,18 @@ function makeLeadingAxesReduction(kind: 'sum' | 'mean', fallback: KernelFunc | n
     const innerShape = x.shape.slice(leading);
     const inner = util.sizeFromShape(innerShape);
     const outShape = keepDims ? [...x.shape.slice(0, leading).map(() => 1), ...innerShape] : innerShape;
-    return withWasmScope(args.backend as BackendWasm, (scope) => {
+    const backend = args.backend as BackendWasm;
+    return withWasmScope(backend, (scope) => {
       const out = scope.allocate(outShape, 'float32');
-      const sums = sumLeadingRows(scope.float32(x), rows, inner);
+      const simd = inner % 4 === 0 ? simdKernelsFor(backend) : null;
+      const sums = simd
+        ? withHeapScratch(backend, inner * 8, (pointer) => {
+            const accumulators = new Float64Array(scope.float32(out).buffer, pointer, inner);
+            accumulators.fill(0);
+            simd.sumRows(heapAddress(backend, x.dataId), rows, inner, pointer);
+            return Float64Array.from(accumulators);
+          })
+        : sumLeadingRows(scope.float32(x), rows, inner);
       if (kind === 'mean') for (let i = 0; i < inner; i++) sums[i] /= rows;
       scope.float32(out).set(sums);
       return scope.finish(out);

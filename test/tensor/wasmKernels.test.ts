@@ -7,6 +7,7 @@ import { Rng } from '../../common/rng';
 import { initTensorEngine } from '../../tensor/backend';
 import { ADDED_WASM_KERNELS, REPLACED_WASM_KERNELS } from '../../tensor/wasmKernels';
 import { setFilterGradientStrategy } from '../../tensor/wasmKernelsConv';
+import { setSimdKernelsEnabled, simdKernelsFor } from '../../tensor/wasmSimdKernels';
 import { randomHost, relativeError, runKernelOn, type HostTensor } from './kernelTestSupport';
 
 const TOLERANCE = 1e-4;
@@ -185,20 +186,33 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
-  test('DepthwiseConv2dNativeBackpropFilter, undilated: equals the cpu kernel', async () => {
-    const rng = new Rng(103);
-    for (let i = 0; i < CASES_PER_KERNEL; i++) {
-      const c = randomConvCase(rng, { dilated: false, depthwise: true });
-      const filterShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
-      await expectSameOnWasmAndCpu(
-        'DepthwiseConv2dNativeBackpropFilter',
-        {
-          x: randomHost(rng, [c.batch, c.height, c.width, c.inChannels]),
-          dy: randomHost(rng, outputShape(c, true)),
-        },
-        { strides: c.strides, dilations: c.dilations, pad: c.pad, filterShape },
-        JSON.stringify(c),
-      );
+  test.each([
+    ['wasm SIMD', true],
+    ['JavaScript', false],
+  ])('DepthwiseConv2dNativeBackpropFilter by %s, undilated: equals the cpu kernel', async (_, simd) => {
+    const rng = new Rng(simd ? 103 : 111);
+    setSimdKernelsEnabled(simd);
+    try {
+      for (let i = 0; i < CASES_PER_KERNEL; i++) {
+        const c = randomConvCase(rng, { dilated: false, depthwise: true });
+        // Channels a multiple of 4 with multiplier 1 take the SIMD path; keep half the cases there.
+        if (simd && i % 2 === 0) {
+          c.inChannels = 4 * (1 + rng.int(3));
+          c.outChannels = 1;
+        }
+        const filterShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
+        await expectSameOnWasmAndCpu(
+          'DepthwiseConv2dNativeBackpropFilter',
+          {
+            x: randomHost(rng, [c.batch, c.height, c.width, c.inChannels]),
+            dy: randomHost(rng, outputShape(c, true)),
+          },
+          { strides: c.strides, dilations: c.dilations, pad: c.pad, filterShape },
+          JSON.stringify(c),
+        );
+      }
+    } finally {
+      setSimdKernelsEnabled(true);
     }
   });
 
@@ -311,24 +325,43 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
-  test('Tile, Sum and Mean', async () => {
-    const rng = new Rng(109);
-    for (let i = 0; i < CASES_PER_KERNEL; i++) {
-      const rank = 1 + rng.int(4);
-      const shape = Array.from({ length: rank }, () => 1 + rng.int(5));
-      const x = randomHost(rng, shape);
-      const reps = shape.map(() => 1 + rng.int(3));
-      await expectSameOnWasmAndCpu('Tile', { x }, { reps }, `shape=[${shape}] reps=[${reps}]`);
-      // Leading axes (the fast path), and any other subset (wasm's own kernels).
-      const leading = Array.from({ length: 1 + rng.int(rank) }, (_, axis) => axis);
-      const anyAxes = Array.from({ length: rank }, (_, axis) => axis).filter(() => rng.int(2) === 0);
-      for (const axis of [leading, anyAxes]) {
-        const keepDims = rng.int(2) === 0;
-        for (const kernel of ['Sum', 'Mean']) {
-          await expectSameOnWasmAndCpu(kernel, { x }, { axis, keepDims }, `shape=[${shape}] axis=[${axis}]`);
+  test.each([
+    ['wasm SIMD', true],
+    ['JavaScript', false],
+  ])('Tile, Sum and Mean (reductions by %s)', async (_, simd) => {
+    const rng = new Rng(simd ? 109 : 112);
+    setSimdKernelsEnabled(simd);
+    try {
+      for (let i = 0; i < CASES_PER_KERNEL; i++) {
+        const rank = 1 + rng.int(4);
+        const shape = Array.from({ length: rank }, () => 1 + rng.int(5));
+        // A last axis that is a multiple of 4 takes the SIMD reduction.
+        if (i % 2 === 0) shape[rank - 1] = 4 * (1 + rng.int(3));
+        const x = randomHost(rng, shape);
+        const reps = shape.map(() => 1 + rng.int(3));
+        await expectSameOnWasmAndCpu('Tile', { x }, { reps }, `shape=[${shape}] reps=[${reps}]`);
+        // Leading axes (the fast path), and any other subset (wasm's own kernels).
+        const leading = Array.from({ length: 1 + rng.int(rank) }, (_, axis) => axis);
+        const anyAxes = Array.from({ length: rank }, (_, axis) => axis).filter(() => rng.int(2) === 0);
+        for (const axis of [leading, anyAxes]) {
+          const keepDims = rng.int(2) === 0;
+          for (const kernel of ['Sum', 'Mean']) {
+            await expectSameOnWasmAndCpu(
+              kernel,
+              { x },
+              { axis, keepDims },
+              `shape=[${shape}] axis=[${axis}]`,
+            );
+          }
         }
       }
+    } finally {
+      setSimdKernelsEnabled(true);
     }
+  });
+
+  test('the SIMD kernels are available here (so the tests above exercise them)', () => {
+    expect(simdKernelsFor(tf.backend() as never)).not.toBeNull();
   });
 
   test('batch 64 and the layer shapes of the reference network', async () => {

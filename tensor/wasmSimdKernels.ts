@@ -1,0 +1,391 @@
+/**
+ * Hand-assembled wasm SIMD loops that run on the tfjs wasm backend's memory (see wasmSimdAssembler.ts):
+ *
+ * - sumRows: out[c] += Σ_r x[r, c] for c a multiple of 4, accumulated in f64 (batch norm's gradient
+ *   subtracts these sums from nearly equal quantities: float32 accumulation moves earlier layers'
+ *   gradients ~1% off the cpu backend's, which accumulates in double).
+ * - depthwiseFilterGradient: the depthwise filter gradient for multiplier 1 and channels a multiple of 4;
+ *   products summed in f32x4 registers along one output row (≤ a few dozen terms), then into f64.
+ *
+ * Both need the module instantiated against the backend's WebAssembly.Memory; `simdKernelsFor` returns
+ * null when that or SIMD is unavailable, and callers keep their JavaScript paths.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { FunctionBuilder, I32, V128, assembleModule } from './wasmSimdAssembler';
+
+export interface SimdKernels {
+  /** out (f64, `inner` values, accumulated into) += column sums of x (f32, rows × inner); inner % 4 == 0. */
+  sumRows(xPointer: number, rows: number, inner: number, outPointer: number): void;
+  /**
+   * acc (f64, kh·kw·channels, accumulated into) += Σ x·dy per tap and channel; `owRanges` (i32 pairs per
+   * kw: first output column and one past the last whose input column is inside the image).
+   */
+  depthwiseFilterGradient(
+    xPointer: number,
+    dyPointer: number,
+    accPointer: number,
+    owRangesPointer: number,
+    shape: {
+      batch: number;
+      inHeight: number;
+      inWidth: number;
+      channels: number;
+      outHeight: number;
+      outWidth: number;
+      filterHeight: number;
+      filterWidth: number;
+      strideHeight: number;
+      strideWidth: number;
+      dilationHeight: number;
+      dilationWidth: number;
+      top: number;
+      left: number;
+    },
+  ): void;
+}
+
+/** Adds the f32x4 in `vector` into the two f64x2 at the address in `pointer` (low lanes, then high lanes). */
+function accumulateF32x4IntoF64(f: FunctionBuilder, pointer: number, vector: number): void {
+  f.get(pointer).get(pointer).v128Load(0).get(vector).f64x2PromoteLowF32x4().f64x2Add().v128Store(0);
+  f.get(pointer)
+    .get(pointer)
+    .v128Load(16)
+    .get(vector)
+    .get(vector)
+    .f32x4HighToLow()
+    .f64x2PromoteLowF32x4()
+    .f64x2Add()
+    .v128Store(16);
+}
+
+export function buildSumRows(): FunctionBuilder {
+  const x = 0;
+  const rows = 1;
+  const inner = 2;
+  const out = 3;
+  const f = new FunctionBuilder('sumRows', [I32, I32, I32, I32]);
+  const rowBytes = f.local(I32);
+  const end = f.local(I32);
+  const row = f.local(I32);
+  const rowEnd = f.local(I32);
+  const p = f.local(I32);
+  const acc = f.local(I32);
+  const vector = f.local(V128);
+  f.get(inner).i32(2).shl().set(rowBytes);
+  f.get(x).get(rows).get(rowBytes).mul().add().set(end);
+  f.forRange(
+    row,
+    () => f.get(x),
+    () => f.get(end),
+    () => f.get(rowBytes),
+    () => {
+      f.get(row).get(rowBytes).add().set(rowEnd);
+      f.get(out).set(acc);
+      f.forRange(
+        p,
+        () => f.get(row),
+        () => f.get(rowEnd),
+        16,
+        () => {
+          f.get(p).v128Load(0).set(vector);
+          accumulateF32x4IntoF64(f, acc, vector);
+          f.get(acc).i32(32).add().set(acc);
+        },
+      );
+    },
+  );
+  return f;
+}
+
+export function buildDepthwiseFilterGradient(): FunctionBuilder {
+  // Parameters (all i32).
+  const names = [
+    'x',
+    'dy',
+    'acc',
+    'owRanges',
+    'batch',
+    'inHeight',
+    'inWidth',
+    'channels',
+    'outHeight',
+    'outWidth',
+    'filterHeight',
+    'filterWidth',
+    'strideHeight',
+    'strideWidth',
+    'dilationHeight',
+    'dilationWidth',
+    'top',
+    'left',
+  ] as const;
+  const p = Object.fromEntries(names.map((n, i) => [n, i])) as Record<(typeof names)[number], number>;
+  const f = new FunctionBuilder(
+    'depthwiseFilterGradient',
+    names.map(() => I32),
+  );
+  const b = f.local(I32);
+  const oh = f.local(I32);
+  const kh = f.local(I32);
+  const kw = f.local(I32);
+  const ih = f.local(I32);
+  const c = f.local(I32);
+  const ow = f.local(I32);
+  const owEnd = f.local(I32);
+  const channelBytes = f.local(I32);
+  const xRow = f.local(I32); // byte address of x[b, ih, 0, 0]
+  const dyRow = f.local(I32); // byte address of dy[b, oh, 0, 0]
+  const xPtr = f.local(I32);
+  const dyPtr = f.local(I32);
+  const xStep = f.local(I32);
+  const accPtr = f.local(I32);
+  const sum = f.local(V128);
+
+  f.get(p.channels).i32(2).shl().set(channelBytes);
+  f.get(p.strideWidth).get(channelBytes).mul().set(xStep);
+  f.forRange(
+    b,
+    () => f.i32(0),
+    () => f.get(p.batch),
+    1,
+    () => {
+      f.forRange(
+        oh,
+        () => f.i32(0),
+        () => f.get(p.outHeight),
+        1,
+        () => {
+          // dyRow = dy + ((b·outHeight + oh)·outWidth)·channelBytes
+          f.get(p.dy)
+            .get(b)
+            .get(p.outHeight)
+            .mul()
+            .get(oh)
+            .add()
+            .get(p.outWidth)
+            .mul()
+            .get(channelBytes)
+            .mul()
+            .add();
+          f.set(dyRow);
+          f.forRange(
+            kh,
+            () => f.i32(0),
+            () => f.get(p.filterHeight),
+            1,
+            () => {
+              // ih = oh·strideHeight + kh·dilationHeight − top; skip rows outside the image.
+              f.get(oh)
+                .get(p.strideHeight)
+                .mul()
+                .get(kh)
+                .get(p.dilationHeight)
+                .mul()
+                .add()
+                .get(p.top)
+                .sub()
+                .set(ih);
+              f.when(
+                () => f.get(ih).get(p.inHeight).ltU(),
+                () => {
+                  f.get(p.x)
+                    .get(b)
+                    .get(p.inHeight)
+                    .mul()
+                    .get(ih)
+                    .add()
+                    .get(p.inWidth)
+                    .mul()
+                    .get(channelBytes)
+                    .mul()
+                    .add();
+                  f.set(xRow);
+                  f.forRange(
+                    kw,
+                    () => f.i32(0),
+                    () => f.get(p.filterWidth),
+                    1,
+                    () => {
+                      // Valid output columns for this tap, precomputed by the caller.
+                      f.get(p.owRanges).get(kw).i32(3).shl().add().i32Load(4).set(owEnd);
+                      f.forRange(
+                        c,
+                        () => f.i32(0),
+                        () => f.get(channelBytes),
+                        16,
+                        () => {
+                          f.i32(0).i32x4Splat().set(sum); // all-zero bits: 0.0f in every lane
+                          f.get(p.owRanges).get(kw).i32(3).shl().add().i32Load(0).set(ow);
+                          // xPtr = xRow + (ow·strideWidth + kw·dilationWidth − left)·channelBytes + c
+                          f.get(xRow);
+                          f.get(ow)
+                            .get(p.strideWidth)
+                            .mul()
+                            .get(kw)
+                            .get(p.dilationWidth)
+                            .mul()
+                            .add()
+                            .get(p.left)
+                            .sub();
+                          f.get(channelBytes).mul().add().get(c).add().set(xPtr);
+                          f.get(dyRow).get(ow).get(channelBytes).mul().add().get(c).add().set(dyPtr);
+                          f.forRange(
+                            ow,
+                            () => f.get(ow),
+                            () => f.get(owEnd),
+                            1,
+                            () => {
+                              f.get(sum)
+                                .get(xPtr)
+                                .v128Load(0)
+                                .get(dyPtr)
+                                .v128Load(0)
+                                .f32x4Mul()
+                                .f32x4Add()
+                                .set(sum);
+                              f.get(xPtr).get(xStep).add().set(xPtr);
+                              f.get(dyPtr).get(channelBytes).add().set(dyPtr);
+                            },
+                          );
+                          // accPtr = acc + ((kh·filterWidth + kw)·channels)·8 + c·2
+                          f.get(p.acc)
+                            .get(kh)
+                            .get(p.filterWidth)
+                            .mul()
+                            .get(kw)
+                            .add()
+                            .get(p.channels)
+                            .mul()
+                            .i32(3)
+                            .shl();
+                          f.add().get(c).i32(1).shl().add().set(accPtr);
+                          accumulateF32x4IntoF64(f, accPtr, sum);
+                        },
+                      );
+                    },
+                  );
+                },
+              );
+            },
+          );
+        },
+      );
+    },
+  );
+  return f;
+}
+
+/** The parts of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
+interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+/** Duck-typed: the memory may come from another realm (jest's vm contexts), where instanceof fails. */
+function isWasmMemory(value: unknown): value is WasmMemory {
+  const candidate = value as Partial<WasmMemory> | null;
+  return (
+    typeof candidate?.grow === 'function' &&
+    candidate.buffer instanceof Object &&
+    'byteLength' in candidate.buffer
+  );
+}
+
+interface Compiled {
+  memory: WasmMemory;
+  kernels: SimdKernels;
+}
+
+const compiledByBackend = new WeakMap<BackendWasm, Compiled | null>();
+
+function backendMemory(backend: BackendWasm): WasmMemory | null {
+  const module = backend.wasm as unknown as { asm?: Record<string, unknown>; wasmMemory?: unknown };
+  const candidates = [module.wasmMemory, module.asm?.memory, ...Object.values(module.asm ?? {})];
+  return (candidates.find(isWasmMemory) as WasmMemory | undefined) ?? null;
+}
+
+function compile(backend: BackendWasm): Compiled | null {
+  const memory = backendMemory(backend);
+  if (!memory) return null;
+  const bytes = assembleModule([buildSumRows(), buildDepthwiseFilterGradient()]);
+  if (!webAssembly.validate(bytes)) return null;
+  const instance = new webAssembly.Instance(new webAssembly.Module(bytes), { env: { memory } });
+  const exports = instance.exports as {
+    sumRows: (...args: number[]) => void;
+    depthwiseFilterGradient: (...args: number[]) => void;
+  };
+  return {
+    memory,
+    kernels: {
+      sumRows: (x, rows, inner, out) => exports.sumRows(x, rows, inner, out),
+      depthwiseFilterGradient: (x, dy, acc, owRanges, s) =>
+        exports.depthwiseFilterGradient(
+          x,
+          dy,
+          acc,
+          owRanges,
+          s.batch,
+          s.inHeight,
+          s.inWidth,
+          s.channels,
+          s.outHeight,
+          s.outWidth,
+          s.filterHeight,
+          s.filterWidth,
+          s.strideHeight,
+          s.strideWidth,
+          s.dilationHeight,
+          s.dilationWidth,
+          s.top,
+          s.left,
+        ),
+    },
+  };
+}
+
+let simdDisabled = false;
+
+/** Turns the SIMD paths off (tests compare them with the JavaScript ones). */
+export function setSimdKernelsEnabled(enabled: boolean): void {
+  simdDisabled = !enabled;
+}
+
+/** The SIMD kernels bound to this backend's memory, or null (callers then use JavaScript). */
+export function simdKernelsFor(backend: BackendWasm): SimdKernels | null {
+  if (simdDisabled) return null;
+  if (!compiledByBackend.has(backend)) {
+    let compiled: Compiled | null = null;
+    try {
+      compiled = compile(backend);
+    } catch {
+      compiled = null;
+    }
+    compiledByBackend.set(backend, compiled);
+  }
+  return compiledByBackend.get(backend)?.kernels ?? null;
+}
+
+/** Byte address of a tensor's data on the wasm heap. */
+export function heapAddress(backend: BackendWasm, dataId: object): number {
+  return backend.dataIdMap.get(dataId)!.memoryOffset;
+}
+
+/**
+ * Scratch memory on the wasm heap for the duration of `use` (freed after). Views of the heap must be
+ * created after this allocates, since an allocation can grow (and so replace) the heap buffer.
+ */
+export function withHeapScratch<T>(backend: BackendWasm, bytes: number, use: (pointer: number) => T): T {
+  const module = backend.wasm as unknown as { _malloc(bytes: number): number; _free(pointer: number): void };
+  const pointer = module._malloc(bytes) >>> 0;
+  try {
+    return use(pointer);
+  } finally {
+    module._free(pointer);
+  }
+}
