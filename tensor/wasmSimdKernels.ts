@@ -360,10 +360,11 @@ export function setSimdKernelsEnabled(enabled: boolean): void {
 export function simdKernelsFor(backend: BackendWasm): SimdKernels | null {
   if (simdDisabled) return null;
   if (!compiledByBackend.has(backend)) {
-    let compiled: Compiled | null = null;
+    let compiled: Compiled | null;
     try {
       compiled = compile(backend);
     } catch {
+      // A wasm engine that rejects the module (no SIMD) leaves the JavaScript paths in charge.
       compiled = null;
     }
     compiledByBackend.set(backend, compiled);
