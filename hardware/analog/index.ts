@@ -1,0 +1,7 @@
+/**
+ * The simulated analog chip: weights bit-sliced onto crossbar cells, bit-serial inputs, per-array ADCs,
+ * Monte-Carlo device noise; exposed as the LinearOp of models/folded.ts. Domain code: no Temporal.
+ */
+export * from './encoding';
+export * from './adc';
+export * from './chip';
