@@ -1,12 +1,14 @@
 /**
  * MaxPoolGrad for the wasm backend. wasm has one, but it rescans every pooling window for every input
  * element (~30 ms for one 2×2 pool at 64×28×28×16, more than the convolutions of a small CNN); this one
- * scans each window once, all channels together, and routes dy to the window's first maximum, the
- * tie-breaking rule of the cpu backend (ties are common: relu outputs many zeros).
+ * scans each window once, all channels together (wasm SIMD when channels are a multiple of 4, JavaScript
+ * otherwise), and routes dy to the window's first maximum, the tie-breaking rule of the cpu backend (ties
+ * are common: relu outputs many zeros).
  */
 import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { withWasmScope } from './wasmKernelsScope';
+import { heapAddress, simdKernelsFor } from './wasmSimdKernels';
 
 export function makeMaxPoolGrad(fallback: KernelFunc | null): KernelFunc {
   return (args) => {
@@ -33,7 +35,34 @@ export function makeMaxPoolGrad(fallback: KernelFunc | null): KernelFunc {
     const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
     const top = info.padInfo.top;
     const left = info.padInfo.left;
-    return withWasmScope(args.backend as BackendWasm, (scope) => {
+    const backend = args.backend as BackendWasm;
+    const simd = channels % 4 === 0 ? simdKernelsFor(backend) : null;
+    if (simd) {
+      return withWasmScope(backend, (scope) => {
+        const dx = scope.allocate(input.shape, 'float32');
+        simd.maxPoolGradient(
+          heapAddress(backend, input.dataId),
+          heapAddress(backend, dy.dataId),
+          heapAddress(backend, dx.dataId),
+          {
+            batch: batchSize,
+            inHeight,
+            inWidth,
+            channels,
+            outHeight,
+            outWidth,
+            filterHeight,
+            filterWidth,
+            strideHeight,
+            strideWidth,
+            top,
+            left,
+          },
+        );
+        return scope.finish(dx);
+      });
+    }
+    return withWasmScope(backend, (scope) => {
       const dx = scope.allocate(input.shape, 'float32');
       const dxValues = scope.float32(dx);
       const xValues = scope.float32(input);

@@ -89,6 +89,14 @@ export class FunctionBuilder {
   i32(value: number): this {
     return this.emit(0x41, ...signedLeb(value));
   }
+  f32(value: number): this {
+    const bytes = new Uint8Array(new Float32Array([value]).buffer);
+    return this.emit(0x43, ...bytes);
+  }
+  /** select: pops a, b, condition; pushes a when condition ≠ 0, else b. */
+  select(): this {
+    return this.emit(0x1b);
+  }
   f64(value: number): this {
     const bytes = new Uint8Array(new Float64Array([value]).buffer);
     return this.emit(0x44, ...bytes);

@@ -7,7 +7,10 @@
  * - depthwiseFilterGradient: the depthwise filter gradient for multiplier 1 and channels a multiple of 4;
  *   products summed in f32x4 registers along one output row (≤ a few dozen terms), then into f64.
  *
- * Both need the module instantiated against the backend's WebAssembly.Memory; `simdKernelsFor` returns
+ * - maxPoolGradient: routes dy to each window's first maximum, four channels at a time (compare +
+ *   bitselect keep the running maximum and its address).
+ *
+ * All need the module instantiated against the backend's WebAssembly.Memory; `simdKernelsFor` returns
  * null when that or SIMD is unavailable, and callers keep their JavaScript paths.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -16,6 +19,28 @@ import { FunctionBuilder, I32, V128, assembleModule } from './wasmSimdAssembler'
 export interface SimdKernels {
   /** out (f64, `inner` values, accumulated into) += column sums of x (f32, rows × inner); inner % 4 == 0. */
   sumRows(xPointer: number, rows: number, inner: number, outPointer: number): void;
+  /**
+   * dx (zeroed, same shape as x) += dy routed to the first maximum of each pooling window; channels % 4 == 0.
+   */
+  maxPoolGradient(
+    xPointer: number,
+    dyPointer: number,
+    dxPointer: number,
+    shape: {
+      batch: number;
+      inHeight: number;
+      inWidth: number;
+      channels: number;
+      outHeight: number;
+      outWidth: number;
+      filterHeight: number;
+      filterWidth: number;
+      strideHeight: number;
+      strideWidth: number;
+      top: number;
+      left: number;
+    },
+  ): void;
   /**
    * acc (f64, kh·kw·channels, accumulated into) += Σ x·dy per tap and channel; `owRanges` (i32 pairs per
    * kw: first output column and one past the last whose input column is inside the image).
@@ -275,6 +300,194 @@ export function buildDepthwiseFilterGradient(): FunctionBuilder {
   return f;
 }
 
+/** `target = a < b ? a : b` (signed), or the larger with `max`. */
+function minMax(f: FunctionBuilder, target: number, a: () => void, b: () => void, kind: 'min' | 'max'): void {
+  a();
+  b();
+  a();
+  b();
+  if (kind === 'min') f.ltS();
+  else f.gtS();
+  f.select().set(target);
+}
+
+export function buildMaxPoolGradient(): FunctionBuilder {
+  const names = [
+    'x',
+    'dy',
+    'dx',
+    'batch',
+    'inHeight',
+    'inWidth',
+    'channels',
+    'outHeight',
+    'outWidth',
+    'filterHeight',
+    'filterWidth',
+    'strideHeight',
+    'strideWidth',
+    'top',
+    'left',
+  ] as const;
+  const p = Object.fromEntries(names.map((n, i) => [n, i])) as Record<(typeof names)[number], number>;
+  const f = new FunctionBuilder(
+    'maxPoolGradient',
+    names.map(() => I32),
+  );
+  const b = f.local(I32);
+  const oh = f.local(I32);
+  const ow = f.local(I32);
+  const h = f.local(I32);
+  const w = f.local(I32);
+  const c = f.local(I32);
+  const start = f.local(I32);
+  const hFirst = f.local(I32);
+  const hEnd = f.local(I32);
+  const wFirst = f.local(I32);
+  const wEnd = f.local(I32);
+  const channelBytes = f.local(I32);
+  const address = f.local(I32);
+  const dyAddress = f.local(I32);
+  const target = f.local(I32);
+  const best = f.local(V128);
+  const bestAddress = f.local(V128);
+  const value = f.local(V128);
+  const mask = f.local(V128);
+  const gradient = f.local(V128);
+
+  f.get(p.channels).i32(2).shl().set(channelBytes);
+  f.get(p.dy).set(dyAddress);
+  f.forRange(
+    b,
+    () => f.i32(0),
+    () => f.get(p.batch),
+    1,
+    () => {
+      f.forRange(
+        oh,
+        () => f.i32(0),
+        () => f.get(p.outHeight),
+        1,
+        () => {
+          f.get(oh).get(p.strideHeight).mul().get(p.top).sub().set(start);
+          minMax(
+            f,
+            hFirst,
+            () => f.get(start),
+            () => f.i32(0),
+            'max',
+          );
+          minMax(
+            f,
+            hEnd,
+            () => f.get(start).get(p.filterHeight).add(),
+            () => f.get(p.inHeight),
+            'min',
+          );
+          f.forRange(
+            ow,
+            () => f.i32(0),
+            () => f.get(p.outWidth),
+            1,
+            () => {
+              f.get(ow).get(p.strideWidth).mul().get(p.left).sub().set(start);
+              minMax(
+                f,
+                wFirst,
+                () => f.get(start),
+                () => f.i32(0),
+                'max',
+              );
+              minMax(
+                f,
+                wEnd,
+                () => f.get(start).get(p.filterWidth).add(),
+                () => f.get(p.inWidth),
+                'min',
+              );
+              f.forRange(
+                c,
+                () => f.i32(0),
+                () => f.get(channelBytes),
+                16,
+                () => {
+                  f.f32(-Infinity).f32x4Splat().set(best);
+                  // Address 0 never holds a tensor: it marks "no maximum yet" (an empty or all −∞ window).
+                  f.i32(0).i32x4Splat().set(bestAddress);
+                  f.forRange(
+                    h,
+                    () => f.get(hFirst),
+                    () => f.get(hEnd),
+                    1,
+                    () => {
+                      f.forRange(
+                        w,
+                        () => f.get(wFirst),
+                        () => f.get(wEnd),
+                        1,
+                        () => {
+                          f.get(p.x)
+                            .get(b)
+                            .get(p.inHeight)
+                            .mul()
+                            .get(h)
+                            .add()
+                            .get(p.inWidth)
+                            .mul()
+                            .get(w)
+                            .add();
+                          f.get(channelBytes).mul().add().get(c).add().set(address);
+                          f.get(address).v128Load(0).set(value);
+                          // Strictly greater: the first maximum in window order wins, as on the cpu backend.
+                          f.get(value).get(best).f32x4Gt().set(mask);
+                          f.get(value).get(best).get(mask).v128Bitselect().set(best);
+                          f.get(address)
+                            .i32x4Splat()
+                            .get(bestAddress)
+                            .get(mask)
+                            .v128Bitselect()
+                            .set(bestAddress);
+                        },
+                      );
+                    },
+                  );
+                  f.get(dyAddress).get(c).add().v128Load(0).set(gradient);
+                  for (let lane = 0; lane < 4; lane++) {
+                    f.get(bestAddress).i32x4ExtractLane(lane).set(target);
+                    f.when(
+                      () => f.get(target),
+                      () => {
+                        // dx address = target − x + dx + lane·4
+                        f.get(target)
+                          .get(p.x)
+                          .sub()
+                          .get(p.dx)
+                          .add()
+                          .i32(lane * 4)
+                          .add()
+                          .set(target);
+                        f.get(target)
+                          .get(target)
+                          .f32Load(0)
+                          .get(gradient)
+                          .f32x4ExtractLane(lane)
+                          .f32Add()
+                          .f32Store(0);
+                      },
+                    );
+                  }
+                },
+              );
+              f.get(dyAddress).get(channelBytes).add().set(dyAddress);
+            },
+          );
+        },
+      );
+    },
+  );
+  return f;
+}
+
 /** The parts of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
 interface WasmMemory {
   buffer: ArrayBuffer;
@@ -313,17 +526,36 @@ function backendMemory(backend: BackendWasm): WasmMemory | null {
 function compile(backend: BackendWasm): Compiled | null {
   const memory = backendMemory(backend);
   if (!memory) return null;
-  const bytes = assembleModule([buildSumRows(), buildDepthwiseFilterGradient()]);
+  const bytes = assembleModule([buildSumRows(), buildDepthwiseFilterGradient(), buildMaxPoolGradient()]);
   if (!webAssembly.validate(bytes)) return null;
   const instance = new webAssembly.Instance(new webAssembly.Module(bytes), { env: { memory } });
   const exports = instance.exports as {
     sumRows: (...args: number[]) => void;
     depthwiseFilterGradient: (...args: number[]) => void;
+    maxPoolGradient: (...args: number[]) => void;
   };
   return {
     memory,
     kernels: {
       sumRows: (x, rows, inner, out) => exports.sumRows(x, rows, inner, out),
+      maxPoolGradient: (x, dy, dx, s) =>
+        exports.maxPoolGradient(
+          x,
+          dy,
+          dx,
+          s.batch,
+          s.inHeight,
+          s.inWidth,
+          s.channels,
+          s.outHeight,
+          s.outWidth,
+          s.filterHeight,
+          s.filterWidth,
+          s.strideHeight,
+          s.strideWidth,
+          s.top,
+          s.left,
+        ),
       depthwiseFilterGradient: (x, dy, acc, owRanges, s) =>
         exports.depthwiseFilterGradient(
           x,

@@ -298,30 +298,34 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
-  test('MaxPoolGrad, with ties (relu zeros) routed like the cpu backend', async () => {
-    const rng = new Rng(108);
-    for (let i = 0; i < CASES_PER_KERNEL; i++) {
-      const filterSize: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
-      const strides: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
-      const pad = rng.int(2) === 0 ? 'same' : 'valid';
-      const inputShape = [
-        1 + rng.int(3),
-        filterSize[0] + rng.int(8),
-        filterSize[1] + rng.int(8),
-        1 + rng.int(5),
-      ];
-      const input = randomHost(rng, inputShape);
-      // Half the values clamped to zero, as after a relu: many windows hold tied maxima.
-      for (let j = 0; j < input.values.length; j++) input.values[j] = Math.max(0, input.values[j]!);
-      const attrs = { filterSize, strides, pad };
-      const output = await runKernelOn('cpu', 'MaxPool', { x: input }, attrs);
-      const host = (t: { values: Float32Array; shape: number[] }): HostTensor => ({ ...t, dtype: 'float32' });
-      await expectSameOnWasmAndCpu(
-        'MaxPoolGrad',
-        { dy: randomHost(rng, output.shape), input, output: host(output) },
-        attrs,
-        JSON.stringify({ inputShape, ...attrs }),
-      );
+  test.each([
+    ['wasm SIMD', true],
+    ['JavaScript', false],
+  ])('MaxPoolGrad by %s, with ties (relu zeros) routed like the cpu backend', async (_, simd) => {
+    const rng = new Rng(simd ? 108 : 113);
+    setSimdKernelsEnabled(simd);
+    try {
+      for (let i = 0; i < CASES_PER_KERNEL; i++) {
+        const filterSize: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+        const strides: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+        const pad = rng.int(2) === 0 ? 'same' : 'valid';
+        // Channels a multiple of 4 take the SIMD path: most cases, plus some that fall back.
+        const channels = i % 4 === 3 ? 1 + rng.int(5) : 4 * (1 + rng.int(3));
+        const inputShape = [1 + rng.int(3), filterSize[0] + rng.int(8), filterSize[1] + rng.int(8), channels];
+        const input = randomHost(rng, inputShape);
+        // Half the values clamped to zero, as after a relu: many windows hold tied maxima.
+        for (let j = 0; j < input.values.length; j++) input.values[j] = Math.max(0, input.values[j]!);
+        const attrs = { filterSize, strides, pad };
+        const output = await runKernelOn('cpu', 'MaxPool', { x: input }, attrs);
+        await expectSameOnWasmAndCpu(
+          'MaxPoolGrad',
+          { dy: randomHost(rng, output.shape), input, output: { ...output, dtype: 'float32' } },
+          attrs,
+          JSON.stringify({ inputShape, ...attrs }),
+        );
+      }
+    } finally {
+      setSimdKernelsEnabled(true);
     }
   });
 
