@@ -13,7 +13,7 @@ import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { interleavePhases, planBackpropInputAxis } from './wasmKernelsConv';
 import { withWasmScope, type WasmKernelScope } from './wasmKernelsScope';
-import { heapAddress, simdKernelsFor, withHeapScratch } from './wasmSimdKernels';
+import { heapAddress, simdKernelsFor, withHeapScratch, type DepthwiseShape } from './wasmSimdKernels';
 
 type ConvPad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
@@ -50,6 +50,39 @@ function lastTap(origin: number, dilation: number, size: number, taps: number): 
   return Math.min(taps - 1, Math.floor((size - 1 - origin) / dilation));
 }
 
+/**
+ * For each kw, the output columns [first, end) whose input column ow·sw + kw·dw − left is inside the
+ * image, as i32 pairs (the SIMD loops run along these ranges without bounds checks).
+ */
+function writeOutputColumnRanges(ranges: Int32Array, info: backend_util.Conv2DInfo): void {
+  for (let kw = 0; kw < info.filterWidth; kw++) {
+    const offset = kw * info.dilationWidth - info.padInfo.left;
+    const first = Math.max(0, Math.ceil(-offset / info.strideWidth));
+    const end = Math.min(info.outWidth, Math.floor((info.inWidth - 1 - offset) / info.strideWidth) + 1);
+    ranges[kw * 2] = first;
+    ranges[kw * 2 + 1] = Math.max(first, end);
+  }
+}
+
+function simdShape(info: backend_util.Conv2DInfo): DepthwiseShape {
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    channels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+}
+
 export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const typed = attrs as unknown as DepthwiseAttrs & { filterShape: [number, number, number, number] };
@@ -70,35 +103,13 @@ export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, attrs,
         const heap = scope.float32(dw).buffer;
         const accumulators = new Float64Array(heap, pointer, taps);
         accumulators.fill(0);
-        const ranges = new Int32Array(heap, pointer + taps * 8, filterWidth * 2);
-        for (let kw = 0; kw < filterWidth; kw++) {
-          const offset = kw * dilationWidth - left;
-          const first = Math.max(0, Math.ceil(-offset / strideWidth));
-          const end = Math.min(outWidth, Math.floor((inWidth - 1 - offset) / strideWidth) + 1);
-          ranges[kw * 2] = first;
-          ranges[kw * 2 + 1] = Math.max(first, end);
-        }
+        writeOutputColumnRanges(new Int32Array(heap, pointer + taps * 8, filterWidth * 2), info);
         simd.depthwiseFilterGradient(
           heapAddress(wasmBackend, x.dataId),
           heapAddress(wasmBackend, dy.dataId),
           pointer,
           pointer + taps * 8,
-          {
-            batch: batchSize,
-            inHeight,
-            inWidth,
-            channels: inChannels,
-            outHeight,
-            outWidth,
-            filterHeight,
-            filterWidth,
-            strideHeight,
-            strideWidth,
-            dilationHeight,
-            dilationWidth,
-            top,
-            left,
-          },
+          simdShape(info),
         );
         return Float64Array.from(accumulators);
       });
@@ -207,10 +218,34 @@ export const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, attrs, 
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const typed = attrs as unknown as DepthwiseAttrs & { inputShape: [number, number, number, number] };
   const info = depthwiseInfo(typed.inputShape, filter.shape as [number, number, number, number], typed);
+  // Stride 1: XNNPACK's depthwise convolution by the flipped filter (measured ~15% faster than the SIMD
+  // scatter below); strided: the SIMD scatter (3× faster than JavaScript).
   if (info.strideHeight === 1 && info.strideWidth === 1 && info.outChannels === info.inChannels) {
     return withWasmScope(backend as BackendWasm, (scope) => {
       const dx = backpropInputByFlippedFilter(scope, dy, filter, info, typed.inputShape);
       if (!dx) throw new Error('unreachable: stride 1 always has a plan');
+      return scope.finish(dx);
+    });
+  }
+  const wasmBackend = backend as BackendWasm;
+  const simd =
+    info.outChannels === info.inChannels && info.inChannels % 4 === 0 ? simdKernelsFor(wasmBackend) : null;
+  if (simd) {
+    return withWasmScope(wasmBackend, (scope) => {
+      const dx = scope.allocate(typed.inputShape);
+      withHeapScratch(wasmBackend, info.filterWidth * 8, (pointer) => {
+        writeOutputColumnRanges(
+          new Int32Array(scope.float32(dx).buffer, pointer, info.filterWidth * 2),
+          info,
+        );
+        simd.depthwiseInputGradient(
+          heapAddress(wasmBackend, dy.dataId),
+          heapAddress(wasmBackend, filter.dataId),
+          heapAddress(wasmBackend, dx.dataId),
+          pointer,
+          simdShape(info),
+        );
+      });
       return scope.finish(dx);
     });
   }

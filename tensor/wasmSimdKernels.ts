@@ -16,6 +16,23 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FunctionBuilder, I32, V128, assembleModule } from './wasmSimdAssembler';
 
+export interface DepthwiseShape {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  channels: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  top: number;
+  left: number;
+}
+
 export interface SimdKernels {
   /** out (f64, `inner` values, accumulated into) += column sums of x (f32, rows × inner); inner % 4 == 0. */
   sumRows(xPointer: number, rows: number, inner: number, outPointer: number): void;
@@ -50,22 +67,15 @@ export interface SimdKernels {
     dyPointer: number,
     accPointer: number,
     owRangesPointer: number,
-    shape: {
-      batch: number;
-      inHeight: number;
-      inWidth: number;
-      channels: number;
-      outHeight: number;
-      outWidth: number;
-      filterHeight: number;
-      filterWidth: number;
-      strideHeight: number;
-      strideWidth: number;
-      dilationHeight: number;
-      dilationWidth: number;
-      top: number;
-      left: number;
-    },
+    shape: DepthwiseShape,
+  ): void;
+  /** dx (zeroed) += the depthwise input gradient (multiplier 1); owRanges as for the filter gradient. */
+  depthwiseInputGradient(
+    dyPointer: number,
+    filterPointer: number,
+    dxPointer: number,
+    owRangesPointer: number,
+    shape: DepthwiseShape,
   ): void;
 }
 
@@ -488,6 +498,180 @@ export function buildMaxPoolGradient(): FunctionBuilder {
   return f;
 }
 
+/**
+ * dx[b, ih, iw, c] += dy[b, oh, ow, c]·f[kh, kw, c] over every tap (scatter form, multiplier 1): for each
+ * (b, oh, kh, kw) and 4 channels, one pass along the output row with the filter vector held in a register.
+ */
+export function buildDepthwiseInputGradient(): FunctionBuilder {
+  const names = [
+    'dy',
+    'filter',
+    'dx',
+    'owRanges',
+    'batch',
+    'inHeight',
+    'inWidth',
+    'channels',
+    'outHeight',
+    'outWidth',
+    'filterHeight',
+    'filterWidth',
+    'strideHeight',
+    'strideWidth',
+    'dilationHeight',
+    'dilationWidth',
+    'top',
+    'left',
+  ] as const;
+  const p = Object.fromEntries(names.map((n, i) => [n, i])) as Record<(typeof names)[number], number>;
+  const f = new FunctionBuilder(
+    'depthwiseInputGradient',
+    names.map(() => I32),
+  );
+  const b = f.local(I32);
+  const oh = f.local(I32);
+  const kh = f.local(I32);
+  const kw = f.local(I32);
+  const ih = f.local(I32);
+  const c = f.local(I32);
+  const ow = f.local(I32);
+  const owEnd = f.local(I32);
+  const channelBytes = f.local(I32);
+  const dxRow = f.local(I32);
+  const dyRow = f.local(I32);
+  const dxPtr = f.local(I32);
+  const dyPtr = f.local(I32);
+  const dxStep = f.local(I32);
+  const weights = f.local(V128);
+
+  f.get(p.channels).i32(2).shl().set(channelBytes);
+  f.get(p.strideWidth).get(channelBytes).mul().set(dxStep);
+  f.forRange(
+    b,
+    () => f.i32(0),
+    () => f.get(p.batch),
+    1,
+    () => {
+      f.forRange(
+        oh,
+        () => f.i32(0),
+        () => f.get(p.outHeight),
+        1,
+        () => {
+          f.get(p.dy)
+            .get(b)
+            .get(p.outHeight)
+            .mul()
+            .get(oh)
+            .add()
+            .get(p.outWidth)
+            .mul()
+            .get(channelBytes)
+            .mul()
+            .add();
+          f.set(dyRow);
+          f.forRange(
+            kh,
+            () => f.i32(0),
+            () => f.get(p.filterHeight),
+            1,
+            () => {
+              f.get(oh)
+                .get(p.strideHeight)
+                .mul()
+                .get(kh)
+                .get(p.dilationHeight)
+                .mul()
+                .add()
+                .get(p.top)
+                .sub()
+                .set(ih);
+              f.when(
+                () => f.get(ih).get(p.inHeight).ltU(),
+                () => {
+                  f.get(p.dx)
+                    .get(b)
+                    .get(p.inHeight)
+                    .mul()
+                    .get(ih)
+                    .add()
+                    .get(p.inWidth)
+                    .mul()
+                    .get(channelBytes)
+                    .mul()
+                    .add();
+                  f.set(dxRow);
+                  f.forRange(
+                    kw,
+                    () => f.i32(0),
+                    () => f.get(p.filterWidth),
+                    1,
+                    () => {
+                      f.get(p.owRanges).get(kw).i32(3).shl().add().i32Load(4).set(owEnd);
+                      f.forRange(
+                        c,
+                        () => f.i32(0),
+                        () => f.get(channelBytes),
+                        16,
+                        () => {
+                          // weights = filter[kh, kw, c..c+3]
+                          f.get(p.filter)
+                            .get(kh)
+                            .get(p.filterWidth)
+                            .mul()
+                            .get(kw)
+                            .add()
+                            .get(channelBytes)
+                            .mul()
+                            .add();
+                          f.get(c).add().v128Load(0).set(weights);
+                          f.get(p.owRanges).get(kw).i32(3).shl().add().i32Load(0).set(ow);
+                          f.get(dxRow);
+                          f.get(ow)
+                            .get(p.strideWidth)
+                            .mul()
+                            .get(kw)
+                            .get(p.dilationWidth)
+                            .mul()
+                            .add()
+                            .get(p.left)
+                            .sub();
+                          f.get(channelBytes).mul().add().get(c).add().set(dxPtr);
+                          f.get(dyRow).get(ow).get(channelBytes).mul().add().get(c).add().set(dyPtr);
+                          f.forRange(
+                            ow,
+                            () => f.get(ow),
+                            () => f.get(owEnd),
+                            1,
+                            () => {
+                              f.get(dxPtr)
+                                .get(dxPtr)
+                                .v128Load(0)
+                                .get(dyPtr)
+                                .v128Load(0)
+                                .get(weights)
+                                .f32x4Mul()
+                                .f32x4Add();
+                              f.v128Store(0);
+                              f.get(dxPtr).get(dxStep).add().set(dxPtr);
+                              f.get(dyPtr).get(channelBytes).add().set(dyPtr);
+                            },
+                          );
+                        },
+                      );
+                    },
+                  );
+                },
+              );
+            },
+          );
+        },
+      );
+    },
+  );
+  return f;
+}
+
 /** The parts of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
 interface WasmMemory {
   buffer: ArrayBuffer;
@@ -510,6 +694,25 @@ function isWasmMemory(value: unknown): value is WasmMemory {
   );
 }
 
+function depthwiseShapeArgs(s: DepthwiseShape): number[] {
+  return [
+    s.batch,
+    s.inHeight,
+    s.inWidth,
+    s.channels,
+    s.outHeight,
+    s.outWidth,
+    s.filterHeight,
+    s.filterWidth,
+    s.strideHeight,
+    s.strideWidth,
+    s.dilationHeight,
+    s.dilationWidth,
+    s.top,
+    s.left,
+  ];
+}
+
 interface Compiled {
   memory: WasmMemory;
   kernels: SimdKernels;
@@ -526,12 +729,18 @@ function backendMemory(backend: BackendWasm): WasmMemory | null {
 function compile(backend: BackendWasm): Compiled | null {
   const memory = backendMemory(backend);
   if (!memory) return null;
-  const bytes = assembleModule([buildSumRows(), buildDepthwiseFilterGradient(), buildMaxPoolGradient()]);
+  const bytes = assembleModule([
+    buildSumRows(),
+    buildDepthwiseFilterGradient(),
+    buildDepthwiseInputGradient(),
+    buildMaxPoolGradient(),
+  ]);
   if (!webAssembly.validate(bytes)) return null;
   const instance = new webAssembly.Instance(new webAssembly.Module(bytes), { env: { memory } });
   const exports = instance.exports as {
     sumRows: (...args: number[]) => void;
     depthwiseFilterGradient: (...args: number[]) => void;
+    depthwiseInputGradient: (...args: number[]) => void;
     maxPoolGradient: (...args: number[]) => void;
   };
   return {
@@ -557,26 +766,9 @@ function compile(backend: BackendWasm): Compiled | null {
           s.left,
         ),
       depthwiseFilterGradient: (x, dy, acc, owRanges, s) =>
-        exports.depthwiseFilterGradient(
-          x,
-          dy,
-          acc,
-          owRanges,
-          s.batch,
-          s.inHeight,
-          s.inWidth,
-          s.channels,
-          s.outHeight,
-          s.outWidth,
-          s.filterHeight,
-          s.filterWidth,
-          s.strideHeight,
-          s.strideWidth,
-          s.dilationHeight,
-          s.dilationWidth,
-          s.top,
-          s.left,
-        ),
+        exports.depthwiseFilterGradient(x, dy, acc, owRanges, ...depthwiseShapeArgs(s)),
+      depthwiseInputGradient: (dy, filter, dx, owRanges, s) =>
+        exports.depthwiseInputGradient(dy, filter, dx, owRanges, ...depthwiseShapeArgs(s)),
     },
   };
 }

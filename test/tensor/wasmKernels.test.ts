@@ -216,24 +216,36 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
-  test('DepthwiseConv2dNativeBackpropInput, undilated: equals the cpu kernel', async () => {
-    const rng = new Rng(104);
-    for (let i = 0; i < CASES_PER_KERNEL; i++) {
-      const c = randomConvCase(rng, { dilated: false, depthwise: true });
-      await expectSameOnWasmAndCpu(
-        'DepthwiseConv2dNativeBackpropInput',
-        {
-          dy: randomHost(rng, outputShape(c, true)),
-          filter: randomHost(rng, [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels]),
-        },
-        {
-          strides: c.strides,
-          dilations: c.dilations,
-          pad: c.pad,
-          inputShape: [c.batch, c.height, c.width, c.inChannels],
-        },
-        JSON.stringify(c),
-      );
+  test.each([
+    ['wasm SIMD', true],
+    ['XNNPACK or JavaScript', false],
+  ])('DepthwiseConv2dNativeBackpropInput by %s, undilated: equals the cpu kernel', async (_, simd) => {
+    const rng = new Rng(simd ? 104 : 114);
+    setSimdKernelsEnabled(simd);
+    try {
+      for (let i = 0; i < CASES_PER_KERNEL; i++) {
+        const c = randomConvCase(rng, { dilated: false, depthwise: true });
+        if (i % 2 === 0) {
+          c.inChannels = 4 * (1 + rng.int(3));
+          c.outChannels = 1;
+        }
+        await expectSameOnWasmAndCpu(
+          'DepthwiseConv2dNativeBackpropInput',
+          {
+            dy: randomHost(rng, outputShape(c, true)),
+            filter: randomHost(rng, [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels]),
+          },
+          {
+            strides: c.strides,
+            dilations: c.dilations,
+            pad: c.pad,
+            inputShape: [c.batch, c.height, c.width, c.inChannels],
+          },
+          JSON.stringify(c),
+        );
+      }
+    } finally {
+      setSimdKernelsEnabled(true);
     }
   });
 
@@ -244,6 +256,11 @@ describe('wasm training kernels match the cpu backend', () => {
     const rng = new Rng(107);
     for (let i = 0; i < CASES_PER_KERNEL; i++) {
       const c = randomConvCase(rng, { dilated: true, depthwise: true });
+      if (i % 2 === 0) {
+        // Multiplier 1 and channels a multiple of 4: the SIMD paths.
+        c.inChannels = 4 * (1 + rng.int(2));
+        c.outChannels = 1;
+      }
       const inputShape = [c.batch, c.height, c.width, c.inChannels];
       const filterShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
       const convAttrs = { strides: c.strides, dilations: c.dilations, pad: c.pad };
