@@ -236,7 +236,7 @@ describe('training on wasm', () => {
     await useBackend('wasm');
     const net = createSmallCnn({ seed: 5 });
     const reference = createReferenceNet({ seed: 6 });
-    const { images, labels } = brightnessTask(16);
+    const { images, labels } = brightnessTask(8);
     const optimizer = tf.train.adam(0.01);
     const referenceOptimizer = tf.train.momentum(0.01, 0.9);
     const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
