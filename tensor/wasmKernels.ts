@@ -15,7 +15,7 @@
  * And replacements for speed, found by profiling training steps (wasm's own stay as fallbacks):
  * - Conv2DBackpropInput — wasm's own is a scalar loop ~8× slower than its forward convolution; ours runs the
  *   backend's forward convolution;
- * - MaxPoolGrad — wasm's rescans each window per input element;
+ * - MaxPoolGrad, AvgPoolGrad — wasm's rescan each window per input element (wasm SIMD here);
  * - Tile, Sum, Mean — batch norm's gradient tiles per-channel vectors and reduces over batch and space,
  *   which wasm does with full transposes (see wasmKernelsLayout.ts).
  *
@@ -36,7 +36,7 @@ import {
   depthwiseConv2dNativeBackpropInput,
 } from './wasmKernelsDepthwise';
 import { makeMean, makeSum, makeTile } from './wasmKernelsLayout';
-import { makeMaxPoolGrad } from './wasmKernelsPool';
+import { makeAvgPoolGrad, makeMaxPoolGrad } from './wasmKernelsPool';
 import { withWasmScope } from './wasmKernelsScope';
 
 /** Kernels added because wasm lacks them. */
@@ -48,7 +48,14 @@ export const ADDED_WASM_KERNELS = [
 ] as const;
 
 /** Kernels wasm has that imcnas replaces with faster ones (wasm's own stay as fallback). */
-export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad', 'Tile', 'Sum', 'Mean'] as const;
+export const REPLACED_WASM_KERNELS = [
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'AvgPoolGrad',
+  'Tile',
+  'Sum',
+  'Mean',
+] as const;
 
 /** out[segmentIds[i], …] += x[i, …]; ids outside [0, numSegments) are dropped, as in TensorFlow. */
 export const unsortedSegmentSum: KernelFunc = ({ inputs, attrs, backend }) => {
@@ -93,6 +100,7 @@ export function registerWasmTrainingKernels(): string[] {
     UnsortedSegmentSum: unsortedSegmentSum,
     Conv2DBackpropInput: makeConv2DBackpropInput(original('Conv2DBackpropInput')),
     MaxPoolGrad: makeMaxPoolGrad(original('MaxPoolGrad')),
+    AvgPoolGrad: makeAvgPoolGrad(original('AvgPoolGrad')),
     Tile: makeTile(original('Tile')),
     Sum: makeSum(original('Sum')),
     Mean: makeMean(original('Mean')),

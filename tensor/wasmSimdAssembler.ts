@@ -8,10 +8,10 @@
  */
 
 /** Value types. */
-export const I32 = 0x7f;
-export const F32 = 0x7d;
-export const F64 = 0x7c;
-export const V128 = 0x7b;
+export const I32 = 0x7f as const;
+export const F32 = 0x7d as const;
+export const F64 = 0x7c as const;
+export const V128 = 0x7b as const;
 export type ValueType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
 
 function unsignedLeb(value: number): number[] {

@@ -7,6 +7,7 @@
  * - depthwiseFilterGradient: the depthwise filter gradient for multiplier 1 and channels a multiple of 4;
  *   products summed in f32x4 registers along one output row (≤ a few dozen terms), then into f64.
  *
+ * - avgPoolGradient: spreads dy over each window, four channels at a time.
  * - maxPoolGradient: routes dy to each window's first maximum, four channels at a time (compare +
  *   bitselect keep the running maximum and its address).
  *
@@ -14,7 +15,7 @@
  * null when that or SIMD is unavailable, and callers keep their JavaScript paths.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { FunctionBuilder, I32, V128, assembleModule } from './wasmSimdAssembler';
+import { F32, FunctionBuilder, I32, V128, assembleModule, type ValueType } from './wasmSimdAssembler';
 
 export interface DepthwiseShape {
   batch: number;
@@ -33,31 +34,30 @@ export interface DepthwiseShape {
   left: number;
 }
 
+export interface PoolShape {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  channels: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  top: number;
+  left: number;
+}
+
 export interface SimdKernels {
   /** out (f64, `inner` values, accumulated into) += column sums of x (f32, rows × inner); inner % 4 == 0. */
   sumRows(xPointer: number, rows: number, inner: number, outPointer: number): void;
   /**
    * dx (zeroed, same shape as x) += dy routed to the first maximum of each pooling window; channels % 4 == 0.
    */
-  maxPoolGradient(
-    xPointer: number,
-    dyPointer: number,
-    dxPointer: number,
-    shape: {
-      batch: number;
-      inHeight: number;
-      inWidth: number;
-      channels: number;
-      outHeight: number;
-      outWidth: number;
-      filterHeight: number;
-      filterWidth: number;
-      strideHeight: number;
-      strideWidth: number;
-      top: number;
-      left: number;
-    },
-  ): void;
+  maxPoolGradient(xPointer: number, dyPointer: number, dxPointer: number, shape: PoolShape): void;
+  /** dx (zeroed) += dy·multiplier over each pooling window's valid inputs; channels % 4 == 0. */
+  avgPoolGradient(dyPointer: number, dxPointer: number, shape: PoolShape, multiplier: number): void;
   /**
    * acc (f64, kh·kw·channels, accumulated into) += Σ x·dy per tap and channel; `owRanges` (i32 pairs per
    * kw: first output column and one past the last whose input column is inside the image).
@@ -499,6 +499,150 @@ export function buildMaxPoolGradient(): FunctionBuilder {
 }
 
 /**
+ * dx[b, ih, iw, c] += dy[b, oh, ow, c]·multiplier for every input the window covered (scatter form,
+ * four channels at a time).
+ */
+export function buildAvgPoolGradient(): FunctionBuilder {
+  const names = [
+    'dy',
+    'dx',
+    'batch',
+    'inHeight',
+    'inWidth',
+    'channels',
+    'outHeight',
+    'outWidth',
+    'filterHeight',
+    'filterWidth',
+    'strideHeight',
+    'strideWidth',
+    'top',
+    'left',
+  ] as const;
+  const p = Object.fromEntries(names.map((n, i) => [n, i])) as Record<(typeof names)[number], number>;
+  const multiplier = names.length;
+  const f = new FunctionBuilder('avgPoolGradient', [...names.map((): ValueType => I32), F32]);
+  const b = f.local(I32);
+  const oh = f.local(I32);
+  const ow = f.local(I32);
+  const h = f.local(I32);
+  const w = f.local(I32);
+  const c = f.local(I32);
+  const start = f.local(I32);
+  const hFirst = f.local(I32);
+  const hEnd = f.local(I32);
+  const wFirst = f.local(I32);
+  const wEnd = f.local(I32);
+  const channelBytes = f.local(I32);
+  const address = f.local(I32);
+  const dyAddress = f.local(I32);
+  const gradient = f.local(V128);
+
+  f.get(p.channels).i32(2).shl().set(channelBytes);
+  f.get(p.dy).set(dyAddress);
+  f.forRange(
+    b,
+    () => f.i32(0),
+    () => f.get(p.batch),
+    1,
+    () => {
+      f.forRange(
+        oh,
+        () => f.i32(0),
+        () => f.get(p.outHeight),
+        1,
+        () => {
+          f.get(oh).get(p.strideHeight).mul().get(p.top).sub().set(start);
+          minMax(
+            f,
+            hFirst,
+            () => f.get(start),
+            () => f.i32(0),
+            'max',
+          );
+          minMax(
+            f,
+            hEnd,
+            () => f.get(start).get(p.filterHeight).add(),
+            () => f.get(p.inHeight),
+            'min',
+          );
+          f.forRange(
+            ow,
+            () => f.i32(0),
+            () => f.get(p.outWidth),
+            1,
+            () => {
+              f.get(ow).get(p.strideWidth).mul().get(p.left).sub().set(start);
+              minMax(
+                f,
+                wFirst,
+                () => f.get(start),
+                () => f.i32(0),
+                'max',
+              );
+              minMax(
+                f,
+                wEnd,
+                () => f.get(start).get(p.filterWidth).add(),
+                () => f.get(p.inWidth),
+                'min',
+              );
+              f.forRange(
+                c,
+                () => f.i32(0),
+                () => f.get(channelBytes),
+                16,
+                () => {
+                  f.get(dyAddress)
+                    .get(c)
+                    .add()
+                    .v128Load(0)
+                    .get(multiplier)
+                    .f32x4Splat()
+                    .f32x4Mul()
+                    .set(gradient);
+                  f.forRange(
+                    h,
+                    () => f.get(hFirst),
+                    () => f.get(hEnd),
+                    1,
+                    () => {
+                      f.forRange(
+                        w,
+                        () => f.get(wFirst),
+                        () => f.get(wEnd),
+                        1,
+                        () => {
+                          f.get(p.dx)
+                            .get(b)
+                            .get(p.inHeight)
+                            .mul()
+                            .get(h)
+                            .add()
+                            .get(p.inWidth)
+                            .mul()
+                            .get(w)
+                            .add();
+                          f.get(channelBytes).mul().add().get(c).add().set(address);
+                          f.get(address).get(address).v128Load(0).get(gradient).f32x4Add().v128Store(0);
+                        },
+                      );
+                    },
+                  );
+                },
+              );
+              f.get(dyAddress).get(channelBytes).add().set(dyAddress);
+            },
+          );
+        },
+      );
+    },
+  );
+  return f;
+}
+
+/**
  * dx[b, ih, iw, c] += dy[b, oh, ow, c]·f[kh, kw, c] over every tap (scatter form, multiplier 1): for each
  * (b, oh, kh, kw) and 4 channels, one pass along the output row with the filter vector held in a register.
  */
@@ -694,6 +838,23 @@ function isWasmMemory(value: unknown): value is WasmMemory {
   );
 }
 
+function poolShapeArgs(s: PoolShape): number[] {
+  return [
+    s.batch,
+    s.inHeight,
+    s.inWidth,
+    s.channels,
+    s.outHeight,
+    s.outWidth,
+    s.filterHeight,
+    s.filterWidth,
+    s.strideHeight,
+    s.strideWidth,
+    s.top,
+    s.left,
+  ];
+}
+
 function depthwiseShapeArgs(s: DepthwiseShape): number[] {
   return [
     s.batch,
@@ -734,6 +895,7 @@ function compile(backend: BackendWasm): Compiled | null {
     buildDepthwiseFilterGradient(),
     buildDepthwiseInputGradient(),
     buildMaxPoolGradient(),
+    buildAvgPoolGradient(),
   ]);
   if (!webAssembly.validate(bytes)) return null;
   const instance = new webAssembly.Instance(new webAssembly.Module(bytes), { env: { memory } });
@@ -742,11 +904,14 @@ function compile(backend: BackendWasm): Compiled | null {
     depthwiseFilterGradient: (...args: number[]) => void;
     depthwiseInputGradient: (...args: number[]) => void;
     maxPoolGradient: (...args: number[]) => void;
+    avgPoolGradient: (...args: number[]) => void;
   };
   return {
     memory,
     kernels: {
       sumRows: (x, rows, inner, out) => exports.sumRows(x, rows, inner, out),
+      avgPoolGradient: (dy, dx, s, multiplier) =>
+        exports.avgPoolGradient(dy, dx, ...poolShapeArgs(s), multiplier),
       maxPoolGradient: (x, dy, dx, s) =>
         exports.maxPoolGradient(
           x,

@@ -348,6 +348,34 @@ describe('wasm training kernels match the cpu backend', () => {
 
   test.each([
     ['wasm SIMD', true],
+    ["wasm's own kernel", false],
+  ])('AvgPoolGrad by %s', async (_, simd) => {
+    const rng = new Rng(simd ? 115 : 116);
+    setSimdKernelsEnabled(simd);
+    try {
+      for (let i = 0; i < CASES_PER_KERNEL; i++) {
+        const filterSize: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+        const strides: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+        const pad = rng.int(2) === 0 ? 'same' : 'valid';
+        const channels = i % 4 === 3 ? 1 + rng.int(5) : 4 * (1 + rng.int(3));
+        const inputShape = [1 + rng.int(3), filterSize[0] + rng.int(8), filterSize[1] + rng.int(8), channels];
+        const input = randomHost(rng, inputShape);
+        const attrs = { filterSize, strides, pad };
+        const output = await runKernelOn('cpu', 'AvgPool', { x: input }, attrs);
+        await expectSameOnWasmAndCpu(
+          'AvgPoolGrad',
+          { dy: randomHost(rng, output.shape), input },
+          attrs,
+          JSON.stringify({ inputShape, ...attrs }),
+        );
+      }
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
+  });
+
+  test.each([
+    ['wasm SIMD', true],
     ['JavaScript', false],
   ])('Tile, Sum and Mean (reductions by %s)', async (_, simd) => {
     const rng = new Rng(simd ? 109 : 112);
