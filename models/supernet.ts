@@ -1,0 +1,732 @@
+/**
+ * The weight-sharing supernet of single-path one-shot NAS (SPOS: Guo et al., "Single Path One-Shot Neural
+ * Architecture Search with Uniform Sampling", ECCV 2020), quantization-aware (Jacob et al. 2018) and
+ * optionally noise-aware.
+ *
+ * Structure: a fixed stem conv, one choice block per searchable slot of the search space, an optional head
+ * 1×1 conv and the classifier. A choice block holds separate weights for every operator the slot can take
+ * (SPOS's choice blocks); widths share weights by slicing: each weight layer is allocated at the widest
+ * input and output its slot can see, and a path of width c uses the leading c channels (the channel-search
+ * choice block of SPOS §3.3, as Once-for-All and BigNAS also slice). BatchNorm parameters and running
+ * statistics are per weight layer, sliced the same way.
+ *
+ * Training: one path per step, drawn uniformly (pathSampler.ts), BatchNorm on the batch's own statistics.
+ * The running statistics are not tracked during training — with shared weights they would blend every
+ * path's statistics into numbers that fit none — but recalibrated for one path before it is evaluated, as
+ * SPOS does (§3.4): `recalibrateBatchNorm(path, batches)` sets them to the exact statistics of the path on
+ * those training batches.
+ *
+ * Quantization-aware training: every weight layer fake-quantizes its input activations and its weights at
+ * the path's bit widths with straight-through gradients (models/quantization.ts). Activation ranges are
+ * running-max calibrated, not learned: each weight layer keeps an exponential moving average of the max of
+ * its input (|input| for signed inputs), updated on every training step that uses it (Jacob et al. 2018
+ * §3.1). They are non-trainable variables, saved with the weights. A learned clip (PACT) would also work,
+ * but an EMA needs no extra gradient and no per-path tuning, and stays meaningful when a layer is shared by
+ * paths of different bit widths.
+ *
+ * Deployment: `extractSubnet(path)` folds each BatchNorm into its weight layer (kernel·γ/σ on the weight
+ * grid, bias β − γμ/σ) and returns the FoldedNetwork the chip runs (models/folded.ts). Evaluation mode of
+ * `forwardPath` runs exactly that folded network, so what the search measures is what the chip receives.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, deriveSeed } from '../common/rng';
+import { buildLayout, decode, type Candidate, type Genome, type SearchSpace } from '../search/space';
+import {
+  OPERATORS,
+  validateArchitecture,
+  type ArchitectureSpec,
+  type OperatorName,
+  type QuantizationSpec,
+} from '../search/architecture';
+import { batchNormTraining } from '../tensor/batchNorm';
+import type { FoldedLayer, FoldedNetwork } from './folded';
+import { forwardFolded } from './inference';
+import { describePath, executePath, type LayerRole, type PathLayer } from './pathTopology';
+import { PathSampler } from './pathSampler';
+import {
+  MIN_QUANTIZATION_RANGE,
+  activationLevels,
+  activationStep,
+  fakeQuantizeActivation,
+  fakeQuantizeWeights,
+  quantizeToGrid,
+  weightLevels,
+} from './quantization';
+import type { TrainableModel } from './trainable';
+import type { WeightNoiseHook } from './weightNoise';
+
+/** A chosen path: a decoded Candidate, or just its network and quantization halves. */
+export type PathSpec = Pick<Candidate, 'architecture' | 'quantization'>;
+
+type LayerKind = 'conv' | 'depthwise' | 'dense';
+
+export interface SupernetOptions {
+  /** Seeds the weight initialization and the path sampler. */
+  seed: number;
+  /** BatchNorm ε (PyTorch's default; the folded bias and scale use the same value). */
+  batchNormEpsilon?: number;
+  /** Smoothing of the activation-range moving average (Jacob et al. 2018 use a value close to 1). */
+  rangeMomentum?: number;
+  /** Perturbs the weights of every training step (noise-aware training); none by default. */
+  weightNoise?: WeightNoiseHook | null;
+  /** Fake quantization during training (default on); off trains a float supernet. */
+  quantize?: boolean;
+}
+
+/**
+ * How an evaluation-mode forward normalizes:
+ * - 'folded' (default): the deployed arithmetic, BatchNorm folded with the recalibrated statistics —
+ *   exactly what extractSubnet + forwardFolded compute;
+ * - 'running': unfolded BatchNorm with the recalibrated statistics (the textbook form; for checks);
+ * - 'batch': BatchNorm with the batch's own statistics (needs no recalibration; not deployable).
+ */
+export type EvaluationMode = 'folded' | 'running' | 'batch';
+
+export interface ForwardOptions {
+  /** Training mode: batch statistics, activation-range updates, weight noise, gradients. */
+  training: boolean;
+  /** Training step (seeds the weight noise). Required with a noise hook. */
+  step?: number;
+  /** Evaluation only; see EvaluationMode. */
+  evaluation?: EvaluationMode;
+  /** Fake quantization; defaults to the supernet's `quantize` option. Not allowed off with 'folded'. */
+  quantize?: boolean;
+  /** Evaluate a path whose BatchNorm statistics were not recalibrated for it (normally an error). */
+  allowUncalibrated?: boolean;
+}
+
+/** A path evaluated with running statistics that were not recalibrated for it. */
+export class UncalibratedPathError extends Error {
+  override name = 'UncalibratedPathError';
+}
+
+/** A path the supernet has no weights for (an operator a slot lacks, a width beyond the widest, …). */
+export class PathMismatchError extends Error {
+  override name = 'PathMismatchError';
+}
+
+interface BatchNormParams {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  runningMean: tf.Variable;
+  runningVariance: tf.Variable;
+}
+
+interface WeightLayerParams {
+  key: string;
+  kind: LayerKind;
+  kernel: tf.Variable;
+  batchNorm: BatchNormParams | null;
+  bias: tf.Variable | null;
+  /** Moving average of the max of the layer's input (|input| for signed inputs); 0 = never observed. */
+  inputRange: tf.Variable;
+}
+
+/** Weight allocation of one block slot: the widest input and output it can see, its operator choices. */
+export interface SlotAllocation {
+  slot: number;
+  stage: number;
+  indexInStage: number;
+  stride: number;
+  operators: OperatorName[];
+  maxInChannels: number;
+  maxOutChannels: number;
+}
+
+type ForwardMode =
+  | { kind: 'train'; step: number | undefined }
+  | { kind: 'batch' }
+  | { kind: 'running' }
+  | {
+      kind: 'calibrate';
+      record: (key: string, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number) => void;
+    };
+
+let instanceCounter = 0;
+
+/** The stable key of a path: equal paths (whatever object holds them) share it. */
+export function pathKey(path: PathSpec): string {
+  return JSON.stringify([path.architecture, path.quantization]);
+}
+
+/** Cross-entropy of logits against integer labels (mean over the batch). */
+function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  const oneHot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
+  return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+}
+
+function linear(kind: LayerKind, input: tf.Tensor, kernel: tf.Tensor, stride: number): tf.Tensor {
+  switch (kind) {
+    case 'conv':
+      return tf.conv2d(input as tf.Tensor4D, kernel as tf.Tensor4D, stride, 'same');
+    case 'depthwise':
+      return tf.depthwiseConv2d(input as tf.Tensor4D, kernel as tf.Tensor4D, stride, 'same');
+    case 'dense':
+      return tf.matMul(input as tf.Tensor2D, kernel as tf.Tensor2D);
+  }
+}
+
+/** The leading part of a weight-shared kernel that a layer of this shape uses. */
+function kernelSliceSize(layer: PathLayer): number[] {
+  const { kind, kernelH, kernelW, inChannels, outChannels } = layer.shape;
+  switch (kind) {
+    case 'conv':
+      return [kernelH, kernelW, inChannels, outChannels];
+    case 'depthwise':
+      return [kernelH, kernelW, inChannels, 1];
+    case 'dense':
+      return [inChannels, outChannels];
+  }
+}
+
+export class Supernet implements TrainableModel {
+  /** Every variable under a stable name (checkpoints): weights, BatchNorm, running stats, activation ranges. */
+  readonly variables = new Map<string, tf.Variable>();
+  readonly sampler: PathSampler;
+  readonly slots: SlotAllocation[];
+  readonly options: Required<Omit<SupernetOptions, 'weightNoise'>>;
+  /** Path used by `logits` (the trainer's validation accuracy); the largest path unless set. */
+  evaluationPath: PathSpec;
+  /** Train this one path on every step instead of sampling (standalone training of one architecture). */
+  fixedPath: PathSpec | null = null;
+  weightNoise: WeightNoiseHook | null;
+
+  private readonly layers = new Map<string, WeightLayerParams>();
+  private readonly stableNames = new Map<string, string>();
+  private readonly prefix: string;
+  private calibratedKey: string | null = null;
+
+  constructor(
+    readonly space: SearchSpace,
+    options: SupernetOptions,
+  ) {
+    this.options = {
+      seed: options.seed,
+      batchNormEpsilon: options.batchNormEpsilon ?? 1e-5,
+      rangeMomentum: options.rangeMomentum ?? 0.98,
+      quantize: options.quantize ?? true,
+    };
+    this.weightNoise = options.weightNoise ?? null;
+    this.prefix = `supernet${instanceCounter++}`;
+    this.sampler = new PathSampler(space, options.seed);
+    this.slots = allocateSlots(space);
+    this.build();
+    this.evaluationPath = this.largestPath();
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Construction
+  // -------------------------------------------------------------------------------------------------
+
+  private build(): void {
+    const { network } = this.space;
+    const inputChannels = network.inputShape[2];
+    this.addLayer('stem', 'conv', network.stem.kernel, inputChannels, network.stem.channels);
+    for (const slot of this.slots) {
+      const prefix = `stage${slot.stage}.block${slot.indexInStage}`;
+      for (const operator of slot.operators) {
+        const op = OPERATORS[operator];
+        const key = (role: LayerRole) => `${prefix}/${operator}/${role}`;
+        const { maxInChannels: cin, maxOutChannels: cout } = slot;
+        switch (op.family) {
+          case 'skip':
+            break;
+          case 'conv':
+            this.addLayer(key('conv'), 'conv', op.kernel, cin, cout);
+            break;
+          case 'dwsep':
+            this.addLayer(key('depthwise'), 'depthwise', op.kernel, cin, cin);
+            this.addLayer(key('pointwise'), 'conv', 1, cin, cout);
+            break;
+          case 'mbconv': {
+            const hidden = cin * op.expansion;
+            if (op.expansion > 1) this.addLayer(key('expand'), 'conv', 1, cin, hidden);
+            this.addLayer(key('depthwise'), 'depthwise', op.kernel, hidden, hidden);
+            this.addLayer(key('project'), 'conv', 1, hidden, cout);
+            break;
+          }
+        }
+      }
+    }
+    const lastWidth = this.slots.length
+      ? this.slots[this.slots.length - 1]!.maxOutChannels
+      : network.stem.channels;
+    let features = lastWidth;
+    if (network.head.channels !== undefined) {
+      this.addLayer('head.conv', 'conv', 1, features, network.head.channels);
+      features = network.head.channels;
+    }
+    this.addLayer('head.classifier', 'dense', 1, features, network.numClasses);
+  }
+
+  private addVariable(name: string, initial: tf.Tensor, trainable: boolean): tf.Variable {
+    const variable = tf.tidy(() => tf.variable(initial, trainable, `${this.prefix}/${name}`));
+    initial.dispose();
+    this.variables.set(name, variable);
+    this.stableNames.set(variable.name, name);
+    return variable;
+  }
+
+  /** He-normal (He et al. 2015) at the allocated (widest) fan-in, seeded per variable name. */
+  private heNormal(name: string, shape: number[], fanIn: number): tf.Tensor {
+    const rng = new Rng(deriveSeed(this.options.seed, 'init', name));
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    const std = Math.sqrt(2 / fanIn);
+    for (let i = 0; i < values.length; i++) values[i] = rng.normal() * std;
+    return tf.tensor(values, shape);
+  }
+
+  private addLayer(key: string, kind: LayerKind, kernel: number, cin: number, cout: number): void {
+    const shape =
+      kind === 'conv'
+        ? [kernel, kernel, cin, cout]
+        : kind === 'depthwise'
+          ? [kernel, kernel, cin, 1]
+          : [cin, cout];
+    const fanIn = kind === 'conv' ? kernel * kernel * cin : kind === 'depthwise' ? kernel * kernel : cin;
+    const params: WeightLayerParams = {
+      key,
+      kind,
+      kernel: this.addVariable(`${key}/kernel`, this.heNormal(`${key}/kernel`, shape, fanIn), true),
+      batchNorm: null,
+      bias: null,
+      inputRange: this.addVariable(`${key}/input_range`, tf.scalar(0), false),
+    };
+    if (kind === 'dense') {
+      params.bias = this.addVariable(`${key}/bias`, tf.zeros([cout]), true);
+    } else {
+      params.batchNorm = {
+        gamma: this.addVariable(`${key}/bn/gamma`, tf.ones([cout]), true),
+        beta: this.addVariable(`${key}/bn/beta`, tf.zeros([cout]), true),
+        runningMean: this.addVariable(`${key}/bn/running_mean`, tf.zeros([cout]), false),
+        runningVariance: this.addVariable(`${key}/bn/running_variance`, tf.ones([cout]), false),
+      };
+    }
+    this.layers.set(key, params);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Paths
+  // -------------------------------------------------------------------------------------------------
+
+  /** The stable name (a key of `variables`) of a tf.Variable's registered name. */
+  stableNameOf(registeredName: string): string | undefined {
+    return this.stableNames.get(registeredName);
+  }
+
+  /** The variables the optimizer trains (weights, BatchNorm scale and shift, classifier bias). */
+  trainableVariables(): tf.Variable[] {
+    return [...this.variables.values()].filter((variable) => variable.trainable);
+  }
+
+  /** Parameter count of the whole supernet (every operator at its widest), trainable only. */
+  parameterCount(): number {
+    return this.trainableVariables().reduce((sum, variable) => sum + variable.size, 0);
+  }
+
+  /** The path of training step `step` (the fixed path when one is set). */
+  pathForStep(step: number): PathSpec {
+    return this.fixedPath ?? this.sampler.pathForStep(step);
+  }
+
+  /**
+   * The largest path: widest widths, most bits, and in every slot the operator with the most
+   * multiply-accumulates at the slot's widest channels.
+   */
+  largestPath(): Candidate {
+    const layout = buildLayout(this.space);
+    const genome: Genome = new Array<number>(layout.length).fill(0);
+    const last = (gene: number) => layout.genes[gene]!.cardinality - 1;
+    const setBits = (genes: { weightBits: number; activationBits: number }) => {
+      genome[genes.weightBits] = last(genes.weightBits);
+      genome[genes.activationBits] = last(genes.activationBits);
+    };
+    setBits(layout.stemBits);
+    setBits(layout.headBits);
+    for (const slot of layout.blockSlots) {
+      const allocation = this.slots[slot.slot]!;
+      const costs = slot.operators.map((name) =>
+        macsPerPixel(name, allocation.maxInChannels, allocation.maxOutChannels),
+      );
+      const best = costs.indexOf(Math.max(...costs));
+      genome[slot.operatorGene] = best;
+      genome[slot.widthGene] = last(slot.widthGene);
+      setBits(slot.bits);
+    }
+    return decode(this.space, genome);
+  }
+
+  /** Throws PathMismatchError naming every way `path` does not fit this supernet. */
+  checkPath(path: PathSpec): void {
+    const problems = validateArchitecture(path.architecture);
+    const { architecture } = path;
+    const { network } = this.space;
+    if (architecture.inputShape.join('x') !== network.inputShape.join('x')) {
+      problems.push(`inputShape [${architecture.inputShape}] ≠ the supernet's [${network.inputShape}]`);
+    }
+    const stem = architecture.stem;
+    if (
+      stem.kernel !== network.stem.kernel ||
+      stem.stride !== network.stem.stride ||
+      stem.outChannels !== network.stem.channels
+    ) {
+      problems.push(`stem ${JSON.stringify(stem)} differs from the supernet's stem`);
+    }
+    if ((architecture.head.convChannels ?? undefined) !== network.head.channels) {
+      problems.push(
+        `head conv ${architecture.head.convChannels} ≠ the supernet's ${network.head.channels ?? null}`,
+      );
+    }
+    if (architecture.head.numClasses !== network.numClasses) {
+      problems.push(`numClasses ${architecture.head.numClasses} ≠ the supernet's ${network.numClasses}`);
+    }
+    if (architecture.blocks.length !== this.slots.length) {
+      problems.push(`${architecture.blocks.length} blocks, the supernet has ${this.slots.length} slots`);
+    } else {
+      architecture.blocks.forEach((block, i) => {
+        const slot = this.slots[i]!;
+        const where = `blocks[${i}] (${block.operator})`;
+        if (!slot.operators.includes(block.operator)) {
+          problems.push(`${where}: slot ${i} offers only ${slot.operators.join(', ')}`);
+          return;
+        }
+        if (block.family === 'skip') return;
+        if (block.inChannels > slot.maxInChannels)
+          problems.push(`${where}: ${block.inChannels} input channels > the slot's ${slot.maxInChannels}`);
+        if (block.outChannels > slot.maxOutChannels)
+          problems.push(`${where}: ${block.outChannels} output channels > the slot's ${slot.maxOutChannels}`);
+        if (block.stride !== slot.stride)
+          problems.push(`${where}: stride ${block.stride} ≠ the slot's ${slot.stride}`);
+      });
+    }
+    if (path.quantization.blocks.length !== architecture.blocks.length) {
+      problems.push(
+        `quantization has ${path.quantization.blocks.length} block entries for ${architecture.blocks.length} blocks`,
+      );
+    }
+    if (problems.length > 0)
+      throw new PathMismatchError(`path does not fit the supernet: ${problems.join('; ')}`);
+  }
+
+  private paramsOf(layer: PathLayer): WeightLayerParams {
+    const key =
+      layer.slot === null
+        ? layer.name
+        : `${layer.name.slice(0, layer.name.lastIndexOf('.'))}/${layer.operator}/${layer.role}`;
+    const params = this.layers.get(key);
+    if (!params) throw new PathMismatchError(`the supernet has no weights ${key} for layer ${layer.name}`);
+    return params;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Forward
+  // -------------------------------------------------------------------------------------------------
+
+  /**
+   * Logits [n, numClasses] of one path. Training mode: batch-statistics BatchNorm, fake quantization with
+   * straight-through gradients, activation-range updates and the weight-noise hook. Evaluation mode: see
+   * EvaluationMode; 'folded' and 'running' need recalibrateBatchNorm(path) first.
+   */
+  forwardPath(images: tf.Tensor4D, path: PathSpec, options: ForwardOptions): tf.Tensor2D {
+    this.checkPath(path);
+    const quantize = options.quantize ?? this.options.quantize;
+    if (options.training) {
+      if (this.weightNoise && options.step === undefined) {
+        throw new Error('forwardPath: training with a weight-noise hook needs options.step');
+      }
+      return this.run(images, path, { kind: 'train', step: options.step }, quantize);
+    }
+    const evaluation = options.evaluation ?? 'folded';
+    if (evaluation !== 'batch' && !options.allowUncalibrated && this.calibratedKey !== pathKey(path)) {
+      throw new UncalibratedPathError(
+        'the BatchNorm statistics were not recalibrated for this path since the weights last changed: call recalibrateBatchNorm(path, batches) first (SPOS §3.4)',
+      );
+    }
+    if (evaluation === 'folded') {
+      if (!quantize)
+        throw new Error("forwardPath: 'folded' evaluation is always quantized (it is what the chip runs)");
+      return forwardFolded(this.extractSubnet(path, { allowUncalibrated: true }), images);
+    }
+    return this.run(images, path, { kind: evaluation }, quantize);
+  }
+
+  private run(images: tf.Tensor4D, path: PathSpec, mode: ForwardMode, quantize: boolean): tf.Tensor2D {
+    const layers = describePath(path.architecture, path.quantization);
+    return tf.tidy(() =>
+      executePath(path.architecture, layers, images, (layer, input) =>
+        this.runLayer(layer, input, mode, quantize),
+      ),
+    );
+  }
+
+  private runLayer(layer: PathLayer, input: tf.Tensor, mode: ForwardMode, quantize: boolean): tf.Tensor {
+    const params = this.paramsOf(layer);
+    const { kind, stride, outChannels } = layer.shape;
+    const { lowest, highest } = activationLevels(layer.bits.activationBits, layer.inputSigned);
+
+    // Running max of the input (Jacob et al. 2018 §3.1): an exponential moving average of the batch max,
+    // seeded by the first batch, updated on every training step that uses this layer.
+    const observeRange = (observedInput: tf.Tensor): tf.Scalar => {
+      const observed = layer.inputSigned ? tf.max(tf.abs(observedInput)) : tf.max(observedInput);
+      const momentum = this.options.rangeMomentum;
+      const updated = tf.where(
+        tf.greater(params.inputRange, 0),
+        tf.add(tf.mul(params.inputRange, momentum), tf.mul(observed, 1 - momentum)),
+        observed,
+      ) as tf.Scalar;
+      params.inputRange.assign(updated);
+      return updated;
+    };
+    let x = input;
+    if (mode.kind === 'train') {
+      // Off the gradient path when not quantizing, the update is a side effect tfjs does not differentiate.
+      if (quantize) x = fakeQuantizeActivation(input, observeRange, lowest, highest);
+      else observeRange(input);
+    } else if (quantize) {
+      const step = tf.div(tf.maximum(params.inputRange, MIN_QUANTIZATION_RANGE), highest) as tf.Scalar;
+      x = quantizeToGrid(input, step, lowest, highest);
+    }
+
+    let kernel: tf.Tensor = tf.slice(
+      params.kernel,
+      new Array<number>(params.kernel.rank).fill(0),
+      kernelSliceSize(layer),
+    );
+    if (quantize) kernel = fakeQuantizeWeights(kernel, kind, layer.bits.weightBits);
+    if (mode.kind === 'train' && this.weightNoise) {
+      kernel = this.weightNoise(layer.name, kernel, { step: mode.step!, kind });
+    }
+    const z = linear(kind, x, kernel, stride);
+
+    if (params.bias) return tf.add(z, tf.slice(params.bias, [0], [outChannels]));
+    const bn = params.batchNorm!;
+    const gamma = tf.slice(bn.gamma, [0], [outChannels]) as tf.Tensor1D;
+    const beta = tf.slice(bn.beta, [0], [outChannels]) as tf.Tensor1D;
+    const epsilon = this.options.batchNormEpsilon;
+    switch (mode.kind) {
+      case 'train':
+        return batchNormTraining(z, gamma, beta, { epsilon });
+      case 'batch':
+      case 'calibrate': {
+        const { mean, variance } = tf.moments(z, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+        if (mode.kind === 'calibrate') mode.record(params.key, mean, variance, z.size / outChannels);
+        return tf.batchNorm(z, mean, variance, beta, gamma, epsilon);
+      }
+      case 'running': {
+        const mean = tf.slice(bn.runningMean, [0], [outChannels]) as tf.Tensor1D;
+        const variance = tf.slice(bn.runningVariance, [0], [outChannels]) as tf.Tensor1D;
+        return tf.batchNorm(z, mean, variance, beta, gamma, epsilon);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // TrainableModel
+  // -------------------------------------------------------------------------------------------------
+
+  /** Mean cross-entropy of the path of step `step` (sampled uniformly, or the fixed path). */
+  loss(x: tf.Tensor4D, labels: tf.Tensor1D, step: number): tf.Scalar {
+    const path = this.pathForStep(step);
+    // Training changes the weights: the recalibrated statistics no longer describe them.
+    this.calibratedKey = null;
+    return tf.tidy(() => crossEntropy(this.forwardPath(x, path, { training: true, step }), labels));
+  }
+
+  /**
+   * Logits of the evaluation path: the deployed (folded) arithmetic when its statistics were recalibrated
+   * since the last training step, else BatchNorm on the batch's own statistics (so the trainer's
+   * validation accuracy works without a recalibration; with evaluation batches of hundreds of images the
+   * two agree closely).
+   */
+  logits(x: tf.Tensor4D): tf.Tensor2D {
+    const path = this.evaluationPath;
+    const calibrated = this.calibratedKey === pathKey(path);
+    return this.forwardPath(x, path, { training: false, evaluation: calibrated ? 'folded' : 'batch' });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // BatchNorm recalibration
+  // -------------------------------------------------------------------------------------------------
+
+  /**
+   * Sets the running statistics of every BatchNorm on `path` to the path's statistics over `batches`
+   * (training images, NHWC), computed exactly over all their images: mean = E[x], variance =
+   * E[x²] − E[x]², each batch weighted by its size. The forward passes use batch statistics, as in training
+   * (SPOS §3.4 recalibrates this way before evaluating a path). Statistics of other paths sharing these
+   * layers are overwritten: recalibrate before each evaluation.
+   */
+  recalibrateBatchNorm(path: PathSpec, batches: Iterable<tf.Tensor4D>): void {
+    this.checkPath(path);
+    const sums = new Map<string, { mean: tf.Tensor1D; square: tf.Tensor1D; count: number }>();
+    const record = (key: string, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number) => {
+      const previous = sums.get(key);
+      const weightedMean = tf.mul(mean, count) as tf.Tensor1D;
+      const weightedSquare = tf.mul(tf.add(variance, tf.square(mean)), count) as tf.Tensor1D;
+      const next = {
+        mean: tf.keep(previous ? (tf.add(previous.mean, weightedMean) as tf.Tensor1D) : weightedMean),
+        square: tf.keep(previous ? (tf.add(previous.square, weightedSquare) as tf.Tensor1D) : weightedSquare),
+        count: (previous?.count ?? 0) + count,
+      };
+      if (previous) tf.dispose([previous.mean, previous.square]);
+      sums.set(key, next);
+    };
+    let batchCount = 0;
+    for (const images of batches) {
+      tf.dispose(this.run(images, path, { kind: 'calibrate', record }, this.options.quantize));
+      batchCount++;
+    }
+    if (batchCount === 0) throw new Error('recalibrateBatchNorm: no batches given');
+    for (const [key, sum] of sums) {
+      const bn = this.layers.get(key)!.batchNorm!;
+      tf.tidy(() => {
+        const mean = tf.div(sum.mean, sum.count);
+        const variance = tf.relu(tf.sub(tf.div(sum.square, sum.count), tf.square(mean)));
+        writeLeading(bn.runningMean, mean as tf.Tensor1D);
+        writeLeading(bn.runningVariance, variance as tf.Tensor1D);
+      });
+      tf.dispose([sum.mean, sum.square]);
+    }
+    this.calibratedKey = pathKey(path);
+  }
+
+  /** Whether `path`'s BatchNorm statistics are recalibrated for the current weights. */
+  isCalibrated(path: PathSpec): boolean {
+    return this.calibratedKey === pathKey(path);
+  }
+
+  /** Forgets the recalibration (call after changing the weights from outside, e.g. restoreVariables). */
+  invalidateCalibration(): void {
+    this.calibratedKey = null;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Subnet extraction
+  // -------------------------------------------------------------------------------------------------
+
+  /**
+   * The path as the chip receives it: for every weight layer, BatchNorm folded in with the recalibrated
+   * running statistics (g = γ/√(σ² + ε): kernel·g, bias β − μ·g), the kernel on its per-output-channel
+   * weight grid (levels in [−L, L], weightScale = step·|g|, the sign of g moved into the levels so scales
+   * stay positive), the input step from the activation range.
+   */
+  extractSubnet(path: PathSpec, options: { allowUncalibrated?: boolean } = {}): FoldedNetwork {
+    this.checkPath(path);
+    if (!options.allowUncalibrated && this.calibratedKey !== pathKey(path)) {
+      throw new UncalibratedPathError(
+        'extractSubnet folds the running BatchNorm statistics, which were not recalibrated for this path: call recalibrateBatchNorm(path, batches) first',
+      );
+    }
+    const layers = describePath(path.architecture, path.quantization).map((layer) => this.foldLayer(layer));
+    return {
+      architecture: structuredClone(path.architecture),
+      quantization: structuredClone(path.quantization),
+      layers,
+    };
+  }
+
+  private foldLayer(layer: PathLayer): FoldedLayer {
+    const params = this.paramsOf(layer);
+    const { kind, outChannels } = layer.shape;
+    const sliceSize = kernelSliceSize(layer);
+    const [kernel, weightScale, bias] = tf.tidy(() => {
+      const raw = tf.slice(params.kernel, new Array<number>(params.kernel.rank).fill(0), sliceSize);
+      const { levels, step } = weightLevels(raw, kind, layer.bits.weightBits);
+      if (!params.batchNorm) {
+        return [
+          tf.mul(levels, step),
+          tf.reshape(step, [outChannels]),
+          tf.slice(params.bias!, [0], [outChannels]),
+        ];
+      }
+      const bn = params.batchNorm;
+      const leading = (v: tf.Variable) => tf.slice(v, [0], [outChannels]);
+      const gain = tf.div(
+        leading(bn.gamma),
+        tf.sqrt(tf.add(leading(bn.runningVariance), this.options.batchNormEpsilon)),
+      );
+      const gainShaped = tf.reshape(gain, step.shape);
+      const scale = tf.mul(step, tf.abs(gainShaped));
+      const signedLevels = tf.mul(levels, tf.sign(gainShaped));
+      return [
+        tf.mul(signedLevels, scale),
+        tf.reshape(scale, [outChannels]),
+        tf.sub(leading(bn.beta), tf.mul(leading(bn.runningMean), gain)),
+      ];
+    });
+    const range = params.inputRange.dataSync()[0]!;
+    const folded: FoldedLayer = {
+      shape: { ...layer.shape },
+      kernel: kernel.dataSync() as Float32Array,
+      kernelShape: sliceSize,
+      weightScale: weightScale.dataSync() as Float32Array,
+      bias: bias.dataSync() as Float32Array,
+      inputScale: activationStep(range, layer.bits.activationBits, layer.inputSigned),
+      inputSigned: layer.inputSigned,
+    };
+    tf.dispose([kernel, weightScale, bias]);
+    return folded;
+  }
+
+  dispose(): void {
+    for (const variable of this.variables.values()) variable.dispose();
+    this.variables.clear();
+    this.layers.clear();
+  }
+}
+
+/** Overwrites the leading entries of a vector variable (the sliced part a path uses). */
+function writeLeading(variable: tf.Variable, leading: tf.Tensor1D): void {
+  const total = variable.shape[0]!;
+  const used = leading.shape[0];
+  variable.assign(
+    used === total ? leading : tf.concat([leading, tf.slice(variable, [used], [total - used])]),
+  );
+}
+
+/** Multiply-accumulates per output pixel of an operator at the given widths (for picking the largest path). */
+function macsPerPixel(operator: OperatorName, inChannels: number, outChannels: number): number {
+  const op = OPERATORS[operator];
+  const k2 = op.kernel * op.kernel;
+  switch (op.family) {
+    case 'skip':
+      return 0;
+    case 'conv':
+      return k2 * inChannels * outChannels;
+    case 'dwsep':
+      return k2 * inChannels + inChannels * outChannels;
+    case 'mbconv': {
+      const hidden = inChannels * op.expansion;
+      return (op.expansion > 1 ? inChannels * hidden : 0) + k2 * hidden + hidden * outChannels;
+    }
+  }
+}
+
+/**
+ * The widest input and output every block slot can see. A stage's first block reads the previous stage's
+ * output (or the stem's); later blocks read an output of their own stage (a skip keeps the width). Every
+ * block outputs one of its stage's widths.
+ */
+export function allocateSlots(space: SearchSpace): SlotAllocation[] {
+  const layout = buildLayout(space);
+  const { network } = space;
+  return layout.blockSlots.map((slot) => {
+    const stageWidest = Math.max(...network.stages[slot.stage]!.widths);
+    const previousWidest =
+      slot.indexInStage > 0
+        ? stageWidest
+        : slot.stage === 0
+          ? network.stem.channels
+          : Math.max(...network.stages[slot.stage - 1]!.widths);
+    return {
+      slot: slot.slot,
+      stage: slot.stage,
+      indexInStage: slot.indexInStage,
+      stride: slot.stride,
+      operators: [...slot.operators],
+      maxInChannels: previousWidest,
+      maxOutChannels: stageWidest,
+    };
+  });
+}
+
+export type { ArchitectureSpec, QuantizationSpec };

@@ -1,0 +1,229 @@
+/**
+ * Training loop pieces for the supernet: one optimizer step per sampled path, a learning-rate schedule,
+ * deterministic batches, and checkpoints in storage/checkpoints.ts format (weights, BatchNorm and
+ * activation-range state, optimizer slots, step).
+ *
+ * Everything random is a pure function of (seed, step): the path (pathSampler.ts), the weight noise
+ * (weightNoise.ts) and the batch (`batchForStep`), so the step counter is the whole RNG state and a run
+ * resumed from a checkpoint continues exactly as the uninterrupted run would have.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { epochBatches, gatherBatch, type Split } from '../data/dataset';
+import {
+  loadLatestCheckpoint,
+  saveCheckpoint,
+  type LoadedCheckpoint,
+  type NamedTensor,
+} from '../storage/checkpoints';
+import { NamedMomentumSgd, type MomentumSgdOptions } from './namedMomentum';
+import type { Supernet } from './supernet';
+import { restoreVariables, snapshotVariables } from './trainable';
+
+/** Linear warm-up to `peak`, then cosine decay to `final` at `totalSteps` (Loshchilov & Hutter 2017). */
+export interface LearningRateSchedule {
+  peak: number;
+  totalSteps: number;
+  warmupSteps: number;
+  final: number;
+}
+
+export function learningRateAt(schedule: LearningRateSchedule, step: number): number {
+  const { peak, totalSteps, warmupSteps, final } = schedule;
+  if (step < warmupSteps) return (peak * (step + 1)) / warmupSteps;
+  const span = Math.max(1, totalSteps - warmupSteps);
+  const progress = Math.min(1, (step - warmupSteps) / span);
+  return final + 0.5 * (peak - final) * (1 + Math.cos(Math.PI * progress));
+}
+
+export interface SupernetTrainerState {
+  format: 'imcnas-supernet-trainer-v1';
+  /** Steps completed; the next step is `step`. */
+  step: number;
+  seed: number;
+  schedule: LearningRateSchedule;
+  optimizer: Omit<MomentumSgdOptions, 'decays'>;
+  lastLoss: number | null;
+  /** The caller's own small JSON (epoch, validation accuracy, …). */
+  extra: unknown;
+}
+
+const MODEL_PREFIX = 'model/';
+const OPTIMIZER_PREFIX = 'optimizer/';
+export const SUPERNET_CHECKPOINT_PREFIX = 'supernet';
+
+export class SupernetTrainer {
+  /** Steps completed. */
+  step = 0;
+  lastLoss: number | null = null;
+  readonly optimizer: NamedMomentumSgd;
+
+  constructor(
+    readonly supernet: Supernet,
+    readonly schedule: LearningRateSchedule,
+    optimizerOptions: Partial<MomentumSgdOptions> = {},
+  ) {
+    this.optimizer = new NamedMomentumSgd(optimizerOptions);
+  }
+
+  /** One optimizer step on the path of the current step; returns the batch loss before the update. */
+  trainStep(images: tf.Tensor4D, labels: tf.Tensor1D): number {
+    const step = this.step;
+    const { value, grads } = tf.variableGrads(
+      () => this.supernet.loss(images, labels, step),
+      this.supernet.trainableVariables(),
+    );
+    const named = new Map<string, tf.Tensor>();
+    for (const [registeredName, gradient] of Object.entries(grads)) {
+      if (!gradient) continue;
+      const name = this.supernet.stableNameOf(registeredName);
+      if (!name)
+        throw new Error(`SupernetTrainer: gradient for a variable outside the supernet (${registeredName})`);
+      named.set(name, gradient);
+    }
+    this.optimizer.apply(this.supernet.variables, named, learningRateAt(this.schedule, step));
+    const loss = value.dataSync()[0]!;
+    tf.dispose([value, ...Object.values(grads)]);
+    this.step = step + 1;
+    this.lastLoss = loss;
+    return loss;
+  }
+
+  /** Weights, state variables and optimizer slots as named tensors, and the JSON state. */
+  snapshot(extra: unknown = null): { tensors: Map<string, NamedTensor>; state: SupernetTrainerState } {
+    const tensors = new Map<string, NamedTensor>();
+    for (const [name, tensor] of snapshotVariables(this.supernet.variables))
+      tensors.set(MODEL_PREFIX + name, tensor);
+    for (const [name, tensor] of this.optimizer.snapshot()) tensors.set(OPTIMIZER_PREFIX + name, tensor);
+    const { decays: _decays, ...optimizer } = this.optimizer.options;
+    return {
+      tensors,
+      state: {
+        format: 'imcnas-supernet-trainer-v1',
+        step: this.step,
+        seed: this.supernet.options.seed,
+        schedule: { ...this.schedule },
+        optimizer,
+        lastLoss: this.lastLoss,
+        extra,
+      },
+    };
+  }
+
+  /** Restores a snapshot taken from a trainer of the same supernet configuration. */
+  restore(saved: { tensors: ReadonlyMap<string, NamedTensor>; state: SupernetTrainerState }): void {
+    const { state } = saved;
+    if (state.format !== 'imcnas-supernet-trainer-v1') {
+      throw new Error(`not a supernet trainer checkpoint (format ${JSON.stringify(state.format)})`);
+    }
+    if (state.seed !== this.supernet.options.seed) {
+      throw new Error(
+        `checkpoint was trained with seed ${state.seed}, this supernet has seed ${this.supernet.options.seed}`,
+      );
+    }
+    const model = new Map<string, NamedTensor>();
+    const slots = new Map<string, NamedTensor>();
+    for (const [name, tensor] of saved.tensors) {
+      if (name.startsWith(MODEL_PREFIX)) model.set(name.slice(MODEL_PREFIX.length), tensor);
+      else if (name.startsWith(OPTIMIZER_PREFIX)) slots.set(name.slice(OPTIMIZER_PREFIX.length), tensor);
+      else throw new Error(`unexpected tensor ${name} in a supernet checkpoint`);
+    }
+    restoreVariables(this.supernet.variables, model);
+    this.supernet.invalidateCalibration();
+    this.optimizer.restore(slots);
+    this.step = state.step;
+    this.lastLoss = state.lastLoss;
+  }
+
+  /** Writes an atomic, verified checkpoint `<dir>/supernet-<step>/`; returns its directory. */
+  async save(dir: string, extra: unknown = null): Promise<string> {
+    const { tensors, state } = this.snapshot(extra);
+    return saveCheckpoint(dir, SUPERNET_CHECKPOINT_PREFIX, this.step, tensors, state);
+  }
+
+  /**
+   * Restores the newest checkpoint under `dir` that verifies (corrupt newer ones are skipped and listed
+   * in the result); undefined when there is none.
+   */
+  async resume(dir: string): Promise<LoadedCheckpoint<SupernetTrainerState> | undefined> {
+    const loaded = await loadLatestCheckpoint<SupernetTrainerState>(dir, SUPERNET_CHECKPOINT_PREFIX);
+    if (loaded) this.restore(loaded);
+    return loaded;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/**
+ * The training batch of global step `step`: epochs of whole seeded permutations (data/dataset.ts
+ * epochBatches), `stepsPerEpoch` batches each (full batches only, so every step has the same batch size).
+ */
+export function batchForStep(
+  split: Split,
+  batchSize: number,
+  seed: number,
+  step: number,
+): { x: Float32Array; y: Int32Array; epoch: number } {
+  const perEpoch = stepsPerEpoch(split, batchSize);
+  const epoch = Math.floor(step / perEpoch);
+  const batches = epochBatches(split.count, batchSize, seed, epoch);
+  return { ...gatherBatch(split, batches[step % perEpoch]!), epoch };
+}
+
+export function stepsPerEpoch(split: Split, batchSize: number): number {
+  const full = Math.floor(split.count / batchSize);
+  if (full < 1)
+    throw new Error(`a batch of ${batchSize} needs at least that many images, the split has ${split.count}`);
+  return full;
+}
+
+/** Images of a split as one NHWC tensor per batch (for recalibration and evaluation). */
+export function splitImages(split: Split, start: number, count: number): tf.Tensor4D {
+  const pixels = split.height * split.width * split.channels;
+  return tf.tensor4d(split.x.subarray(start * pixels, (start + count) * pixels), [
+    count,
+    split.height,
+    split.width,
+    split.channels,
+  ]);
+}
+
+/**
+ * `count` batches of training images for BatchNorm recalibration: the first batches of a seeded
+ * permutation, so every path of one evaluation round sees the same images. The caller disposes them.
+ */
+export function calibrationBatches(
+  split: Split,
+  batchSize: number,
+  count: number,
+  seed: number,
+): tf.Tensor4D[] {
+  const batches = epochBatches(split.count, batchSize, seed, -1).slice(0, count);
+  return batches.map((indices) => {
+    const { x } = gatherBatch(split, indices);
+    return tf.tensor4d(x, [indices.length, split.height, split.width, split.channels]);
+  });
+}
+
+/** Top-1 accuracy of a logits function over the first `count` images of a split, in batches. */
+export function splitAccuracy(
+  split: Split,
+  logitsOf: (images: tf.Tensor4D) => tf.Tensor2D,
+  count = split.count,
+  batchSize = 500,
+): number {
+  const total = Math.min(count, split.count);
+  let correct = 0;
+  for (let start = 0; start < total; start += batchSize) {
+    const n = Math.min(batchSize, total - start);
+    const predicted = tf.tidy(() => {
+      const images = splitImages(split, start, n);
+      return tf.argMax(logitsOf(images), 1);
+    });
+    const labels = predicted.dataSync();
+    predicted.dispose();
+    for (let i = 0; i < n; i++) if (labels[i] === split.y[start + i]) correct++;
+  }
+  return total === 0 ? 0 : correct / total;
+}

@@ -1,0 +1,312 @@
+/**
+ * The supernet's paths: every sampled genome runs, names and signs follow layerShapes(), recalibration
+ * is required and exact, subnet extraction reproduces the evaluation logits, and gradients flow through
+ * the straight-through estimators.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../common/rng';
+import { layerShapes } from '../../search/architecture';
+import { decode, sampleGenome } from '../../search/space';
+import { initTensorEngine } from '../../tensor/backend';
+import { describePath } from '../../models/pathTopology';
+import { digitalLinearOp, forwardFolded } from '../../models/inference';
+import { signedTopLevel } from '../../models/quantization';
+import {
+  PathMismatchError,
+  Supernet,
+  UncalibratedPathError,
+  allocateSlots,
+  type PathSpec,
+} from '../../models/supernet';
+import { randomBatch, relativeError, tinySpace } from './supernetSupport';
+
+beforeAll(async () => {
+  await initTensorEngine({ backend: 'wasm' });
+});
+
+const SPACES = {
+  'every operator': tinySpace(),
+  'head conv, per-block widths, per-layer bits': tinySpace(
+    { head: { channels: 16 }, widthChoice: 'block' },
+    { granularity: 'layer', weightBits: [1, 2, 3, 8], activationBits: [1, 2, 5, 8] },
+  ),
+};
+
+function withBits(path: PathSpec, weightBits: number, activationBits: number): PathSpec {
+  const bits = { weightBits, activationBits };
+  return {
+    architecture: path.architecture,
+    quantization: {
+      stem: bits,
+      head: bits,
+      blocks: path.quantization.blocks.map((entry) => (entry ? bits : null)),
+    },
+  };
+}
+
+describe('Supernet paths', () => {
+  it.each(Object.entries(SPACES))('runs every sampled genome of the space (%s)', (_, space) => {
+    const supernet = new Supernet(space, { seed: 3 });
+    const { images } = randomBatch(2, 1);
+    const rng = new Rng(11);
+    try {
+      for (let i = 0; i < 25; i++) {
+        const candidate = decode(space, sampleGenome(space, rng));
+        const layers = describePath(candidate.architecture, candidate.quantization);
+        expect(layers.map((layer) => layer.name)).toEqual(
+          layerShapes(candidate.architecture, candidate.quantization).map((shape) => shape.name),
+        );
+        const training = supernet.forwardPath(images, candidate, { training: true, step: i });
+        expect(training.shape).toEqual([2, 10]);
+        expect(Array.from(training.dataSync()).every(Number.isFinite)).toBe(true);
+        const batch = supernet.forwardPath(images, candidate, { training: false, evaluation: 'batch' });
+        expect(batch.shape).toEqual([2, 10]);
+        tf.dispose([training, batch]);
+      }
+    } finally {
+      supernet.dispose();
+      images.dispose();
+    }
+  });
+
+  it('allocates each slot at the widest input and output it can see', () => {
+    const slots = allocateSlots(tinySpace());
+    expect(slots.map((slot) => [slot.maxInChannels, slot.maxOutChannels, slot.stride])).toEqual([
+      [8, 8, 1], // stem → stage 0
+      [8, 8, 1],
+      [8, 12, 2], // stage 0 → stage 1
+      [12, 12, 1],
+    ]);
+  });
+
+  it('marks an input signed exactly where it can be negative', () => {
+    const space = tinySpace({ operators: ['mbconv3_e1', 'conv3', 'skip'] });
+    const supernet = new Supernet(space, { seed: 1 });
+    const path = supernet.largestPath();
+    supernet.dispose();
+    // The largest path takes conv3 everywhere (more MACs than mbconv3_e1): all inputs are ReLU outputs.
+    expect(describePath(path.architecture, path.quantization).every((layer) => !layer.inputSigned)).toBe(
+      true,
+    );
+    const mbconv = { ...path, architecture: structuredClone(path.architecture) };
+    const block = mbconv.architecture.blocks[1]!;
+    Object.assign(block, {
+      operator: 'mbconv3_e1',
+      family: 'mbconv',
+      kernel: 3,
+      expansion: 1,
+      hiddenChannels: 8,
+      residual: true,
+    });
+    const signs = Object.fromEntries(
+      describePath(mbconv.architecture, mbconv.quantization).map((layer) => [layer.name, layer.inputSigned]),
+    );
+    // The depthwise of mbconv3_e1 reads the block input (a ReLU output); the next block reads the
+    // residual sum of the linear project.
+    expect(signs['stage0.block1.depthwise']).toBe(false);
+    expect(signs['stage0.block1.project']).toBe(false);
+    expect(signs['stage1.block0.conv']).toBe(true);
+  });
+
+  it('refuses a path the supernet has no weights for', () => {
+    const supernet = new Supernet(tinySpace({ operators: ['conv3', 'skip'] }), { seed: 1 });
+    const other = new Supernet(tinySpace({ operators: ['conv5', 'skip'] }), { seed: 1 });
+    const { images } = randomBatch(1, 2);
+    try {
+      expect(() => supernet.forwardPath(images, other.largestPath(), { training: true })).toThrow(
+        PathMismatchError,
+      );
+      const wide = supernet.largestPath();
+      wide.architecture.blocks[0]!.outChannels = 64;
+      expect(() => supernet.checkPath(wide)).toThrow(/output channels/);
+    } finally {
+      supernet.dispose();
+      other.dispose();
+      images.dispose();
+    }
+  });
+
+  it('samples the path of a step from (seed, step) alone', () => {
+    const space = tinySpace();
+    const a = new Supernet(space, { seed: 5 });
+    const b = new Supernet(space, { seed: 5 });
+    const c = new Supernet(space, { seed: 6 });
+    try {
+      const steps = Array.from({ length: 20 }, (_, step) => step);
+      expect(steps.map((s) => a.sampler.describeStep(s))).toEqual(
+        steps.map((s) => b.sampler.describeStep(s)),
+      );
+      expect(steps.map((s) => a.sampler.describeStep(s))).not.toEqual(
+        steps.map((s) => c.sampler.describeStep(s)),
+      );
+      expect(new Set(steps.map((s) => a.sampler.describeStep(s))).size).toBeGreaterThan(15);
+    } finally {
+      [a, b, c].forEach((net) => net.dispose());
+    }
+  });
+});
+
+describe('BatchNorm recalibration and subnet extraction', () => {
+  /** A supernet with a few training steps behind it, so BatchNorm and ranges are not at their defaults. */
+  function trainedSupernet(space = tinySpace()) {
+    const supernet = new Supernet(space, { seed: 9 });
+    const optimizer = tf.train.sgd(0.05);
+    for (let step = 0; step < 12; step++) {
+      const { images, labels } = randomBatch(8, 100 + step);
+      optimizer
+        .minimize(() => supernet.loss(images, labels, step), true, supernet.trainableVariables())
+        ?.dispose();
+      tf.dispose([images, labels]);
+    }
+    optimizer.dispose();
+    return supernet;
+  }
+
+  it('requires a recalibration before evaluating with running statistics', () => {
+    const supernet = trainedSupernet();
+    const path = supernet.largestPath();
+    const calibration = [randomBatch(16, 7).images];
+    const { images, labels } = randomBatch(4, 8);
+    try {
+      expect(() => supernet.forwardPath(images, path, { training: false })).toThrow(UncalibratedPathError);
+      expect(() => supernet.extractSubnet(path)).toThrow(UncalibratedPathError);
+      supernet.recalibrateBatchNorm(path, calibration);
+      expect(supernet.isCalibrated(path)).toBe(true);
+      tf.dispose(supernet.forwardPath(images, path, { training: false }));
+      tf.dispose(supernet.loss(images, labels, 99));
+      expect(supernet.isCalibrated(path)).toBe(false);
+    } finally {
+      supernet.dispose();
+      tf.dispose([...calibration, images, labels]);
+    }
+  });
+
+  it('recalibrates to the exact statistics of the calibration images', () => {
+    const supernet = trainedSupernet();
+    const path = supernet.largestPath();
+    const batches = [randomBatch(8, 21).images, randomBatch(24, 22).images];
+    const all = tf.concat(batches) as tf.Tensor4D;
+    const stemStatistics = () =>
+      ['stem/bn/running_mean', 'stem/bn/running_variance'].map((name) =>
+        Array.from(supernet.variables.get(name)!.dataSync()),
+      );
+    try {
+      // On one batch, the running statistics become that batch's statistics...
+      supernet.recalibrateBatchNorm(path, [all]);
+      const running = supernet.forwardPath(all, path, { training: false, evaluation: 'running' });
+      const batch = supernet.forwardPath(all, path, { training: false, evaluation: 'batch' });
+      expect(relativeError(running.dataSync(), batch.dataSync())).toBeLessThan(1e-4);
+      tf.dispose([running, batch]);
+      // ...and over several, the statistics of all their images, each batch weighted by its size. (Only the
+      // first layer's are comparable: deeper inputs depend on how each batch normalized the layers before.)
+      const [meanAll, varianceAll] = stemStatistics();
+      supernet.recalibrateBatchNorm(path, batches);
+      const [meanBatches, varianceBatches] = stemStatistics();
+      expect(relativeError(meanBatches!, meanAll!)).toBeLessThan(1e-4);
+      expect(relativeError(varianceBatches!, varianceAll!)).toBeLessThan(1e-4);
+    } finally {
+      supernet.dispose();
+      tf.dispose([...batches, all]);
+    }
+  });
+
+  it('extracts a folded subnet whose inference reproduces the evaluation logits', () => {
+    const supernet = trainedSupernet();
+    const rng = new Rng(4);
+    const calibration = [randomBatch(32, 31).images];
+    const { images } = randomBatch(8, 32);
+    let worstFoldingError = 0;
+    try {
+      for (let i = 0; i < 8; i++) {
+        const sampled = decode(supernet.space, sampleGenome(supernet.space, rng));
+        // Folding reorders the arithmetic (conv(x, w)·g + b instead of BN(conv(x, w))), so the two differ by
+        // float rounding — and where that moves a value across a rounding boundary of a later activation
+        // grid, by a whole grid step. 24-bit grids (finer than float32 resolves at these magnitudes) leave
+        // only the float rounding, which is what this comparison measures.
+        for (const path of [sampled, withBits(sampled, 24, 24)]) {
+          supernet.recalibrateBatchNorm(path, calibration);
+          const evaluation = supernet.forwardPath(images, path, { training: false });
+          const net = supernet.extractSubnet(path);
+          const folded = forwardFolded(net, images, digitalLinearOp);
+          // The evaluation mode is the folded arithmetic: equal to the last bit.
+          expect(Array.from(folded.dataSync())).toEqual(Array.from(evaluation.dataSync()));
+          if (path !== sampled) {
+            const unfolded = supernet.forwardPath(images, path, { training: false, evaluation: 'running' });
+            worstFoldingError = Math.max(
+              worstFoldingError,
+              relativeError(folded.dataSync(), unfolded.dataSync()),
+            );
+            unfolded.dispose();
+          }
+          tf.dispose([evaluation, folded]);
+        }
+      }
+      expect(worstFoldingError).toBeLessThan(1e-4);
+    } finally {
+      supernet.dispose();
+      tf.dispose([...calibration, images]);
+    }
+  });
+
+  it('puts every folded kernel on its weight grid and records the input grids', () => {
+    const space = SPACES['head conv, per-block widths, per-layer bits'];
+    const supernet = trainedSupernet(space);
+    const rng = new Rng(8);
+    const calibration = [randomBatch(16, 41).images];
+    try {
+      for (let i = 0; i < 6; i++) {
+        const path = decode(space, sampleGenome(space, rng));
+        supernet.recalibrateBatchNorm(path, calibration);
+        const net = supernet.extractSubnet(path);
+        const shapes = layerShapes(path.architecture, path.quantization);
+        expect(net.layers.map((layer) => layer.shape)).toEqual(shapes);
+        for (const layer of net.layers) {
+          const top = signedTopLevel(layer.shape.weightBits);
+          const out = layer.shape.outChannels;
+          expect(layer.weightScale.length).toBe(out);
+          expect(layer.bias.length).toBe(out);
+          expect(layer.inputScale).toBeGreaterThan(0);
+          for (let index = 0; index < layer.kernel.length; index++) {
+            // The output channel is the last axis (conv, dense) or the channel axis (depthwise).
+            const channel = layer.shape.kind === 'depthwise' ? index % layer.kernelShape[2]! : index % out;
+            const scale = layer.weightScale[channel]!;
+            expect(scale).toBeGreaterThanOrEqual(0);
+            const level = scale === 0 ? 0 : Math.round(layer.kernel[index]! / scale);
+            expect(Math.abs(level)).toBeLessThanOrEqual(top);
+            expect(layer.kernel[index]).toBe(Math.fround(level * scale));
+          }
+        }
+      }
+    } finally {
+      supernet.dispose();
+      tf.dispose(calibration);
+    }
+  });
+});
+
+describe('straight-through gradients', () => {
+  it.each([2, 8])('reach every quantized weight layer of the path at %i bits', (bits) => {
+    const space = tinySpace();
+    const supernet = new Supernet(space, { seed: 2 });
+    const path = withBits(decode(space, sampleGenome(space, new Rng(bits))), bits, bits);
+    const { images, labels } = randomBatch(8, 3);
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = supernet.forwardPath(images, path, { training: true });
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), logits) as tf.Scalar;
+      }, supernet.trainableVariables());
+      const kernelGradNorms = new Map<string, number>();
+      for (const [name, grad] of Object.entries(grads)) {
+        const stable = supernet.stableNameOf(name)!;
+        if (grad && stable.endsWith('/kernel')) kernelGradNorms.set(stable, tf.norm(grad).dataSync()[0]!);
+      }
+      const layers = describePath(path.architecture, path.quantization);
+      expect(kernelGradNorms.size).toBe(layers.length);
+      for (const norm of kernelGradNorms.values()) expect(norm).toBeGreaterThan(0);
+      tf.dispose([value, ...Object.values(grads)]);
+    } finally {
+      supernet.dispose();
+      tf.dispose([images, labels]);
+    }
+  });
+});
