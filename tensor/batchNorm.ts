@@ -11,6 +11,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/**
+ * Name of the fused gradient kernel: registered for wasm (wasmKernelsBatchNorm.ts); on other backends the
+ * gradient is composed from tfjs ops. Inputs x, dy, mean, invStd, scale; outputs dx, dScale, dOffset.
+ */
+export const BATCH_NORM_TRAINING_GRAD = 'ImcnasBatchNormTrainingGrad';
+
 export interface BatchNormTrainingOptions {
   epsilon: number;
   /**
@@ -51,6 +57,15 @@ export function batchNormTraining<T extends tf.Tensor>(
           tf.Tensor,
           tf.Tensor,
         ];
+        if (tf.getKernel(BATCH_NORM_TRAINING_GRAD, tf.getBackend())) {
+          return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, {
+            x: savedInput,
+            dy,
+            mean: savedMean,
+            invStd: savedInvStd,
+            scale: savedScale,
+          }) as tf.Tensor[];
+        }
         const normalized = tf.mul(tf.sub(savedInput, savedMean), savedInvStd);
         const dOffset = tf.sum(dy, reductionAxes);
         const dScale = tf.sum(tf.mul(dy, normalized), reductionAxes);

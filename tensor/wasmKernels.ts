@@ -10,7 +10,9 @@
  * - Conv2DBackpropFilter — dW of conv2d / fused conv2d / separableConv2d's pointwise step;
  * - DepthwiseConv2dNativeBackpropFilter and DepthwiseConv2dNativeBackpropInput — both gradients of
  *   depthwiseConv2d / fused depthwise / separableConv2d;
- * - UnsortedSegmentSum — the gradient of gather (indexing inside a model).
+ * - UnsortedSegmentSum — the gradient of gather (indexing inside a model);
+ * - ImcnasBatchNormTrainingGrad — not a tfjs kernel: the two-pass gradient of imcnas's own
+ *   `batchNormTraining` op (wasmKernelsBatchNorm.ts); backends without it run the composed gradient.
  *
  * And replacements for speed, found by profiling training steps (wasm's own stay as fallbacks):
  * - Conv2DBackpropInput — wasm's own is a scalar loop ~8× slower than its forward convolution; ours runs the
@@ -30,6 +32,8 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { BATCH_NORM_TRAINING_GRAD } from './batchNorm';
+import { batchNormTrainingGrad } from './wasmKernelsBatchNorm';
 import { conv2DBackpropFilter, makeConv2DBackpropInput } from './wasmKernelsConv';
 import {
   depthwiseConv2dNativeBackpropFilter,
@@ -41,6 +45,7 @@ import { withWasmScope } from './wasmKernelsScope';
 
 /** Kernels added because wasm lacks them. */
 export const ADDED_WASM_KERNELS = [
+  BATCH_NORM_TRAINING_GRAD,
   'Conv2DBackpropFilter',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
@@ -94,6 +99,7 @@ export function registerWasmTrainingKernels(): string[] {
     (typeof ADDED_WASM_KERNELS)[number] | (typeof REPLACED_WASM_KERNELS)[number],
     KernelFunc
   > = {
+    [BATCH_NORM_TRAINING_GRAD]: batchNormTrainingGrad,
     Conv2DBackpropFilter: conv2DBackpropFilter,
     DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
     DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,

@@ -71,6 +71,17 @@ export class WasmKernelScope {
     return this.view(result, shape);
   }
 
+  /** For kernels with several outputs: frees every intermediate but `results`, and returns them. */
+  finishMany(results: TensorInfo[]): TensorInfo[] {
+    for (const result of results) {
+      const kept = this.owned.findIndex((t) => t.dataId === result.dataId);
+      if (kept < 0) throw new Error('kernel results must be produced inside its scope');
+      this.owned.splice(kept, 1);
+    }
+    this.dispose();
+    return results;
+  }
+
   /** Frees every intermediate (on error paths too, so a failing kernel leaks nothing). */
   dispose(): void {
     for (const tensor of this.owned) this.backend.disposeData(tensor.dataId);
@@ -78,11 +89,11 @@ export class WasmKernelScope {
   }
 }
 
-/** Runs `body` with a scope that is always cleaned up; `body` returns the kernel's output. */
-export function withWasmScope(
+/** Runs `body` with a scope that is always cleaned up; `body` returns the kernel's output(s). */
+export function withWasmScope<Output extends TensorInfo | TensorInfo[] = TensorInfo>(
   backend: BackendWasm,
-  body: (scope: WasmKernelScope) => TensorInfo,
-): TensorInfo {
+  body: (scope: WasmKernelScope) => Output,
+): Output {
   const scope = new WasmKernelScope(backend);
   try {
     return body(scope);

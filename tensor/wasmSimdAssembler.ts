@@ -197,6 +197,9 @@ export class FunctionBuilder {
   f32x4Add(): this {
     return this.emit(...simd(0xe4));
   }
+  f32x4Sub(): this {
+    return this.emit(...simd(0xe5));
+  }
   f32x4Mul(): this {
     return this.emit(...simd(0xe6));
   }

@@ -7,6 +7,7 @@
  * - depthwiseFilterGradient: the depthwise filter gradient for multiplier 1 and channels a multiple of 4;
  *   products summed in f32x4 registers along one output row (≤ a few dozen terms), then into f64.
  *
+ * - sumRowsWithProduct, channelAffine: batch norm's gradient in two passes (see wasmKernelsBatchNorm.ts).
  * - avgPoolGradient: spreads dy over each window, four channels at a time.
  * - maxPoolGradient: routes dy to each window's first maximum, four channels at a time (compare +
  *   bitselect keep the running maximum and its address).
@@ -52,6 +53,23 @@ export interface PoolShape {
 export interface SimdKernels {
   /** out (f64, `inner` values, accumulated into) += column sums of x (f32, rows × inner); inner % 4 == 0. */
   sumRows(xPointer: number, rows: number, inner: number, outPointer: number): void;
+  /** out (f64, 2·inner, accumulated into) += [Σ_r dy, Σ_r dy·x]; inner % 4 == 0. */
+  sumRowsWithProduct(
+    xPointer: number,
+    dyPointer: number,
+    rows: number,
+    inner: number,
+    outPointer: number,
+  ): void;
+  /** dx = k·dy + u·(x − m) + w per channel; coefficients: f32 [k, u, m, w] (inner values each). */
+  channelAffine(
+    xPointer: number,
+    dyPointer: number,
+    dxPointer: number,
+    rows: number,
+    inner: number,
+    coefficientsPointer: number,
+  ): void;
   /**
    * dx (zeroed, same shape as x) += dy routed to the first maximum of each pooling window; channels % 4 == 0.
    */
@@ -91,6 +109,123 @@ function accumulateF32x4IntoF64(f: FunctionBuilder, pointer: number, vector: num
     .f64x2PromoteLowF32x4()
     .f64x2Add()
     .v128Store(16);
+}
+
+/**
+ * For batch norm's gradient, in one pass over x and dy (rows × inner, inner % 4 == 0): out[0..inner) +=
+ * Σ_r dy and out[inner..2·inner) += Σ_r dy·x, in f64.
+ */
+export function buildSumRowsWithProduct(): FunctionBuilder {
+  const x = 0;
+  const dy = 1;
+  const rows = 2;
+  const inner = 3;
+  const out = 4;
+  const f = new FunctionBuilder('sumRowsWithProduct', [I32, I32, I32, I32, I32]);
+  const rowBytes = f.local(I32);
+  const end = f.local(I32);
+  const row = f.local(I32);
+  const rowEnd = f.local(I32);
+  const q = f.local(I32);
+  const offset = f.local(I32);
+  const sumPtr = f.local(I32);
+  const productPtr = f.local(I32);
+  const gradient = f.local(V128);
+  const product = f.local(V128);
+  f.get(inner).i32(2).shl().set(rowBytes);
+  f.get(dy).get(rows).get(rowBytes).mul().add().set(end);
+  f.forRange(
+    row,
+    () => f.get(dy),
+    () => f.get(end),
+    () => f.get(rowBytes),
+    () => {
+      f.get(row).get(rowBytes).add().set(rowEnd);
+      f.get(out).set(sumPtr);
+      f.get(out).get(inner).i32(3).shl().add().set(productPtr);
+      // offset = x − dy: the same element of x is at q + offset.
+      f.get(x).get(dy).sub().set(offset);
+      f.forRange(
+        q,
+        () => f.get(row),
+        () => f.get(rowEnd),
+        16,
+        () => {
+          f.get(q).v128Load(0).set(gradient);
+          f.get(gradient).get(q).get(offset).add().v128Load(0).f32x4Mul().set(product);
+          accumulateF32x4IntoF64(f, sumPtr, gradient);
+          accumulateF32x4IntoF64(f, productPtr, product);
+          f.get(sumPtr).i32(32).add().set(sumPtr);
+          f.get(productPtr).i32(32).add().set(productPtr);
+        },
+      );
+    },
+  );
+  return f;
+}
+
+/**
+ * dx = k·dy + u·(x − m) + w per channel (rows × inner, inner % 4 == 0), with coefficients k, u, m, w as
+ * four f32 arrays of `inner` values at `coefficients`: batch norm's input gradient in one pass. (x − m)
+ * first, so a large mean does not cancel away float32 precision.
+ */
+export function buildChannelAffine(): FunctionBuilder {
+  const x = 0;
+  const dy = 1;
+  const dx = 2;
+  const rows = 3;
+  const inner = 4;
+  const coefficients = 5;
+  const f = new FunctionBuilder('channelAffine', [I32, I32, I32, I32, I32, I32]);
+  const rowBytes = f.local(I32);
+  const end = f.local(I32);
+  const row = f.local(I32);
+  const rowEnd = f.local(I32);
+  const q = f.local(I32);
+  const coefficient = f.local(I32);
+  const xOffset = f.local(I32);
+  const dxOffset = f.local(I32);
+  f.get(inner).i32(2).shl().set(rowBytes);
+  f.get(dy).get(rows).get(rowBytes).mul().add().set(end);
+  f.get(x).get(dy).sub().set(xOffset);
+  f.get(dx).get(dy).sub().set(dxOffset);
+  f.forRange(
+    row,
+    () => f.get(dy),
+    () => f.get(end),
+    () => f.get(rowBytes),
+    () => {
+      f.get(row).get(rowBytes).add().set(rowEnd);
+      f.get(coefficients).set(coefficient);
+      f.forRange(
+        q,
+        () => f.get(row),
+        () => f.get(rowEnd),
+        16,
+        () => {
+          // dx[q] = k·dy[q] + u·(x[q] − m) + w, with k, u, m, w at coefficient + 0, 1, 2, 3 × inner·4 bytes.
+          f.get(q).get(dxOffset).add();
+          f.get(coefficient).v128Load(0).get(q).v128Load(0).f32x4Mul();
+          f.get(coefficient).get(rowBytes).add().v128Load(0);
+          f.get(q)
+            .get(xOffset)
+            .add()
+            .v128Load(0)
+            .get(coefficient)
+            .get(rowBytes)
+            .i32(1)
+            .shl()
+            .add()
+            .v128Load(0);
+          f.f32x4Sub().f32x4Mul().f32x4Add();
+          f.get(coefficient).get(rowBytes).i32(3).mul().add().v128Load(0).f32x4Add();
+          f.v128Store(0);
+          f.get(coefficient).i32(16).add().set(coefficient);
+        },
+      );
+    },
+  );
+  return f;
 }
 
 export function buildSumRows(): FunctionBuilder {
@@ -892,6 +1027,8 @@ function compile(backend: BackendWasm): Compiled | null {
   if (!memory) return null;
   const bytes = assembleModule([
     buildSumRows(),
+    buildSumRowsWithProduct(),
+    buildChannelAffine(),
     buildDepthwiseFilterGradient(),
     buildDepthwiseInputGradient(),
     buildMaxPoolGradient(),
@@ -905,11 +1042,16 @@ function compile(backend: BackendWasm): Compiled | null {
     depthwiseInputGradient: (...args: number[]) => void;
     maxPoolGradient: (...args: number[]) => void;
     avgPoolGradient: (...args: number[]) => void;
+    sumRowsWithProduct: (...args: number[]) => void;
+    channelAffine: (...args: number[]) => void;
   };
   return {
     memory,
     kernels: {
       sumRows: (x, rows, inner, out) => exports.sumRows(x, rows, inner, out),
+      sumRowsWithProduct: (x, dy, rows, inner, out) => exports.sumRowsWithProduct(x, dy, rows, inner, out),
+      channelAffine: (x, dy, dx, rows, inner, coefficients) =>
+        exports.channelAffine(x, dy, dx, rows, inner, coefficients),
       avgPoolGradient: (dy, dx, s, multiplier) =>
         exports.avgPoolGradient(dy, dx, ...poolShapeArgs(s), multiplier),
       maxPoolGradient: (x, dy, dx, s) =>

@@ -201,6 +201,39 @@ describe('batchNormTraining', () => {
     fused.forEach((values, i) => expect(relativeError(values, textbook[i]!)).toBeLessThan(TOLERANCE));
   });
 
+  test.each([
+    ['wasm SIMD (channels % 4 = 0)', 8, 0],
+    ['JavaScript (other channel counts)', 6, 0],
+    ['wasm SIMD, activations with a large mean', 8, 50],
+  ])('the fused wasm gradient by %s equals the composed one on cpu', async (_, channels, offset) => {
+    const rng = new Rng(203 + channels + offset);
+    const shape: [number, number, number, number] = [4, 5, 3, channels];
+    const x = randomHost(rng, shape);
+    for (let i = 0; i < x.values.length; i++) x.values[i] = x.values[i]! * 3 + offset;
+    const gamma = randomHost(rng, [channels]);
+    const beta = randomHost(rng, [channels]);
+    const dy = randomHost(rng, shape);
+    const gradients = async (backend: 'wasm' | 'cpu') => {
+      await useBackend(backend);
+      return tf.tidy(() => {
+        const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+          batchNormTraining(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, { epsilon: 1e-3 }),
+        )(
+          [
+            tf.tensor4d(x.values, shape),
+            tf.tensor1d(gamma.values as Float32Array),
+            tf.tensor1d(beta.values as Float32Array),
+          ],
+          tf.tensor4d(dy.values, shape),
+        );
+        return grads.map((t) => Float32Array.from(t.dataSync()));
+      });
+    };
+    const wasm = await gradients('wasm');
+    const cpu = await gradients('cpu');
+    wasm.forEach((values, i) => expect(relativeError(values, cpu[i]!)).toBeLessThan(TOLERANCE));
+  });
+
   test('reports the batch statistics for running averages', async () => {
     await useBackend('wasm');
     const seen: number[][] = [];
