@@ -21,8 +21,8 @@
  * - Tile, Sum, Mean — batch norm's gradient tiles per-channel vectors and reduces over batch and space,
  *   which wasm does with full transposes (see wasmKernelsLayout.ts).
  *
- * Everything else on those paths (MaxPoolGrad, AvgPoolGrad, Step, Relu6 mask ops, batch-norm algebra,
- * Transpose, Tile, Select, …) wasm already has.
+ * Everything else on those paths (Step, Relu6 mask ops, batch-norm algebra, Transpose, Select,
+ * BatchMatMul, …) wasm already has.
  */
 import {
   getKernel,
