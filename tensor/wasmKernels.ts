@@ -19,7 +19,8 @@
  *   backend's forward convolution;
  * - MaxPoolGrad, AvgPoolGrad — wasm's rescan each window per input element (wasm SIMD here);
  * - Tile, Sum, Mean — batch norm's gradient tiles per-channel vectors and reduces over batch and space,
- *   which wasm does with full transposes (see wasmKernelsLayout.ts).
+ *   which wasm does with full transposes (see wasmKernelsLayout.ts);
+ * - Identity — wasm's copies the buffer, and the engine clones every saved input of every recorded op.
  *
  * Everything else on those paths (Step, Relu6 mask ops, batch-norm algebra, Transpose, Select,
  * BatchMatMul, …) wasm already has.
@@ -39,7 +40,7 @@ import {
   depthwiseConv2dNativeBackpropFilter,
   depthwiseConv2dNativeBackpropInput,
 } from './wasmKernelsDepthwise';
-import { makeMean, makeSum, makeTile } from './wasmKernelsLayout';
+import { makeIdentity, makeMean, makeSum, makeTile } from './wasmKernelsLayout';
 import { makeAvgPoolGrad, makeMaxPoolGrad } from './wasmKernelsPool';
 import { withWasmScope } from './wasmKernelsScope';
 
@@ -60,6 +61,7 @@ export const REPLACED_WASM_KERNELS = [
   'Tile',
   'Sum',
   'Mean',
+  'Identity',
 ] as const;
 
 /** out[segmentIds[i], …] += x[i, …]; ids outside [0, numSegments) are dropped, as in TensorFlow. */
@@ -110,6 +112,7 @@ export function registerWasmTrainingKernels(): string[] {
     Tile: makeTile(original('Tile')),
     Sum: makeSum(original('Sum')),
     Mean: makeMean(original('Mean')),
+    Identity: makeIdentity(original('Identity')),
   };
   for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
     if (getKernel(kernelName, 'wasm')) unregisterKernel(kernelName, 'wasm');

@@ -152,3 +152,22 @@ function makeLeadingAxesReduction(kind: 'sum' | 'mean', fallback: KernelFunc | n
 export const makeSum = (fallback: KernelFunc | null): KernelFunc => makeLeadingAxesReduction('sum', fallback);
 export const makeMean = (fallback: KernelFunc | null): KernelFunc =>
   makeLeadingAxesReduction('mean', fallback);
+
+/**
+ * Identity without a copy. The engine clones every input a gradient will need when it records an op
+ * (`saveTensorsForBackwardMode`), and wasm's Identity copies the whole buffer each time (~5 ms per
+ * reference-network step). tfjs tensors are immutable — kernels write only to their outputs, variables
+ * change by swapping data ids — so sharing the data with one more reference is safe, and it is what the
+ * cpu backend does.
+ */
+export function makeIdentity(fallback: KernelFunc | null): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (x.dtype === 'string') {
+      if (!fallback) throw new Error('Identity: no fallback for strings');
+      return fallback(args);
+    }
+    (args.backend as BackendWasm).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}

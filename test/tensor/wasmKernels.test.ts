@@ -409,6 +409,18 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
+  test('Identity shares data (no copy) and keeps it alive while any reference remains', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numBytes;
+    const source = tf.tensor1d([1, 2, 3]);
+    const clone = tf.clone(source);
+    expect(tf.memory().numBytes - before).toBe(12);
+    source.dispose();
+    expect(Array.from(clone.dataSync())).toEqual([1, 2, 3]);
+    clone.dispose();
+    expect(tf.memory().numBytes).toBe(before);
+  });
+
   test('the SIMD kernels are available here (so the tests above exercise them)', () => {
     expect(simdKernelsFor(tf.backend() as never)).not.toBeNull();
   });
