@@ -34,9 +34,7 @@ export interface PrepareRunResult {
 export interface TrainSupernetChunkInput {
   searchId: string;
   runDir: string;
-  seed: number;
-  dataset: RunConfig['dataset'];
-  supernet: RunConfig['supernet'];
+  config: RunConfig;
   untilEpoch: number;
 }
 
@@ -51,20 +49,150 @@ export interface TrainSupernetChunkResult {
   attempt: number;
 }
 
+export type Stage =
+  'preparing' | 'supernet' | 'evolution' | 'robustness' | 'retraining' | 'reporting' | 'done';
+
+export interface FrontPoint {
+  key: string;
+  genome: number[];
+  objectives: number[];
+}
+
+/** What the `progress` query answers; also carried across continue-as-new. */
 export interface SearchProgress {
   searchId: string;
-  stage: 'preparing' | 'supernet' | 'done' | 'cancelled';
+  stage: Stage;
+  startedAt: string;
   epochsCompleted: number;
   epochsTotal: number;
+  supernetValidationAccuracy: number | null;
+  /** Generations completed. */
+  generation: number;
+  generationsTotal: number;
+  /** Candidates evaluated in the generation in flight, of how many. */
+  evaluated: number;
+  evaluating: number;
+  evaluationsTotal: number;
+  objectives: string[];
+  front: FrontPoint[];
+  bestAccuracy: number | null;
+  bestEdap: number | null;
+  robustDone: number;
+  robustTotal: number;
+  retrained: number;
+  retrainTotal: number;
+  paused: boolean;
+  stopRequested: StopMode | null;
+  /** Seconds to the end of the search, estimated from the pace so far; null until known. */
+  etaSeconds: number | null;
+  /** Runs of this workflow (continue-as-new) so far. */
+  continuedAsNew: number;
+}
+
+export type StopMode = 'now' | 'after-generation';
+
+export interface StopRequest {
+  /** 'now': cancel work in flight and return the best so far; 'after-generation': end the search after the
+   * generation in flight, then run robustness and retraining on the front found. */
+  mode: StopMode;
+}
+
+/** Carried from one run of the workflow to the next at continue-as-new. */
+export interface CarriedState {
+  progress: SearchProgress;
+  supernet: TrainSupernetChunkResult | null;
+  generationHistory: GenerationHistoryPoint[];
+  /** Wall-clock ms spent in generations so far (for the ETA). */
+  generationMs: number;
+}
+
+export interface GenerationHistoryPoint {
+  generation: number;
+  evaluations: number;
+  bestAccuracy: number | null;
+  bestEdap: number | null;
+  frontSize: number;
+}
+
+export interface EvaluateCandidatesInput {
+  runDir: string;
+  generation: number;
+  config: RunConfig;
+  candidates: ProposedCandidate[];
+}
+
+export interface RobustnessInput {
+  runDir: string;
+  config: RunConfig;
+  candidate: ProposedCandidate;
+}
+
+export interface RobustnessResult {
+  key: string;
+  samples: number;
+  accuracyMean: number;
+  accuracyStd: number;
+  accuracyMin: number;
+  accuracyP5: number;
+  digitalAccuracy: number;
+  drift: Array<{ seconds: number; accuracyMean: number; accuracyP5: number }>;
+  evaluator: string;
+}
+
+export interface RetrainInput {
+  runDir: string;
+  config: RunConfig;
+  candidate: ProposedCandidate;
+  untilEpoch: number;
+}
+
+export interface RetrainChunkResult {
+  key: string;
+  epochsCompleted: number;
   validationAccuracy: number | null;
-  startedAt: string;
+  checkpoint: string;
+}
+
+export interface FinalEvaluationInput {
+  runDir: string;
+  config: RunConfig;
+  candidate: ProposedCandidate;
+}
+
+export interface FinalModelResult {
+  key: string;
+  testAccuracyDigital: number;
+  testAccuracyMean: number;
+  testAccuracyStd: number;
+  testAccuracyP5: number;
+  samples: number;
+  exportDir: string;
+  hardware: CandidateMetricsJson;
+}
+
+export interface WriteResultsInput {
+  searchId: string;
+  runDir: string;
+  config: RunConfig;
+  generationHistory: GenerationHistoryPoint[];
+  robust: RobustnessResult[];
+  finals: FinalModelResult[];
+  stopped: StopMode | null;
 }
 
 export interface SearchResult {
   searchId: string;
   runDir: string;
-  supernet: TrainSupernetChunkResult[];
-  finalValidationAccuracy: number | null;
+  stoppedEarly: StopMode | null;
+  supernetValidationAccuracy: number | null;
+  generations: number;
+  evaluations: number;
+  /** Objective names, in the order of every objective vector. */
+  objectives: string[];
+  front: FrontPoint[];
+  robust: RobustnessResult[];
+  finals: FinalModelResult[];
+  resultsFile: string;
 }
 
 export interface ProposeInput {

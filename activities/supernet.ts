@@ -1,55 +1,35 @@
 /**
- * Stage 1 activity: trains the supernet for one chunk of epochs in a forked child, relaying heartbeats
- * while the child makes progress. Idempotent: a chunk that already finished returns its stored result; an
- * interrupted one resumes from the newest valid checkpoint.
+ * Training activities (training queue): stage 1's supernet chunks and stage 4's retraining chunks. Each
+ * is idempotent: a finished chunk returns its stored result; an interrupted one resumes from the newest
+ * valid checkpoint inside the child task.
  */
 import * as path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { TrainingChunkResult, TrainingRequest } from '../models/trainingTask';
+import type { TrainingChunkResult, TrainingRequest } from '../models/tasks/supernetTraining';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
-import { runInChild } from '../tensor/childProcess';
-import type { TrainSupernetChunkInput, TrainSupernetChunkResult } from './contracts';
-import { toActivityFailure } from './failures';
+import { runChildTask } from './childTask';
+import type {
+  RetrainChunkResult,
+  RetrainInput,
+  TrainSupernetChunkInput,
+  TrainSupernetChunkResult,
+} from './contracts';
 
-const TRAINING_TASK = path.join(__dirname, '..', 'models', `trainingTask${path.extname(__filename)}`);
-
-/** Kill a child that reports nothing for this long: far above any single training step. */
-const STALL_TIMEOUT_MS = Number(process.env.IMCNAS_STALL_TIMEOUT_MS ?? 10 * 60_000);
+function chunkFile(dir: string, untilEpoch: number): string {
+  return path.join(dir, `chunk-until-epoch-${String(untilEpoch).padStart(4, '0')}.json`);
+}
 
 export async function trainSupernetChunk(input: TrainSupernetChunkInput): Promise<TrainSupernetChunkResult> {
-  const context = Context.current();
   const dir = path.join(input.runDir, 'supernet');
-  const resultFile = path.join(dir, `chunk-until-epoch-${String(input.untilEpoch).padStart(4, '0')}.json`);
-  const stored = await readJsonIfExists<TrainSupernetChunkResult>(resultFile);
+  const stored = await readJsonIfExists<TrainSupernetChunkResult>(chunkFile(dir, input.untilEpoch));
   if (stored) return stored;
-
-  const request: TrainingRequest = {
+  const attempt = Context.current().info.attempt;
+  const result = await runChildTask<TrainingRequest, TrainingChunkResult>('supernetTraining', 'run', {
     dir,
-    seed: input.seed,
-    dataset: input.dataset,
-    training: input.supernet,
+    config: input.config,
     untilEpoch: input.untilEpoch,
-    attempt: context.info.attempt,
-  };
-  let result: TrainingChunkResult;
-  try {
-    result = await runInChild<TrainingRequest, TrainingChunkResult>({
-      modulePath: TRAINING_TASK,
-      request,
-      stallTimeoutMs: STALL_TIMEOUT_MS,
-      signal: context.cancellationSignal,
-      env: {
-        IMCNAS_ACTIVITY: `${context.info.workflowExecution?.workflowId ?? 'standalone'}/${context.info.activityId}`,
-      },
-      onSpawn: (child) =>
-        context.log.info('training child started', { pid: child.pid, attempt: context.info.attempt }),
-      // Heartbeat details are a pointer (the step), never weights: the checkpoint on disk is the truth.
-      onProgress: (progress) =>
-        context.heartbeat({ step: progress.step, total: progress.total, message: progress.message }),
-    });
-  } catch (error) {
-    throw toActivityFailure(error);
-  }
+    attempt,
+  });
   const final: TrainSupernetChunkResult = {
     epochsCompleted: result.epochsCompleted,
     globalStep: result.globalStep,
@@ -58,8 +38,33 @@ export async function trainSupernetChunk(input: TrainSupernetChunkInput): Promis
     validationAccuracy: result.validationAccuracy,
     lastLoss: result.lastLoss,
     checkpoint: path.relative(input.runDir, result.checkpoint),
-    attempt: context.info.attempt,
+    attempt,
   };
-  await writeJsonAtomic(resultFile, final);
+  await writeJsonAtomic(chunkFile(dir, input.untilEpoch), final);
+  return final;
+}
+
+export function finalDir(runDir: string, key: string): string {
+  return path.join(runDir, 'final', key);
+}
+
+export async function retrainCandidate(input: RetrainInput): Promise<RetrainChunkResult> {
+  const dir = path.join(finalDir(input.runDir, input.candidate.key), 'train');
+  const stored = await readJsonIfExists<RetrainChunkResult>(chunkFile(dir, input.untilEpoch));
+  if (stored) return stored;
+  const result = await runChildTask<TrainingRequest, TrainingChunkResult>('supernetTraining', 'run', {
+    dir,
+    config: input.config,
+    untilEpoch: input.untilEpoch,
+    attempt: Context.current().info.attempt,
+    fixedGenome: input.candidate.genome,
+  });
+  const final: RetrainChunkResult = {
+    key: input.candidate.key,
+    epochsCompleted: result.epochsCompleted,
+    validationAccuracy: result.validationAccuracy,
+    checkpoint: path.relative(input.runDir, result.checkpoint),
+  };
+  await writeJsonAtomic(chunkFile(dir, input.untilEpoch), final);
   return final;
 }

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfigFile } from '../config/load';
 import { ConfigError } from '../config/validation';
 import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../scripts/devServer';
+import { describeProgress, describeResult } from './format';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
 import {
   clientSettingsFor,
@@ -99,22 +100,9 @@ export function buildProgram(): Command {
         if (options.json) console.log(JSON.stringify(status, null, 2));
         else {
           console.log(`search ${status.searchId}: ${status.status} (started ${status.startTime})`);
-          if (status.progress) {
-            const p = status.progress;
-            console.log(
-              `  stage ${p.stage}; supernet epochs ${p.epochsCompleted}/${p.epochsTotal}` +
-                (p.validationAccuracy !== null
-                  ? `; validation accuracy ${(p.validationAccuracy * 100).toFixed(2)} %`
-                  : ''),
-            );
-          }
-          if (status.result) {
-            const acc = status.result.finalValidationAccuracy;
-            console.log(
-              `  result: ${status.result.runDir}` +
-                (acc !== null ? `; validation accuracy ${(acc * 100).toFixed(2)} %` : ''),
-            );
-          }
+          if (status.progress) for (const line of describeProgress(status.progress)) console.log(`  ${line}`);
+          if (status.result)
+            for (const line of describeResult(status.result, status.objectives)) console.log(`  ${line}`);
           console.log(`  Web UI ${webUiUrl(defaultUiBase(settings.address), settings.namespace, searchId)}`);
         }
         if (['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'].includes(status.status))

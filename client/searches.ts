@@ -117,6 +117,8 @@ export interface SearchStatus {
   closeTime?: string;
   progress?: SearchProgress;
   result?: SearchResult;
+  /** Objective names, in the order of every objective vector. */
+  objectives: string[];
 }
 
 export async function searchStatus(client: Client, searchId: string): Promise<SearchStatus | undefined> {
@@ -134,10 +136,14 @@ export async function searchStatus(client: Client, searchId: string): Promise<Se
     status: described.status.name,
     startTime: described.startTime.toISOString(),
     closeTime: described.closeTime?.toISOString(),
+    objectives: [],
   };
-  if (described.status.name === 'COMPLETED') status.result = (await handle.result()) as SearchResult;
-  else {
+  if (described.status.name === 'COMPLETED') {
+    status.result = (await handle.result()) as SearchResult;
+    status.objectives = status.result.objectives;
+  } else if (described.status.name === 'RUNNING') {
     status.progress = await handle.query<SearchProgress>('progress').catch(() => undefined);
+    status.objectives = status.progress?.objectives ?? [];
   }
   return status;
 }

@@ -137,7 +137,13 @@ export const RobustnessSchema = z.strictObject({
     .default([1, 3600, 86400])
     .describe('times after programming'),
   topK: positiveInt().max(1000).default(5).describe('front candidates evaluated on the noisy chip'),
-  testImages: z.number().int().min(100).max(10000).default(2000).describe('images per noisy evaluation'),
+  images: z
+    .number()
+    .int()
+    .min(100)
+    .max(10000)
+    .default(2000)
+    .describe('validation images per noisy evaluation (the test set stays for the final models)'),
   evaluator: z.union([z.literal('builtin'), ExternalEvaluatorSchema]).default('builtin'),
 });
 
@@ -148,6 +154,13 @@ export const RetrainSchema = z.strictObject({
   learningRate: z.number().gt(0).max(10).default(0.05),
   noiseAware: z.boolean().default(true),
   epochsPerActivity: positiveInt().default(1),
+  testImages: z
+    .number()
+    .int()
+    .min(100)
+    .max(10000)
+    .default(10000)
+    .describe('test images the final models are measured on (the whole Fashion-MNIST test set by default)'),
 });
 
 export const ArtifactsSchema = z.strictObject({

@@ -9,6 +9,7 @@ import { clientSettingsFor, connectClient, defaultUiBase, startSearch, webUiUrl 
 import type { SearchProgress, SearchResult } from '../activities/contracts';
 import { installJsonLogging } from '../client/logging';
 import { connectWorker, createWorkers } from '../worker';
+import { describeResult } from '../client/format';
 import { REPO_ROOT } from './paths';
 import { setup } from './setup';
 
@@ -41,10 +42,10 @@ async function main(): Promise<void> {
     handle
       .query<SearchProgress>('progress')
       .then((p) => {
-        const line = `  [${Math.round((Date.now() - started) / 1000)} s] ${p.stage}: supernet epoch ${p.epochsCompleted}/${p.epochsTotal}`;
-        if (line.replace(/\[\d+ s\] /, '') !== last) {
-          last = line.replace(/\[\d+ s\] /, '');
-          console.log(line);
+        const line = progressLine(p);
+        if (line !== last) {
+          last = line;
+          console.log(`  [${Math.round((Date.now() - started) / 1000)} s] ${line}`);
         }
       })
       .catch(() => undefined);
@@ -56,11 +57,9 @@ async function main(): Promise<void> {
     clearInterval(ticker);
   }
 
-  console.log(`\nSearch ${result.searchId} completed in ${Math.round((Date.now() - started) / 1000)} s.`);
-  if (result.finalValidationAccuracy !== null) {
-    console.log(`  supernet validation accuracy  ${(result.finalValidationAccuracy * 100).toFixed(2)} %`);
-  }
-  console.log(`  results    ${result.runDir}`);
+  console.log(`\nSearch ${result.searchId} completed in ${Math.round((Date.now() - started) / 1000)} s.\n`);
+  for (const line of describeResult(result, result.objectives)) console.log(line);
+  console.log(`\n  artifacts  ${result.runDir}`);
   console.log(`  Web UI     ${ui}`);
   console.log(`  status     npm run imcnas -- status ${result.searchId}`);
 
@@ -74,3 +73,18 @@ main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });
+
+function progressLine(p: SearchProgress): string {
+  switch (p.stage) {
+    case 'supernet':
+      return `stage 1/4 supernet: epoch ${p.epochsCompleted}/${p.epochsTotal}`;
+    case 'evolution':
+      return `stage 2/4 evolution: generation ${p.generation + 1}/${p.generationsTotal}, evaluated ${p.evaluated}/${p.evaluationsTotal}`;
+    case 'robustness':
+      return `stage 3/4 robustness: ${p.robustDone}/${p.robustTotal} front designs on noisy chips`;
+    case 'retraining':
+      return `stage 4/4 retraining: ${p.retrained}/${p.retrainTotal} designs`;
+    default:
+      return p.stage;
+  }
+}

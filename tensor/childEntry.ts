@@ -16,8 +16,11 @@ process.once('message', (message: ParentToChild) => {
   void (async () => {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const task = require(message.modulePath) as ChildModule<unknown, unknown>;
-      const result = await task.run(message.request, {
+      const task = require(message.modulePath) as Record<string, ChildModule<unknown, unknown>['run']>;
+      const entry = task[message.exportName];
+      if (typeof entry !== 'function')
+        throw new Error(`${message.modulePath} exports no function ${message.exportName}`);
+      const result = await entry(message.request, {
         report: (progress) => void send({ type: 'progress', progress }),
       });
       await send({ type: 'result', result });

@@ -28,7 +28,7 @@ export type ChildModule<Request, Result> = {
   run(request: Request, context: ChildContext): Promise<Result>;
 };
 
-export type ParentToChild = { type: 'run'; modulePath: string; request: unknown };
+export type ParentToChild = { type: 'run'; modulePath: string; exportName: string; request: unknown };
 export type ChildToParent =
   | { type: 'progress'; progress: ChildProgress }
   | { type: 'result'; result: unknown }
@@ -59,8 +59,10 @@ export class ChildCancelledError extends Error {
 }
 
 export interface RunInChildOptions<Request> {
-  /** Absolute path of the module exporting `run` (.ts runs through tsx's loader, .js as is). */
+  /** Absolute path of the module exporting the task (.ts runs through tsx's loader, .js as is). */
   modulePath: string;
+  /** The exported function to run (default `run`). */
+  exportName?: string;
   request: Request;
   onProgress?: (progress: ChildProgress) => void;
   /** Kill the child when it reports no new progress for this long. */
@@ -171,7 +173,12 @@ export function runInChild<Request, Result>(options: RunInChildOptions<Request>)
         ),
       );
     });
-    const start: ParentToChild = { type: 'run', modulePath: options.modulePath, request: options.request };
+    const start: ParentToChild = {
+      type: 'run',
+      modulePath: options.modulePath,
+      exportName: options.exportName ?? 'run',
+      request: options.request,
+    };
     child.send(start);
   });
 }

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import type { SearchInput } from '../../activities/contracts';
+import type { SearchInput, TrainSupernetChunkResult } from '../../activities/contracts';
 import { validateConfig } from '../../config/load';
 import type { RunConfigInput } from '../../config/schema';
 import { connectClient, workflowIdFor } from '../../client/searches';
@@ -118,10 +118,19 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** A small, fast configuration: a 1,000-image subset, a few steps per epoch. */
+/** A small, fast configuration: a narrow search space, a 1,000-image subset, a few steps per stage. */
 export const TINY: Omit<RunConfigInput, 'name'> = {
   seed: 3,
   dataset: { name: 'fashion-mnist', trainSubset: 1000, validation: 500 },
+  space: {
+    network: {
+      stem: { channels: 8 },
+      stages: [{ blocks: 2, widths: [8, 16], stride: 2 }],
+      operators: ['conv3', 'dwsep3', 'mbconv3_e3', 'skip'],
+    },
+    quantization: { weightBits: [4, 8], activationBits: [4, 8] },
+    hardware: { devices: ['rram', 'sram'], crossbar: [64, 128], adcBits: [4, 8] },
+  },
   supernet: {
     epochs: 2,
     batchSize: 32,
@@ -130,5 +139,20 @@ export const TINY: Omit<RunConfigInput, 'name'> = {
     checkpointEverySteps: 5,
     stepsPerEpoch: 10,
   },
+  evolution: {
+    population: 4,
+    generations: 1,
+    bnRecalBatches: 2,
+    validationImages: 200,
+    candidatesPerActivity: 2,
+  },
+  robustness: { samples: 2, topK: 1, images: 100, driftSeconds: [1] },
+  retrain: { count: 1, epochs: 1, testImages: 100 },
   temporal: { heartbeatTimeoutSeconds: 30 },
 };
+
+/** The stored result of a stage-1 chunk (supernet/chunk-until-epoch-NNNN.json). */
+export async function supernetChunk(runDir: string, untilEpoch: number): Promise<TrainSupernetChunkResult> {
+  const file = path.join(runDir, 'supernet', `chunk-until-epoch-${String(untilEpoch).padStart(4, '0')}.json`);
+  return JSON.parse(await fs.readFile(file, 'utf8')) as TrainSupernetChunkResult;
+}

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SearchResult } from '../../activities/contracts';
 import { ensureDevServer, serverAnswers, stopDevServer } from '../../scripts/devServer';
-import { createHarness, readTrainLog, startNasSearch, TINY, waitFor } from './harness';
+import { createHarness, readTrainLog, startNasSearch, supernetChunk, TINY, waitFor } from './harness';
 
 jest.setTimeout(300_000);
 
@@ -55,8 +55,10 @@ describe('dev server restart', () => {
       expect(restarted.reused).toBe(false);
 
       const result = (await handle.result()) as SearchResult;
-      expect(result.supernet.at(-1)?.epochsCompleted).toBe(3);
-      expect(result.supernet.at(-1)?.globalStep).toBe(75);
+      expect(result.finals).toHaveLength(1);
+      const chunk = await supernetChunk(input.runDir, 3);
+      expect(chunk.epochsCompleted).toBe(3);
+      expect(chunk.globalStep).toBe(75);
     } finally {
       await harness.close();
     }

@@ -1,0 +1,42 @@
+/**
+ * Every CPU-heavy activity runs its work the same way: in a forked child process (tensor/childProcess.ts),
+ * with the child's progress relayed as heartbeats (a pointer and a message, never weights), the
+ * activity's cancellation killing the child, a stall watchdog, and the error policy of failures.ts.
+ */
+import * as path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { runInChild } from '../tensor/childProcess';
+import { toActivityFailure } from './failures';
+
+const TASKS_DIR = path.join(__dirname, '..', 'models', 'tasks');
+
+/** Kill a child that reports nothing for this long: far above any single training step or evaluation. */
+const STALL_TIMEOUT_MS = Number(process.env.IMCNAS_STALL_TIMEOUT_MS ?? 10 * 60_000);
+
+export async function runChildTask<Request, Result>(
+  task: string,
+  exportName: string,
+  request: Request,
+): Promise<Result> {
+  const context = Context.current();
+  try {
+    return await runInChild<Request, Result>({
+      modulePath: path.join(TASKS_DIR, `${task}${path.extname(__filename)}`),
+      exportName,
+      request,
+      stallTimeoutMs: STALL_TIMEOUT_MS,
+      signal: context.cancellationSignal,
+      onSpawn: (child) =>
+        context.log.info('child task started', {
+          task,
+          exportName,
+          pid: child.pid,
+          attempt: context.info.attempt,
+        }),
+      onProgress: (progress) =>
+        context.heartbeat({ step: progress.step, total: progress.total, message: progress.message }),
+    });
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Evaluation activities (evaluation queue): stage 2's candidate accuracy + hardware metrics, stage 3's
+ * Monte-Carlo robustness, stage 4's final test under noise and export. Idempotent through their result
+ * files; the work runs in child tasks.
+ */
+import * as path from 'node:path';
+import type { CandidateEvaluationRequest } from '../models/tasks/candidateEvaluation';
+import type { FinalRequest, RobustnessRequest } from '../models/tasks/chipEvaluation';
+import { readJsonIfExists } from '../storage/atomic';
+import { runChildTask } from './childTask';
+import type {
+  CandidateResult,
+  EvaluateCandidatesInput,
+  FinalEvaluationInput,
+  FinalModelResult,
+  RobustnessInput,
+  RobustnessResult,
+} from './contracts';
+import { generationDir } from './evolution';
+import { finalDir } from './supernet';
+
+export async function evaluateCandidates(input: EvaluateCandidatesInput): Promise<CandidateResult[]> {
+  return runChildTask<CandidateEvaluationRequest, CandidateResult[]>('candidateEvaluation', 'run', {
+    dir: path.join(generationDir(input.runDir, input.generation), 'evaluations'),
+    runDir: input.runDir,
+    generation: input.generation,
+    config: input.config,
+    candidates: input.candidates,
+  });
+}
+
+export async function evaluateRobustness(input: RobustnessInput): Promise<RobustnessResult> {
+  const dir = path.join(input.runDir, 'robust');
+  const stored = await readJsonIfExists<RobustnessResult & { raw?: unknown }>(
+    path.join(dir, `${input.candidate.key}.json`),
+  );
+  if (stored) {
+    const { raw: _raw, ...summary } = stored;
+    return summary;
+  }
+  return runChildTask<RobustnessRequest, RobustnessResult>('chipEvaluation', 'runRobustness', {
+    runDir: input.runDir,
+    dir,
+    config: input.config,
+    candidate: input.candidate,
+  });
+}
+
+export async function evaluateFinalModel(input: FinalEvaluationInput): Promise<FinalModelResult> {
+  const dir = finalDir(input.runDir, input.candidate.key);
+  const stored = await readJsonIfExists<FinalModelResult & { drift?: unknown; raw?: unknown }>(
+    path.join(dir, 'final.json'),
+  );
+  if (stored) {
+    const { drift: _drift, raw: _raw, ...final } = stored;
+    return final;
+  }
+  return runChildTask<FinalRequest, FinalModelResult>('chipEvaluation', 'runFinal', {
+    runDir: input.runDir,
+    trainDir: path.join(dir, 'train'),
+    dir,
+    config: input.config,
+    candidate: input.candidate,
+  });
+}

@@ -1,0 +1,126 @@
+/**
+ * The search's machine-readable results: results.json (every evaluated candidate with its genome, decoded
+ * design and metrics; the front; robustness; final models) and front.csv, written atomically.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
+import { decode, describeCandidate, resolveSearchSpace } from '../search/space';
+import type { CandidateMetricsJson, GenerationSummary, WriteResultsInput } from './contracts';
+import { generationDir, searchDir } from './evolution';
+
+export interface EvaluatedRecord {
+  key: string;
+  genome: number[];
+  generation: number;
+  metrics: CandidateMetricsJson;
+}
+
+/** Every candidate evaluated so far, in generation order (read from the per-candidate result files). */
+export async function readEvaluatedCandidates(runDir: string): Promise<EvaluatedRecord[]> {
+  const generations = (await fs.readdir(searchDir(runDir)).catch(() => [] as string[]))
+    .filter((name) => /^gen-\d{4}$/.test(name))
+    .sort();
+  const records: EvaluatedRecord[] = [];
+  for (const name of generations) {
+    const dir = path.join(searchDir(runDir), name, 'evaluations');
+    const files = (await fs.readdir(dir).catch(() => [] as string[]))
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+    for (const file of files) {
+      const record = await readJsonIfExists<EvaluatedRecord>(path.join(dir, file));
+      if (record) records.push(record);
+    }
+  }
+  return records;
+}
+
+export async function latestSummary(
+  runDir: string,
+  generations: number,
+): Promise<GenerationSummary | undefined> {
+  for (let generation = generations - 1; generation >= 0; generation--) {
+    const summary = await readJsonIfExists<GenerationSummary>(
+      path.join(generationDir(runDir, generation), 'summary.json'),
+    );
+    if (summary) return summary;
+  }
+  return undefined;
+}
+
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export async function writeResults(
+  input: WriteResultsInput,
+): Promise<{ resultsFile: string; frontCsv: string }> {
+  const { config, runDir } = input;
+  const space = resolveSearchSpace(config.space);
+  const evaluated = await readEvaluatedCandidates(runDir);
+  const summary = await latestSummary(runDir, config.evolution.generations);
+  const frontKeys = new Set(summary?.front.map((member) => member.key) ?? []);
+  const robustByKey = new Map(input.robust.map((r) => [r.key, r]));
+  const candidates = evaluated.map((record) => {
+    const candidate = decode(space, record.genome);
+    return {
+      ...record,
+      onFront: frontKeys.has(record.key),
+      description: describeCandidate(candidate),
+      architecture: candidate.architecture,
+      quantization: candidate.quantization,
+      hardware: candidate.hardware,
+    };
+  });
+  const results = {
+    format: 'imcnas-results-v1',
+    searchId: input.searchId,
+    name: config.name,
+    seed: config.seed,
+    objectives: config.objectives,
+    constraints: config.constraints,
+    stoppedEarly: input.stopped,
+    generations: input.generationHistory,
+    evaluations: candidates.length,
+    front: candidates.filter((c) => c.onFront),
+    robustness: input.robust,
+    finalModels: input.finals,
+    candidates,
+  };
+  const resultsFile = path.join(runDir, 'results.json');
+  await writeJsonAtomic(resultsFile, results);
+
+  const metricNames = [
+    'accuracy',
+    'energy',
+    'latency',
+    'area',
+    'edap',
+    'edp',
+    'topsPerWatt',
+    'topsPerMm2',
+  ] as const;
+  const header = [
+    'key',
+    'generation',
+    ...metricNames,
+    'robustAccuracyMean',
+    'robustAccuracyP5',
+    'description',
+  ];
+  const rows = results.front.map((c) => [
+    c.key,
+    c.generation,
+    ...metricNames.map((m) => c.metrics[m]),
+    robustByKey.get(c.key)?.accuracyMean ?? '',
+    robustByKey.get(c.key)?.accuracyP5 ?? '',
+    c.description,
+  ]);
+  const frontCsv = path.join(runDir, 'front.csv');
+  await writeFileAtomic(
+    frontCsv,
+    [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n',
+  );
+  return { resultsFile, frontCsv };
+}

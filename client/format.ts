@@ -1,0 +1,81 @@
+/** Human-readable lines for a search's progress and results (CLI status/watch, the demo). */
+import type { FinalModelResult, SearchProgress, SearchResult } from '../activities/contracts';
+
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)} %`;
+
+function formatMetric(name: string, value: number): string {
+  if (name.toLowerCase().includes('accuracy')) return pct(value);
+  return Math.abs(value) >= 1e4 || Math.abs(value) < 1e-2 ? value.toExponential(3) : value.toFixed(3);
+}
+
+function duration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+export function describeProgress(p: SearchProgress): string[] {
+  const lines = [
+    `stage ${p.stage}${p.paused ? ' (paused)' : ''}${p.stopRequested ? ` (stop requested: ${p.stopRequested})` : ''}`,
+  ];
+  lines.push(
+    `  supernet   epoch ${p.epochsCompleted}/${p.epochsTotal}, largest-path validation accuracy ${pct(p.supernetValidationAccuracy)}`,
+  );
+  lines.push(
+    `  evolution  generation ${p.generation}/${p.generationsTotal}` +
+      (p.stage === 'evolution' ? `, evaluated ${p.evaluated}/${p.evaluationsTotal} in this generation` : '') +
+      `, front of ${p.front.length}, best accuracy ${pct(p.bestAccuracy)}` +
+      (p.bestEdap !== null ? `, best EDAP ${p.bestEdap.toExponential(3)} J·s·mm²` : ''),
+  );
+  if (p.robustTotal > 0) lines.push(`  robustness ${p.robustDone}/${p.robustTotal} front designs`);
+  if (p.retrainTotal > 0) lines.push(`  retraining ${p.retrained}/${p.retrainTotal} designs`);
+  if (p.etaSeconds !== null && p.stage === 'evolution')
+    lines.push(`  ETA of the evolution ≈ ${duration(p.etaSeconds)}`);
+  return lines;
+}
+
+export function describeFront(objectives: string[], front: SearchResult['front']): string[] {
+  const sorted = [...front].sort((a, b) => b.objectives[0]! - a.objectives[0]!);
+  return [
+    `  ${'design'.padEnd(28)} ${objectives.map((o) => o.padStart(12)).join(' ')}`,
+    ...sorted.map(
+      (m) =>
+        `  ${m.key.padEnd(28)} ${m.objectives.map((v, i) => formatMetric(objectives[i]!, v).padStart(12)).join(' ')}`,
+    ),
+  ];
+}
+
+export function describeFinal(final: FinalModelResult): string[] {
+  const h = final.hardware;
+  return [
+    `  design ${final.key}`,
+    `    test accuracy: digital ${pct(final.testAccuracyDigital)}; on ${final.samples} noisy chips mean ${pct(final.testAccuracyMean)} ± ${pct(final.testAccuracyStd)}, 5th percentile ${pct(final.testAccuracyP5)}`,
+    `    chip: energy ${h.energy.toExponential(3)} J/image, latency ${h.latency.toExponential(3)} s, area ${h.area.toFixed(3)} mm², EDAP ${h.edap.toExponential(3)} J·s·mm², ${h.topsPerWatt.toFixed(2)} TOPS/W, ${h.topsPerMm2.toFixed(3)} TOPS/mm²`,
+    `    exported to ${final.exportDir}`,
+  ];
+}
+
+export function describeResult(result: SearchResult, objectives: string[]): string[] {
+  const lines = [
+    `search ${result.searchId}: ${result.generations} generations, ${result.evaluations} candidates evaluated` +
+      (result.stoppedEarly ? ` (stopped early: ${result.stoppedEarly})` : ''),
+    `  supernet largest-path validation accuracy ${pct(result.supernetValidationAccuracy)}`,
+    `Pareto front (${result.front.length} designs):`,
+    ...describeFront(objectives, result.front),
+  ];
+  if (result.robust.length > 0) {
+    lines.push('Robustness on noisy chips (validation images):');
+    for (const r of result.robust) {
+      lines.push(
+        `  ${r.key.padEnd(28)} digital ${pct(r.digitalAccuracy)}, noisy mean ${pct(r.accuracyMean)} ± ${pct(r.accuracyStd)}, p5 ${pct(r.accuracyP5)} (${r.samples} chips)`,
+      );
+    }
+  }
+  if (result.finals.length > 0) {
+    lines.push('Final retrained designs:');
+    for (const final of result.finals) lines.push(...describeFinal(final));
+  }
+  lines.push(`results: ${result.resultsFile}`);
+  return lines;
+}

@@ -1,0 +1,195 @@
+/**
+ * Stages 3 and 4's noisy-chip measurements as child-process tasks. Stage 3 (robustness): a front design's
+ * subnet, inherited from the supernet, on Monte-Carlo samples of the chip it was designed for, on
+ * validation images. Stage 4 (final): a retrained design on the whole test set, then exported.
+ */
+import * as path from 'node:path';
+import type { FinalModelResult, ProposedCandidate, RobustnessResult } from '../../activities/contracts';
+import type { RunConfig } from '../../config/schema';
+import { deriveSeed } from '../../common/rng';
+import type { Split } from '../../data/dataset';
+import { foldedNetworkToJson } from '../../hardware/evaluator/serialize';
+import { SimulatorEvaluator } from '../../hardware/evaluator/simulator';
+import type {
+  EvaluationImages,
+  Evaluator,
+  RobustnessResult as EvaluatorResult,
+} from '../../hardware/evaluator/types';
+import { hardwareMetrics } from '../../search/evolution';
+import { decode, describeCandidate } from '../../search/space';
+import { writeJsonAtomic } from '../../storage/atomic';
+import type { ChildContext } from '../../tensor/childProcess';
+import type { FoldedNetwork } from '../folded';
+import { foldedAccuracy, forwardFolded } from '../inference';
+import { Supernet } from '../supernet';
+import { SupernetTrainer } from '../supernetTrainer';
+import { loadTrainedSupernet, pathAccuracy, scheduleFor, stageData, stageSpace } from './shared';
+
+/** Calibration images for the ADC ranges: training images, so test and validation stay untouched. */
+const ADC_CALIBRATION_IMAGES = 256;
+
+function images(split: Split, count: number): EvaluationImages {
+  const n = Math.min(count, split.count);
+  const pixels = split.height * split.width * split.channels;
+  return {
+    images: split.x.subarray(0, n * pixels),
+    labels: split.y.subarray(0, n),
+    shape: [split.height, split.width, split.channels],
+  };
+}
+
+export function createEvaluator(config: RunConfig): Evaluator {
+  if (config.robustness.evaluator === 'builtin') return new SimulatorEvaluator({ forward: forwardFolded });
+  throw new Error('external evaluators are configured but this build has no external adapter yet');
+}
+
+async function measure(
+  config: RunConfig,
+  key: string,
+  network: FoldedNetwork,
+  genome: number[],
+  data: EvaluationImages,
+  train: Split,
+  context: ChildContext,
+): Promise<EvaluatorResult> {
+  const space = stageSpace(config);
+  const evaluator = createEvaluator(config);
+  try {
+    return await evaluator.evaluate(
+      {
+        candidateId: key,
+        network,
+        hardware: decode(space, genome).hardware,
+        samples: config.robustness.samples,
+        seed: deriveSeed(config.seed, 'chip', key),
+        driftSeconds: config.robustness.driftSeconds,
+        data,
+        calibration: images(train, ADC_CALIBRATION_IMAGES),
+      },
+      {
+        onProgress: (p) => context.report({ step: p.done, total: p.total, message: `${key}: ${p.message}` }),
+      },
+    );
+  } finally {
+    await evaluator.close();
+  }
+}
+
+function summarize(key: string, digitalAccuracy: number, result: EvaluatorResult): RobustnessResult {
+  const first = result.points[0]!;
+  return {
+    key,
+    samples: result.samples,
+    accuracyMean: first.accuracy.mean,
+    accuracyStd: first.accuracy.std,
+    accuracyMin: first.accuracy.min,
+    accuracyP5: first.accuracy.p5,
+    digitalAccuracy,
+    drift: result.points.map((point) => ({
+      seconds: point.timeS,
+      accuracyMean: point.accuracy.mean,
+      accuracyP5: point.accuracy.p5,
+    })),
+    evaluator: result.evaluator,
+  };
+}
+
+export interface RobustnessRequest {
+  runDir: string;
+  dir: string;
+  config: RunConfig;
+  candidate: ProposedCandidate;
+}
+
+/** Stage 3: the inherited subnet of a front design under device noise. */
+export async function runRobustness(
+  request: RobustnessRequest,
+  context: ChildContext,
+): Promise<RobustnessResult> {
+  const { config, candidate } = request;
+  const splits = await stageData(config);
+  const decoded = decode(stageSpace(config), candidate.genome);
+  const supernet = await loadTrainedSupernet(request.runDir, config);
+  pathAccuracy(supernet, decoded, splits.train, splits.validation, {
+    calibrationBatches: config.evolution.bnRecalBatches,
+    batchSize: config.supernet.batchSize,
+    images: 1,
+    seed: deriveSeed(config.seed, 'bn-recalibration'),
+  });
+  const network = supernet.extractSubnet(decoded);
+  supernet.dispose();
+  const data = images(splits.validation, config.robustness.images);
+  const digital = foldedAccuracy(network, data.images, data.labels);
+  const result = await measure(config, candidate.key, network, candidate.genome, data, splits.train, context);
+  const summary = summarize(candidate.key, digital, result);
+  await writeJsonAtomic(path.join(request.dir, `${candidate.key}.json`), { ...summary, raw: result });
+  return summary;
+}
+
+export interface FinalRequest {
+  runDir: string;
+  /** The retrained design's checkpoints. */
+  trainDir: string;
+  /** Where the export and the final result go. */
+  dir: string;
+  config: RunConfig;
+  candidate: ProposedCandidate;
+}
+
+/** Stage 4: the retrained design on the whole test set, digital and on Monte-Carlo chips; then export. */
+export async function runFinal(request: FinalRequest, context: ChildContext): Promise<FinalModelResult> {
+  const { config, candidate } = request;
+  const splits = await stageData(config);
+  const space = stageSpace(config);
+  const decoded = decode(space, candidate.genome);
+  // Rebuild the retrained network exactly as stage 4 trained it (same seed) and load its weights.
+  const seed = deriveSeed(config.seed, 'retrain', candidate.genome.join('.'));
+  const supernet = new Supernet(space, { seed });
+  supernet.fixedPath = decoded;
+  const trainer = new SupernetTrainer(supernet, scheduleFor(1, 1, 1));
+  const loaded = await trainer.resume(request.trainDir);
+  trainer.dispose();
+  if (!loaded) throw new Error(`no retrained checkpoint under ${request.trainDir}`);
+  pathAccuracy(supernet, decoded, splits.train, splits.validation, {
+    calibrationBatches: config.evolution.bnRecalBatches,
+    batchSize: config.retrain.batchSize,
+    images: 1,
+    seed: deriveSeed(config.seed, 'bn-recalibration'),
+  });
+  const network = supernet.extractSubnet(decoded);
+  supernet.dispose();
+  const test = images(splits.test, config.retrain.testImages);
+  const digital = foldedAccuracy(network, test.images, test.labels);
+  context.report({
+    step: 0,
+    total: 1,
+    message: `${candidate.key}: digital test accuracy ${(digital * 100).toFixed(2)} %`,
+  });
+  const result = await measure(config, candidate.key, network, candidate.genome, test, splits.train, context);
+  const summary = summarize(candidate.key, digital, result);
+
+  const exportDir = path.join(request.dir, 'model');
+  await writeJsonAtomic(path.join(exportDir, 'folded-network.json'), foldedNetworkToJson(network));
+  await writeJsonAtomic(path.join(exportDir, 'hardware.json'), {
+    description: describeCandidate(decoded),
+    hardware: decoded.hardware,
+    architecture: decoded.architecture,
+    quantization: decoded.quantization,
+  });
+  const final: FinalModelResult = {
+    key: candidate.key,
+    testAccuracyDigital: digital,
+    testAccuracyMean: summary.accuracyMean,
+    testAccuracyStd: summary.accuracyStd,
+    testAccuracyP5: summary.accuracyP5,
+    samples: summary.samples,
+    exportDir,
+    hardware: { accuracy: digital, ...hardwareMetrics(space, candidate.genome) },
+  };
+  await writeJsonAtomic(path.join(request.dir, 'final.json'), {
+    ...final,
+    drift: summary.drift,
+    raw: result,
+  });
+  return final;
+}

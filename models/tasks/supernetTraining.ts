@@ -1,0 +1,161 @@
+/**
+ * Stage 1 as a child-process task: trains the weight-sharing supernet (SPOS: one uniformly sampled path
+ * per step, quantization-aware, optionally noise-aware) until the end of this chunk's epochs. Checkpoints
+ * atomically every N steps and at every epoch end, and resumes from the newest valid checkpoint when run
+ * again (a retried activity, a restarted worker): steps already checkpointed are never redone. Each epoch
+ * ends with the largest path's validation accuracy after BatchNorm recalibration.
+ *
+ * Also trains a single architecture from scratch (stage 4): the same loop with the path fixed.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { RunConfig } from '../../config/schema';
+import { deriveSeed } from '../../common/rng';
+import { decode } from '../../search/space';
+import { pruneCheckpoints } from '../../storage/checkpoints';
+import type { ChildContext } from '../../tensor/childProcess';
+import type { PathSpec } from '../supernet';
+import { SUPERNET_CHECKPOINT_PREFIX } from '../supernetTrainer';
+import {
+  batchAt,
+  pathAccuracy,
+  scheduleFor,
+  stageData,
+  stageSpace,
+  stepsPerEpochOf,
+  supernetTrainer,
+  weightNoiseFor,
+} from './shared';
+
+export interface TrainingRequest {
+  /** Directory holding the checkpoints and the training log. */
+  dir: string;
+  config: RunConfig;
+  /** Train until this many epochs are complete (the end of this chunk). */
+  untilEpoch: number;
+  attempt: number;
+  /** Stage 4: train this genome alone (from scratch) instead of the supernet. */
+  fixedGenome?: number[];
+}
+
+export interface TrainingChunkResult {
+  epochsCompleted: number;
+  globalStep: number;
+  resumedFromStep: number;
+  stepsRun: number;
+  validationAccuracy: number | null;
+  lastLoss: number | null;
+  checkpoint: string;
+  skippedCheckpoints: string[];
+}
+
+interface EpochRecord {
+  epochsCompleted: number;
+  validationAccuracy: number | null;
+}
+
+const CHECKPOINTS_KEPT = 3;
+
+export async function run(request: TrainingRequest, context: ChildContext): Promise<TrainingChunkResult> {
+  const { config, dir } = request;
+  const fixed = request.fixedGenome !== undefined;
+  const settings = fixed
+    ? {
+        ...config.retrain,
+        checkpointEverySteps: config.supernet.checkpointEverySteps,
+        stepsPerEpoch: config.supernet.stepsPerEpoch,
+        noiseSigma: config.supernet.noiseSigma,
+      }
+    : config.supernet;
+  const totalEpochs = fixed ? config.retrain.epochs : config.supernet.epochs;
+  await fs.mkdir(dir, { recursive: true });
+  const splits = await stageData(config);
+  const space = stageSpace(config);
+  // A retrained design starts from fresh weights of its own seed: "from scratch", not from the supernet.
+  const seed = fixed ? deriveSeed(config.seed, 'retrain', request.fixedGenome!.join('.')) : config.seed;
+  const perEpoch = stepsPerEpochOf(splits.train, settings.batchSize, settings.stepsPerEpoch);
+  const { supernet, trainer } = supernetTrainer(
+    space,
+    seed,
+    scheduleFor(settings.learningRate, perEpoch, totalEpochs),
+    weightNoiseFor(settings.noiseAware, settings.noiseSigma, seed),
+  );
+  const evaluationPath: PathSpec = fixed ? decode(space, request.fixedGenome!) : supernet.largestPath();
+  if (fixed) supernet.fixedPath = evaluationPath;
+
+  const latest = await trainer.resume(dir);
+  let record: EpochRecord = (latest?.state.extra as EpochRecord | null) ?? {
+    epochsCompleted: 0,
+    validationAccuracy: null,
+  };
+  const resumedFromStep = trainer.step;
+  const untilStep = perEpoch * request.untilEpoch;
+  let stepsRun = 0;
+  let checkpointDir = latest?.dir ?? '';
+  const logFile = path.join(dir, 'train-log.jsonl');
+  let pendingLog: string[] = [];
+
+  const checkpoint = async () => {
+    checkpointDir = await trainer.save(dir, record);
+    // The log is written after the checkpoint: a step appears in it only once it can never be redone.
+    if (pendingLog.length) await fs.appendFile(logFile, pendingLog.join(''));
+    pendingLog = [];
+    await pruneCheckpoints(dir, SUPERNET_CHECKPOINT_PREFIX, CHECKPOINTS_KEPT);
+  };
+
+  context.report({ step: trainer.step, total: untilStep, message: `resuming at step ${trainer.step}` });
+  while (trainer.step < untilStep) {
+    const batch = batchAt(splits.train, settings.batchSize, seed, trainer.step, perEpoch);
+    const loss = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [
+        batch.count,
+        splits.train.height,
+        splits.train.width,
+        splits.train.channels,
+      ]);
+      const y = tf.tensor1d(batch.y, 'int32');
+      return trainer.trainStep(x, y);
+    });
+    stepsRun++;
+    pendingLog.push(
+      `${JSON.stringify({ globalStep: trainer.step, epoch: batch.epoch, loss, attempt: request.attempt, pid: process.pid })}\n`,
+    );
+    const epochEnds = trainer.step % perEpoch === 0;
+    if (epochEnds) {
+      const validationAccuracy = pathAccuracy(supernet, evaluationPath, splits.train, splits.validation, {
+        calibrationBatches: config.evolution.bnRecalBatches,
+        batchSize: settings.batchSize,
+        images: config.evolution.validationImages,
+        seed,
+      });
+      record = { epochsCompleted: trainer.step / perEpoch, validationAccuracy };
+      await checkpoint();
+      context.report({
+        step: trainer.step,
+        total: untilStep,
+        message: `epoch ${record.epochsCompleted} done: ${fixed ? '' : 'largest path '}validation accuracy ${(validationAccuracy * 100).toFixed(2)} %`,
+        details: { ...record },
+      });
+    } else {
+      if (trainer.step % settings.checkpointEverySteps === 0) await checkpoint();
+      context.report({
+        step: trainer.step,
+        total: untilStep,
+        message: `epoch ${batch.epoch + 1}/${request.untilEpoch} step ${trainer.step % perEpoch || perEpoch}/${perEpoch} loss ${loss.toFixed(4)}`,
+      });
+    }
+  }
+  trainer.dispose();
+  supernet.dispose();
+  return {
+    epochsCompleted: record.epochsCompleted,
+    globalStep: trainer.step,
+    resumedFromStep,
+    stepsRun,
+    validationAccuracy: record.validationAccuracy,
+    lastLoss: trainer.lastLoss,
+    checkpoint: checkpointDir,
+    skippedCheckpoints: latest?.skipped.map((s) => s.reason) ?? [],
+  };
+}
