@@ -149,6 +149,11 @@ export function pathKey(path: PathSpec): string {
   return JSON.stringify([path.architecture, path.quantization]);
 }
 
+/** What a recalibration is valid for: the path, and whether its activations were quantized. */
+function calibrationKey(path: PathSpec, quantize: boolean): string {
+  return `${quantize ? 'quantized' : 'float'}:${pathKey(path)}`;
+}
+
 /** Cross-entropy of logits against integer labels (mean over the batch). */
 function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   const oneHot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
@@ -429,22 +434,29 @@ export class Supernet implements TrainableModel {
    */
   forwardPath(images: tf.Tensor4D, path: PathSpec, options: ForwardOptions): tf.Tensor2D {
     this.checkPath(path);
-    const quantize = options.quantize ?? this.options.quantize;
     if (options.training) {
       if (this.weightNoise && options.step === undefined) {
         throw new Error('forwardPath: training with a weight-noise hook needs options.step');
       }
+      const quantize = options.quantize ?? this.options.quantize;
       return this.run(images, path, { kind: 'train', step: options.step }, quantize);
     }
     const evaluation = options.evaluation ?? 'folded';
-    if (evaluation !== 'batch' && !options.allowUncalibrated && this.calibratedKey !== pathKey(path)) {
+    // Evaluation is quantized unless asked otherwise, whatever the training did: what counts is the chip.
+    const quantize = options.quantize ?? true;
+    if (evaluation === 'folded' && !quantize) {
+      throw new Error("forwardPath: 'folded' evaluation is always quantized (it is what the chip runs)");
+    }
+    if (
+      evaluation !== 'batch' &&
+      !options.allowUncalibrated &&
+      this.calibratedKey !== calibrationKey(path, quantize)
+    ) {
       throw new UncalibratedPathError(
-        'the BatchNorm statistics were not recalibrated for this path since the weights last changed: call recalibrateBatchNorm(path, batches) first (SPOS §3.4)',
+        `the BatchNorm statistics were not recalibrated for this path${quantize ? '' : ' without quantization'} since the weights last changed: call recalibrateBatchNorm(path, batches${quantize ? '' : ', { quantize: false }'}) first (SPOS §3.4)`,
       );
     }
     if (evaluation === 'folded') {
-      if (!quantize)
-        throw new Error("forwardPath: 'folded' evaluation is always quantized (it is what the chip runs)");
       return forwardFolded(this.extractSubnet(path, { allowUncalibrated: true }), images);
     }
     return this.run(images, path, { kind: evaluation }, quantize);
@@ -540,7 +552,7 @@ export class Supernet implements TrainableModel {
    */
   logits(x: tf.Tensor4D): tf.Tensor2D {
     const path = this.evaluationPath;
-    const calibrated = this.calibratedKey === pathKey(path);
+    const calibrated = this.calibratedKey === calibrationKey(path, true);
     return this.forwardPath(x, path, { training: false, evaluation: calibrated ? 'folded' : 'batch' });
   }
 
@@ -555,7 +567,12 @@ export class Supernet implements TrainableModel {
    * (SPOS §3.4 recalibrates this way before evaluating a path). Statistics of other paths sharing these
    * layers are overwritten: recalibrate before each evaluation.
    */
-  recalibrateBatchNorm(path: PathSpec, batches: Iterable<tf.Tensor4D>): void {
+  recalibrateBatchNorm(
+    path: PathSpec,
+    batches: Iterable<tf.Tensor4D>,
+    options: { quantize?: boolean } = {},
+  ): void {
+    const quantize = options.quantize ?? true;
     this.checkPath(path);
     const sums = new Map<string, { mean: tf.Tensor1D; square: tf.Tensor1D; count: number }>();
     const record = (key: string, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number) => {
@@ -572,7 +589,7 @@ export class Supernet implements TrainableModel {
     };
     let batchCount = 0;
     for (const images of batches) {
-      tf.dispose(this.run(images, path, { kind: 'calibrate', record }, this.options.quantize));
+      tf.dispose(this.run(images, path, { kind: 'calibrate', record }, quantize));
       batchCount++;
     }
     if (batchCount === 0) throw new Error('recalibrateBatchNorm: no batches given');
@@ -586,12 +603,12 @@ export class Supernet implements TrainableModel {
       });
       tf.dispose([sum.mean, sum.square]);
     }
-    this.calibratedKey = pathKey(path);
+    this.calibratedKey = calibrationKey(path, quantize);
   }
 
   /** Whether `path`'s BatchNorm statistics are recalibrated for the current weights. */
-  isCalibrated(path: PathSpec): boolean {
-    return this.calibratedKey === pathKey(path);
+  isCalibrated(path: PathSpec, options: { quantize?: boolean } = {}): boolean {
+    return this.calibratedKey === calibrationKey(path, options.quantize ?? true);
   }
 
   /** Forgets the recalibration (call after changing the weights from outside, e.g. restoreVariables). */
@@ -611,7 +628,7 @@ export class Supernet implements TrainableModel {
    */
   extractSubnet(path: PathSpec, options: { allowUncalibrated?: boolean } = {}): FoldedNetwork {
     this.checkPath(path);
-    if (!options.allowUncalibrated && this.calibratedKey !== pathKey(path)) {
+    if (!options.allowUncalibrated && this.calibratedKey !== calibrationKey(path, true)) {
       throw new UncalibratedPathError(
         'extractSubnet folds the running BatchNorm statistics, which were not recalibrated for this path: call recalibrateBatchNorm(path, batches) first',
       );

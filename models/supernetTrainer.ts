@@ -43,6 +43,7 @@ export interface SupernetTrainerState {
   schedule: LearningRateSchedule;
   optimizer: Omit<MomentumSgdOptions, 'decays'>;
   lastLoss: number | null;
+  skippedSteps: number;
   /** The caller's own small JSON (epoch, validation accuracy, …). */
   extra: unknown;
 }
@@ -51,21 +52,42 @@ const MODEL_PREFIX = 'model/';
 const OPTIMIZER_PREFIX = 'optimizer/';
 export const SUPERNET_CHECKPOINT_PREFIX = 'supernet';
 
+export interface SupernetTrainerOptions {
+  optimizer?: Partial<MomentumSgdOptions>;
+  /**
+   * Rescale the step's gradients when their global L2 norm exceeds this (Pascanu et al. 2013); null =
+   * never. A sampled path at 2–4 bits can produce a rare huge straight-through gradient, and one such step
+   * can blow up weights every other path shares.
+   */
+  maxGradientNorm?: number | null;
+}
+
+/** Default gradient-norm bound: a few times the norms of healthy steps (≈ 1–3 on the default space). */
+export const DEFAULT_MAX_GRADIENT_NORM = 10;
+
 export class SupernetTrainer {
   /** Steps completed. */
   step = 0;
   lastLoss: number | null = null;
+  /** Steps whose loss or gradients were not finite: counted and skipped (no update), never applied. */
+  skippedSteps = 0;
   readonly optimizer: NamedMomentumSgd;
+  readonly maxGradientNorm: number | null;
 
   constructor(
     readonly supernet: Supernet,
     readonly schedule: LearningRateSchedule,
-    optimizerOptions: Partial<MomentumSgdOptions> = {},
+    options: SupernetTrainerOptions = {},
   ) {
-    this.optimizer = new NamedMomentumSgd(optimizerOptions);
+    this.optimizer = new NamedMomentumSgd(options.optimizer);
+    this.maxGradientNorm =
+      options.maxGradientNorm === undefined ? DEFAULT_MAX_GRADIENT_NORM : options.maxGradientNorm;
   }
 
-  /** One optimizer step on the path of the current step; returns the batch loss before the update. */
+  /**
+   * One optimizer step on the path of the current step; returns the batch loss before the update. A step
+   * whose loss or gradient norm is not finite changes no weight (it is counted in `skippedSteps`).
+   */
   trainStep(images: tf.Tensor4D, labels: tf.Tensor1D): number {
     const step = this.step;
     const { value, grads } = tf.variableGrads(
@@ -80,8 +102,17 @@ export class SupernetTrainer {
         throw new Error(`SupernetTrainer: gradient for a variable outside the supernet (${registeredName})`);
       named.set(name, gradient);
     }
-    this.optimizer.apply(this.supernet.variables, named, learningRateAt(this.schedule, step));
     const loss = value.dataSync()[0]!;
+    const norm = globalNorm([...named.values()]);
+    if (Number.isFinite(loss) && Number.isFinite(norm)) {
+      const scale =
+        this.maxGradientNorm !== null && norm > this.maxGradientNorm ? this.maxGradientNorm / norm : 1;
+      const scaled = scale === 1 ? named : new Map([...named].map(([name, g]) => [name, tf.mul(g, scale)]));
+      this.optimizer.apply(this.supernet.variables, scaled, learningRateAt(this.schedule, step));
+      if (scaled !== named) tf.dispose([...scaled.values()]);
+    } else {
+      this.skippedSteps++;
+    }
     tf.dispose([value, ...Object.values(grads)]);
     this.step = step + 1;
     this.lastLoss = loss;
@@ -104,6 +135,7 @@ export class SupernetTrainer {
         schedule: { ...this.schedule },
         optimizer,
         lastLoss: this.lastLoss,
+        skippedSteps: this.skippedSteps,
         extra,
       },
     };
@@ -132,6 +164,7 @@ export class SupernetTrainer {
     this.optimizer.restore(slots);
     this.step = state.step;
     this.lastLoss = state.lastLoss;
+    this.skippedSteps = state.skippedSteps;
   }
 
   /** Writes an atomic, verified checkpoint `<dir>/supernet-<step>/`; returns its directory. */
@@ -153,6 +186,15 @@ export class SupernetTrainer {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/** √(Σ‖g‖²) over all gradients (one host read). */
+function globalNorm(gradients: tf.Tensor[]): number {
+  if (gradients.length === 0) return 0;
+  const squared = tf.tidy(() => tf.addN(gradients.map((g) => tf.sum(tf.square(g)))));
+  const value = squared.dataSync()[0]!;
+  squared.dispose();
+  return Math.sqrt(value);
 }
 
 /**
