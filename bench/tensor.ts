@@ -111,6 +111,10 @@ export async function run(): Promise<BenchFigures> {
         const wasm = figures[`wasm_${prefix}${kind}_img_s`] as number;
         const cpu = figures[`cpu_${prefix}${kind}_img_s`] as number;
         figures[`wasm_vs_cpu_${prefix}${kind}_speedup`] = Math.round((wasm / cpu) * 10) / 10;
+        const wasmPerCpu = figures[`wasm_${prefix}${kind}_img_per_cpu_s`] as number;
+        const cpuPerCpu = figures[`cpu_${prefix}${kind}_img_per_cpu_s`] as number;
+        figures[`wasm_vs_cpu_${prefix}${kind}_speedup_per_cpu_s`] =
+          Math.round((wasmPerCpu / cpuPerCpu) * 10) / 10;
       }
     }
   }
