@@ -14,6 +14,7 @@
 import { backend_util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { withWasmScope, type WasmKernelScope } from './wasmKernelsScope';
+import { heapAddress, simdKernelsFor } from './wasmSimdKernels';
 
 type ConvPad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 type DimRoundingMode = 'floor' | 'round' | 'ceil' | undefined;
@@ -86,7 +87,7 @@ function sourceTap(plan: BackpropInputAxisPlan, filterSize: number, phase: numbe
 
 /**
  * dx[b,h,w,c] = z[b, ⌊(h+startH)/sh⌋, ⌊(w+startW)/sw⌋, ((h+startH) mod sh · sw + (w+startW) mod sw)·C + c]:
- * interleaves the phases and crops to the input size in one pass.
+ * interleaves the phases and crops to the input size in one pass (wasm SIMD when channels % 4 == 0).
  */
 export function interleavePhases(
   scope: WasmKernelScope,
@@ -109,7 +110,26 @@ export function interleavePhases(
   ) {
     return z;
   }
-  const dx = scope.allocate(inputShape);
+  const backend = scope.backend;
+  const simd = channels % 4 === 0 ? simdKernelsFor(backend) : null;
+  if (simd) {
+    const dx = scope.allocate(inputShape, 'float32', { zeroed: false });
+    simd.interleavePhases(heapAddress(backend, z.dataId), heapAddress(backend, dx.dataId), {
+      batch,
+      height,
+      width,
+      channels,
+      zHeight,
+      zWidth,
+      zChannels,
+      strideHeight: sh,
+      strideWidth: sw,
+      startH: planH.start,
+      startW: planW.start,
+    });
+    return dx;
+  }
+  const dx = scope.allocate(inputShape, 'float32', { zeroed: false });
   const zValues = scope.float32(z);
   const dxValues = scope.float32(dx);
   let out = 0;

@@ -23,10 +23,13 @@ export class WasmKernelScope {
     return out;
   }
 
-  /** A fresh zero-filled tensor on the wasm heap, freed at `finish` unless returned. */
-  allocate(shape: number[], dtype: DataType = 'float32'): TensorInfo {
+  /**
+   * A fresh tensor on the wasm heap, freed at `finish` unless returned. Zero-filled unless the caller
+   * writes every element (`zeroed: false`): malloc'd memory holds stale data.
+   */
+  allocate(shape: number[], dtype: DataType = 'float32', options: { zeroed?: boolean } = {}): TensorInfo {
     const out = this.backend.makeOutput(shape, dtype);
-    this.heap(out).fill(0);
+    if (options.zeroed ?? true) this.heap(out).fill(0);
     this.owned.push(out);
     return out;
   }

@@ -115,6 +115,12 @@ export class FunctionBuilder {
   shl(): this {
     return this.emit(0x74);
   }
+  divS(): this {
+    return this.emit(0x6d);
+  }
+  remS(): this {
+    return this.emit(0x6f);
+  }
   ltS(): this {
     return this.emit(0x48);
   }

@@ -7,6 +7,7 @@
  * - depthwiseFilterGradient: the depthwise filter gradient for multiplier 1 and channels a multiple of 4;
  *   products summed in f32x4 registers along one output row (≤ a few dozen terms), then into f64.
  *
+ * - interleavePhases: the strided conv input gradient's phase interleave, 4 channels per copy.
  * - sumRowsWithProduct, channelAffine: batch norm's gradient in two passes (see wasmKernelsBatchNorm.ts).
  * - avgPoolGradient: spreads dy over each window, four channels at a time.
  * - maxPoolGradient: routes dy to each window's first maximum, four channels at a time (compare +
@@ -53,6 +54,24 @@ export interface PoolShape {
 export interface SimdKernels {
   /** out (f64, `inner` values, accumulated into) += column sums of x (f32, rows × inner); inner % 4 == 0. */
   sumRows(xPointer: number, rows: number, inner: number, outPointer: number): void;
+  /** The phase interleave of wasmKernelsConv.ts (channels % 4 == 0; dx fully written). */
+  interleavePhases(
+    zPointer: number,
+    dxPointer: number,
+    shape: {
+      batch: number;
+      height: number;
+      width: number;
+      channels: number;
+      zHeight: number;
+      zWidth: number;
+      zChannels: number;
+      strideHeight: number;
+      strideWidth: number;
+      startH: number;
+      startW: number;
+    },
+  ): void;
   /** out (f64, 2·inner, accumulated into) += [Σ_r dy, Σ_r dy·x]; inner % 4 == 0. */
   sumRowsWithProduct(
     xPointer: number,
@@ -109,6 +128,98 @@ function accumulateF32x4IntoF64(f: FunctionBuilder, pointer: number, vector: num
     .f64x2PromoteLowF32x4()
     .f64x2Add()
     .v128Store(16);
+}
+
+/**
+ * dx[b,h,w,c] = z[b, ⌊(h+startH)/sh⌋, ⌊(w+startW)/sw⌋, ((h+startH) mod sh · sw + (w+startW) mod sw)·C + c]:
+ * the phase interleave of the strided backprop-input (wasmKernelsConv.ts), four channels per copy.
+ */
+export function buildInterleavePhases(): FunctionBuilder {
+  const names = [
+    'z',
+    'dx',
+    'batch',
+    'height',
+    'width',
+    'channels',
+    'zHeight',
+    'zWidth',
+    'zChannels',
+    'strideHeight',
+    'strideWidth',
+    'startH',
+    'startW',
+  ] as const;
+  const p = Object.fromEntries(names.map((n, i) => [n, i])) as Record<(typeof names)[number], number>;
+  const f = new FunctionBuilder(
+    'interleavePhases',
+    names.map((): ValueType => I32),
+  );
+  const b = f.local(I32);
+  const h = f.local(I32);
+  const w = f.local(I32);
+  const c = f.local(I32);
+  const shifted = f.local(I32);
+  const zRow = f.local(I32);
+  const phaseRow = f.local(I32);
+  const from = f.local(I32);
+  const to = f.local(I32);
+  const channelBytes = f.local(I32);
+  f.get(p.channels).i32(2).shl().set(channelBytes);
+  f.get(p.dx).set(to);
+  f.forRange(
+    b,
+    () => f.i32(0),
+    () => f.get(p.batch),
+    1,
+    () => {
+      f.forRange(
+        h,
+        () => f.i32(0),
+        () => f.get(p.height),
+        1,
+        () => {
+          f.get(h).get(p.startH).add().set(shifted);
+          f.get(b)
+            .get(p.zHeight)
+            .mul()
+            .get(shifted)
+            .get(p.strideHeight)
+            .divS()
+            .add()
+            .get(p.zWidth)
+            .mul()
+            .set(zRow);
+          f.get(shifted).get(p.strideHeight).remS().get(p.strideWidth).mul().set(phaseRow);
+          f.forRange(
+            w,
+            () => f.i32(0),
+            () => f.get(p.width),
+            1,
+            () => {
+              f.get(w).get(p.startW).add().set(shifted);
+              // from = z + ((zRow + ⌊ww/sw⌋)·zChannels + (phaseRow + ww mod sw)·channels)·4
+              f.get(p.z);
+              f.get(zRow).get(shifted).get(p.strideWidth).divS().add().get(p.zChannels).mul();
+              f.get(phaseRow).get(shifted).get(p.strideWidth).remS().add().get(p.channels).mul();
+              f.add().i32(2).shl().add().set(from);
+              f.forRange(
+                c,
+                () => f.i32(0),
+                () => f.get(channelBytes),
+                16,
+                () => {
+                  f.get(to).get(from).get(c).add().v128Load(0).v128Store(0);
+                  f.get(to).i32(16).add().set(to);
+                },
+              );
+            },
+          );
+        },
+      );
+    },
+  );
+  return f;
 }
 
 /**
@@ -1026,6 +1137,7 @@ function compile(backend: BackendWasm): Compiled | null {
   const memory = backendMemory(backend);
   if (!memory) return null;
   const bytes = assembleModule([
+    buildInterleavePhases(),
     buildSumRows(),
     buildSumRowsWithProduct(),
     buildChannelAffine(),
@@ -1043,12 +1155,29 @@ function compile(backend: BackendWasm): Compiled | null {
     maxPoolGradient: (...args: number[]) => void;
     avgPoolGradient: (...args: number[]) => void;
     sumRowsWithProduct: (...args: number[]) => void;
+    interleavePhases: (...args: number[]) => void;
     channelAffine: (...args: number[]) => void;
   };
   return {
     memory,
     kernels: {
       sumRows: (x, rows, inner, out) => exports.sumRows(x, rows, inner, out),
+      interleavePhases: (z, dx, s) =>
+        exports.interleavePhases(
+          z,
+          dx,
+          s.batch,
+          s.height,
+          s.width,
+          s.channels,
+          s.zHeight,
+          s.zWidth,
+          s.zChannels,
+          s.strideHeight,
+          s.strideWidth,
+          s.startH,
+          s.startW,
+        ),
       sumRowsWithProduct: (x, dy, rows, inner, out) => exports.sumRowsWithProduct(x, dy, rows, inner, out),
       channelAffine: (x, dy, dx, rows, inner, coefficients) =>
         exports.channelAffine(x, dy, dx, rows, inner, coefficients),

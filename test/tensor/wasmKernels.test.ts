@@ -165,24 +165,34 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
-  test('Conv2DBackpropInput', async () => {
-    const rng = new Rng(102);
-    for (let i = 0; i < CASES_PER_KERNEL; i++) {
-      const c = randomConvCase(rng, { dilated: false, depthwise: false });
-      await expectSameOnWasmAndCpu(
-        'Conv2DBackpropInput',
-        {
-          dy: randomHost(rng, outputShape(c, false)),
-          filter: randomHost(rng, [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels]),
-        },
-        {
-          strides: c.strides,
-          pad: c.pad,
-          dataFormat: 'NHWC',
-          inputShape: [c.batch, c.height, c.width, c.inChannels],
-        },
-        JSON.stringify(c),
-      );
+  test.each([
+    ['wasm SIMD', true],
+    ['JavaScript', false],
+  ])('Conv2DBackpropInput, phases interleaved by %s', async (_, simd) => {
+    const rng = new Rng(simd ? 102 : 117);
+    setSimdKernelsEnabled(simd);
+    try {
+      for (let i = 0; i < CASES_PER_KERNEL; i++) {
+        const c = randomConvCase(rng, { dilated: false, depthwise: false });
+        // Input channels a multiple of 4 take the SIMD interleave (when strided).
+        if (i % 2 === 0) c.inChannels = 4 * (1 + rng.int(2));
+        await expectSameOnWasmAndCpu(
+          'Conv2DBackpropInput',
+          {
+            dy: randomHost(rng, outputShape(c, false)),
+            filter: randomHost(rng, [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels]),
+          },
+          {
+            strides: c.strides,
+            pad: c.pad,
+            dataFormat: 'NHWC',
+            inputShape: [c.batch, c.height, c.width, c.inChannels],
+          },
+          JSON.stringify(c),
+        );
+      }
+    } finally {
+      setSimdKernelsEnabled(true);
     }
   });
 
