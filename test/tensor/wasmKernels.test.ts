@@ -11,7 +11,7 @@ import { setSimdKernelsEnabled, simdKernelsFor } from '../../tensor/wasmSimdKern
 import { randomHost, relativeError, runKernelOn, type HostTensor } from './kernelTestSupport';
 
 const TOLERANCE = 1e-4;
-const CASES_PER_KERNEL = 25;
+const CASES_PER_KERNEL = 20;
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 
