@@ -9,13 +9,23 @@ import { ConfigError } from '../config/validation';
 import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../scripts/devServer';
 import { describeProgress, describeResult } from './format';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { SearchProgress } from '../activities/contracts';
 import {
   clientSettingsFor,
   connectClient,
   defaultUiBase,
+  listSearches,
+  pauseSearch,
+  resumeFailedSearch,
+  resumeSearch,
   searchStatus,
   startSearch,
+  stopSearch,
   webUiUrl,
+  workflowIdFor,
 } from './searches';
 
 export const EXIT = { ok: 0, failure: 1, invalid: 2, notFound: 3, unreachable: 4, searchFailed: 5 } as const;
@@ -111,6 +121,174 @@ export function buildProgram(): Command {
         await client.connection.close();
       }
     });
+
+  /** Runs `work` with a client from the environment, mapping "no such search" to exit code 3. */
+  const withClient = async (searchId: string | undefined, work: (client: Client) => Promise<void>) => {
+    const client = await connectClient(connectionSettingsFromEnv());
+    try {
+      await work(client);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError || (error as Error)?.name === 'WorkflowNotFoundError') {
+        throw new ExitError(EXIT.notFound, `no search "${searchId}" (workflow nas/${searchId})`);
+      }
+      if (error instanceof WorkflowUpdateFailedError) {
+        throw new ExitError(EXIT.invalid, `refused: ${(error.cause as Error)?.message ?? error.message}`);
+      }
+      throw error;
+    } finally {
+      await client.connection.close();
+    }
+  };
+  const printProgress = (searchId: string, progress: SearchProgress) => {
+    console.log(`search ${searchId}: ${describeProgress(progress).join('\n')}`);
+  };
+
+  program
+    .command('list')
+    .description('list searches with their status, stage, generation and best accuracy (newest first)')
+    .option('--json', 'print as JSON')
+    .option('--limit <n>', 'at most this many', '50')
+    .action(async (options: { json?: boolean; limit: string }) =>
+      withClient(undefined, async (client) => {
+        const listings = await listSearches(client, Number(options.limit));
+        if (options.json) return console.log(JSON.stringify(listings, null, 2));
+        if (listings.length === 0) return console.log('no searches yet');
+        console.log(
+          `${'search'.padEnd(32)} ${'status'.padEnd(11)} ${'stage'.padEnd(11)} gen  best acc  started`,
+        );
+        for (const l of listings) {
+          console.log(
+            `${l.searchId.padEnd(32)} ${l.status.padEnd(11)} ${(l.stage ?? '').padEnd(11)} ${String(l.generation ?? '').padStart(3)}  ${l.bestAccuracy === undefined ? '        ' : `${(l.bestAccuracy * 100).toFixed(2).padStart(6)} %`}  ${l.startTime}`,
+          );
+        }
+      }),
+    );
+
+  program
+    .command('watch')
+    .description('follow a search live until it ends (progress redrawn in place on a terminal)')
+    .argument('<searchId>', 'the search id given at start')
+    .option('--interval <seconds>', 'refresh interval', '2')
+    .action(async (searchId: string, options: { interval: string }) =>
+      withClient(searchId, async (client) => {
+        const handle = client.workflow.getHandle(workflowIdFor(searchId));
+        const tty = process.stdout.isTTY;
+        let last = '';
+        let drawnLines = 0;
+        for (;;) {
+          const described = await handle.describe();
+          if (described.status.name !== 'RUNNING') {
+            const status = await searchStatus(client, searchId);
+            if (status?.result)
+              for (const line of describeResult(status.result, status.objectives)) console.log(line);
+            else console.log(`search ${searchId}: ${described.status.name}`);
+            if (described.status.name !== 'COMPLETED') process.exitCode = EXIT.searchFailed;
+            return;
+          }
+          const progress = await handle.query<SearchProgress>('progress').catch(() => undefined);
+          if (progress) {
+            const text = describeProgress(progress).join('\n');
+            if (tty) {
+              if (drawnLines) process.stdout.write(`\x1b[${drawnLines}A\x1b[J`);
+              process.stdout.write(`${text}\n`);
+              drawnLines = text.split('\n').length;
+            } else if (text !== last) console.log(`[${new Date().toISOString()}] ${text}`);
+            last = text;
+          }
+          await new Promise((resolve) => setTimeout(resolve, Number(options.interval) * 1000));
+        }
+      }),
+    );
+
+  program
+    .command('pause')
+    .description('pause a search: work in flight finishes, nothing new starts until resume')
+    .argument('<searchId>')
+    .action(async (searchId: string) =>
+      withClient(searchId, async (client) => printProgress(searchId, await pauseSearch(client, searchId))),
+    );
+
+  program
+    .command('resume')
+    .description('resume a paused search')
+    .argument('<searchId>')
+    .action(async (searchId: string) =>
+      withClient(searchId, async (client) => printProgress(searchId, await resumeSearch(client, searchId))),
+    );
+
+  program
+    .command('stop')
+    .description(
+      'stop a search: by default after the generation in flight (then robustness and retraining run on the front found); --now cancels work in flight and writes the best-so-far results',
+    )
+    .argument('<searchId>')
+    .option('--now', 'stop immediately')
+    .action(async (searchId: string, options: { now?: boolean }) =>
+      withClient(searchId, async (client) =>
+        printProgress(searchId, await stopSearch(client, searchId, options.now ? 'now' : 'after-generation')),
+      ),
+    );
+
+  program
+    .command('results')
+    .description('print the Pareto front of a search (best so far while it runs) and write it as CSV/JSON')
+    .argument('<searchId>')
+    .option('--csv <file>', 'write the front as CSV here')
+    .option('--json <file>', 'write the whole results (every evaluated candidate) as JSON here')
+    .action(async (searchId: string, options: { csv?: string; json?: string }) =>
+      withClient(searchId, async (client) => {
+        const status = await searchStatus(client, searchId);
+        if (!status) throw new ExitError(EXIT.notFound, `no search "${searchId}" (workflow nas/${searchId})`);
+        if (status.result) {
+          for (const line of describeResult(status.result, status.objectives)) console.log(line);
+          const runDir = status.result.runDir;
+          if (options.csv) await fs.copyFile(path.join(runDir, 'front.csv'), options.csv);
+          if (options.json) await fs.copyFile(path.join(runDir, 'results.json'), options.json);
+        } else if (status.progress) {
+          console.log(`search ${searchId} is ${status.status}; best so far:`);
+          for (const line of describeProgress(status.progress)) console.log(line);
+          if (options.csv || options.json) {
+            const rows = status.progress.front.map((m) => ({
+              key: m.key,
+              ...Object.fromEntries(status.objectives.map((o, i) => [o, m.objectives[i]])),
+            }));
+            if (options.csv) {
+              const header = ['key', ...status.objectives];
+              const lines = [
+                header.join(','),
+                ...rows.map((r) => header.map((h) => String((r as Record<string, unknown>)[h])).join(',')),
+              ];
+              await fs.writeFile(options.csv, `${lines.join('\n')}\n`);
+            }
+            if (options.json)
+              await fs.writeFile(
+                options.json,
+                JSON.stringify({ searchId, status: status.status, front: rows }, null, 2),
+              );
+          }
+        } else {
+          throw new ExitError(
+            EXIT.searchFailed,
+            `search ${searchId} is ${status.status} and has no results; try \`imcnas resume-failed ${searchId}\``,
+          );
+        }
+        if (options.csv) console.log(`front written to ${options.csv}`);
+        if (options.json) console.log(`results written to ${options.json}`);
+      }),
+    );
+
+  program
+    .command('resume-failed')
+    .description(
+      'restart a failed, cancelled or terminated search from its run directory: finished epochs, candidates and stages are not redone',
+    )
+    .argument('<searchId>')
+    .action(async (searchId: string) =>
+      withClient(searchId, async (client) => {
+        const started = await resumeFailedSearch(client, searchId);
+        console.log(`Resumed search ${searchId} (run ${started.runId}); artifacts ${started.runDir}`);
+      }),
+    );
 
   program
     .command('server')

@@ -14,7 +14,10 @@ import {
   type SearchInput,
   type SearchProgress,
   type SearchResult,
+  type StopMode,
+  type StopRequest,
 } from '../activities/contracts';
+import { loadConfigFile } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import {
   connectionSettingsFromEnv,
@@ -146,4 +149,78 @@ export async function searchStatus(client: Client, searchId: string): Promise<Se
     status.objectives = status.progress?.objectives ?? [];
   }
   return status;
+}
+
+export async function pauseSearch(client: Client, searchId: string): Promise<SearchProgress> {
+  return client.workflow.getHandle(workflowIdFor(searchId)).executeUpdate<SearchProgress, []>('pause');
+}
+
+export async function resumeSearch(client: Client, searchId: string): Promise<SearchProgress> {
+  return client.workflow.getHandle(workflowIdFor(searchId)).executeUpdate<SearchProgress, []>('resume');
+}
+
+export async function stopSearch(client: Client, searchId: string, mode: StopMode): Promise<SearchProgress> {
+  return client.workflow
+    .getHandle(workflowIdFor(searchId))
+    .executeUpdate<SearchProgress, [StopRequest]>('stop', { args: [{ mode }] });
+}
+
+export interface SearchListing {
+  searchId: string;
+  status: string;
+  stage: string | undefined;
+  generation: number | undefined;
+  bestAccuracy: number | undefined;
+  startTime: string;
+}
+
+/** Searches in the namespace, newest first (from the visibility store: the search attributes). */
+export async function listSearches(client: Client, limit = 50): Promise<SearchListing[]> {
+  const listings: SearchListing[] = [];
+  for await (const execution of client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}'` })) {
+    const attributes = execution.searchAttributes as Record<string, unknown[] | undefined>;
+    listings.push({
+      searchId: execution.workflowId.replace(/^nas\//, ''),
+      status: execution.status.name,
+      stage: attributes.ImcnasStage?.[0] as string | undefined,
+      generation: attributes.ImcnasGeneration?.[0] as number | undefined,
+      bestAccuracy: attributes.ImcnasBestAccuracy?.[0] as number | undefined,
+      startTime: execution.startTime.toISOString(),
+    });
+    if (listings.length >= limit) break;
+  }
+  return listings;
+}
+
+/**
+ * Restarts a failed, cancelled, terminated or timed-out search from its run directory: the same search id
+ * and config (read back from the run's config.yaml), so every idempotent activity returns its stored
+ * result and training resumes from its newest checkpoint: only unfinished work runs again.
+ */
+export async function resumeFailedSearch(client: Client, searchId: string): Promise<StartedSearch> {
+  const handle = client.workflow.getHandle(workflowIdFor(searchId));
+  const described = await handle.describe();
+  if (described.status.name === 'RUNNING')
+    throw new Error(`search ${searchId} is running; nothing to resume`);
+  if (described.status.name === 'COMPLETED')
+    throw new Error(`search ${searchId} completed; see \`imcnas results ${searchId}\``);
+  const history = await handle.fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const payload = started?.input?.payloads?.[0];
+  if (!payload?.data) throw new Error(`cannot read the input of ${workflowIdFor(searchId)}`);
+  const input = JSON.parse(Buffer.from(payload.data).toString('utf8')) as SearchInput;
+  const config = await loadConfigFile(path.join(input.runDir, 'config.yaml'));
+  const restarted = await client.workflow.start(WORKFLOW_TYPE, {
+    taskQueue: taskQueuesFor(config.temporal.taskQueuePrefix).orchestration,
+    workflowId: workflowIdFor(searchId),
+    args: [{ ...input, config }],
+    staticSummary: `imcnas search ${searchId} (resumed)`,
+  });
+  return {
+    searchId,
+    workflowId: restarted.workflowId,
+    runId: restarted.firstExecutionRunId,
+    runDir: input.runDir,
+    attached: false,
+  };
 }

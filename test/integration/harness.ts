@@ -24,7 +24,8 @@ export interface Harness {
   artifactRoot: string;
   startWorkers(): Promise<void>;
   stopWorkers(): Promise<void>;
-  input(searchId: string, config: Omit<RunConfigInput, 'name'>): SearchInput;
+  /** A search input with a unique id `<label>-<run tag>`, its run directory under the harness's root. */
+  input(label: string, config: Omit<RunConfigInput, 'name'>): SearchInput;
   close(): Promise<void>;
 }
 
@@ -52,9 +53,11 @@ export async function createHarness(label: string, address = TEST_ADDRESS): Prom
       workers = [];
       running = [];
     },
-    input(searchId, config) {
+    input(label, config) {
+      // Unique per test run: a search left running by an interrupted earlier run must not collide.
+      const searchId = `${label}-${prefix.split('-').slice(-2).join('-')}`;
       const full = validateConfig({
-        name: searchId,
+        name: label,
         ...config,
         temporal: { ...(config.temporal ?? {}), address, taskQueuePrefix: prefix },
       });
