@@ -44,8 +44,13 @@ export const DatasetSchema = z
 
 export const SupernetSchema = z.strictObject({
   epochs: positiveInt().max(1000).default(3).describe('training epochs of the supernet'),
-  batchSize: z.number().int().min(1).max(4096).default(64),
-  learningRate: z.number().gt(0).max(10).default(0.05),
+  batchSize: z.number().int().min(1).max(4096).default(64).describe('images per training step'),
+  learningRate: z
+    .number()
+    .gt(0)
+    .max(10)
+    .default(0.05)
+    .describe('peak learning rate (cosine schedule after one warm-up epoch)'),
   epochsPerActivity: positiveInt().default(1).describe('epochs per training activity (one retryable chunk)'),
   checkpointEverySteps: positiveInt().default(50).describe('steps between checkpoints inside an epoch'),
   stepsPerEpoch: positiveInt()
@@ -86,7 +91,7 @@ export const ConstraintsSchema = z.strictObject({
   latencyS: maxBudget('s').optional().describe('latency per image budget'),
   energyJ: maxBudget('J').optional().describe('energy per image budget'),
   accuracy: z
-    .strictObject({ min: z.number().min(0).max(1) })
+    .strictObject({ min: z.number().min(0).max(1).describe('lowest acceptable validation accuracy (0–1)') })
     .optional()
     .describe('least acceptable accuracy'),
 });
@@ -96,8 +101,8 @@ export const EvolutionSchema = z.strictObject({
     .enum(['nsga2', 'random'])
     .default('nsga2')
     .describe('nsga2, or random search with the same budget'),
-  population: z.number().int().min(4).max(1000).default(20),
-  generations: positiveInt().max(10000).default(10),
+  population: z.number().int().min(4).max(1000).default(20).describe('candidates per generation'),
+  generations: positiveInt().max(10000).default(10).describe('generations of the evolutionary search'),
   crossover: z
     .enum(['uniform', 'block'])
     .default('block')
@@ -126,7 +131,12 @@ export const ExternalEvaluatorSchema = z.strictObject({
     .array(z.string().min(1))
     .min(1)
     .describe('program and arguments speaking the JSON-lines protocol'),
-  timeoutSeconds: z.number().int().min(1).default(600),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .default(600)
+    .describe('seconds one request may take before the evaluator is killed'),
 });
 
 export const RobustnessSchema = z.strictObject({
@@ -144,16 +154,24 @@ export const RobustnessSchema = z.strictObject({
     .max(10000)
     .default(2000)
     .describe('validation images per noisy evaluation (the test set stays for the final models)'),
-  evaluator: z.union([z.literal('builtin'), ExternalEvaluatorSchema]).default('builtin'),
+  evaluator: z
+    .union([z.literal('builtin'), ExternalEvaluatorSchema])
+    .default('builtin')
+    .describe('builtin (the simulated chip) or { command, timeoutSeconds } speaking the JSON-lines protocol'),
 });
 
 export const RetrainSchema = z.strictObject({
   count: positiveInt().max(100).default(1).describe('designs retrained from scratch'),
-  epochs: positiveInt().max(1000).default(5),
-  batchSize: z.number().int().min(1).max(4096).default(64),
-  learningRate: z.number().gt(0).max(10).default(0.05),
-  noiseAware: z.boolean().default(true),
-  epochsPerActivity: positiveInt().default(1),
+  epochs: positiveInt().max(1000).default(5).describe('training epochs of each retrained design'),
+  batchSize: z.number().int().min(1).max(4096).default(64).describe('images per training step'),
+  learningRate: z.number().gt(0).max(10).default(0.05).describe('peak learning rate'),
+  noiseAware: z
+    .boolean()
+    .default(true)
+    .describe('perturb weights with device-like noise each step (σ = supernet.noiseSigma)'),
+  epochsPerActivity: positiveInt()
+    .default(1)
+    .describe('epochs per retraining activity (one retryable chunk)'),
   testImages: z
     .number()
     .int()
@@ -175,14 +193,21 @@ export const TemporalSchema = z.strictObject({
   address: z
     .string()
     .regex(/^[^:\s]+:\d+$/, 'must be host:port')
-    .default('127.0.0.1:7233'),
-  namespace: z.string().min(1).default('default'),
+    .default('127.0.0.1:7233')
+    .describe('host:port of the Temporal frontend (TEMPORAL_ADDRESS wins)'),
+  namespace: z.string().min(1).default('default').describe('namespace (TEMPORAL_NAMESPACE wins)'),
   taskQueuePrefix: z
     .string()
     .regex(/^[a-z0-9-]+$/)
     .default('imcnas')
     .describe('queues are <prefix>-orchestration, -training, -evaluation'),
-  heartbeatTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
+  heartbeatTimeoutSeconds: z
+    .number()
+    .int()
+    .min(5)
+    .max(3600)
+    .default(120)
+    .describe('a training or evaluation activity silent this long is retried elsewhere'),
 });
 
 export const RunConfigSchema = z.strictObject({
@@ -195,7 +220,8 @@ export const RunConfigSchema = z.strictObject({
     .int()
     .min(0)
     .max(2 ** 31 - 1)
-    .default(1),
+    .default(1)
+    .describe('every random choice derives from it: the same config and seed reproduce the same search'),
   dataset: DatasetSchema.prefault({}),
   space: SearchSpaceSchema.prefault({}),
   objectives: z
