@@ -66,7 +66,7 @@ export class PartialSumHistogram {
     const counts = this.counts;
     const last = counts.length - 1;
     for (let i = 0; i < values.length; i++) {
-      let bin = Math.round(Math.abs(values[i]!));
+      let bin = Math.floor(Math.abs(values[i]!) + 0.5);
       if (bin > last) bin = last;
       counts[bin]! += 1;
     }

@@ -45,7 +45,7 @@ import { sampleConductances } from '../noise/models';
 import { fillStandardNormal, streamFor } from '../noise/random';
 import type { Rng } from '../../common/rng';
 import { type CellNoiseModel, type NoiseSettings, resolveCellNoiseForDevice } from '../noise/settings';
-import { PartialSumHistogram, adcConvert, adcTransfer, type AdcTransfer } from './adc';
+import { PartialSumHistogram, adcTransfer, type AdcTransfer } from './adc';
 import {
   type InputLayout,
   type SliceLayout,
@@ -226,7 +226,7 @@ export class ChipProgram {
         return 0;
       }
       const exact = value / scale;
-      const level = Math.round(exact);
+      const level = Math.floor(exact + 0.5);
       if (Math.abs(exact - level) > 1e-3 || Math.abs(level) > levelMax)
         throw new AnalogChipError(
           `${where}: kernel value ${value} is not on its ${shape.weightBits}-bit grid (step ${scale}, level ${exact})`,
@@ -523,7 +523,8 @@ export class AnalogChip {
   private tensorFor(key: string, build: () => tf.Tensor2D): tf.Tensor2D {
     let tensor = this.tensors.get(key);
     if (!tensor) {
-      tensor = build();
+      // Kept: the op usually runs inside the caller's tf.tidy, and these live as long as the chip.
+      tensor = tf.keep(build());
       this.tensors.set(key, tensor);
     }
     return tensor;
@@ -594,7 +595,8 @@ export class AnalogChip {
     const adc = calibration ? { ...plan.adc, ideal: true } : plan.adc;
     const linear = adc.ideal && !this.perReadNoise && !calibration;
     const cyclesUsed = linear ? 1 : cycles;
-    const maxCols = Math.max(...plan.blocks.map((b) => b.outCount)) * (linear ? 1 : S) * sampleIndices.length;
+    const samples = sampleIndices.length;
+    const maxCols = Math.max(...plan.blocks.map((b) => b.outCount)) * (linear ? 1 : S) * samples;
     const maxRows = Math.max(...plan.blocks.map((b) => b.rowCount));
     const mBlock = Math.max(
       1,
@@ -604,13 +606,35 @@ export class AnalogChip {
     const model = program.model;
     const readSigma = model.readSigmaPerRead * Math.sqrt(slices.cellsPerSlice);
     const outputSigma = model.outputNoiseOfFullScale * adc.fullScale;
+    const withRead = this.perReadNoise && readSigma > 0;
+    const withOutput = this.perReadNoise && outputSigma > 0;
+    const drawsPerRead = (withRead ? 1 : 0) + (withOutput ? 1 : 0);
 
-    // Shift-add weights of each (cycle, slice) read.
-    const inputWeights = plan.input.shifts.map((shift) => 2 ** shift);
-    const sliceWeights = slices.shifts.map((shift) => 2 ** shift);
+    // The DAC value of every input level in every cycle, as a lookup table (levels span ≤ 2^a values).
+    const { min: levelMin, max: levelMax } = inputLevelRange(plan.input);
+    const levelSpan = levelMax - levelMin + 1;
+    const chunkTable = new Float32Array(cyclesUsed * levelSpan);
+    for (let c = 0; c < cyclesUsed; c++)
+      for (let level = levelMin; level <= levelMax; level++)
+        chunkTable[c * levelSpan + level - levelMin] = linear ? level : inputChunk(plan.input, level, c);
+
+    // ADC transfer constants (inlined in the loop below) and the shift-add weight of every (cycle, slice).
+    const ideal = adc.ideal;
+    // An ideal readout passes sums through unscaled (its step plays no part).
+    const step = ideal ? 1 : adc.step;
+    const inverseStep = 1 / step;
+    const codeMax = adc.codeMax;
+    const codeMin = adc.signed ? -adc.codeMax : 0;
+    const readWeights = new Float64Array(cycles * S);
+    for (let c = 0; c < cycles; c++)
+      for (let s = 0; s < S; s++)
+        readWeights[c * S + s] = 2 ** plan.input.shifts[c]! * 2 ** slices.shifts[s]! * step;
+    const sliceReadSigma = Float64Array.from(slices.maxLevels, (levelsOfSlice) => readSigma * levelsOfSlice);
 
     const patches = new Int32Array(mBlock * plan.rowsTotal);
-    const acc = new Float64Array(mBlock * Cout * sampleIndices.length);
+    const acc = new Float64Array(mBlock * Cout * samples);
+    const expandedBuffer = new Float32Array(cyclesUsed * mBlock * maxRows);
+    const sumSquares = withRead ? new Float32Array(cyclesUsed * mBlock) : null;
     for (let m0 = 0; m0 < M; m0 += mBlock) {
       const mb = Math.min(mBlock, M - m0);
       im2col(plan, geometry, levels, m0, mb, patches);
@@ -618,93 +642,78 @@ export class AnalogChip {
       for (let b = 0; b < plan.blocks.length; b++) {
         const block = plan.blocks[b]!;
         const rows = block.rowCount;
-        // Expanded input: [cyclesUsed·mb, rows], cycle-major.
-        const expanded = new Float32Array(cyclesUsed * mb * rows);
-        const sumSquares = this.perReadNoise ? new Float32Array(cyclesUsed * mb) : null;
-        for (let m = 0; m < mb; m++) {
-          const src = m * plan.rowsTotal + block.rowStart;
-          for (let c = 0; c < cyclesUsed; c++) {
-            const dst = (c * mb + m) * rows;
-            let squares = 0;
-            for (let r = 0; r < rows; r++) {
-              const level = patches[src + r]!;
-              const value = linear ? level : level === 0 ? 0 : inputChunk(plan.input, level, c);
-              expanded[dst + r] = value;
-              squares += value * value;
-            }
-            if (sumSquares) sumSquares[c * mb + m] = squares;
-          }
-        }
+        // Expanded input [cyclesUsed·mb, rows], cycle-major, and Σ x² per read (per-read noise).
+        const expanded = expandedBuffer.subarray(0, cyclesUsed * mb * rows);
+        expandInput(
+          patches,
+          plan.rowsTotal,
+          block.rowStart,
+          rows,
+          mb,
+          cyclesUsed,
+          chunkTable,
+          levelSpan,
+          levelMin,
+          expanded,
+          sumSquares,
+        );
         const colsPerSample = (linear ? 1 : S) * block.outCount;
-        const weightKey = `${plan.index}/${b}/${linear ? 'eff' : 'sl'}/${sampleIndices.join(',')}`;
-        const weights = this.tensorFor(weightKey, () => {
-          const parts = sampleIndices.map((k) => {
-            const w = this.samples[k]!.layers[plan.index]!.weights[b]!;
-            return linear ? effectiveWeights(w, block, slices) : w;
-          });
-          const joined = new Float32Array(rows * colsPerSample * parts.length);
-          // Concatenate along columns: row r = [sample0 cols | sample1 cols | …].
-          for (let r = 0; r < rows; r++)
-            parts.forEach((part, k) =>
-              joined.set(
-                part.subarray(r * colsPerSample, (r + 1) * colsPerSample),
-                (r * parts.length + k) * colsPerSample,
-              ),
-            );
-          return tf.tensor2d(joined, [rows, colsPerSample * parts.length]);
-        });
+        const weights = this.blockWeights(plan, b, sampleIndices, linear);
         const product = tf.tidy(() => tf.matMul(tf.tensor2d(expanded, [cyclesUsed * mb, rows]), weights));
         const sums = product.dataSync() as Float32Array;
         product.dispose();
         if (calibration) calibration.addAll(sums);
-        const width = colsPerSample * sampleIndices.length;
-        sampleIndices.forEach((sampleIndex, k) => {
-          const sample = this.samples[sampleIndex]!;
-          const accBase = k * mBlock * Cout;
+        const width = colsPerSample * samples;
+        const outCount = block.outCount;
+        for (let k = 0; k < samples; k++) {
+          const accBase = k * mBlock * Cout + block.outStart;
           if (linear) {
             for (let m = 0; m < mb; m++) {
               const src = m * width + k * colsPerSample;
-              const dst = accBase + m * Cout + block.outStart;
-              for (let o = 0; o < block.outCount; o++) acc[dst + o]! += sums[src + o]!;
+              const dst = accBase + m * Cout;
+              for (let o = 0; o < outCount; o++) acc[dst + o]! += sums[src + o]!;
             }
-            return;
+            continue;
           }
-          const withRead = readSigma > 0;
-          const withOutput = outputSigma > 0;
-          const drawsPerRead = (withRead ? 1 : 0) + (withOutput ? 1 : 0);
           const noise =
             drawsPerRead > 0
-              ? fillStandardNormal(sample.reads, new Float32Array(cycles * mb * colsPerSample * drawsPerRead))
+              ? fillStandardNormal(
+                  this.samples[sampleIndices[k]!]!.reads,
+                  new Float32Array(cycles * mb * colsPerSample * drawsPerRead),
+                )
               : null;
-          let noiseIndex = 0;
-          for (let c = 0; c < cycles; c++) {
-            for (let m = 0; m < mb; m++) {
-              const row = c * mb + m;
-              const readStd = sumSquares ? readSigma * Math.sqrt(sumSquares[row]!) : 0;
-              const dst = accBase + m * Cout + block.outStart;
-              for (let s = 0; s < S; s++) {
-                const weight = inputWeights[c]! * sliceWeights[s]!;
-                const src = row * width + k * colsPerSample + s * block.outCount;
-                const sliceReadStd = readStd * slices.maxLevels[s]!;
-                for (let o = 0; o < block.outCount; o++) {
-                  let p = sums[src + o]!;
-                  if (noise) {
-                    if (withRead) p += sliceReadStd * noise[noiseIndex++]!;
-                    if (withOutput) p += outputSigma * noise[noiseIndex++]!;
-                  }
-                  acc[dst + o]! += adcConvert(adc, p) * weight;
-                }
-              }
-            }
-          }
-        });
+          accumulateReads(
+            sums,
+            width,
+            k * colsPerSample,
+            acc,
+            accBase,
+            Cout,
+            mb,
+            cycles,
+            S,
+            outCount,
+            readWeights,
+            sumSquares,
+            sliceReadSigma,
+            noise,
+            withRead,
+            withOutput ? outputSigma : 0,
+            ideal,
+            inverseStep,
+            codeMin,
+            codeMax,
+          );
+        }
       }
       // Digital periphery: drift compensation, offset-code correction, the weight and input steps.
-      sampleIndices.forEach((sampleIndex, k) => {
-        const alpha = this.samples[sampleIndex]!.layers[plan.index]!.driftCompensation;
+      const inputScale = plan.layer.inputScale;
+      const weightScale = plan.layer.weightScale;
+      const area = plan.kernelH * plan.kernelW;
+      for (let k = 0; k < samples; k++) {
+        const alpha = this.samples[sampleIndices[k]!]!.layers[plan.index]!.driftCompensation;
         const accBase = k * mBlock * Cout;
         const outBase = k * sampleStride;
-        const inputScale = plan.layer.inputScale;
         for (let m = 0; m < mb; m++) {
           let rowSum = 0;
           if (slices.offset !== 0 && plan.kind !== 'depthwise') {
@@ -717,16 +726,136 @@ export class AnalogChip {
               let own = rowSum;
               if (plan.kind === 'depthwise') {
                 own = 0;
-                const area = plan.kernelH * plan.kernelW;
                 const src = m * plan.rowsTotal + o * area;
                 for (let j = 0; j < area; j++) own += patches[src + j]!;
               }
               value -= slices.offset * own;
             }
-            out[outBase + (m0 + m) * Cout + o] = value * plan.layer.weightScale[o]! * inputScale;
+            out[outBase + (m0 + m) * Cout + o] = value * weightScale[o]! * inputScale;
           }
         }
+      }
+    }
+  }
+
+  /** The weight tensor of one block for these samples (side by side), cached for the chip's life. */
+  private blockWeights(plan: LayerPlan, b: number, sampleIndices: number[], linear: boolean): tf.Tensor2D {
+    const block = plan.blocks[b]!;
+    const slices = plan.slices;
+    const key = `${plan.index}/${b}/${linear ? 'eff' : 'sl'}/${sampleIndices.join(',')}`;
+    return this.tensorFor(key, () => {
+      const rows = block.rowCount;
+      const colsPerSample = (linear ? 1 : slices.widths.length) * block.outCount;
+      const parts = sampleIndices.map((k) => {
+        const w = this.samples[k]!.layers[plan.index]!.weights[b]!;
+        return linear ? effectiveWeights(w, block, slices) : w;
       });
+      const joined = new Float32Array(rows * colsPerSample * parts.length);
+      // Concatenate along columns: row r = [sample0 cols | sample1 cols | …].
+      for (let r = 0; r < rows; r++)
+        parts.forEach((part, k) =>
+          joined.set(
+            part.subarray(r * colsPerSample, (r + 1) * colsPerSample),
+            (r * parts.length + k) * colsPerSample,
+          ),
+        );
+      return tf.tensor2d(joined, [rows, colsPerSample * parts.length]);
+    });
+  }
+}
+
+/** Fills the expanded input [cycles·mb, rows] of one block from the patches, and Σ x² per read. */
+function expandInput(
+  patches: Int32Array,
+  rowsTotal: number,
+  rowStart: number,
+  rows: number,
+  mb: number,
+  cycles: number,
+  chunkTable: Float32Array,
+  levelSpan: number,
+  levelMin: number,
+  expanded: Float32Array,
+  sumSquares: Float32Array | null,
+): void {
+  for (let c = 0; c < cycles; c++) {
+    const table = c * levelSpan - levelMin;
+    for (let m = 0; m < mb; m++) {
+      const src = m * rowsTotal + rowStart;
+      const dst = (c * mb + m) * rows;
+      let squares = 0;
+      for (let r = 0; r < rows; r++) {
+        const value = chunkTable[table + patches[src + r]!]!;
+        expanded[dst + r] = value;
+        squares += value * value;
+      }
+      if (sumSquares !== null) sumSquares[c * mb + m] = squares;
+    }
+  }
+}
+
+/**
+ * Per-read noise, the ADC and the shift-add of one block for one sample: for every (cycle, pixel, slice,
+ * column) partial sum p, acc[pixel, column] += ADC(p + noise) · 2^(input shift) · 2^(slice shift).
+ */
+function accumulateReads(
+  sums: Float32Array,
+  width: number,
+  columnOffset: number,
+  acc: Float64Array,
+  accBase: number,
+  accStride: number,
+  mb: number,
+  cycles: number,
+  S: number,
+  outCount: number,
+  readWeights: Float64Array,
+  sumSquares: Float32Array | null,
+  sliceReadSigma: Float64Array,
+  noise: Float32Array | null,
+  withRead: boolean,
+  outputSigma: number,
+  ideal: boolean,
+  inverseStep: number,
+  codeMin: number,
+  codeMax: number,
+): void {
+  let noiseIndex = 0;
+  for (let c = 0; c < cycles; c++) {
+    for (let m = 0; m < mb; m++) {
+      const row = c * mb + m;
+      const readStd = sumSquares !== null ? Math.sqrt(sumSquares[row]!) : 0;
+      const dst = accBase + m * accStride;
+      for (let s = 0; s < S; s++) {
+        const weight = readWeights[c * S + s]!;
+        const src = row * width + columnOffset + s * outCount;
+        if (noise === null && !ideal) {
+          // The common case without per-read noise: round to the nearest code, clip, shift-add.
+          for (let o = 0; o < outCount; o++) {
+            let code = Math.floor(sums[src + o]! * inverseStep + 0.5); // = Math.round, which V8 does not inline
+            if (code > codeMax) code = codeMax;
+            else if (code < codeMin) code = codeMin;
+            acc[dst + o] += code * weight;
+          }
+          continue;
+        }
+        const sliceReadStd = readStd * sliceReadSigma[s]!;
+        for (let o = 0; o < outCount; o++) {
+          let p = sums[src + o]!;
+          if (noise !== null) {
+            if (withRead) p += sliceReadStd * noise[noiseIndex++]!;
+            if (outputSigma > 0) p += outputSigma * noise[noiseIndex++]!;
+          }
+          if (ideal) {
+            acc[dst + o] += p * weight;
+          } else {
+            let code = Math.floor(p * inverseStep + 0.5);
+            if (code > codeMax) code = codeMax;
+            else if (code < codeMin) code = codeMin;
+            acc[dst + o] += code * weight;
+          }
+        }
+      }
     }
   }
 }
@@ -813,7 +942,7 @@ function inputLevels(plan: LayerPlan, values: Float32Array): Int32Array {
   const levels = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const exact = values[i]! / scale;
-    const level = Math.round(exact);
+    const level = Math.floor(exact + 0.5);
     if (Math.abs(exact - level) > 1e-2 || level < min || level > max)
       throw new AnalogChipError(
         `layer ${plan.layer.shape.name}: input ${values[i]} is not on its ${plan.input.bits}-bit ` +
