@@ -9,6 +9,7 @@ import type { RunConfig } from '../../config/schema';
 import { deriveSeed } from '../../common/rng';
 import type { Split } from '../../data/dataset';
 import { foldedNetworkToJson } from '../../hardware/evaluator/serialize';
+import { ExternalEvaluator } from '../../hardware/evaluator/external';
 import { SimulatorEvaluator } from '../../hardware/evaluator/simulator';
 import type {
   EvaluationImages,
@@ -38,12 +39,19 @@ function images(split: Split, count: number): EvaluationImages {
   };
 }
 
-export function createEvaluator(config: RunConfig): Evaluator {
-  if (config.robustness.evaluator === 'builtin') return new SimulatorEvaluator({ forward: forwardFolded });
-  throw new Error('external evaluators are configured but this build has no external adapter yet');
+/** The built-in simulated chip, or the user's command speaking the JSON-lines protocol (PROTOCOL.md). */
+export function createEvaluator(config: RunConfig, workDir: string): Evaluator {
+  const choice = config.robustness.evaluator;
+  if (choice === 'builtin') return new SimulatorEvaluator({ forward: forwardFolded });
+  return new ExternalEvaluator({
+    command: choice.command,
+    workDir,
+    requestTimeoutMs: choice.timeoutSeconds * 1000,
+  });
 }
 
 async function measure(
+  workDir: string,
   config: RunConfig,
   key: string,
   network: FoldedNetwork,
@@ -53,7 +61,7 @@ async function measure(
   context: ChildContext,
 ): Promise<EvaluatorResult> {
   const space = stageSpace(config);
-  const evaluator = createEvaluator(config);
+  const evaluator = createEvaluator(config, workDir);
   try {
     return await evaluator.evaluate(
       {
@@ -120,7 +128,16 @@ export async function runRobustness(
   supernet.dispose();
   const data = images(splits.validation, config.robustness.images);
   const digital = foldedAccuracy(network, data.images, data.labels);
-  const result = await measure(config, candidate.key, network, candidate.genome, data, splits.train, context);
+  const result = await measure(
+    path.join(request.dir, 'evaluator'),
+    config,
+    candidate.key,
+    network,
+    candidate.genome,
+    data,
+    splits.train,
+    context,
+  );
   const summary = summarize(candidate.key, digital, result);
   await writeJsonAtomic(path.join(request.dir, `${candidate.key}.json`), { ...summary, raw: result });
   return summary;
@@ -165,7 +182,16 @@ export async function runFinal(request: FinalRequest, context: ChildContext): Pr
     total: 1,
     message: `${candidate.key}: digital test accuracy ${(digital * 100).toFixed(2)} %`,
   });
-  const result = await measure(config, candidate.key, network, candidate.genome, test, splits.train, context);
+  const result = await measure(
+    path.join(request.dir, 'evaluator'),
+    config,
+    candidate.key,
+    network,
+    candidate.genome,
+    test,
+    splits.train,
+    context,
+  );
   const summary = summarize(candidate.key, digital, result);
 
   const exportDir = path.join(request.dir, 'model');
