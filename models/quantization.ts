@@ -71,8 +71,9 @@ export function quantizeToGrid(x: tf.Tensor, step: tf.Scalar, lowest: number, hi
 /**
  * Fake-quantized activations with the clipped straight-through gradient: the forward pass is
  * quantizeToGrid with step = max(range, MIN_QUANTIZATION_RANGE) / highest, the backward pass passes dy where
- * x ≤ highest·step (and x ≥ lowest·step for signed grids) and 0 elsewhere. With lowest = 0 the input must
- * be non-negative (a ReLU output or an image).
+ * x < highest·step (and x > lowest·step for signed grids) and 0 elsewhere. Grids are either unsigned
+ * (lowest = 0, and then the input must be non-negative: a ReLU output or an image) or symmetric (lowest =
+ * −highest).
  *
  * `rangeOf(x)` is called inside the op's forward pass, where tfjs records nothing on the gradient tape: a
  * running-max update done there (tf.max, assign) costs no backward pass. Done outside, the step's
@@ -85,6 +86,11 @@ export function fakeQuantizeActivation(
   lowest: number,
   highest: number,
 ): tf.Tensor {
+  if (lowest !== 0 && lowest !== -highest) {
+    throw new RangeError(
+      `fakeQuantizeActivation: grids are unsigned or symmetric, got [${lowest}, ${highest}]`,
+    );
+  }
   const quantize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const step = tf.div(tf.maximum(rangeOf(input), MIN_QUANTIZATION_RANGE), highest) as tf.Scalar;
@@ -93,11 +99,12 @@ export function fakeQuantizeActivation(
       value: quantizeToGrid(input, step, lowest, highest),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [savedInput, savedStep] = saved as [tf.Tensor, tf.Scalar];
-        // Comparisons against rank-0 scalars: wasm's fast path (see above).
-        const upper = tf.lessEqual(savedInput, tf.mul(savedStep, highest));
+        // The mask as step(bound − x) (or step(bound − |x|) on a symmetric grid): a float 0/1 from cheap
+        // elementwise kernels, where a comparison and a bool → float cast cost wasm about twice as much.
+        const bound = tf.mul(savedStep, highest);
         const inside =
-          lowest === 0 ? upper : tf.logicalAnd(upper, tf.greaterEqual(savedInput, tf.mul(savedStep, lowest)));
-        return [tf.mul(dy, tf.cast(inside, 'float32'))];
+          lowest === 0 ? tf.step(tf.sub(bound, savedInput)) : tf.step(tf.sub(bound, tf.abs(savedInput)));
+        return [tf.mul(dy, inside)];
       },
     };
   });

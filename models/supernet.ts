@@ -71,6 +71,8 @@ export interface SupernetOptions {
   weightNoise?: WeightNoiseHook | null;
   /** Fake quantization during training (default on); off trains a float supernet. */
   quantize?: boolean;
+  /** Start same-family operators of a slot as the same function (default on; see initialKernel). */
+  alignedInitialization?: boolean;
 }
 
 /**
@@ -210,6 +212,7 @@ export class Supernet implements TrainableModel {
       batchNormEpsilon: options.batchNormEpsilon ?? 1e-5,
       rangeMomentum: options.rangeMomentum ?? 0.98,
       quantize: options.quantize ?? true,
+      alignedInitialization: options.alignedInitialization ?? true,
     };
     this.weightNoise = options.weightNoise ?? null;
     this.prefix = `supernet${instanceCounter++}`;
@@ -232,22 +235,24 @@ export class Supernet implements TrainableModel {
       for (const operator of slot.operators) {
         const op = OPERATORS[operator];
         const key = (role: LayerRole) => `${prefix}/${operator}/${role}`;
+        // Same family and expansion, same initial stream (see initialKernel).
+        const seed = (role: LayerRole) => `${prefix}/${op.family}_e${op.expansion}/${role}`;
         const { maxInChannels: cin, maxOutChannels: cout } = slot;
         switch (op.family) {
           case 'skip':
             break;
           case 'conv':
-            this.addLayer(key('conv'), 'conv', op.kernel, cin, cout);
+            this.addLayer(key('conv'), 'conv', op.kernel, cin, cout, seed('conv'));
             break;
           case 'dwsep':
-            this.addLayer(key('depthwise'), 'depthwise', op.kernel, cin, cin);
-            this.addLayer(key('pointwise'), 'conv', 1, cin, cout);
+            this.addLayer(key('depthwise'), 'depthwise', op.kernel, cin, cin, seed('depthwise'));
+            this.addLayer(key('pointwise'), 'conv', 1, cin, cout, seed('pointwise'));
             break;
           case 'mbconv': {
             const hidden = cin * op.expansion;
-            if (op.expansion > 1) this.addLayer(key('expand'), 'conv', 1, cin, hidden);
-            this.addLayer(key('depthwise'), 'depthwise', op.kernel, hidden, hidden);
-            this.addLayer(key('project'), 'conv', 1, hidden, cout);
+            if (op.expansion > 1) this.addLayer(key('expand'), 'conv', 1, cin, hidden, seed('expand'));
+            this.addLayer(key('depthwise'), 'depthwise', op.kernel, hidden, hidden, seed('depthwise'));
+            this.addLayer(key('project'), 'conv', 1, hidden, cout, seed('project'));
             break;
           }
         }
@@ -272,27 +277,62 @@ export class Supernet implements TrainableModel {
     return variable;
   }
 
-  /** He-normal (He et al. 2015) at the allocated (widest) fan-in, seeded per variable name. */
-  private heNormal(name: string, shape: number[], fanIn: number): tf.Tensor {
-    const rng = new Rng(deriveSeed(this.options.seed, 'init', name));
+  /**
+   * He-normal (He et al. 2015) at the allocated (widest) fan-in. With `alignedInitialization`, a kernel
+   * is drawn from a stream named by its slot, family, expansion and role — not by its kernel size — and a
+   * k×k kernel with k > 3 gets the 3×3 core of that stream at its centre and zeros around it. So conv3
+   * and conv5 of one slot (and mbconv3_e3 and mbconv5_e3) start out as the same function, and the layers
+   * after them see the same features whichever was sampled: with independently drawn choices, every
+   * choice starts with its own random channel semantics, and a few-epoch supernet spends most of its
+   * budget making them agree. Each operator still owns and trains its own weights (SPOS choice blocks).
+   */
+  private initialKernel(key: string, seedName: string, shape: number[], kind: LayerKind): tf.Tensor {
     const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (kind === 'dense') {
+      const rng = new Rng(deriveSeed(this.options.seed, 'init', seedName));
+      const std = Math.sqrt(2 / shape[0]!);
+      for (let i = 0; i < values.length; i++) values[i] = rng.normal() * std;
+      return tf.tensor(values, shape);
+    }
+    const [k, , cin, cout] = shape as [number, number, number, number];
+    const core = this.options.alignedInitialization ? Math.min(k, 3) : k;
+    const fanIn = kind === 'conv' ? core * core * cin : core * core;
     const std = Math.sqrt(2 / fanIn);
-    for (let i = 0; i < values.length; i++) values[i] = rng.normal() * std;
+    const rng = new Rng(
+      deriveSeed(this.options.seed, 'init', this.options.alignedInitialization ? seedName : key),
+    );
+    const offset = (k - core) / 2;
+    for (let i = 0; i < core; i++) {
+      for (let j = 0; j < core; j++) {
+        const base = ((i + offset) * k + (j + offset)) * cin * cout;
+        for (let c = 0; c < cin * cout; c++) values[base + c] = rng.normal() * std;
+      }
+    }
     return tf.tensor(values, shape);
   }
 
-  private addLayer(key: string, kind: LayerKind, kernel: number, cin: number, cout: number): void {
+  private addLayer(
+    key: string,
+    kind: LayerKind,
+    kernel: number,
+    cin: number,
+    cout: number,
+    seedName = key,
+  ): void {
     const shape =
       kind === 'conv'
         ? [kernel, kernel, cin, cout]
         : kind === 'depthwise'
           ? [kernel, kernel, cin, 1]
           : [cin, cout];
-    const fanIn = kind === 'conv' ? kernel * kernel * cin : kind === 'depthwise' ? kernel * kernel : cin;
     const params: WeightLayerParams = {
       key,
       kind,
-      kernel: this.addVariable(`${key}/kernel`, this.heNormal(`${key}/kernel`, shape, fanIn), true),
+      kernel: this.addVariable(
+        `${key}/kernel`,
+        this.initialKernel(`${key}/kernel`, `${seedName}/kernel`, shape, kind),
+        true,
+      ),
       batchNorm: null,
       bias: null,
       inputRange: this.addVariable(`${key}/input_range`, tf.scalar(0), false),

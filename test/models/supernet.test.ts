@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../common/rng';
-import { layerShapes } from '../../search/architecture';
+import { OPERATORS, layerShapes } from '../../search/architecture';
 import { decode, sampleGenome } from '../../search/space';
 import { initTensorEngine } from '../../tensor/backend';
 import { describePath } from '../../models/pathTopology';
@@ -106,6 +106,50 @@ describe('Supernet paths', () => {
     expect(signs['stage0.block1.depthwise']).toBe(false);
     expect(signs['stage0.block1.project']).toBe(false);
     expect(signs['stage1.block0.conv']).toBe(true);
+  });
+
+  it('starts same-family operators of a slot as the same function (aligned initialization)', () => {
+    const space = tinySpace({ operators: ['conv3', 'conv5', 'mbconv3_e3', 'mbconv5_e3', 'skip'] });
+    const { images } = randomBatch(4, 9);
+    const logitsWith = (supernet: Supernet, operators: [string, string]) => {
+      const path = supernet.largestPath();
+      path.architecture.blocks.forEach((block, i) => {
+        const operator = operators[i % 2]!;
+        const definition = OPERATORS[operator as keyof typeof OPERATORS];
+        Object.assign(block, {
+          operator,
+          family: definition.family,
+          kernel: definition.kernel,
+          expansion: definition.expansion,
+          hiddenChannels: definition.family === 'mbconv' ? block.inChannels * definition.expansion : 0,
+          residual:
+            definition.family === 'mbconv' && block.stride === 1 && block.inChannels === block.outChannels,
+        });
+      });
+      // Float: the activation ranges of an untrained supernet are not observed yet.
+      const logits = supernet.forwardPath(images, path, {
+        training: false,
+        evaluation: 'batch',
+        quantize: false,
+      });
+      const values = Array.from(logits.dataSync());
+      logits.dispose();
+      return values;
+    };
+    const aligned = new Supernet(space, { seed: 4 });
+    const independent = new Supernet(space, { seed: 4, alignedInitialization: false });
+    try {
+      const small = logitsWith(aligned, ['conv3', 'mbconv3_e3']);
+      const large = logitsWith(aligned, ['conv5', 'mbconv5_e3']);
+      expect(relativeError(large, small)).toBeLessThan(1e-5);
+      expect(relativeError(logitsWith(independent, ['conv5', 'mbconv5_e3']), small)).toBeGreaterThan(0.01);
+      // Different families stay different functions.
+      expect(relativeError(logitsWith(aligned, ['mbconv3_e3', 'conv3']), small)).toBeGreaterThan(0.01);
+    } finally {
+      aligned.dispose();
+      independent.dispose();
+      images.dispose();
+    }
   });
 
   it('refuses a path the supernet has no weights for', () => {
