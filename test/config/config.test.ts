@@ -79,3 +79,10 @@ describe('run configuration', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 });
+
+describe('shipped example configurations', () => {
+  it.each(['quick.yaml', 'full.yaml'])('examples/%s validates', async (file) => {
+    const config = await loadConfigFile(path.join(__dirname, '..', '..', 'examples', file));
+    expect(config.name).toBe(file.replace('.yaml', ''));
+  });
+});
