@@ -353,6 +353,8 @@ export class ExternalEvaluator implements Evaluator {
           options.signal?.reason instanceof Error ? options.signal.reason : new Error('evaluation aborted'),
         );
       options.signal?.addEventListener('abort', onAbort);
+      // An abort that came while the command was starting has already fired its event.
+      if (options.signal?.aborted) queueMicrotask(onAbort);
       this.pending = {
         id,
         onProgress: options.onProgress,
