@@ -4,7 +4,8 @@
  *
  * Scheme (Jacob et al., "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only
  * Inference", CVPR 2018, restricted to zero-point 0 as analog crossbars need):
- * - weights: per output channel, symmetric, levels in [−L, L] with L = 2^(b−1) − 1, step = max|w_c| / L;
+ * - weights: per output channel, symmetric, levels in [−L, L] with L = 2^(b−1) − 1, step = max|w_c| / L
+ *   (ternary grids, L = 1, use the TWN threshold instead: see weightStepBroadcast);
  * - activations (the input of every weight layer): unsigned levels [0, 2^a − 1] where the input is a ReLU
  *   output (or an image), signed levels [−L, L] where it can be negative (after a linear projection or a
  *   residual add); step = range / top level, the range being a running-max estimate (see supernet.ts).
@@ -123,23 +124,32 @@ export function perChannelReductionAxes(kind: 'conv' | 'depthwise' | 'dense'): n
   }
 }
 
-/** Output channels of a kernel of this kind (the length of its per-channel scale vector). */
-export function outputChannelsOf(
-  kind: 'conv' | 'depthwise' | 'dense',
-  kernelShape: readonly number[],
-): number {
-  return kind === 'depthwise' ? kernelShape[2]! : kernelShape[kernelShape.length - 1]!;
-}
+/**
+ * Threshold of ternary weights relative to the mean |w| of a channel: Δ ≈ 0.7·E|w| (Li, Zhang & Liu,
+ * "Ternary Weight Networks", 2016, for Gaussian- or uniform-like weights).
+ */
+export const TERNARY_THRESHOLD_OVER_MEAN = 0.7;
 
-/** A kernel's per-output-channel step, shaped to broadcast against the kernel. */
+/**
+ * A kernel's per-output-channel step, shaped to broadcast against the kernel: max|w_c| / L, so that no
+ * weight clips (Jacob et al. 2018) — except on a ternary grid (L = 1: 2 bits, or 1), where max-scaling
+ * would round all but each channel's few largest weights to 0. There the step is 2Δ with the TWN
+ * threshold Δ = 0.7·mean|w_c|: rounding to {−1, 0, 1}·step then zeroes exactly the weights below Δ, and
+ * the larger ones clip to ±step.
+ */
 function weightStepBroadcast(
   kernel: tf.Tensor,
   kind: 'conv' | 'depthwise' | 'dense',
   bits: number,
 ): tf.Tensor {
   const axes = perChannelReductionAxes(kind);
+  const top = signedTopLevel(bits);
+  if (top === 1) {
+    const meanAbs = tf.mean(tf.abs(kernel), axes, true);
+    return tf.mul(tf.maximum(meanAbs, MIN_QUANTIZATION_RANGE), 2 * TERNARY_THRESHOLD_OVER_MEAN);
+  }
   const maxAbs = tf.max(tf.abs(kernel), axes, true);
-  return tf.div(tf.maximum(maxAbs, MIN_QUANTIZATION_RANGE), signedTopLevel(bits));
+  return tf.div(tf.maximum(maxAbs, MIN_QUANTIZATION_RANGE), top);
 }
 
 /**
@@ -161,8 +171,8 @@ export function weightLevels(
 
 /**
  * Fake-quantized weights (per output channel, symmetric) with the plain straight-through gradient: the
- * forward pass is levels · step, the backward pass is the identity (Bengio et al. 2013). Every weight lies
- * inside its own channel's range, so there is nothing to clip.
+ * forward pass is levels · step, the backward pass is the identity (Bengio et al. 2013), also for the
+ * weights a ternary grid clips (so that they can still move back inside).
  */
 export function fakeQuantizeWeights(
   kernel: tf.Tensor,

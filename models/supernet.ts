@@ -11,6 +11,9 @@
  * statistics are per weight layer, sliced the same way.
  *
  * Training: one path per step, drawn uniformly (pathSampler.ts), BatchNorm on the batch's own statistics.
+ * Two options speed up a few-epoch supernet without changing what a path is: same-family operators of a
+ * slot start as the same function (`alignedInitialization`, on by default), and the largest path can take
+ * a share of the steps (`largestPathShare`, the sandwich rule; 0 = pure SPOS by default).
  * The running statistics are not tracked during training — with shared weights they would blend every
  * path's statistics into numbers that fit none — but recalibrated for one path before it is evaluated, as
  * SPOS does (§3.4): `recalibrateBatchNorm(path, batches)` sets them to the exact statistics of the path on
@@ -31,13 +34,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, deriveSeed } from '../common/rng';
 import { buildLayout, decode, type Candidate, type Genome, type SearchSpace } from '../search/space';
-import {
-  OPERATORS,
-  validateArchitecture,
-  type ArchitectureSpec,
-  type OperatorName,
-  type QuantizationSpec,
-} from '../search/architecture';
+import { OPERATORS, validateArchitecture, type OperatorName } from '../search/architecture';
 import { batchNormTraining } from '../tensor/batchNorm';
 import type { FoldedLayer, FoldedNetwork } from './folded';
 import { forwardFolded } from './inference';
@@ -73,6 +70,14 @@ export interface SupernetOptions {
   quantize?: boolean;
   /** Start same-family operators of a slot as the same function (default on; see initialKernel). */
   alignedInitialization?: boolean;
+  /**
+   * Share of training steps that train the largest path instead of a uniformly sampled one (default 0:
+   * pure SPOS). The sandwich rule of slimmable networks and BigNAS (Yu & Huang, ICCV 2019; Yu et al.,
+   * ECCV 2020) trains the largest child on every step so that it — and, through the shared weights, every
+   * child — converges faster; a share between 0 and 1 is the same idea at a chosen cost. Which steps is a
+   * function of (seed, step), like the path itself.
+   */
+  largestPathShare?: number;
 }
 
 /**
@@ -202,6 +207,7 @@ export class Supernet implements TrainableModel {
   private readonly stableNames = new Map<string, string>();
   private readonly prefix: string;
   private calibratedKey: string | null = null;
+  private readonly largest: Candidate;
 
   constructor(
     readonly space: SearchSpace,
@@ -213,13 +219,18 @@ export class Supernet implements TrainableModel {
       rangeMomentum: options.rangeMomentum ?? 0.98,
       quantize: options.quantize ?? true,
       alignedInitialization: options.alignedInitialization ?? true,
+      largestPathShare: options.largestPathShare ?? 0,
     };
+    if (!(this.options.largestPathShare >= 0 && this.options.largestPathShare <= 1)) {
+      throw new RangeError(`largestPathShare must be in [0, 1], got ${this.options.largestPathShare}`);
+    }
     this.weightNoise = options.weightNoise ?? null;
     this.prefix = `supernet${instanceCounter++}`;
     this.sampler = new PathSampler(space, options.seed);
     this.slots = allocateSlots(space);
     this.build();
-    this.evaluationPath = this.largestPath();
+    this.largest = this.largestPath();
+    this.evaluationPath = this.largest;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -369,9 +380,16 @@ export class Supernet implements TrainableModel {
     return this.trainableVariables().reduce((sum, variable) => sum + variable.size, 0);
   }
 
-  /** The path of training step `step` (the fixed path when one is set). */
+  /**
+   * The path of training step `step`: the fixed path when one is set, else the largest path on a
+   * `largestPathShare` of the steps, else the uniformly sampled path of the step (SPOS).
+   */
   pathForStep(step: number): PathSpec {
-    return this.fixedPath ?? this.sampler.pathForStep(step);
+    if (this.fixedPath) return this.fixedPath;
+    const share = this.options.largestPathShare;
+    if (share > 0 && new Rng(deriveSeed(this.options.seed, 'largest-path', step)).next() < share)
+      return this.largest;
+    return this.sampler.pathForStep(step);
   }
 
   /**
@@ -576,7 +594,7 @@ export class Supernet implements TrainableModel {
   // TrainableModel
   // -------------------------------------------------------------------------------------------------
 
-  /** Mean cross-entropy of the path of step `step` (sampled uniformly, or the fixed path). */
+  /** Mean cross-entropy of the path of training step `step` (see pathForStep). */
   loss(x: tf.Tensor4D, labels: tf.Tensor1D, step: number): tf.Scalar {
     const path = this.pathForStep(step);
     // Training changes the weights: the recalibrated statistics no longer describe them.
@@ -785,5 +803,3 @@ export function allocateSlots(space: SearchSpace): SlotAllocation[] {
     };
   });
 }
-
-export type { ArchitectureSpec, QuantizationSpec };

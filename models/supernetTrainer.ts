@@ -40,6 +40,8 @@ export interface SupernetTrainerState {
   /** Steps completed; the next step is `step`. */
   step: number;
   seed: number;
+  /** The supernet's options (initialization, quantization, largest-path share), for the record. */
+  supernet: Supernet['options'];
   schedule: LearningRateSchedule;
   optimizer: Omit<MomentumSgdOptions, 'decays'>;
   lastLoss: number | null;
@@ -132,6 +134,7 @@ export class SupernetTrainer {
         format: 'imcnas-supernet-trainer-v1',
         step: this.step,
         seed: this.supernet.options.seed,
+        supernet: { ...this.supernet.options },
         schedule: { ...this.schedule },
         optimizer,
         lastLoss: this.lastLoss,

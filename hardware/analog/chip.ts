@@ -22,7 +22,12 @@
  * transfer and shift-adds with weights 2^(input shift)·2^(slice shift). This is exactly the bit-serial,
  * bit-sliced result, not an approximation, at the cost of cycles × slices times the digital MACs.
  * Per-read noise is added per (read, column) from its exact distribution: a sum of independent cell
- * read noises is Gaussian with variance σ²·Σ_rows x², so no per-cell draw is needed.
+ * read noises is Gaussian with variance σ²·Σ_rows x², so no per-cell draw is needed (draws come from a
+ * per-chip pool of normals, see ReadNoise). Alternatives considered (by their arithmetic, not timed):
+ * one product per cycle (the same MACs, cycles× the op dispatches and transfers), and a convolution per row
+ * chunk (a chunk rarely aligns with (kh, kw) boundaries, so each would run the whole kernel with zeros
+ * outside its rows: rowTiles× the MACs). Measured on the demo network: the products run at ~4–8 GMAC/s on
+ * wasm and the per-read JavaScript pass (noise, ADC, shift-add) costs about as much again.
  * When the ADC is ideal and there is no per-read noise the transfer is linear: cycles and slices then fold
  * into one product with the effective weights Σ_s 2^shift_s·W_s (same result, ~cycles·slices× faster).
  *
@@ -43,9 +48,8 @@ import { DEFAULT_LIBRARY, getDevice, type HardwareLibrary } from '../library';
 import type { HardwareConfig } from '../types';
 import { sampleConductances } from '../noise/models';
 import { fillStandardNormal, streamFor } from '../noise/random';
-import type { Rng } from '../../common/rng';
 import { type CellNoiseModel, type NoiseSettings, resolveCellNoiseForDevice } from '../noise/settings';
-import { PartialSumHistogram, adcTransfer, type AdcTransfer } from './adc';
+import { PartialSumHistogram, adcTransfer, mseOptimalRange, type AdcTransfer } from './adc';
 import {
   type InputLayout,
   type SliceLayout,
@@ -57,6 +61,10 @@ import {
   sliceLayout,
   sliceWeight,
 } from './encoding';
+
+// `Math` bound once per module: under jest's sandbox every lookup of a global goes through its
+// global-object wrapper, ~100× slower in the hot loops; a module constant is a plain reference.
+const math = Math;
 
 /** One array's share of a layer: a contiguous range of im2col rows feeding a contiguous range of outputs. */
 export interface ArrayBlock {
@@ -164,7 +172,13 @@ export class ChipProgram {
    * the calibration images with the LinearOp it is given (e.g. `op => forwardFolded(net, images, op)`).
    */
   calibrateAdc(runNetwork: (linearOp: LinearOp) => void): void {
-    const histograms = this.plans.map((plan) => new PartialSumHistogram(plan.worstCasePartialSum));
+    // One histogram per read class (input cycle c, weight slice s) of every layer.
+    const histograms = this.plans.map((plan) =>
+      Array.from(
+        { length: plan.input.widths.length * plan.slices.widths.length },
+        () => new PartialSumHistogram(plan.worstCasePartialSum),
+      ),
+    );
     const chip = new AnalogChip(this, [], 0, { calibration: histograms });
     try {
       runNetwork(chip.linearOp);
@@ -172,9 +186,26 @@ export class ChipProgram {
       chip.dispose();
     }
     this.plans.forEach((plan, i) => {
-      const histogram = histograms[i]!;
-      if (histogram.count === 0) return; // layer never ran: keep its current range
-      plan.calibratedRange = Math.max(1, histogram.percentile(this.noise.adcRangePercentile));
+      const classes = histograms[i]!;
+      if (classes.every((histogram) => histogram.count === 0)) return; // layer never ran: keep its range
+      const S = plan.slices.widths.length;
+      let range: number;
+      if (this.noise.adcRange === 'mse') {
+        range = mseOptimalRange(
+          classes.map((histogram, k) => ({
+            histogram,
+            // A read's error reaches the output multiplied by its shift-add weight 2^(input + slice shift).
+            weight: 2 ** (plan.input.shifts[math.floor(k / S)]! + plan.slices.shifts[k % S]!),
+          })),
+          this.hw.adcBits,
+          plan.signedPartialSums,
+        );
+      } else {
+        const merged = new PartialSumHistogram(plan.worstCasePartialSum);
+        for (const histogram of classes) merged.merge(histogram);
+        range = merged.percentile(this.noise.adcRangePercentile);
+      }
+      plan.calibratedRange = math.max(1, range);
       plan.adc = adcTransfer(
         this.hw.adcBits,
         plan.signedPartialSums,
@@ -226,8 +257,8 @@ export class ChipProgram {
         return 0;
       }
       const exact = value / scale;
-      const level = Math.floor(exact + 0.5);
-      if (Math.abs(exact - level) > 1e-3 || Math.abs(level) > levelMax)
+      const level = math.floor(exact + 0.5);
+      if (math.abs(exact - level) > 1e-3 || math.abs(level) > levelMax)
         throw new AnalogChipError(
           `${where}: kernel value ${value} is not on its ${shape.weightBits}-bit grid (step ${scale}, level ${exact})`,
         );
@@ -261,13 +292,13 @@ export class ChipProgram {
       for (let c = 0; c < C; c++)
         for (let k = 0; k < kernelArea; k++)
           levels[c * kernelArea + k] = levelOf(layer.kernel[k * C + c]!, layer.weightScale[c]!);
-      weightAt = (row, out) => (Math.floor(row / kernelArea) === out ? levels[row]! : 0);
-      rowOwnerOf = (row) => Math.floor(row / kernelArea);
+      weightAt = (row, out) => (math.floor(row / kernelArea) === out ? levels[row]! : 0);
+      rowOwnerOf = (row) => math.floor(row / kernelArea);
       const columnsPerChannel = S * slices.cellsPerSlice;
-      const perArray = Math.min(Math.floor(hw.rows / kernelArea), Math.floor(hw.cols / columnsPerChannel));
+      const perArray = math.min(math.floor(hw.rows / kernelArea), math.floor(hw.cols / columnsPerChannel));
       if (perArray >= 1) {
         for (let c0 = 0; c0 < C; c0 += perArray) {
-          const n = Math.min(perArray, C - c0);
+          const n = math.min(perArray, C - c0);
           blocks.push({ rowStart: c0 * kernelArea, rowCount: n * kernelArea, outStart: c0, outCount: n });
         }
       } else {
@@ -275,7 +306,7 @@ export class ChipProgram {
           for (let r0 = 0; r0 < kernelArea; r0 += hw.rows)
             blocks.push({
               rowStart: c * kernelArea + r0,
-              rowCount: Math.min(hw.rows, kernelArea - r0),
+              rowCount: math.min(hw.rows, kernelArea - r0),
               outStart: c,
               outCount: 1,
             });
@@ -295,7 +326,7 @@ export class ChipProgram {
       for (let r0 = 0; r0 < rowsTotal; r0 += hw.rows)
         blocks.push({
           rowStart: r0,
-          rowCount: Math.min(hw.rows, rowsTotal - r0),
+          rowCount: math.min(hw.rows, rowsTotal - r0),
           outStart: 0,
           outCount: Cout,
         });
@@ -346,12 +377,12 @@ export class ChipProgram {
         rowOwner,
       };
       cellOffset += size * slices.cellsPerSlice;
-      maxRows = Math.max(maxRows, block.rowCount);
+      maxRows = math.max(maxRows, block.rowCount);
       return plan;
     });
 
     const signedPartialSums = slices.encoding === 'differential' || input.signed;
-    const worstCasePartialSum = maxRows * maxInputChunk(input) * Math.max(...slices.maxLevels);
+    const worstCasePartialSum = maxRows * maxInputChunk(input) * math.max(...slices.maxLevels);
     return {
       index,
       layer,
@@ -382,7 +413,7 @@ export function layerTargetConductances(plan: LayerPlan, gMin: number): Float32A
     const cols = S * block.outCount;
     const size = block.rowCount * cols;
     for (let i = 0; i < size; i++) {
-      const s = Math.floor((i % cols) / block.outCount);
+      const s = math.floor((i % cols) / block.outCount);
       const spacing = (1 - gMin) / plan.slices.maxLevels[s]!;
       targets[block.cellOffset + i] = gMin + block.levelsPositive[i]! * spacing;
       if (block.levelsNegative)
@@ -404,13 +435,34 @@ interface LayerInstance {
 interface SampleState {
   seed: number;
   layers: LayerInstance[];
-  /** Per-read noise stream of this sample (advances as the chip is read). */
-  reads: Rng;
+  /** Per-read noise source of this sample (advances as the chip is read). */
+  reads: ReadNoise;
+}
+
+/**
+ * Per-read Gaussian noise at the rate the hot loop needs (one draw per column read, ~10^5 per image):
+ * a pool of 2^16 N(0, 1) values drawn once per chip from its seed, indexed by an inline xorshift32 stream
+ * (Marsaglia 2003). Draws are from the pool's empirical distribution — Gaussian to within sampling error,
+ * tails cut near 4.3σ — at a few ns each instead of a Box–Muller/polar draw's ~25 ns.
+ */
+export class ReadNoise {
+  static readonly POOL_BITS = 16;
+  readonly pool: Float32Array;
+  /** xorshift32 state; never 0. */
+  state: number;
+
+  constructor(seed: number) {
+    this.pool = fillStandardNormal(
+      streamFor(seed, 'read-noise-pool'),
+      new Float32Array(1 << ReadNoise.POOL_BITS),
+    );
+    this.state = deriveSeed(seed, 'read-noise-stream') | 1;
+  }
 }
 
 interface ChipInternals {
-  /** Calibration mode: record |partial sums| into these (noise-free chip, ideal readout). */
-  calibration?: PartialSumHistogram[];
+  /** Calibration mode: record |partial sums| per layer and read class (cycle·S + slice). */
+  calibration?: PartialSumHistogram[][];
 }
 
 /** Statistics of the instances, for reports and tests. */
@@ -448,7 +500,7 @@ export class AnalogChip {
             driftCompensation: 1,
             stuckCells: 0,
           })),
-          reads: streamFor(0, 'ideal-reads'),
+          reads: new ReadNoise(0),
         },
       ];
       this.perReadNoise = false;
@@ -458,7 +510,7 @@ export class AnalogChip {
         layers: program.plans.map((plan) =>
           this.sampleLayer(plan, deriveSeed(seed, 'layer', plan.layer.shape.name)),
         ),
-        reads: streamFor(seed, 'reads'),
+        reads: new ReadNoise(seed),
       }));
     }
     this.linearOp = (layer, input) => this.apply(layer, input);
@@ -495,7 +547,7 @@ export class AnalogChip {
         const size = block.rowCount * cols;
         const weights = new Float32Array(size);
         for (let i = 0; i < size; i++) {
-          const s = Math.floor((i % cols) / block.outCount);
+          const s = math.floor((i % cols) / block.outCount);
           const levelsPerG = plan.slices.maxLevels[s]! / (1 - gMin);
           const p = block.cellOffset + i;
           let w = block.levelsPositive[i]! + (g[p]! - targets[p]!) * levelsPerG;
@@ -596,15 +648,15 @@ export class AnalogChip {
     const linear = adc.ideal && !this.perReadNoise && !calibration;
     const cyclesUsed = linear ? 1 : cycles;
     const samples = sampleIndices.length;
-    const maxCols = Math.max(...plan.blocks.map((b) => b.outCount)) * (linear ? 1 : S) * samples;
-    const maxRows = Math.max(...plan.blocks.map((b) => b.rowCount));
-    const mBlock = Math.max(
+    const maxCols = math.max(...plan.blocks.map((b) => b.outCount)) * (linear ? 1 : S) * samples;
+    const maxRows = math.max(...plan.blocks.map((b) => b.rowCount));
+    const mBlock = math.max(
       1,
-      Math.min(M, Math.floor(program.maxBlockFloats / (cyclesUsed * Math.max(maxRows, maxCols)))),
+      math.min(M, math.floor(program.maxBlockFloats / (cyclesUsed * math.max(maxRows, maxCols)))),
     );
 
     const model = program.model;
-    const readSigma = model.readSigmaPerRead * Math.sqrt(slices.cellsPerSlice);
+    const readSigma = model.readSigmaPerRead * math.sqrt(slices.cellsPerSlice);
     const outputSigma = model.outputNoiseOfFullScale * adc.fullScale;
     const withRead = this.perReadNoise && readSigma > 0;
     const withOutput = this.perReadNoise && outputSigma > 0;
@@ -636,7 +688,7 @@ export class AnalogChip {
     const expandedBuffer = new Float32Array(cyclesUsed * mBlock * maxRows);
     const sumSquares = withRead ? new Float32Array(cyclesUsed * mBlock) : null;
     for (let m0 = 0; m0 < M; m0 += mBlock) {
-      const mb = Math.min(mBlock, M - m0);
+      const mb = math.min(mBlock, M - m0);
       im2col(plan, geometry, levels, m0, mb, patches);
       acc.fill(0);
       for (let b = 0; b < plan.blocks.length; b++) {
@@ -662,7 +714,7 @@ export class AnalogChip {
         const product = tf.tidy(() => tf.matMul(tf.tensor2d(expanded, [cyclesUsed * mb, rows]), weights));
         const sums = product.dataSync() as Float32Array;
         product.dispose();
-        if (calibration) calibration.addAll(sums);
+        if (calibration) recordPartialSums(calibration, sums, mb, S, block.outCount);
         const width = colsPerSample * samples;
         const outCount = block.outCount;
         for (let k = 0; k < samples; k++) {
@@ -675,13 +727,7 @@ export class AnalogChip {
             }
             continue;
           }
-          const noise =
-            drawsPerRead > 0
-              ? fillStandardNormal(
-                  this.samples[sampleIndices[k]!]!.reads,
-                  new Float32Array(cycles * mb * colsPerSample * drawsPerRead),
-                )
-              : null;
+          const noise = drawsPerRead > 0 ? this.samples[sampleIndices[k]!]!.reads : null;
           accumulateReads(
             sums,
             width,
@@ -707,33 +753,17 @@ export class AnalogChip {
         }
       }
       // Digital periphery: drift compensation, offset-code correction, the weight and input steps.
-      const inputScale = plan.layer.inputScale;
-      const weightScale = plan.layer.weightScale;
-      const area = plan.kernelH * plan.kernelW;
       for (let k = 0; k < samples; k++) {
-        const alpha = this.samples[sampleIndices[k]!]!.layers[plan.index]!.driftCompensation;
-        const accBase = k * mBlock * Cout;
-        const outBase = k * sampleStride;
-        for (let m = 0; m < mb; m++) {
-          let rowSum = 0;
-          if (slices.offset !== 0 && plan.kind !== 'depthwise') {
-            const src = m * plan.rowsTotal;
-            for (let r = 0; r < plan.rowsTotal; r++) rowSum += patches[src + r]!;
-          }
-          for (let o = 0; o < Cout; o++) {
-            let value = acc[accBase + m * Cout + o]! * alpha;
-            if (slices.offset !== 0) {
-              let own = rowSum;
-              if (plan.kind === 'depthwise') {
-                own = 0;
-                const src = m * plan.rowsTotal + o * area;
-                for (let j = 0; j < area; j++) own += patches[src + j]!;
-              }
-              value -= slices.offset * own;
-            }
-            out[outBase + (m0 + m) * Cout + o] = value * weightScale[o]! * inputScale;
-          }
-        }
+        digitalPeriphery(
+          plan,
+          acc,
+          k * mBlock * Cout,
+          patches,
+          mb,
+          this.samples[sampleIndices[k]!]!.layers[plan.index]!.driftCompensation,
+          out,
+          k * sampleStride + m0 * Cout,
+        );
       }
     }
   }
@@ -761,6 +791,68 @@ export class AnalogChip {
         );
       return tf.tensor2d(joined, [rows, colsPerSample * parts.length]);
     });
+  }
+}
+
+/**
+ * The digital periphery of one m-block for one sample: drift-compensation factor, the offset code's
+ * 2^(b−1)·Σx correction, and the weight and input steps: out[m, o] = (α·acc − offset·Σx_own)·w_o·s_in.
+ */
+function digitalPeriphery(
+  plan: LayerPlan,
+  acc: Float64Array,
+  accBase: number,
+  patches: Int32Array,
+  mb: number,
+  alpha: number,
+  out: Float32Array,
+  outBase: number,
+): void {
+  const Cout = plan.outChannels;
+  const rowsTotal = plan.rowsTotal;
+  const offset = plan.slices.offset;
+  const depthwise = plan.kind === 'depthwise';
+  const area = plan.kernelH * plan.kernelW;
+  const inputScale = plan.layer.inputScale;
+  const weightScale = plan.layer.weightScale;
+  for (let m = 0; m < mb; m++) {
+    let rowSum = 0;
+    if (offset !== 0 && !depthwise) {
+      const src = m * rowsTotal;
+      for (let r = 0; r < rowsTotal; r++) rowSum += patches[src + r]!;
+    }
+    for (let o = 0; o < Cout; o++) {
+      let value = acc[accBase + m * Cout + o]! * alpha;
+      if (offset !== 0) {
+        let own = rowSum;
+        if (depthwise) {
+          own = 0;
+          const src = m * rowsTotal + o * area;
+          for (let j = 0; j < area; j++) own += patches[src + j]!;
+        }
+        value -= offset * own;
+      }
+      out[outBase + m * Cout + o] = value * weightScale[o]! * inputScale;
+    }
+  }
+}
+
+/** Adds a block's noise-free sums [cycles·mb, S·outCount] to the histogram of each (cycle, slice). */
+function recordPartialSums(
+  histograms: PartialSumHistogram[],
+  sums: Float32Array,
+  mb: number,
+  S: number,
+  outCount: number,
+): void {
+  const width = S * outCount;
+  const rows = sums.length / width;
+  for (let row = 0; row < rows; row++) {
+    const cycle = math.floor(row / mb);
+    for (let s = 0; s < S; s++) {
+      const start = row * width + s * outCount;
+      histograms[cycle * S + s]!.addAll(sums.subarray(start, start + outCount));
+    }
   }
 }
 
@@ -812,7 +904,7 @@ function accumulateReads(
   readWeights: Float64Array,
   sumSquares: Float32Array | null,
   sliceReadSigma: Float64Array,
-  noise: Float32Array | null,
+  noise: ReadNoise | null,
   withRead: boolean,
   outputSigma: number,
   ideal: boolean,
@@ -820,11 +912,13 @@ function accumulateReads(
   codeMin: number,
   codeMax: number,
 ): void {
-  let noiseIndex = 0;
+  const pool = noise !== null ? noise.pool : null;
+  const mask = (1 << ReadNoise.POOL_BITS) - 1;
+  let x = noise !== null ? noise.state : 1;
   for (let c = 0; c < cycles; c++) {
     for (let m = 0; m < mb; m++) {
       const row = c * mb + m;
-      const readStd = sumSquares !== null ? Math.sqrt(sumSquares[row]!) : 0;
+      const readStd = sumSquares !== null ? math.sqrt(sumSquares[row]!) : 0;
       const dst = accBase + m * accStride;
       for (let s = 0; s < S; s++) {
         const weight = readWeights[c * S + s]!;
@@ -832,7 +926,7 @@ function accumulateReads(
         if (noise === null && !ideal) {
           // The common case without per-read noise: round to the nearest code, clip, shift-add.
           for (let o = 0; o < outCount; o++) {
-            let code = Math.floor(sums[src + o]! * inverseStep + 0.5); // = Math.round, which V8 does not inline
+            let code = math.floor(sums[src + o]! * inverseStep + 0.5); // = math.round, which V8 does not inline
             if (code > codeMax) code = codeMax;
             else if (code < codeMin) code = codeMin;
             acc[dst + o] += code * weight;
@@ -842,14 +936,24 @@ function accumulateReads(
         const sliceReadStd = readStd * sliceReadSigma[s]!;
         for (let o = 0; o < outCount; o++) {
           let p = sums[src + o]!;
-          if (noise !== null) {
-            if (withRead) p += sliceReadStd * noise[noiseIndex++]!;
-            if (outputSigma > 0) p += outputSigma * noise[noiseIndex++]!;
+          if (pool !== null) {
+            if (withRead) {
+              x ^= x << 13;
+              x ^= x >>> 17;
+              x ^= x << 5;
+              p += sliceReadStd * pool[x & mask]!;
+            }
+            if (outputSigma > 0) {
+              x ^= x << 13;
+              x ^= x >>> 17;
+              x ^= x << 5;
+              p += outputSigma * pool[x & mask]!;
+            }
           }
           if (ideal) {
             acc[dst + o] += p * weight;
           } else {
-            let code = Math.floor(p * inverseStep + 0.5);
+            let code = math.floor(p * inverseStep + 0.5);
             if (code > codeMax) code = codeMax;
             else if (code < codeMin) code = codeMin;
             acc[dst + o] += code * weight;
@@ -858,6 +962,7 @@ function accumulateReads(
       }
     }
   }
+  if (noise !== null) noise.state = x;
 }
 
 /** Σ_s 2^shift_s · W_s: the weight matrix a linear readout sees, [rows, outCount]. */
@@ -889,7 +994,7 @@ function readout(plan: LayerPlan, weights: Float32Array[]): number {
       }
   });
   let total = 0;
-  for (const value of perOutput) total += Math.abs(value);
+  for (const value of perOutput) total += math.abs(value);
   return total;
 }
 
@@ -919,10 +1024,10 @@ function layerGeometry(plan: LayerPlan, shape: number[]): LayerGeometry {
       `layer ${name}: input must be NHWC with ${plan.inChannels} channels, got [${shape.join(', ')}]`,
     );
   const [, inH, inW, inC] = shape as [number, number, number, number];
-  const outH = Math.ceil(inH / plan.stride);
-  const outW = Math.ceil(inW / plan.stride);
-  const padH = Math.max((outH - 1) * plan.stride + plan.kernelH - inH, 0);
-  const padW = Math.max((outW - 1) * plan.stride + plan.kernelW - inW, 0);
+  const outH = math.ceil(inH / plan.stride);
+  const outW = math.ceil(inW / plan.stride);
+  const padH = math.max((outH - 1) * plan.stride + plan.kernelH - inH, 0);
+  const padW = math.max((outW - 1) * plan.stride + plan.kernelW - inW, 0);
   return {
     inH,
     inW,
@@ -930,8 +1035,8 @@ function layerGeometry(plan: LayerPlan, shape: number[]): LayerGeometry {
     outH,
     outW,
     outPixels: outH * outW,
-    padTop: Math.floor(padH / 2),
-    padLeft: Math.floor(padW / 2),
+    padTop: math.floor(padH / 2),
+    padLeft: math.floor(padW / 2),
   };
 }
 
@@ -942,8 +1047,8 @@ function inputLevels(plan: LayerPlan, values: Float32Array): Int32Array {
   const levels = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const exact = values[i]! / scale;
-    const level = Math.floor(exact + 0.5);
-    if (Math.abs(exact - level) > 1e-2 || level < min || level > max)
+    const level = math.floor(exact + 0.5);
+    if (math.abs(exact - level) > 1e-2 || level < min || level > max)
       throw new AnalogChipError(
         `layer ${plan.layer.shape.name}: input ${values[i]} is not on its ${plan.input.bits}-bit ` +
           `${plan.input.signed ? 'signed' : 'unsigned'} grid (step ${scale}, level ${exact})`,
@@ -983,9 +1088,9 @@ function im2col(
   const area = KH * KW;
   for (let m = 0; m < mb; m++) {
     const pixel = m0 + m;
-    const example = Math.floor(pixel / outPixels);
+    const example = math.floor(pixel / outPixels);
     const within = pixel - example * outPixels;
-    const oy = Math.floor(within / outW);
+    const oy = math.floor(within / outW);
     const ox = within - oy * outW;
     const base = m * R;
     const imageBase = example * inH * inW * inC;

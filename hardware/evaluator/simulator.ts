@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed } from '../../common/rng';
 import type { FoldedNetwork, LinearOp } from '../../models/folded';
+import { forwardFolded } from '../../models/inference';
 import { ChipProgram, type AnalogChip } from '../analog/chip';
 import type { HardwareLibrary } from '../library';
 import { noiseSettings } from '../noise/settings';
@@ -37,7 +38,8 @@ import {
 export type ForwardFn = (net: FoldedNetwork, images: tf.Tensor4D, linearOp: LinearOp) => tf.Tensor2D;
 
 export interface SimulatorEvaluatorOptions {
-  forward: ForwardFn;
+  /** How the network runs with the chip's LinearOp; default models/inference.ts forwardFolded. */
+  forward?: ForwardFn;
   library?: HardwareLibrary;
   /** Chip samples per forward pass (default 4). */
   samplesPerPass?: number;
@@ -63,7 +65,11 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export class SimulatorEvaluator implements Evaluator {
   readonly name = 'simulator';
 
-  constructor(private readonly options: SimulatorEvaluatorOptions) {}
+  private readonly forward: ForwardFn;
+
+  constructor(private readonly options: SimulatorEvaluatorOptions = {}) {
+    this.forward = options.forward ?? forwardFolded;
+  }
 
   async evaluate(request: RobustnessRequest, options: EvaluateOptions = {}): Promise<RobustnessResult> {
     const problems = robustnessRequestProblems(request);
@@ -79,7 +85,7 @@ export class SimulatorEvaluator implements Evaluator {
     program.calibrateAdc((op) => {
       const images = imagesTensor(calibration, 0, calibration.labels.length);
       try {
-        this.options.forward(request.network, images, op).dispose();
+        this.forward(request.network, images, op).dispose();
       } finally {
         images.dispose();
       }
@@ -164,7 +170,7 @@ export class SimulatorEvaluator implements Evaluator {
       const predicted = tf.tidy(() => {
         const images = imagesTensor(data, start, n);
         const replicated = samples > 1 ? tf.concat(Array.from({ length: samples }, () => images)) : images;
-        return tf.argMax(this.options.forward(request.network, replicated as tf.Tensor4D, chip.linearOp), 1);
+        return tf.argMax(this.forward(request.network, replicated as tf.Tensor4D, chip.linearOp), 1);
       });
       const labels = predicted.dataSync();
       predicted.dispose();

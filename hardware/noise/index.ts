@@ -6,3 +6,4 @@ export * from './settings';
 export * from './models';
 export * from './random';
 export * from './weightNoise';
+export * from './schema';

@@ -56,13 +56,16 @@ export interface NoiseSettings {
   /** No ADC quantization or clipping at all (the reference "infinite-bit" readout). */
   idealAdc: boolean;
   /**
-   * The ADC range of a layer covers this percentile of |partial sum| on the noise-free chip over the
-   * calibration images; larger sums clip. 100 = the largest seen (no clipping on calibration data).
+   * How each layer's ADC range is calibrated from the noise-free partial sums of the calibration images:
+   * 'mse' (default) minimizes the conversion error weighted by each read's shift-add weight; 'percentile'
+   * covers adcRangePercentile % of |partial sum| (100 = the largest seen: no clipping on calibration data).
+   * The ADC step never goes below one level, so enough bits never clip (see hardware/analog/adc.ts).
    */
+  adcRange: 'mse' | 'percentile';
   adcRangePercentile: number;
 }
 
-/** Every non-ideality at the device library's nominal values, real ADCs calibrated at the 99.99th %. */
+/** Every non-ideality at the device library's nominal values, ADC ranges calibrated for least error. */
 export const DEVICE_NOISE: Readonly<NoiseSettings> = Object.freeze({
   model: 'device',
   programmingScale: 1,
@@ -81,7 +84,8 @@ export const DEVICE_NOISE: Readonly<NoiseSettings> = Object.freeze({
   outputBound: 12,
   onOffRatio: null,
   idealAdc: false,
-  adcRangePercentile: 99.99,
+  adcRange: 'mse',
+  adcRangePercentile: 99.9,
 });
 
 /** No device noise and an ideal ADC: the chip must reproduce the digital network exactly. */
@@ -134,6 +138,8 @@ export function validateNoiseSettings(settings: NoiseSettings): string[] {
     problems.push(`noise.onOffRatio: must be null or > 1 (Infinity = ideal), got ${settings.onOffRatio}`);
   if (!(Number.isFinite(settings.outputBound) && settings.outputBound > 0))
     problems.push(`noise.outputBound: must be > 0, got ${settings.outputBound}`);
+  if (settings.adcRange !== 'mse' && settings.adcRange !== 'percentile')
+    problems.push(`noise.adcRange: must be mse or percentile, got ${String(settings.adcRange)}`);
   if (!(settings.adcRangePercentile > 0 && settings.adcRangePercentile <= 100))
     problems.push(`noise.adcRangePercentile: must be in (0, 100], got ${settings.adcRangePercentile}`);
   const models = ['device', 'aihwkit-pcm', 'aihwkit-reram-wan2022', 'gaussian', 'lognormal'];

@@ -11,9 +11,10 @@
  *     σ_L² = Σ_s 4^h_s · (M_s/(1 − gMin))² · (σ_g(g+_s)² + σ_g(g−_s)²)
  * where σ_g(g) is the cell's total conductance σ at the target time: programming (the model's σ(g)),
  * relaxation, the spread of drift left after global compensation (g·σ_ν·ln((t+t0)/t0)), PCM's accumulated
- * 1/f noise, and one read's noise. Stuck-at faults are drawn per cell, exactly as on the chip. What the
- * approximation drops: correlations inside one array's partial sums and the ADC (a trained network meets
- * those only at evaluation), and the clamp of conductances at 0.
+ * 1/f noise, and one read's noise (conductances clamped at 0 as on the chip: a rectified Gaussian). Stuck-at
+ * faults are drawn per cell, exactly as on the chip. Depthwise kernels also carry the leakage of the other
+ * channels packed on their arrays. What the approximation drops: correlations inside one array's partial
+ * sums, the ADC (a trained network meets those only at evaluation), and the clamp's small mean shift.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { maxWeightLevel, sliceLayout, sliceWeight, type SliceLayout } from '../analog/encoding';
@@ -35,6 +36,10 @@ import {
   resolveCellNoiseForDevice,
 } from './settings';
 
+// `Math` bound once per module: under jest's sandbox every lookup of a global goes through its
+// global-object wrapper, ~100× slower in the hot loops; a module constant is a plain reference.
+const math = Math;
+
 export type KernelKind = 'conv' | 'depthwise' | 'dense';
 
 /**
@@ -44,21 +49,21 @@ export type KernelKind = 'conv' | 'depthwise' | 'dense';
 export function rectifiedGaussianStd(mean: number, sigma: number): number {
   if (!(sigma > 0)) return 0;
   const z = mean / sigma;
-  const pdf = Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+  const pdf = math.exp(-0.5 * z * z) / math.sqrt(2 * math.PI);
   const cdf = normalCdf(z);
   const first = mean * cdf + sigma * pdf;
   const second = (mean * mean + sigma * sigma) * cdf + mean * sigma * pdf;
-  return Math.sqrt(Math.max(0, second - first * first));
+  return math.sqrt(math.max(0, second - first * first));
 }
 
 /** Φ(z) via the complementary error function (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
 function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
+  const x = math.abs(z) / math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
   const erfc =
     t *
     (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
-    Math.exp(-x * x);
+    math.exp(-x * x);
   return z >= 0 ? 1 - 0.5 * erfc : 0.5 * erfc;
 }
 
@@ -74,14 +79,14 @@ export function cellSigmaAt(model: CellNoiseModel, g: number, timeS: number): nu
       variance += rectifiedGaussianStd(g, programmingSigmaOf(model, g)) ** 2;
       if (model.driftScale > 0 && timeS > 0) {
         const spread =
-          pcmDriftStatistics(g).sigma * model.driftScale * Math.log((timeS + PCM_T0_S) / PCM_T0_S);
+          pcmDriftStatistics(g).sigma * model.driftScale * math.log((timeS + PCM_T0_S) / PCM_T0_S);
         variance += (g * spread) ** 2;
       }
       variance += (g * pcmReadNoiseSigma(g, timeS) * model.pcmReadNoiseScale) ** 2;
       break;
     }
     case 'aihwkit-reram-wan2022':
-      variance += rectifiedGaussianStd(g, reramSigma(g, Math.max(timeS, 1)) * model.programmingScale) ** 2;
+      variance += rectifiedGaussianStd(g, reramSigma(g, math.max(timeS, 1)) * model.programmingScale) ** 2;
       break;
     case 'gaussian':
       variance += rectifiedGaussianStd(g, programmingSigmaOf(model, g) * relaxationGrowth(model, timeS)) ** 2;
@@ -93,11 +98,11 @@ export function cellSigmaAt(model: CellNoiseModel, g: number, timeS: number): nu
   }
   if (model.kind !== 'aihwkit-pcm' && model.driftScale > 0 && timeS > 0 && model.driftNuSigma > 0) {
     const spread =
-      model.driftNuSigma * model.driftScale * Math.log((timeS + model.driftT0S) / model.driftT0S);
+      model.driftNuSigma * model.driftScale * math.log((timeS + model.driftT0S) / model.driftT0S);
     variance += (g * spread) ** 2;
   }
   variance += (model.readSigmaPerRead * (1 - model.gMin)) ** 2;
-  return Math.sqrt(variance);
+  return math.sqrt(variance);
 }
 
 /** σ of a weight at integer level `level` in level units of its grid (see the file comment). */
@@ -122,7 +127,7 @@ export function weightLevelSigma(
       variance += (gain * sigmaNegative) ** 2;
     }
   }
-  return Math.sqrt(variance);
+  return math.sqrt(variance);
 }
 
 export interface DeviceWeightNoiseOptions {
@@ -182,7 +187,7 @@ export function inferWeightBits(
       const max = channelMax[channel(i)]!;
       if (max === 0) continue;
       const exact = (values[i]! / max) * top;
-      if (Math.abs(exact - Math.round(exact)) > 1e-3) fits = false;
+      if (math.abs(exact - math.round(exact)) > 1e-3) fits = false;
     }
     if (fits) return bits;
   }
@@ -235,7 +240,7 @@ class DeviceWeightNoise {
     const channelMax = new Float32Array(channels);
     for (let i = 0; i < values.length; i++) {
       const c = channel(i);
-      channelMax[c] = Math.max(channelMax[c]!, Math.abs(values[i]!));
+      channelMax[c] = math.max(channelMax[c]!, math.abs(values[i]!));
     }
     const given = this.options.weightBits;
     const bits =
@@ -247,6 +252,19 @@ class DeviceWeightNoise {
     const layout = sliceLayout(bits, hw.bitsPerCell, device.differentialPairs);
     const table = this.sigmaTable(hw, bits, layout);
     const scale = this.options.scale ?? 1;
+    // Depthwise layers share arrays block-diagonally (hardware/analog/chip.ts): a column also sums the
+    // errors of the other packed channels' level-0 cells. Statistically that is (packed − 1) more level-0
+    // weights per own weight, added to each weight's variance.
+    let leakageVariance = 0;
+    if (kind === 'depthwise') {
+      const area = shape[0]! * shape[1]!;
+      const packed = math.min(
+        math.floor(hw.rows / area),
+        math.floor(hw.cols / (layout.widths.length * layout.cellsPerSlice)),
+        channels,
+      );
+      if (packed > 1) leakageVariance = (packed - 1) * table[top]! ** 2;
+    }
 
     const rng = streamFor(this.options.seed, 'weight-noise', step, layerName);
     const eps = fillStandardNormal(rng, new Float32Array(values.length));
@@ -254,9 +272,11 @@ class DeviceWeightNoise {
     const levels = new Int32Array(values.length);
     for (let i = 0; i < values.length; i++) {
       const stepSize = channelMax[channel(i)]! / top;
-      const level = stepSize > 0 ? Math.max(-top, Math.min(top, Math.round(values[i]! / stepSize))) : 0;
+      const level = stepSize > 0 ? math.max(-top, math.min(top, math.round(values[i]! / stepSize))) : 0;
       levels[i] = level;
-      delta[i] = eps[i]! * table[level + top]! * scale * stepSize;
+      const sigma =
+        leakageVariance > 0 ? math.sqrt(table[level + top]! ** 2 + leakageVariance) : table[level + top]!;
+      delta[i] = eps[i]! * sigma * scale * stepSize;
     }
 
     const model = this.model(hw);
@@ -268,8 +288,8 @@ class DeviceWeightNoise {
       const negative = new Array<number>(S).fill(0);
       const fault = (index: number, stuckLevel: 'zero' | 'full') => {
         const polarity = index % layout.cellsPerSlice;
-        const slice = Math.floor(index / layout.cellsPerSlice) % S;
-        const weight = Math.floor(index / (layout.cellsPerSlice * S));
+        const slice = math.floor(index / layout.cellsPerSlice) % S;
+        const weight = math.floor(index / (layout.cellsPerSlice * S));
         sliceWeight(layout, levels[weight]!, positive, negative);
         const current = polarity === 0 ? positive[slice]! : negative[slice]!;
         const target = stuckLevel === 'zero' ? 0 : layout.maxLevels[slice]!;

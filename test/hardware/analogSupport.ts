@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../common/rng';
 import type { FoldedLayer, FoldedNetwork, LinearOp } from '../../models/folded';
-import type { LayerShape } from '../../hardware/types';
+import type { HardwareConfig, LayerShape } from '../../hardware/types';
 
 export function randomLevels(rng: Rng, count: number, bits: number, sparsity = 0.2): Int32Array {
   const top = 2 ** (bits - 1) - 1;
@@ -88,3 +88,16 @@ export function maxAbsDifference(a: tf.Tensor, b: tf.Tensor): { diff: number; sc
 }
 
 export type { FoldedNetwork };
+
+/** The tests' reference chip: RRAM 1T1R, 128×128 arrays, 6-bit SAR ADCs shared by 8 columns, 2 bits/cell. */
+export const RRAM_128_CHIP: Readonly<HardwareConfig> = Object.freeze({
+  device: 'rram',
+  rows: 128,
+  cols: 128,
+  adcBits: 6,
+  adcType: 'sar',
+  dacBits: 1,
+  bitsPerCell: 2,
+  colsPerAdc: 8,
+  techNode: 22,
+});

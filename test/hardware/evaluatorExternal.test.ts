@@ -12,7 +12,7 @@ import { foldedNetworkFromJson, type FoldedNetworkJson } from '../../hardware/ev
 import { sampleSeed } from '../../hardware/evaluator/simulator';
 import { InvalidRobustnessRequestError, type RobustnessRequest } from '../../hardware/evaluator/types';
 import type { FoldedNetwork } from '../../models/folded';
-import { randomFoldedLayer } from './analogSupport';
+import { randomFoldedLayer, RRAM_128_CHIP } from './analogSupport';
 
 const MOCK = path.join(__dirname, '..', '..', 'examples', 'evaluators', 'mock-chip.js');
 let workDir: string;
@@ -48,17 +48,7 @@ function request(overrides: Partial<RobustnessRequest> = {}): RobustnessRequest 
   return {
     candidateId: 'gen-0001/cand 3',
     network: network(),
-    hardware: {
-      device: 'rram',
-      rows: 128,
-      cols: 128,
-      adcBits: 6,
-      adcType: 'sar',
-      dacBits: 1,
-      bitsPerCell: 2,
-      colsPerAdc: 8,
-      techNode: 22,
-    },
+    hardware: { ...RRAM_128_CHIP },
     noise: { programmingScale: 1 },
     samples: 6,
     seed: 42,

@@ -59,8 +59,8 @@ describe('grids', () => {
     expect(Array.from(step.dataSync())).toEqual([1 / 7, 0.02 / 7].map(Math.fround));
     expect(Array.from(levels.dataSync())).toEqual([7, 5, -4, 7]);
     const depthwise = tf.tensor4d([1, 4, -2, 1], [2, 1, 2, 1]);
-    const dw = weightLevels(depthwise, 'depthwise', 2);
-    expect(Array.from(dw.step.dataSync())).toEqual([2, 4]);
+    const dw = weightLevels(depthwise, 'depthwise', 3);
+    expect(Array.from(dw.step.dataSync())).toEqual([2 / 3, 4 / 3].map(Math.fround));
     tf.dispose([kernel, levels, step, depthwise, dw.levels, dw.step]);
   });
 });
@@ -87,8 +87,11 @@ describe('straight-through estimators (Bengio et al. 2013)', () => {
     );
     expect(Array.from(grad.dataSync())).toEqual([1, 2, 3, 4]);
     const quantized = fakeQuantizeWeights(kernel, 'dense', 2);
-    // 2 bits: levels {−1, 0, 1} times each column's max|w|.
-    expect(Array.from(quantized.dataSync())).toEqual([0.3, -0.7, 0, 0.7].map(Math.fround));
+    // 2 bits: ternary levels {−1, 0, 1} times 1.4·mean|w| of each column (the TWN threshold 0.7·mean|w|):
+    // column 0 (0.3, 0.11) → step 0.287: 0.3 → +1, 0.11 → 0; column 1 (−0.7, 0.52) → step 0.854: −1, +1.
+    const [step0, step1] = [1.4 * 0.205, 1.4 * 0.61];
+    const expected = [step0, -step1, 0, step1];
+    Array.from(quantized.dataSync()).forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 5));
     tf.dispose([kernel, upstream, grad, quantized]);
   });
 
