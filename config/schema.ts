@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { OBJECTIVE_METRICS, type ObjectiveMetric } from '../search/optimizer';
 import { SearchSpaceSchema } from '../search/space';
+import { NoiseSettingsSchema } from '../hardware/noise/schema';
 
 const positiveInt = () => z.number().int().min(1);
 
@@ -63,6 +64,12 @@ export const SupernetSchema = z.strictObject({
     .max(1)
     .default(0.05)
     .describe('relative weight noise σ (of max |w|) when noiseAware'),
+  largestPathShare: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe('share of steps that train the largest path (sandwich rule; 0 = pure SPOS sampling)'),
 });
 
 const METRIC_NAMES = Object.keys(OBJECTIVE_METRICS) as [ObjectiveMetric, ...ObjectiveMetric[]];
@@ -158,6 +165,9 @@ export const RobustnessSchema = z.strictObject({
     .union([z.literal('builtin'), ExternalEvaluatorSchema])
     .default('builtin')
     .describe('builtin (the simulated chip) or { command, timeoutSeconds } speaking the JSON-lines protocol'),
+  noise: NoiseSettingsSchema.default({}).describe(
+    "overrides of the device library's nominal noise for every noisy chip (stages 3 and 4, and device-model noise-aware retraining)",
+  ),
 });
 
 export const RetrainSchema = z.strictObject({
@@ -165,10 +175,19 @@ export const RetrainSchema = z.strictObject({
   epochs: positiveInt().max(1000).default(5).describe('training epochs of each retrained design'),
   batchSize: z.number().int().min(1).max(4096).default(64).describe('images per training step'),
   learningRate: z.number().gt(0).max(10).default(0.05).describe('peak learning rate'),
-  noiseAware: z
-    .boolean()
-    .default(true)
-    .describe('perturb weights with device-like noise each step (σ = supernet.noiseSigma)'),
+  noiseAware: z.boolean().default(true).describe('perturb weights with noise each step'),
+  noiseModel: z
+    .enum(['device', 'gaussian'])
+    .default('device')
+    .describe(
+      "device: the design's own chip noise (its device, bits per cell, drift at robustness.driftSeconds[0]); gaussian: σ = supernet.noiseSigma",
+    ),
+  trainImages: positiveInt()
+    .max(60000)
+    .optional()
+    .describe(
+      'training images per retrained design (seeded choice); default: all of them, whatever dataset.trainSubset',
+    ),
   epochsPerActivity: positiveInt()
     .default(1)
     .describe('epochs per retraining activity (one retryable chunk)'),

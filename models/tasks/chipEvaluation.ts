@@ -71,6 +71,7 @@ async function measure(
         samples: config.robustness.samples,
         seed: deriveSeed(config.seed, 'chip', key),
         driftSeconds: config.robustness.driftSeconds,
+        noise: config.robustness.noise,
         data,
         calibration: images(train, ADC_CALIBRATION_IMAGES),
       },

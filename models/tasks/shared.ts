@@ -20,10 +20,17 @@ import { gaussianWeightNoise, type WeightNoiseHook } from '../weightNoise';
 
 let splitsCache: { key: string; splits: Promise<Splits> } | undefined;
 
-export async function stageData(config: RunConfig): Promise<Splits> {
+/**
+ * The dataset splits of a stage. The search (supernet, candidates, robustness) trains on
+ * dataset.trainSubset; retraining uses retrain.trainImages (default: every training image), because the
+ * final models are what users deploy and publish. Validation and test are the same images either way.
+ */
+export async function stageData(config: RunConfig, stage: 'search' | 'retrain' = 'search'): Promise<Splits> {
   await initTensorEngine();
-  const key = JSON.stringify([config.dataset, config.seed]);
-  if (splitsCache?.key !== key) splitsCache = { key, splits: loadSplits(config.dataset, config.seed) };
+  const spec =
+    stage === 'retrain' ? { ...config.dataset, trainSubset: config.retrain.trainImages } : config.dataset;
+  const key = JSON.stringify([spec, config.seed]);
+  if (splitsCache?.key !== key) splitsCache = { key, splits: loadSplits(spec, config.seed) };
   return splitsCache.splits;
 }
 
@@ -67,8 +74,9 @@ export function supernetTrainer(
   seed: number,
   schedule: LearningRateSchedule,
   weightNoise: WeightNoiseHook | null,
+  largestPathShare = 0,
 ): TrainerSetup {
-  const supernet = new Supernet(space, { seed, weightNoise });
+  const supernet = new Supernet(space, { seed, weightNoise, largestPathShare });
   return { supernet, trainer: new SupernetTrainer(supernet, schedule) };
 }
 

@@ -17,6 +17,9 @@ import { pruneCheckpoints } from '../../storage/checkpoints';
 import type { ChildContext } from '../../tensor/childProcess';
 import type { PathSpec } from '../supernet';
 import { SUPERNET_CHECKPOINT_PREFIX } from '../supernetTrainer';
+import { deviceWeightNoiseHook } from '../../hardware/noise/weightNoise';
+import type { HardwareConfig } from '../../hardware/types';
+import type { WeightNoiseHook } from '../weightNoise';
 import {
   batchAt,
   pathAccuracy,
@@ -57,6 +60,19 @@ interface EpochRecord {
 
 const CHECKPOINTS_KEPT = 3;
 
+/**
+ * Noise-aware retraining for the design's own chip: the device model the noisy evaluations sample (its
+ * device, bits per cell, stuck-at rates, the drift left at the first evaluated time), at the weight level,
+ * drawn per step (hardware/noise/weightNoise.ts). A design is trained for the chip it will run on.
+ */
+function designNoiseHook(config: RunConfig, hardware: HardwareConfig, seed: number): WeightNoiseHook {
+  return deviceWeightNoiseHook(hardware, {
+    seed: deriveSeed(seed, 'device-noise-aware'),
+    noise: config.robustness.noise,
+    timeS: config.robustness.driftSeconds[0] ?? 0,
+  });
+}
+
 export async function run(request: TrainingRequest, context: ChildContext): Promise<TrainingChunkResult> {
   const { config, dir } = request;
   const fixed = request.fixedGenome !== undefined;
@@ -70,19 +86,23 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
     : config.supernet;
   const totalEpochs = fixed ? config.retrain.epochs : config.supernet.epochs;
   await fs.mkdir(dir, { recursive: true });
-  const splits = await stageData(config);
+  const splits = await stageData(config, fixed ? 'retrain' : 'search');
   const space = stageSpace(config);
   // A retrained design starts from fresh weights of its own seed: "from scratch", not from the supernet.
   const seed = fixed ? deriveSeed(config.seed, 'retrain', request.fixedGenome!.join('.')) : config.seed;
+  const design = fixed ? decode(space, request.fixedGenome!) : null;
   const perEpoch = stepsPerEpochOf(splits.train, settings.batchSize, settings.stepsPerEpoch);
   const { supernet, trainer } = supernetTrainer(
     space,
     seed,
     scheduleFor(settings.learningRate, perEpoch, totalEpochs),
-    weightNoiseFor(settings.noiseAware, settings.noiseSigma, seed),
+    design && config.retrain.noiseAware && config.retrain.noiseModel === 'device'
+      ? designNoiseHook(config, design.hardware, seed)
+      : weightNoiseFor(settings.noiseAware, settings.noiseSigma, seed),
+    fixed ? 0 : config.supernet.largestPathShare,
   );
-  const evaluationPath: PathSpec = fixed ? decode(space, request.fixedGenome!) : supernet.largestPath();
-  if (fixed) supernet.fixedPath = evaluationPath;
+  const evaluationPath: PathSpec = design ?? supernet.largestPath();
+  if (design) supernet.fixedPath = design;
 
   const latest = await trainer.resume(dir);
   let record: EpochRecord = (latest?.state.extra as EpochRecord | null) ?? {

@@ -59,6 +59,25 @@ describe('run configuration', () => {
     );
   });
 
+  it('checks chip-noise overrides field by field and names a misspelt one', () => {
+    const problems = problemsOf({
+      name: 'x',
+      robustness: { noise: { programmingScale: -1, readNoisScale: 2, model: 'rram' } },
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'robustness.noise.programmingScale: must be ≥ 0, got -1',
+        'robustness.noise.readNoisScale: unknown field (did you mean "readNoiseScale"?)',
+        expect.stringMatching(/^robustness\.noise\.model: must be one of "device"/),
+      ]),
+    );
+    expect(problems).toHaveLength(3);
+    const config = validateConfig({ name: 'x', robustness: { noise: { driftCompensation: false } } });
+    expect(config.robustness.noise).toEqual({ driftCompensation: false });
+    expect(config.retrain.noiseModel).toBe('device');
+    expect(config.retrain.trainImages).toBeUndefined();
+  });
+
   it('requires dataset.dir for an IDX dataset', () => {
     expect(problemsOf({ name: 'x', dataset: { name: 'idx' } })).toEqual([
       expect.stringMatching(/^dataset\.dir: required when dataset\.name is "idx"/),
