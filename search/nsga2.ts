@@ -373,6 +373,12 @@ export class Nsga2 implements AskTellOptimizer {
         }
       }
     }
+    // The anchors open the initial population (proposed once: the cache is empty only before them).
+    if (this.hooks.anchors && this.cache.size === 0) {
+      for (const anchor of this.hooks.anchors(() => this.rng.next())) {
+        if (proposals.length < count) accept(anchor);
+      }
+    }
     // Random genomes: the initial population, or a fallback when breeding keeps producing known genomes
     // (a converged population in a small space).
     let attempts = count * this.options.attemptsPerProposal;

@@ -72,6 +72,11 @@ export type SampleFn = (random: () => number) => Genome;
 export interface OptimizerHooks {
   repair?: RepairFn;
   sample?: SampleFn;
+  /**
+   * Genomes proposed before any random one, once per run (e.g. the largest network): a few random draws
+   * from a space of 10^k designs rarely reach its corners. Drawn from the optimizer's seeded stream.
+   */
+  anchors?: (random: () => number) => Genome[];
 }
 
 /** The interface both NSGA-II and random search implement, so a workflow can swap them. */

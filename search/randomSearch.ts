@@ -89,6 +89,14 @@ export class RandomSearch implements AskTellOptimizer {
     const proposals: Genome[] = [];
     let attempts = count * this.options.attemptsPerProposal;
     const random = (): number => this.rng.next();
+    // The same anchors NSGA-II starts from, so the two compare at an equal budget from equal ground.
+    const anchors = this.hooks.anchors && this.cache.size === 0 ? this.hooks.anchors(random) : [];
+    for (const anchor of anchors) {
+      const genome = this.hooks.repair ? this.hooks.repair(anchor) : anchor;
+      if (genome === null || proposals.length >= count) continue;
+      assertGenomeFits(this.options.genes, genome, 'anchor genome');
+      if (this.cache.addPending(this.codec.key(genome))) proposals.push(genome);
+    }
     while (proposals.length < count && attempts-- > 0 && this.cache.size < this.spaceSize) {
       const drawn = this.hooks.sample ? this.hooks.sample(random) : uniformGenome(this.options.genes, random);
       const genome = this.hooks.repair ? this.hooks.repair(drawn) : drawn;

@@ -31,6 +31,7 @@ import {
   hasResidual,
   hiddenChannelsOf,
   layerShapes,
+  macsPerImage,
   type ArchitectureSpec,
   type BlockSpec,
   type LayerBits,
@@ -1595,6 +1596,35 @@ export function crossoverBlocks(layout: GenomeLayout): number[][] {
 }
 
 /**
+ * The accuracy corner of the network space — every block at its widest width and its most expensive
+ * operator (most MACs), every layer at the most bits: the supernet's largest path — with the hardware genes
+ * of `from`. Opening the first generation with it anchors the front's high-accuracy end, which a few
+ * random draws rarely reach.
+ */
+export function largestNetworkGenome(space: SearchSpace, from: Genome): Genome {
+  const layout = buildLayout(space);
+  const genome = [...from];
+  const top = (gene: number) => (genome[gene] = layout.genes[gene]!.cardinality - 1);
+  for (const bits of [layout.stemBits, layout.headBits, ...layout.blockSlots.map((slot) => slot.bits)]) {
+    top(bits.weightBits);
+    top(bits.activationBits);
+  }
+  for (const slot of layout.blockSlots) top(slot.widthGene);
+  for (const slot of layout.blockSlots) {
+    let best = genome[slot.operatorGene]!;
+    let bestMacs = -1;
+    for (let choice = 0; choice < layout.genes[slot.operatorGene]!.cardinality; choice++) {
+      genome[slot.operatorGene] = choice;
+      const { architecture, quantization } = decode(space, genome);
+      const macs = macsPerImage(layerShapes(architecture, quantization));
+      if (macs > bestMacs) [best, bestMacs] = [choice, macs];
+    }
+    genome[slot.operatorGene] = best;
+  }
+  return genome;
+}
+
+/**
  * Hooks that keep the optimizer inside the feasible space: `repair` returns the repaired canonical genome,
  * or null when it cannot be repaired (capacity), and `sample` draws uniformly over feasible candidates.
  */
@@ -1603,6 +1633,7 @@ export function optimizerHooks(
   rules: HardwareRules = defaultHardwareRules,
 ): Required<OptimizerHooks> {
   return {
+    anchors: (random) => [largestNetworkGenome(space, sampleGenome(space, randomSourceFrom(random), rules))],
     repair: (genome) => {
       const result = repair(space, genome, rules);
       return result.unresolved.length > 0 ? null : result.genome;
