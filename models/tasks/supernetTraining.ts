@@ -17,6 +17,7 @@ import { pruneCheckpoints } from '../../storage/checkpoints';
 import type { ChildContext } from '../../tensor/childProcess';
 import type { PathSpec } from '../supernet';
 import { SUPERNET_CHECKPOINT_PREFIX } from '../supernetTrainer';
+import { recordEpoch, TRAINING_LOG_FILE } from '../trainingHistory';
 import {
   batchAt,
   pathAccuracy,
@@ -93,7 +94,7 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
   const untilStep = perEpoch * request.untilEpoch;
   let stepsRun = 0;
   let checkpointDir = latest?.dir ?? '';
-  const logFile = path.join(dir, 'train-log.jsonl');
+  const logFile = path.join(dir, TRAINING_LOG_FILE);
   let pendingLog: string[] = [];
 
   const checkpoint = async () => {
@@ -131,6 +132,8 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
       });
       record = { epochsCompleted: trainer.step / perEpoch, validationAccuracy };
       await checkpoint();
+      // After the checkpoint, so the epoch's every step is in the log its mean loss is read from.
+      await recordEpoch(dir, record.epochsCompleted - 1, trainer.step, validationAccuracy);
       context.report({
         step: trainer.step,
         total: untilStep,
