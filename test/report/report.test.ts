@@ -73,6 +73,9 @@ test('the front in report.html is the front `imcnas results <runDir>` prints', a
   expect(start).toBeGreaterThan(-1);
   expect(lines.slice(start, start + expected.length)).toEqual(expected);
   expect(lines[start - 1]).toBe(`Pareto front (${rows.length} designs):`);
+  // The report the reporting activity wrote during the recorded run (real Temporal server) shows it too.
+  const recorded = await fs.readFile(path.join(REPORT_RUN_FIXTURE, REPORT_FILE), 'utf8');
+  expect(frontRows(recorded)).toEqual({ objectives, rows });
 });
 
 test('the report references nothing outside itself: no URL, no src, no external href', () => {
