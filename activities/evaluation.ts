@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { CandidateEvaluationRequest } from '../models/tasks/candidateEvaluation';
 import type { FinalRequest, RobustnessRequest } from '../models/tasks/chipEvaluation';
 import { readJsonIfExists } from '../storage/atomic';
+import { timeStage } from '../storage/stageTiming';
 import { runChildTask } from './childTask';
 import type {
   CandidateResult,
@@ -16,17 +17,20 @@ import type {
   RobustnessInput,
   RobustnessResult,
 } from './contracts';
-import { generationDir } from './evolution';
+import { generationDir, generationLabel } from './evolution';
 import { finalDir } from './supernet';
 
 export async function evaluateCandidates(input: EvaluateCandidatesInput): Promise<CandidateResult[]> {
-  return runChildTask<CandidateEvaluationRequest, CandidateResult[]>('candidateEvaluation', 'run', {
-    dir: path.join(generationDir(input.runDir, input.generation), 'evaluations'),
-    runDir: input.runDir,
-    generation: input.generation,
-    config: input.config,
-    candidates: input.candidates,
-  });
+  const label = `${generationLabel(input.generation)}-evaluate-${input.candidates[0]?.key ?? 'none'}`;
+  return timeStage(input.runDir, 'evolution', label, () =>
+    runChildTask<CandidateEvaluationRequest, CandidateResult[]>('candidateEvaluation', 'run', {
+      dir: path.join(generationDir(input.runDir, input.generation), 'evaluations'),
+      runDir: input.runDir,
+      generation: input.generation,
+      config: input.config,
+      candidates: input.candidates,
+    }),
+  );
 }
 
 export async function evaluateRobustness(input: RobustnessInput): Promise<RobustnessResult> {
@@ -38,12 +42,14 @@ export async function evaluateRobustness(input: RobustnessInput): Promise<Robust
     const { raw: _raw, ...summary } = stored;
     return summary;
   }
-  return runChildTask<RobustnessRequest, RobustnessResult>('chipEvaluation', 'runRobustness', {
-    runDir: input.runDir,
-    dir,
-    config: input.config,
-    candidate: input.candidate,
-  });
+  return timeStage(input.runDir, 'robustness', input.candidate.key, () =>
+    runChildTask<RobustnessRequest, RobustnessResult>('chipEvaluation', 'runRobustness', {
+      runDir: input.runDir,
+      dir,
+      config: input.config,
+      candidate: input.candidate,
+    }),
+  );
 }
 
 export async function evaluateFinalModel(input: FinalEvaluationInput): Promise<FinalModelResult> {
@@ -55,11 +61,13 @@ export async function evaluateFinalModel(input: FinalEvaluationInput): Promise<F
     const { drift: _drift, raw: _raw, ...final } = stored;
     return final;
   }
-  return runChildTask<FinalRequest, FinalModelResult>('chipEvaluation', 'runFinal', {
-    runDir: input.runDir,
-    trainDir: path.join(dir, 'train'),
-    dir,
-    config: input.config,
-    candidate: input.candidate,
-  });
+  return timeStage(input.runDir, 'retraining', `${input.candidate.key}-final-test`, () =>
+    runChildTask<FinalRequest, FinalModelResult>('chipEvaluation', 'runFinal', {
+      runDir: input.runDir,
+      trainDir: path.join(dir, 'train'),
+      dir,
+      config: input.config,
+      candidate: input.candidate,
+    }),
+  );
 }

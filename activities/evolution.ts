@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
+import { timeStage } from '../storage/stageTiming';
 import {
   createOptimizer,
   judge,
@@ -21,8 +22,13 @@ export function searchDir(runDir: string): string {
   return path.join(runDir, 'search');
 }
 
+/** `gen-NNNN`: the generation's directory name, also naming its timing records. */
+export function generationLabel(generation: number): string {
+  return `gen-${String(generation).padStart(4, '0')}`;
+}
+
 export function generationDir(runDir: string, generation: number): string {
-  return path.join(searchDir(runDir), `gen-${String(generation).padStart(4, '0')}`);
+  return path.join(searchDir(runDir), generationLabel(generation));
 }
 
 function stateAfter(runDir: string, generation: number): string {
@@ -41,6 +47,12 @@ export async function proposeGeneration(input: ProposeInput): Promise<ProposedGe
   const file = path.join(generationDir(input.runDir, input.generation), 'proposal.json');
   const stored = await readJsonIfExists<StoredProposal>(file);
   if (stored) return { generation: stored.generation, candidates: stored.candidates };
+  return timeStage(input.runDir, 'evolution', `${generationLabel(input.generation)}-propose`, () =>
+    propose(input, file),
+  );
+}
+
+async function propose(input: ProposeInput, file: string): Promise<ProposedGeneration> {
   const searchSpace = space(input.config);
   let optimizer;
   if (input.generation === 0) {
@@ -70,6 +82,12 @@ export async function tellGeneration(input: TellInput): Promise<GenerationSummar
   const summaryFile = path.join(generationDir(input.runDir, input.generation), 'summary.json');
   const stored = await readJsonIfExists<GenerationSummary>(summaryFile);
   if (stored) return stored;
+  return timeStage(input.runDir, 'evolution', `${generationLabel(input.generation)}-tell`, () =>
+    tell(input, summaryFile),
+  );
+}
+
+async function tell(input: TellInput, summaryFile: string): Promise<GenerationSummary> {
   const proposal = await readJsonIfExists<StoredProposal>(
     path.join(generationDir(input.runDir, input.generation), 'proposal.json'),
   );

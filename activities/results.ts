@@ -1,10 +1,14 @@
 /**
- * The search's machine-readable results: results.json (every evaluated candidate with its genome, decoded
- * design and metrics; the front; robustness; final models) and front.csv, written atomically.
+ * The search's results: results.json (every evaluated candidate with its genome, decoded design and
+ * metrics; the front; robustness; final models), front.csv and the HTML report (report.html), written
+ * atomically.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
+import { recordWork } from '../storage/stageTiming';
+import { writeReport } from '../report';
+import type { SearchResultsFile } from '../report/runData';
 import { decode, describeCandidate, resolveSearchSpace } from '../search/space';
 import type { CandidateMetricsJson, GenerationSummary, WriteResultsInput } from './contracts';
 import { generationDir, searchDir } from './evolution';
@@ -55,8 +59,9 @@ function csvCell(value: unknown): string {
 
 export async function writeResults(
   input: WriteResultsInput,
-): Promise<{ resultsFile: string; frontCsv: string }> {
+): Promise<{ resultsFile: string; frontCsv: string; report: string | null; reportError?: string }> {
   const { config, runDir } = input;
+  const startedAt = new Date();
   const space = resolveSearchSpace(config.space);
   const evaluated = await readEvaluatedCandidates(runDir);
   const summary = await latestSummary(runDir, config.evolution.generations);
@@ -73,7 +78,7 @@ export async function writeResults(
       hardware: candidate.hardware,
     };
   });
-  const results = {
+  const results: SearchResultsFile = {
     format: 'imcnas-results-v1',
     searchId: input.searchId,
     name: config.name,
@@ -122,5 +127,15 @@ export async function writeResults(
     frontCsv,
     [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n',
   );
-  return { resultsFile, frontCsv };
+  // Recorded before the report is rendered, so the report can show the reporting stage's timing too.
+  await recordWork(runDir, 'reporting', 'results', startedAt, new Date());
+  try {
+    return { resultsFile, frontCsv, report: await writeReport(runDir) };
+  } catch (error) {
+    // The results are written; a report that cannot be drawn must not hold the finished search in endless
+    // retries. `imcnas report <runDir>` draws it again once the cause is fixed.
+    const reportError = error instanceof Error ? error.message : String(error);
+    console.error(`report.html not written for ${runDir}: ${reportError}`);
+    return { resultsFile, frontCsv, report: null, reportError };
+  }
 }

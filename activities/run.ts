@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
+import { recordWork } from '../storage/stageTiming';
 import type { PrepareRunResult, SearchInput } from './contracts';
 
 export interface RunManifest {
@@ -27,5 +28,6 @@ export async function prepareRun(input: SearchInput): Promise<PrepareRunResult> 
     configSha256,
   };
   await writeJsonAtomic(manifestFile, manifest);
+  await recordWork(input.runDir, 'preparing', 'run-directory', new Date(manifest.createdAt), new Date());
   return { runDir: input.runDir, configSha256, createdAt: manifest.createdAt };
 }

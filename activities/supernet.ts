@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { TrainingChunkResult, TrainingRequest } from '../models/tasks/supernetTraining';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
+import { timeStage } from '../storage/stageTiming';
 import { runChildTask } from './childTask';
 import type {
   RetrainChunkResult,
@@ -24,12 +25,14 @@ export async function trainSupernetChunk(input: TrainSupernetChunkInput): Promis
   const stored = await readJsonIfExists<TrainSupernetChunkResult>(chunkFile(dir, input.untilEpoch));
   if (stored) return stored;
   const attempt = Context.current().info.attempt;
-  const result = await runChildTask<TrainingRequest, TrainingChunkResult>('supernetTraining', 'run', {
-    dir,
-    config: input.config,
-    untilEpoch: input.untilEpoch,
-    attempt,
-  });
+  const result = await timeStage(input.runDir, 'supernet', `until-epoch-${input.untilEpoch}`, () =>
+    runChildTask<TrainingRequest, TrainingChunkResult>('supernetTraining', 'run', {
+      dir,
+      config: input.config,
+      untilEpoch: input.untilEpoch,
+      attempt,
+    }),
+  );
   const final: TrainSupernetChunkResult = {
     epochsCompleted: result.epochsCompleted,
     globalStep: result.globalStep,
@@ -52,13 +55,19 @@ export async function retrainCandidate(input: RetrainInput): Promise<RetrainChun
   const dir = path.join(finalDir(input.runDir, input.candidate.key), 'train');
   const stored = await readJsonIfExists<RetrainChunkResult>(chunkFile(dir, input.untilEpoch));
   if (stored) return stored;
-  const result = await runChildTask<TrainingRequest, TrainingChunkResult>('supernetTraining', 'run', {
-    dir,
-    config: input.config,
-    untilEpoch: input.untilEpoch,
-    attempt: Context.current().info.attempt,
-    fixedGenome: input.candidate.genome,
-  });
+  const result = await timeStage(
+    input.runDir,
+    'retraining',
+    `${input.candidate.key}-until-epoch-${input.untilEpoch}`,
+    () =>
+      runChildTask<TrainingRequest, TrainingChunkResult>('supernetTraining', 'run', {
+        dir,
+        config: input.config,
+        untilEpoch: input.untilEpoch,
+        attempt: Context.current().info.attempt,
+        fixedGenome: input.candidate.genome,
+      }),
+  );
   const final: RetrainChunkResult = {
     key: input.candidate.key,
     epochsCompleted: result.epochsCompleted,

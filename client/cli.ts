@@ -13,6 +13,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { SearchProgress } from '../activities/contracts';
+import { isRunDirectoryTarget, ReportInputError, searchResultFromRunDir, writeReport } from '../report';
 import {
   clientSettingsFor,
   connectClient,
@@ -229,14 +230,66 @@ export function buildProgram(): Command {
       ),
     );
 
+  /** A finished search's run directory: `target` itself, or the run directory of the search with that id. */
+  const finishedRunDir = async (target: string): Promise<string> => {
+    if (await isRunDirectoryTarget(target)) return target;
+    let runDir = '';
+    await withClient(target, async (client) => {
+      const status = await searchStatus(client, target);
+      if (!status)
+        throw new ExitError(
+          EXIT.notFound,
+          `no search "${target}" (workflow nas/${target}) and no run directory ${path.resolve(target)}`,
+        );
+      if (status.result) runDir = status.result.runDir;
+      else if (status.status === 'RUNNING')
+        throw new ExitError(
+          EXIT.invalid,
+          `search ${target} is still running: its report is written when it completes (follow it with \`imcnas watch ${target}\`)`,
+        );
+      else
+        throw new ExitError(
+          EXIT.searchFailed,
+          `search ${target} is ${status.status} and has no results; try \`imcnas resume-failed ${target}\``,
+        );
+    });
+    return runDir;
+  };
+
+  program
+    .command('report')
+    .description('write the HTML report of a finished search (one offline file with plots); prints its path')
+    .argument('<searchId|runDir>', 'a search id, or a run directory (runs/<searchId>) or its results.json')
+    .option('--out <file>', 'write the report here (default: report.html in the run directory)')
+    .option(
+      '--compare <other>',
+      'another run (directory, results.json or search id) to compare on the same hypervolume yardstick, e.g. NSGA-II vs random',
+    )
+    .action(async (target: string, options: { out?: string; compare?: string }) => {
+      const runDir = await finishedRunDir(target);
+      const compare = options.compare ? await finishedRunDir(options.compare) : undefined;
+      console.log(await writeReport(runDir, { out: options.out, compare }));
+    });
+
   program
     .command('results')
-    .description('print the Pareto front of a search (best so far while it runs) and write it as CSV/JSON')
-    .argument('<searchId>')
+    .description(
+      'print the Pareto front of a search (best so far while it runs) and write it as CSV/JSON; a run directory works without a server',
+    )
+    .argument('<searchId|runDir>')
     .option('--csv <file>', 'write the front as CSV here')
     .option('--json <file>', 'write the whole results (every evaluated candidate) as JSON here')
-    .action(async (searchId: string, options: { csv?: string; json?: string }) =>
-      withClient(searchId, async (client) => {
+    .action(async (searchId: string, options: { csv?: string; json?: string }) => {
+      if (await isRunDirectoryTarget(searchId)) {
+        const result = await searchResultFromRunDir(searchId);
+        for (const line of describeResult(result, result.objectives)) console.log(line);
+        if (options.csv) await fs.copyFile(path.join(result.runDir, 'front.csv'), options.csv);
+        if (options.json) await fs.copyFile(result.resultsFile, options.json);
+        if (options.csv) console.log(`front written to ${options.csv}`);
+        if (options.json) console.log(`results written to ${options.json}`);
+        return;
+      }
+      await withClient(searchId, async (client) => {
         const status = await searchStatus(client, searchId);
         if (!status) throw new ExitError(EXIT.notFound, `no search "${searchId}" (workflow nas/${searchId})`);
         if (status.result) {
@@ -274,8 +327,8 @@ export function buildProgram(): Command {
         }
         if (options.csv) console.log(`front written to ${options.csv}`);
         if (options.json) console.log(`results written to ${options.json}`);
-      }),
-    );
+      });
+    });
 
   program
     .command('resume-failed')
@@ -342,6 +395,10 @@ export async function main(argv: string[]): Promise<number> {
         : EXIT.invalid;
     }
     if (error instanceof ConfigError) {
+      console.error(error.message);
+      return EXIT.invalid;
+    }
+    if (error instanceof ReportInputError) {
       console.error(error.message);
       return EXIT.invalid;
     }

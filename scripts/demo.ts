@@ -60,6 +60,9 @@ async function main(): Promise<void> {
   console.log(`\nSearch ${result.searchId} completed in ${Math.round((Date.now() - started) / 1000)} s.\n`);
   for (const line of describeResult(result, result.objectives)) console.log(line);
   console.log(`\n  artifacts  ${result.runDir}`);
+  console.log(
+    `  report     ${path.join(result.runDir, 'report.html')} (open it in a browser; works offline)`,
+  );
   console.log(`  Web UI     ${ui}`);
   console.log(`  status     npm run imcnas -- status ${result.searchId}`);
 

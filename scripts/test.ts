@@ -48,8 +48,8 @@ async function main(): Promise<number> {
   ok = step('lint (eslint)', bin('eslint'), ['.']) && ok;
   ok = step('format (prettier --check)', bin('prettier'), ['--check', '--log-level=warn', '.']) && ok;
 
-  console.error('\n[test] set-up: dataset, Temporal CLI, dev server, workflow bundle');
-  await setup();
+  console.error('\n[test] set-up: dataset, Chromium, Temporal CLI, dev server, workflow bundle');
+  await setup({ browser: true });
 
   const unit = await jest('unit tests', [
     '--testPathIgnorePatterns',

@@ -20,6 +20,7 @@ import { SUPERNET_CHECKPOINT_PREFIX } from '../supernetTrainer';
 import { deviceWeightNoiseHook } from '../../hardware/noise/weightNoise';
 import type { HardwareConfig } from '../../hardware/types';
 import type { WeightNoiseHook } from '../weightNoise';
+import { recordEpoch, TRAINING_LOG_FILE } from '../trainingHistory';
 import {
   batchAt,
   pathAccuracy,
@@ -113,7 +114,7 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
   const untilStep = perEpoch * request.untilEpoch;
   let stepsRun = 0;
   let checkpointDir = latest?.dir ?? '';
-  const logFile = path.join(dir, 'train-log.jsonl');
+  const logFile = path.join(dir, TRAINING_LOG_FILE);
   let pendingLog: string[] = [];
 
   const checkpoint = async () => {
@@ -151,6 +152,8 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
       });
       record = { epochsCompleted: trainer.step / perEpoch, validationAccuracy };
       await checkpoint();
+      // After the checkpoint, so the epoch's every step is in the log its mean loss is read from.
+      await recordEpoch(dir, record.epochsCompleted - 1, trainer.step, validationAccuracy);
       context.report({
         step: trainer.step,
         total: untilStep,
