@@ -95,23 +95,28 @@ export class SimulatorEvaluator implements Evaluator {
     const times = request.driftSeconds ?? [0];
     const seeds = Array.from({ length: request.samples }, (_, i) => sampleSeed(request.seed, i));
     const perPass = Math.max(1, Math.min(this.options.samplesPerPass ?? 4, seeds.length));
-    const passes = times.length * Math.ceil(seeds.length / perPass);
     const measureNoiseFree = this.options.measureNoiseFree ?? true;
-    const total = passes + (measureNoiseFree ? 1 : 0);
-    let done = 0;
+    // Progress counts images through the chip (one image on one sample = 1), reported after every batch:
+    // a pass over 10,000 test images takes minutes, longer than a heartbeat may stay silent.
+    const count = request.data.labels.length;
+    const total = (seeds.length * times.length + (measureNoiseFree ? 1 : 0)) * count;
     let imagesEvaluated = 0;
+    let phase = '';
+    const progress = (images: number) =>
+      options.onProgress?.({ done: (imagesEvaluated += images), total, message: phase });
     let stuckCells = 0;
 
     let noiseFreeAccuracy: number | null = null;
     if (measureNoiseFree) {
       const chip = program.ideal();
+      phase = 'noise-free chip';
       try {
-        noiseFreeAccuracy = (await this.accuracies(request, chip, 1, options))[0]!;
+        noiseFreeAccuracy = (await this.accuracies(request, chip, 1, options, progress))[0]!;
       } finally {
         chip.dispose();
       }
-      imagesEvaluated += request.data.labels.length;
-      options.onProgress?.({ done: ++done, total, message: `noise-free chip: ${pct(noiseFreeAccuracy)}` });
+      phase = `noise-free chip: ${pct(noiseFreeAccuracy)}`;
+      progress(0);
     }
 
     const points: DriftPoint[] = [];
@@ -120,18 +125,13 @@ export class SimulatorEvaluator implements Evaluator {
       for (let first = 0; first < seeds.length; first += perPass) {
         const group = seeds.slice(first, first + perPass);
         const chip = program.sample(group, timeS);
+        phase = `t = ${timeS} s: samples ${first + 1}–${first + group.length} of ${seeds.length}`;
         try {
           if (timeS === times[0]) stuckCells += chip.summaries().reduce((sum, s) => sum + s.stuckCells, 0);
-          accuracies.push(...(await this.accuracies(request, chip, group.length, options)));
+          accuracies.push(...(await this.accuracies(request, chip, group.length, options, progress)));
         } finally {
           chip.dispose();
         }
-        imagesEvaluated += group.length * request.data.labels.length;
-        options.onProgress?.({
-          done: ++done,
-          total,
-          message: `t = ${timeS} s: samples ${first + 1}–${first + group.length} of ${seeds.length}`,
-        });
       }
       points.push({ timeS, accuracy: accuracyStats(accuracies), accuracies });
     }
@@ -159,6 +159,7 @@ export class SimulatorEvaluator implements Evaluator {
     chip: AnalogChip,
     samples: number,
     options: EvaluateOptions,
+    onImages: (images: number) => void,
   ): Promise<number[]> {
     const { data } = request;
     const count = data.labels.length;
@@ -176,6 +177,7 @@ export class SimulatorEvaluator implements Evaluator {
       predicted.dispose();
       for (let s = 0; s < samples; s++)
         for (let i = 0; i < n; i++) if (labels[s * n + i] === data.labels[start + i]) correct[s]! += 1;
+      onImages(n * samples);
       await yieldToEventLoop();
     }
     return correct.map((c) => c / count);

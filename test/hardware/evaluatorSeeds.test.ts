@@ -57,4 +57,18 @@ describeWithData('Monte-Carlo samples', () => {
       new SimulatorEvaluator().evaluate(request({}), { signal: controller.signal }),
     ).rejects.toThrow('stopped by the user');
   });
+
+  test('progress comes after every batch of images, in images through the chip, up to the total', async () => {
+    const reports: Array<{ done: number; total: number }> = [];
+    const evaluator = new SimulatorEvaluator({ imagesPerPass: 64, samplesPerPass: 2 });
+    const result = await evaluator.evaluate(request({ readNoiseScale: 0 }, { samples: 2 }), {
+      onProgress: ({ done, total }) => reports.push({ done, total }),
+    });
+    const images = data.labels.length;
+    // A noise-free pass (batches of 64) and one pass of 2 samples (batches of 32 images × 2).
+    expect(reports.length).toBeGreaterThanOrEqual(Math.ceil(images / 64) + Math.ceil(images / 32));
+    expect(reports.every((r, i) => i === 0 || r.done >= reports[i - 1]!.done)).toBe(true);
+    expect(reports.at(-1)).toEqual({ done: 3 * images, total: 3 * images });
+    expect(result.metrics.imagesEvaluated).toBe(3 * images);
+  });
 });
