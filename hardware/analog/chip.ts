@@ -489,7 +489,7 @@ export class AnalogChip {
     private readonly internals: ChipInternals,
   ) {
     const model = program.model;
-    this.perReadNoise = model.readSigmaPerRead > 0 || model.outputNoiseOfFullScale > 0;
+    this.perReadNoise = model.readSigmaPerRead > 0 || model.outputNoisePerRow > 0;
     if (seeds.length === 0) {
       // The noise-free chip: every weight at its target level, exact.
       this.samples = [
@@ -657,9 +657,13 @@ export class AnalogChip {
 
     const model = program.model;
     const readSigma = model.readSigmaPerRead * math.sqrt(slices.cellsPerSlice);
-    const outputSigma = model.outputNoiseOfFullScale * adc.fullScale;
+    // Output noise in read units: σ times one row's full product (the slice's top level × the top DAC value).
+    const topInput = 2 ** math.max(...plan.input.widths) - 1;
     const withRead = this.perReadNoise && readSigma > 0;
-    const withOutput = this.perReadNoise && outputSigma > 0;
+    const withOutput = this.perReadNoise && model.outputNoisePerRow > 0;
+    const sliceOutputSigma = Float64Array.from(slices.maxLevels, (levelsOfSlice) =>
+      withOutput ? model.outputNoisePerRow * levelsOfSlice * topInput : 0,
+    );
     const drawsPerRead = (withRead ? 1 : 0) + (withOutput ? 1 : 0);
 
     // The DAC value of every input level in every cycle, as a lookup table (levels span ≤ 2^a values).
@@ -744,7 +748,7 @@ export class AnalogChip {
             sliceReadSigma,
             noise,
             withRead,
-            withOutput ? outputSigma : 0,
+            withOutput ? sliceOutputSigma : null,
             ideal,
             inverseStep,
             codeMin,
@@ -906,7 +910,7 @@ function accumulateReads(
   sliceReadSigma: Float64Array,
   noise: ReadNoise | null,
   withRead: boolean,
-  outputSigma: number,
+  sliceOutputSigma: Float64Array | null,
   ideal: boolean,
   inverseStep: number,
   codeMin: number,
@@ -934,6 +938,7 @@ function accumulateReads(
           continue;
         }
         const sliceReadStd = readStd * sliceReadSigma[s]!;
+        const outputSigma = sliceOutputSigma !== null ? sliceOutputSigma[s]! : 0;
         for (let o = 0; o < outCount; o++) {
           let p = sums[src + o]!;
           if (pool !== null) {

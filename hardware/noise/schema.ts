@@ -33,7 +33,6 @@ export const NoiseSettingsSchema = z
       .nullable()
       .describe('column-read output noise, aihwkit out_noise units'),
     outputNoiseScale: scale('multiplies output noise'),
-    outputBound: z.number().gt(0).max(1000).describe('aihwkit out_bound: ADC full scale in out_noise units'),
     onOffRatio: z.number().gt(1).nullable().describe("Ron/Roff override; null = the device's"),
     idealAdc: z.boolean().describe('no ADC quantization or clipping'),
     adcRange: z.enum(['percentile', 'mse']).describe('how ADC ranges are calibrated'),

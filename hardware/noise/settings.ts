@@ -40,17 +40,15 @@ export interface NoiseSettings {
   stuckAtZeroRate: number | null;
   stuckAtOneRate: number | null;
   /**
-   * Additive output noise of a column read in aihwkit's `out_noise` units (σ relative to one full-weight ×
-   * full-input row; aihwkit io default 0.06); null = the device's (SRAM: 0.05). Multiplied by
-   * outputNoiseScale.
+   * Additive output noise of a column read in aihwkit's `out_noise` units: σ relative to one full-weight ×
+   * full-input row (aihwkit io default 0.06); null = the device's (SRAM: 0.05). Multiplied by
+   * outputNoiseScale. On a bit-sliced array one row's full product is the slice's top cell level times the
+   * DAC's top input value, so σ is fixed in read units whatever the ADC: it is not tied to the ADC range
+   * (an earlier version scaled it by the calibrated full scale, ~1 LSB at 8 bits on every read, which the
+   * slices' shift-add amplified until SRAM designs fell to chance).
    */
   outputNoise: number | null;
   outputNoiseScale: number;
-  /**
-   * aihwkit's `out_bound` (io default 12): the ADC full scale in the same units, used to express output
-   * noise as a fraction of the ADC range (our ADC range is calibrated per layer, see hardware/analog/adc.ts).
-   */
-  outputBound: number;
   /** Ron/Roff override; null = the device's; Infinity = ideal (Gmin = 0). */
   onOffRatio: number | null;
   /** No ADC quantization or clipping at all (the reference "infinite-bit" readout). */
@@ -81,7 +79,6 @@ export const DEVICE_NOISE: Readonly<NoiseSettings> = Object.freeze({
   outputNoise: null,
   outputNoiseScale: 1,
   // aihwkit io.py defaults: out_noise 0.06, out_bound 12
-  outputBound: 12,
   onOffRatio: null,
   idealAdc: false,
   adcRange: 'mse',
@@ -136,8 +133,6 @@ export function validateNoiseSettings(settings: NoiseSettings): string[] {
   }
   if (settings.onOffRatio !== null && !(settings.onOffRatio > 1))
     problems.push(`noise.onOffRatio: must be null or > 1 (Infinity = ideal), got ${settings.onOffRatio}`);
-  if (!(Number.isFinite(settings.outputBound) && settings.outputBound > 0))
-    problems.push(`noise.outputBound: must be > 0, got ${settings.outputBound}`);
   if (settings.adcRange !== 'mse' && settings.adcRange !== 'percentile')
     problems.push(`noise.adcRange: must be mse or percentile, got ${String(settings.adcRange)}`);
   if (!(settings.adcRangePercentile > 0 && settings.adcRangePercentile <= 100))
@@ -172,8 +167,8 @@ export interface CellNoiseModel {
   driftScale: number;
   stuckAtZero: number;
   stuckAtOne: number;
-  /** Additive σ of one column read as a fraction of the ADC full-scale range. */
-  outputNoiseOfFullScale: number;
+  /** Additive σ of one column read, relative to one full-weight × full-input row's product. */
+  outputNoisePerRow: number;
 }
 
 export class NoiseSettingsError extends Error {
@@ -239,6 +234,6 @@ export function resolveCellNoiseForDevice(device: DeviceParams, settings: NoiseS
     driftScale: settings.driftScale,
     stuckAtZero: settings.stuckAtZeroRate ?? device.stuckAtZero.nominal * settings.stuckAtScale,
     stuckAtOne: settings.stuckAtOneRate ?? device.stuckAtOne.nominal * settings.stuckAtScale,
-    outputNoiseOfFullScale: outputNoise / settings.outputBound,
+    outputNoisePerRow: outputNoise,
   };
 }

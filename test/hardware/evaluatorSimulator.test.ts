@@ -105,4 +105,23 @@ describeWithData('Monte-Carlo evaluator on a trained network', () => {
     }
     for (let i = 1; i < accuracies.length; i++) expect(accuracies[i]!).toBeLessThan(accuracies[i - 1]!);
   });
+
+  test("SRAM's read-out noise (σ per row product, aihwkit units) costs little at 8 ADC bits, more when tripled", async () => {
+    const sram = {
+      ...CHIP,
+      device: 'sram' as const,
+      bitsPerCell: 1,
+      adcBits: 8,
+      rows: 64,
+      cols: 64,
+      dacBits: 2,
+    };
+    const evaluator = new SimulatorEvaluator();
+    const nominal = await evaluator.evaluate(request({}, { hardware: sram, samples: 2 }));
+    const tripled = await evaluator.evaluate(
+      request({ outputNoiseScale: 3 }, { hardware: sram, samples: 2 }),
+    );
+    expect(nominal.points[0]!.accuracy.mean).toBeGreaterThan(nominal.noiseFreeAccuracy! - 0.02);
+    expect(tripled.points[0]!.accuracy.mean).toBeLessThan(nominal.points[0]!.accuracy.mean - 0.1);
+  });
 });
