@@ -51,7 +51,7 @@ export function describeFinal(final: FinalModelResult): string[] {
   return [
     `  design ${final.key}`,
     `    test accuracy: digital ${pct(final.testAccuracyDigital)}; on ${final.samples} noisy chips mean ${pct(final.testAccuracyMean)} ± ${pct(final.testAccuracyStd)}, 5th percentile ${pct(final.testAccuracyP5)}`,
-    `    chip: energy ${h.energy.toExponential(3)} J/image, latency ${h.latency.toExponential(3)} s, area ${h.area.toFixed(3)} mm², EDAP ${h.edap.toExponential(3)} J·s·mm², ${h.topsPerWatt.toFixed(2)} TOPS/W, ${h.topsPerMm2.toFixed(3)} TOPS/mm²`,
+    `    chip: energy ${h.energy.toExponential(3)} J/image, latency ${h.latency.toExponential(3)} s, area ${h.area.toFixed(3)} mm², EDAP ${h.edap.toExponential(3)} J·s·mm², ${h.topsPerWatt.toPrecision(3)} TOPS/W, ${h.topsPerMm2.toPrecision(3)} TOPS/mm²`,
     `    exported to ${final.exportDir}`,
   ];
 }
