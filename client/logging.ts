@@ -6,6 +6,12 @@ import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 
 let installed = false;
 
+/**
+ * The SDK warns when a worker serves no workflows; imcnas's training and evaluation workers are
+ * activity-only by design (worker.ts), so the warning says nothing a user should act on.
+ */
+const EXPECTED_WARNINGS = new Set(['No workflows registered, not polling for workflow tasks']);
+
 export function installJsonLogging(
   level: LogLevel = (process.env.IMCNAS_LOG_LEVEL as LogLevel) ?? 'INFO',
 ): void {
@@ -13,6 +19,7 @@ export function installJsonLogging(
   installed = true;
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => {
+      if (EXPECTED_WARNINGS.has(entry.message)) return;
       const { sdkComponent, taskToken: _taskToken, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
       process.stderr.write(
         `${JSON.stringify({
