@@ -1,7 +1,7 @@
 /**
  * The topology of one single path (a chosen network), written once and shared by the supernet's forward
- * pass and the folded network's inference (models/inference.ts), so that both apply the same activations,
- * residuals and pooling in the same order:
+ * pass, the folded network's inference (models/inference.ts) and the TensorFlow.js export
+ * (models/tfjsExport.ts), so that all apply the same activations, residuals and pooling in the same order:
  *
  *   stem conv → ReLU → blocks → [head 1×1 conv → ReLU] → global average pool → classifier
  *
@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   layerShapes,
   type ArchitectureSpec,
+  type BlockSpec,
   type LayerBits,
   type OperatorName,
   type QuantizationSpec,
@@ -112,24 +113,37 @@ export function describePath(architecture: ArchitectureSpec, quantization: Quant
 export type LayerRunner = (layer: PathLayer, input: tf.Tensor) => tf.Tensor;
 
 /**
- * Runs the path's topology on a batch of NHWC images, calling `runLayer` for every weight layer, and
- * returns the logits [n, numClasses]. The caller owns tidy scopes.
+ * The operations a path's topology is made of, over any value type: real tensors (executePath) or the
+ * symbolic tensors of a tfjs-layers graph (models/tfjsExport.ts). Walking one topology for both is what
+ * keeps an exported model's structure identical to the network inference runs.
  */
-export function executePath(
+export interface PathOperations<T> {
+  /** One weight layer's pre-activation output (after BatchNorm or bias); the walker applies the ReLU. */
+  layer(layer: PathLayer, input: T): T;
+  /** ReLU after `after` (a weight layer whose `relu` is true). */
+  relu(input: T, after: PathLayer): T;
+  /** The identity shortcut of a residual block: projected + shortcut. */
+  residualAdd(projected: T, shortcut: T, block: BlockSpec): T;
+  /** Global average pooling over height and width: [n, h, w, c] → [n, c]. */
+  globalAveragePool(input: T): T;
+}
+
+/** Walks the path's topology from `input` (the images) to the logits with `operations`. */
+export function walkPath<T>(
   architecture: ArchitectureSpec,
   layers: readonly PathLayer[],
-  images: tf.Tensor4D,
-  runLayer: LayerRunner,
-): tf.Tensor2D {
+  input: T,
+  operations: PathOperations<T>,
+): T {
   const byName = new Map(layers.map((layer) => [layer.name, layer]));
-  const apply = (name: string, input: tf.Tensor): tf.Tensor => {
+  const apply = (name: string, x: T): T => {
     const layer = byName.get(name);
-    if (!layer) throw new Error(`executePath: no layer named ${name} in the path description`);
-    const output = runLayer(layer, input);
-    return layer.relu ? tf.relu(output) : output;
+    if (!layer) throw new Error(`walkPath: no layer named ${name} in the path description`);
+    const output = operations.layer(layer, x);
+    return layer.relu ? operations.relu(output, layer) : output;
   };
 
-  let h: tf.Tensor = apply('stem', images);
+  let h: T = apply('stem', input);
   for (const block of architecture.blocks) {
     const prefix = `stage${block.stage}.block${block.indexInStage}`;
     switch (block.family) {
@@ -147,12 +161,29 @@ export function executePath(
         hidden = apply(`${prefix}.depthwise`, hidden);
         const projected = apply(`${prefix}.project`, hidden);
         // The shortcut adds the block's unquantized input, as a digital adder beside the chip would.
-        h = block.residual ? tf.add(projected, blockInput) : projected;
+        h = block.residual ? operations.residualAdd(projected, blockInput, block) : projected;
         break;
       }
     }
   }
   if (architecture.head.convChannels !== null) h = apply('head.conv', h);
-  const pooled = tf.mean(h, [1, 2]);
-  return apply('head.classifier', pooled) as tf.Tensor2D;
+  return apply('head.classifier', operations.globalAveragePool(h));
+}
+
+/**
+ * Runs the path's topology on a batch of NHWC images, calling `runLayer` for every weight layer, and
+ * returns the logits [n, numClasses]. The caller owns tidy scopes.
+ */
+export function executePath(
+  architecture: ArchitectureSpec,
+  layers: readonly PathLayer[],
+  images: tf.Tensor4D,
+  runLayer: LayerRunner,
+): tf.Tensor2D {
+  return walkPath<tf.Tensor>(architecture, layers, images, {
+    layer: runLayer,
+    relu: (input) => tf.relu(input),
+    residualAdd: (projected, shortcut) => tf.add(projected, shortcut),
+    globalAveragePool: (input) => tf.mean(input, [1, 2]),
+  }) as tf.Tensor2D;
 }

@@ -11,7 +11,8 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
+/** Makes a rename or creation inside `dir` durable (the directory entry itself is data to flush). */
+export async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();

@@ -1,8 +1,10 @@
 /**
  * Stages 3 and 4's noisy-chip measurements as child-process tasks. Stage 3 (robustness): a front design's
  * subnet, inherited from the supernet, on Monte-Carlo samples of the chip it was designed for, on
- * validation images. Stage 4 (final): a retrained design on the whole test set, then exported.
+ * validation images. Stage 4 (final): a retrained design on the whole test set, then exported: the folded
+ * network (our chip contract), a TensorFlow.js LayersModel of it (models/tfjsExport.ts) and its hardware.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { FinalModelResult, ProposedCandidate, RobustnessResult } from '../../activities/contracts';
 import type { RunConfig } from '../../config/schema';
@@ -23,8 +25,12 @@ import type { ChildContext } from '../../tensor/childProcess';
 import type { FoldedNetwork } from '../folded';
 import { foldedAccuracy, forwardFolded } from '../inference';
 import { Supernet } from '../supernet';
+import { exportFoldedNetwork } from '../tfjsExport';
 import { SupernetTrainer } from '../supernetTrainer';
 import { loadTrainedSupernet, pathAccuracy, scheduleFor, stageData, stageSpace } from './shared';
+
+/** The TensorFlow.js LayersModel (model.json + weights.bin) inside the model directory. */
+const TFJS_EXPORT_DIR = 'tfjs';
 
 /** Calibration images for the ADC ranges: training images, so test and validation stay untouched. */
 const ADC_CALIBRATION_IMAGES = 256;
@@ -196,12 +202,19 @@ export async function runFinal(request: FinalRequest, context: ChildContext): Pr
   const summary = summarize(candidate.key, digital, result);
 
   const exportDir = path.join(request.dir, 'model');
-  await writeJsonAtomic(path.join(exportDir, 'folded-network.json'), foldedNetworkToJson(network));
+  const foldedFile = path.join(exportDir, 'folded-network.json');
+  const foldedSha256 = await writeJsonAtomic(foldedFile, foldedNetworkToJson(network));
+  const tfjsFiles = await exportFoldedNetwork(network, path.join(exportDir, TFJS_EXPORT_DIR));
   await writeJsonAtomic(path.join(exportDir, 'hardware.json'), {
     description: describeCandidate(decoded),
     hardware: decoded.hardware,
     architecture: decoded.architecture,
     quantization: decoded.quantization,
+    // The model files beside this one (paths relative to this directory), so a deployment can check them.
+    files: [
+      { file: 'folded-network.json', bytes: (await fs.stat(foldedFile)).size, sha256: foldedSha256 },
+      ...tfjsFiles.map((file) => ({ ...file, file: `${TFJS_EXPORT_DIR}/${file.file}` })),
+    ],
   });
   const final: FinalModelResult = {
     key: candidate.key,
