@@ -939,6 +939,21 @@ function accumulateReads(
         }
         const sliceReadStd = readStd * sliceReadSigma[s]!;
         const outputSigma = sliceOutputSigma !== null ? sliceOutputSigma[s]! : 0;
+        if (pool !== null && withRead && outputSigma === 0 && !ideal) {
+          // The common noisy case (cell read noise, a real ADC, no output noise), with the loop-invariant
+          // branches of the general loop below hoisted: the same draws in the same order, the same
+          // arithmetic, so the same numbers (profiled: this loop was ~40 % of a Monte-Carlo sample).
+          for (let o = 0; o < outCount; o++) {
+            x ^= x << 13;
+            x ^= x >>> 17;
+            x ^= x << 5;
+            let code = math.floor((sums[src + o]! + sliceReadStd * pool[x & mask]!) * inverseStep + 0.5);
+            if (code > codeMax) code = codeMax;
+            else if (code < codeMin) code = codeMin;
+            acc[dst + o] += code * weight;
+          }
+          continue;
+        }
         for (let o = 0; o < outCount; o++) {
           let p = sums[src + o]!;
           if (pool !== null) {
