@@ -20,12 +20,15 @@ function dependenciesStale() {
   return fs.statSync(lock).mtimeMs > fs.statSync(installedLock).mtimeMs;
 }
 
-function npm(args) {
+/** Runs npm; with `quiet`, its output is kept and returned instead of shown (shown later if needed). */
+function npm(args, quiet = false) {
   const command = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  return spawnSync(command, [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
+  const result = spawnSync(command, [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: root,
-    stdio: 'inherit',
-  }).status;
+    stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    encoding: 'utf8',
+  });
+  return { status: result.status, output: quiet ? `${result.stdout ?? ''}${result.stderr ?? ''}` : '' };
 }
 
 if (dependenciesStale()) {
@@ -33,12 +36,15 @@ if (dependenciesStale()) {
   // `npm ci` is the clean, exact install. Some npm 11 releases refuse a lockfile that lacks the
   // other platforms' optional native packages (npm/cli#4828, #8320) even though this platform's are all
   // there; `npm install --no-save` then installs the same locked versions without rewriting the lockfile.
-  if (npm(['ci'], true) !== 0) {
+  // npm ci's own complaint is shown only when the fallback fails too: on its own it is expected noise.
+  const clean = npm(['ci'], true);
+  if (clean.status !== 0) {
     console.error(
       '[setup] npm ci refused the lockfile; installing the locked versions with npm install --no-save',
     );
-    if (npm(['install', '--no-save']) !== 0) {
-      console.error('[setup] npm install failed; see the messages above');
+    if (npm(['install', '--no-save']).status !== 0) {
+      console.error(`[setup] npm ci said:\n${clean.output}`);
+      console.error('[setup] npm install failed too; see the messages above');
       process.exit(1);
     }
   }
