@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfigFile } from '../config/load';
 import { ConfigError } from '../config/validation';
 import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../scripts/devServer';
-import { describeProgress, describeResult } from './format';
+import { describePendingWork, describeProgress, describeResult } from './format';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -188,7 +188,10 @@ export function buildProgram(): Command {
           }
           const progress = await handle.query<SearchProgress>('progress').catch(() => undefined);
           if (progress) {
-            const text = describeProgress(progress).join('\n');
+            const text = [
+              ...describeProgress(progress),
+              ...describePendingWork(described.raw.pendingActivities),
+            ].join('\n');
             if (tty) {
               if (drawnLines) process.stdout.write(`\x1b[${drawnLines}A\x1b[J`);
               process.stdout.write(`${text}\n`);

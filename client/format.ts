@@ -79,3 +79,32 @@ export function describeResult(result: SearchResult, objectives: string[]): stri
   lines.push(`results: ${result.resultsFile}`);
   return lines;
 }
+
+/** What a pending activity last reported, as the describe call returns it (heartbeat details, attempt). */
+export interface PendingWork {
+  activityType?: { name?: string | null } | null;
+  heartbeatDetails?: { payloads?: Array<{ data?: Uint8Array | null }> | null } | null;
+  attempt?: number | null;
+}
+
+/**
+ * One line per activity in flight with its last heartbeat ("epoch 2/4 step 300/859 loss 0.31", "t = 3600 s:
+ * samples 1–5 of 5"): the live view of a long step, between the workflow's own progress points. Heartbeat
+ * details are the activities' JSON progress objects (activities relay their child's reports).
+ */
+export function describePendingWork(pending: readonly PendingWork[] | null | undefined): string[] {
+  return (pending ?? []).map((work) => {
+    const payload = work.heartbeatDetails?.payloads?.[0]?.data;
+    let message = 'starting';
+    if (payload) {
+      try {
+        const details = JSON.parse(Buffer.from(payload).toString('utf8')) as { message?: unknown };
+        if (typeof details.message === 'string' && details.message) message = details.message;
+      } catch {
+        message = 'working';
+      }
+    }
+    const attempt = work.attempt && work.attempt > 1 ? ` (attempt ${work.attempt})` : '';
+    return `    ${work.activityType?.name ?? 'activity'}: ${message}${attempt}`;
+  });
+}

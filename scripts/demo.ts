@@ -9,7 +9,7 @@ import { clientSettingsFor, connectClient, defaultUiBase, startSearch, webUiUrl 
 import type { SearchProgress, SearchResult } from '../activities/contracts';
 import { installJsonLogging } from '../client/logging';
 import { connectWorker, createWorkers } from '../worker';
-import { describeResult } from '../client/format';
+import { describePendingWork, describeResult } from '../client/format';
 import { REPO_ROOT } from './paths';
 import { setup } from './setup';
 
@@ -38,14 +38,24 @@ async function main(): Promise<void> {
 
   const handle = client.workflow.getHandle(search.workflowId);
   let last = '';
+  let lastDetailAt = 0;
   const ticker = setInterval(() => {
-    handle
-      .query<SearchProgress>('progress')
-      .then((p) => {
+    Promise.all([handle.query<SearchProgress>('progress'), handle.describe()])
+      .then(([p, described]) => {
         const line = progressLine(p);
+        const now = Date.now();
+        // Stages 3 and 4 move in long steps: show what the activity in flight last reported, every 15 s.
+        const detail =
+          p.stage === 'robustness' || p.stage === 'retraining'
+            ? describePendingWork(described.raw.pendingActivities)[0]?.trim()
+            : undefined;
         if (line !== last) {
           last = line;
-          console.log(`  [${Math.round((Date.now() - started) / 1000)} s] ${line}`);
+          lastDetailAt = now;
+          console.log(`  [${Math.round((now - started) / 1000)} s] ${line}`);
+        } else if (detail && now - lastDetailAt >= 15000) {
+          lastDetailAt = now;
+          console.log(`  [${Math.round((now - started) / 1000)} s]   ${detail}`);
         }
       })
       .catch(() => undefined);
