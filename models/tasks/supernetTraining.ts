@@ -165,7 +165,7 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
       context.report({
         step: trainer.step,
         total: untilStep,
-        message: `epoch ${batch.epoch + 1}/${request.untilEpoch} step ${trainer.step % perEpoch || perEpoch}/${perEpoch} loss ${loss.toFixed(4)}`,
+        message: `epoch ${batch.epoch + 1}/${totalEpochs} step ${trainer.step % perEpoch || perEpoch}/${perEpoch} loss ${loss.toFixed(4)}`,
       });
     }
   }
