@@ -48,6 +48,23 @@ export interface WorkerSetOptions {
   evaluationSlots?: number;
 }
 
+/** Workers for every queue running inside this process (the demo, the pipeline benchmark); stop() ends them. */
+export async function runInProcessWorkers(
+  settings: ConnectionSettings,
+  taskQueuePrefix: string,
+): Promise<{ stop: () => Promise<void> }> {
+  const connection = await connectWorker(settings);
+  const workers = await createWorkers({ connection, namespace: settings.namespace, taskQueuePrefix });
+  const running = workers.map((worker) => worker.run());
+  return {
+    stop: async () => {
+      for (const worker of workers) worker.shutdown();
+      await Promise.all(running);
+      await connection.close();
+    },
+  };
+}
+
 /** One Temporal worker per served queue, sharing one connection. */
 export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {
   const queues = taskQueuesFor(options.taskQueuePrefix ?? 'imcnas');

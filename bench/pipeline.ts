@@ -12,7 +12,7 @@ import { loadConfigFile } from '../config/load';
 import { clientSettingsFor, connectClient, startSearch, workflowIdFor } from '../client/searches';
 import { installJsonLogging } from '../client/logging';
 import { setup } from '../scripts/setup';
-import { connectWorker, createWorkers } from '../worker';
+import { runInProcessWorkers } from '../worker';
 import type { BenchFigures } from './run';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -92,13 +92,7 @@ export async function run(): Promise<BenchFigures> {
   const config = await loadConfigFile(path.join(__dirname, '..', 'examples', 'quick.yaml'));
   const settings = clientSettingsFor(config);
   await setup({ address: settings.address });
-  const connection = await connectWorker(settings);
-  const workers = await createWorkers({
-    connection,
-    namespace: settings.namespace,
-    taskQueuePrefix: config.temporal.taskQueuePrefix,
-  });
-  const running = workers.map((worker) => worker.run());
+  const workers = await runInProcessWorkers(settings, config.temporal.taskQueuePrefix);
   const client = await connectClient(settings);
   try {
     const wallStart = Date.now();
@@ -134,9 +128,7 @@ export async function run(): Promise<BenchFigures> {
       final_tops_per_w: final?.hardware.topsPerWatt ?? null,
     };
   } finally {
-    for (const worker of workers) worker.shutdown();
-    await Promise.all(running);
-    await connection.close();
+    await workers.stop();
     await client.connection.close();
   }
 }

@@ -8,7 +8,7 @@ import { loadConfigFile } from '../config/load';
 import { clientSettingsFor, connectClient, defaultUiBase, startSearch, webUiUrl } from '../client/searches';
 import type { SearchProgress, SearchResult } from '../activities/contracts';
 import { installJsonLogging } from '../client/logging';
-import { connectWorker, createWorkers } from '../worker';
+import { runInProcessWorkers } from '../worker';
 import { describePendingWork, describeResult } from '../client/format';
 import { REPO_ROOT } from './paths';
 import { setup } from './setup';
@@ -22,13 +22,7 @@ async function main(): Promise<void> {
   const settings = clientSettingsFor(config);
   const { server } = await setup({ address: settings.address });
 
-  const connection = await connectWorker(settings);
-  const workers = await createWorkers({
-    connection,
-    namespace: settings.namespace,
-    taskQueuePrefix: config.temporal.taskQueuePrefix,
-  });
-  const running = workers.map((worker) => worker.run());
+  const workers = await runInProcessWorkers(settings, config.temporal.taskQueuePrefix);
 
   const client = await connectClient(settings);
   const searchId = `${config.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
@@ -76,9 +70,7 @@ async function main(): Promise<void> {
   console.log(`  Web UI     ${ui}`);
   console.log(`  status     npm run imcnas -- status ${result.searchId}`);
 
-  for (const worker of workers) worker.shutdown();
-  await Promise.all(running);
-  await connection.close();
+  await workers.stop();
   await client.connection.close();
 }
 

@@ -87,22 +87,19 @@ export class RandomSearch implements AskTellOptimizer {
     if (!Number.isInteger(count) || count < 0)
       throw new RangeError(`propose: count must be an integer ≥ 0, got ${count}`);
     const proposals: Genome[] = [];
+    const accept = (candidate: Genome): void => {
+      const genome = this.hooks.repair ? this.hooks.repair(candidate) : candidate;
+      if (genome === null) return;
+      assertGenomeFits(this.options.genes, genome, 'repaired genome');
+      if (this.cache.addPending(this.codec.key(genome))) proposals.push(genome);
+    };
     let attempts = count * this.options.attemptsPerProposal;
     const random = (): number => this.rng.next();
     // The same anchors NSGA-II starts from, so the two compare at an equal budget from equal ground.
     const anchors = this.hooks.anchors && this.cache.size === 0 ? this.hooks.anchors(random) : [];
-    for (const anchor of anchors) {
-      const genome = this.hooks.repair ? this.hooks.repair(anchor) : anchor;
-      if (genome === null || proposals.length >= count) continue;
-      assertGenomeFits(this.options.genes, genome, 'anchor genome');
-      if (this.cache.addPending(this.codec.key(genome))) proposals.push(genome);
-    }
+    for (const anchor of anchors) if (proposals.length < count) accept(anchor);
     while (proposals.length < count && attempts-- > 0 && this.cache.size < this.spaceSize) {
-      const drawn = this.hooks.sample ? this.hooks.sample(random) : uniformGenome(this.options.genes, random);
-      const genome = this.hooks.repair ? this.hooks.repair(drawn) : drawn;
-      if (genome === null) continue;
-      assertGenomeFits(this.options.genes, genome, 'repaired genome');
-      if (this.cache.addPending(this.codec.key(genome))) proposals.push(genome);
+      accept(this.hooks.sample ? this.hooks.sample(random) : uniformGenome(this.options.genes, random));
     }
     return proposals;
   }

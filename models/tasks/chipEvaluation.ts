@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { FinalModelResult, ProposedCandidate, RobustnessResult } from '../../activities/contracts';
 import type { RunConfig } from '../../config/schema';
 import { deriveSeed } from '../../common/rng';
-import type { Split } from '../../data/dataset';
+import type { Split, Splits } from '../../data/dataset';
 import { foldedNetworkToJson } from '../../hardware/evaluator/serialize';
 import { ExternalEvaluator } from '../../hardware/evaluator/external';
 import { SimulatorEvaluator } from '../../hardware/evaluator/simulator';
@@ -24,7 +24,7 @@ import { writeJsonAtomic } from '../../storage/atomic';
 import type { ChildContext } from '../../tensor/childProcess';
 import type { FoldedNetwork } from '../folded';
 import { foldedAccuracy, forwardFolded } from '../inference';
-import { Supernet } from '../supernet';
+import { Supernet, type PathSpec } from '../supernet';
 import { exportFoldedNetwork } from '../tfjsExport';
 import { SupernetTrainer } from '../supernetTrainer';
 import { loadTrainedSupernet, pathAccuracy, scheduleFor, stageData, stageSpace } from './shared';
@@ -109,6 +109,28 @@ function summarize(key: string, digitalAccuracy: number, result: EvaluatorResult
   };
 }
 
+/**
+ * The folded network of `subnet` after BatchNorm recalibration on training batches (pathAccuracy on one
+ * validation image recalibrates as a side effect); the supernet is disposed.
+ */
+function recalibratedSubnet(
+  supernet: Supernet,
+  subnet: PathSpec,
+  splits: Splits,
+  config: RunConfig,
+  batchSize: number,
+): FoldedNetwork {
+  pathAccuracy(supernet, subnet, splits.train, splits.validation, {
+    calibrationBatches: config.evolution.bnRecalBatches,
+    batchSize,
+    images: 1,
+    seed: deriveSeed(config.seed, 'bn-recalibration'),
+  });
+  const network = supernet.extractSubnet(subnet);
+  supernet.dispose();
+  return network;
+}
+
 export interface RobustnessRequest {
   runDir: string;
   dir: string;
@@ -125,14 +147,7 @@ export async function runRobustness(
   const splits = await stageData(config);
   const decoded = decode(stageSpace(config), candidate.genome);
   const supernet = await loadTrainedSupernet(request.runDir, config);
-  pathAccuracy(supernet, decoded, splits.train, splits.validation, {
-    calibrationBatches: config.evolution.bnRecalBatches,
-    batchSize: config.supernet.batchSize,
-    images: 1,
-    seed: deriveSeed(config.seed, 'bn-recalibration'),
-  });
-  const network = supernet.extractSubnet(decoded);
-  supernet.dispose();
+  const network = recalibratedSubnet(supernet, decoded, splits, config, config.supernet.batchSize);
   const data = images(splits.validation, config.robustness.images);
   const digital = foldedAccuracy(network, data.images, data.labels);
   const result = await measure(
@@ -174,14 +189,7 @@ export async function runFinal(request: FinalRequest, context: ChildContext): Pr
   const loaded = await trainer.resume(request.trainDir);
   trainer.dispose();
   if (!loaded) throw new Error(`no retrained checkpoint under ${request.trainDir}`);
-  pathAccuracy(supernet, decoded, splits.train, splits.validation, {
-    calibrationBatches: config.evolution.bnRecalBatches,
-    batchSize: config.retrain.batchSize,
-    images: 1,
-    seed: deriveSeed(config.seed, 'bn-recalibration'),
-  });
-  const network = supernet.extractSubnet(decoded);
-  supernet.dispose();
+  const network = recalibratedSubnet(supernet, decoded, splits, config, config.retrain.batchSize);
   const test = images(splits.test, config.retrain.testImages);
   const digital = foldedAccuracy(network, test.images, test.labels);
   context.report({
