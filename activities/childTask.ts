@@ -6,7 +6,6 @@
 import * as path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { runInChild } from '../tensor/childProcess';
-import { toActivityFailure } from './failures';
 
 const TASKS_DIR = path.join(__dirname, '..', 'models', 'tasks');
 
@@ -19,24 +18,20 @@ export async function runChildTask<Request, Result>(
   request: Request,
 ): Promise<Result> {
   const context = Context.current();
-  try {
-    return await runInChild<Request, Result>({
-      modulePath: path.join(TASKS_DIR, `${task}${path.extname(__filename)}`),
-      exportName,
-      request,
-      stallTimeoutMs: STALL_TIMEOUT_MS,
-      signal: context.cancellationSignal,
-      onSpawn: (child) =>
-        context.log.info('child task started', {
-          task,
-          exportName,
-          pid: child.pid,
-          attempt: context.info.attempt,
-        }),
-      onProgress: (progress) =>
-        context.heartbeat({ step: progress.step, total: progress.total, message: progress.message }),
-    });
-  } catch (error) {
-    throw toActivityFailure(error);
-  }
+  return runInChild<Request, Result>({
+    modulePath: path.join(TASKS_DIR, `${task}${path.extname(__filename)}`),
+    exportName,
+    request,
+    stallTimeoutMs: STALL_TIMEOUT_MS,
+    signal: context.cancellationSignal,
+    onSpawn: (child) =>
+      context.log.info('child task started', {
+        task,
+        exportName,
+        pid: child.pid,
+        attempt: context.info.attempt,
+      }),
+    onProgress: (progress) =>
+      context.heartbeat({ step: progress.step, total: progress.total, message: progress.message }),
+  });
 }

@@ -1,18 +1,51 @@
 /**
- * Error policy at the activity boundary: bad configuration, bad data and corrupt artifacts fail for good
- * (retrying cannot fix them; the user must), everything else is retried with backoff.
+ * Error policy at the activity boundary (the list of deterministic errors is common/failures.ts): an
+ * error of a deterministic type fails for good with its own type, message and stack, so the workflow
+ * failure, `temporal workflow describe` and `imcnas status` all name the cause; anything else is retried
+ * with backoff. Errors from a child process keep the child's type and stack.
  */
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { isNonRetryableType, PERMISSION_ERROR_CODES } from '../common/failures';
 import { ChildCancelledError, ChildTaskError } from '../tensor/childProcess';
 
-export const NON_RETRYABLE_ERROR_TYPES = ['ConfigError', 'DatasetError', 'CheckpointCorruptError'];
+function typeOf(name: string, code: string | undefined): string {
+  return code !== undefined && PERMISSION_ERROR_CODES.includes(code) ? 'FilesystemPermissionError' : name;
+}
 
 export function toActivityFailure(error: unknown): unknown {
   if (error instanceof ChildCancelledError) return new CancelledFailure(error.message);
-  const name =
-    error instanceof ChildTaskError ? error.childErrorName : error instanceof Error ? error.name : '';
-  if (NON_RETRYABLE_ERROR_TYPES.includes(name)) {
-    return ApplicationFailure.create({ type: name, message: (error as Error).message, nonRetryable: true });
+  if (error instanceof ApplicationFailure || error instanceof CancelledFailure) return error;
+  if (error instanceof ChildTaskError) {
+    // Re-create the child's error so its stack (the useful one) travels with the failure.
+    const cause = new Error(error.message);
+    cause.name = error.childErrorName;
+    if (error.childStack) cause.stack = error.childStack;
+    const type = typeOf(error.childErrorName, error.childCode);
+    return ApplicationFailure.create({
+      type,
+      message: error.message,
+      nonRetryable: isNonRetryableType(type),
+      cause,
+    });
   }
-  return error;
+  if (!(error instanceof Error)) return error;
+  const type = typeOf(error.name, (error as NodeJS.ErrnoException).code);
+  if (!isNonRetryableType(type)) return error;
+  return ApplicationFailure.create({ type, message: error.message, nonRetryable: true, cause: error });
+}
+
+/** Wraps an activity so every error it throws goes through the policy above. */
+export function withErrorPolicy<Args extends unknown[], Result>(
+  activity: (...args: Args) => Promise<Result>,
+): (...args: Args) => Promise<Result> {
+  const wrapped = async (...args: Args) => {
+    try {
+      return await activity(...args);
+    } catch (error) {
+      throw toActivityFailure(error);
+    }
+  };
+  // Temporal registers activities by property name, but logs and stack traces read the function's name.
+  Object.defineProperty(wrapped, 'name', { value: activity.name });
+  return wrapped;
 }

@@ -4,16 +4,18 @@ import { proposeGeneration, tellGeneration } from './evolution';
 import { writeResults } from './results';
 import { prepareRun } from './run';
 import { retrainCandidate, trainSupernetChunk } from './supernet';
+import { withErrorPolicy } from './failures';
 
+// Every activity under one error policy (failures.ts): deterministic errors fail for good, naming the cause.
 export const activities = {
-  prepareRun,
-  trainSupernetChunk,
-  proposeGeneration,
-  evaluateCandidates,
-  tellGeneration,
-  evaluateRobustness,
-  retrainCandidate,
-  evaluateFinalModel,
-  writeResults,
+  prepareRun: withErrorPolicy(prepareRun),
+  trainSupernetChunk: withErrorPolicy(trainSupernetChunk),
+  proposeGeneration: withErrorPolicy(proposeGeneration),
+  evaluateCandidates: withErrorPolicy(evaluateCandidates),
+  tellGeneration: withErrorPolicy(tellGeneration),
+  evaluateRobustness: withErrorPolicy(evaluateRobustness),
+  retrainCandidate: withErrorPolicy(retrainCandidate),
+  evaluateFinalModel: withErrorPolicy(evaluateFinalModel),
+  writeResults: withErrorPolicy(writeResults),
 };
 export type Activities = typeof activities;

@@ -22,14 +22,33 @@ export function installJsonLogging(
       if (EXPECTED_WARNINGS.has(entry.message)) return;
       const { sdkComponent, taskToken: _taskToken, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
       process.stderr.write(
-        `${JSON.stringify({
-          time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),
-          level: entry.level.toLowerCase(),
-          component: sdkComponent,
-          message: entry.message,
-          ...meta,
-        })}\n`,
+        `${JSON.stringify(
+          {
+            time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),
+            level: entry.level.toLowerCase(),
+            component: sdkComponent,
+            message: entry.message,
+            ...meta,
+          },
+          errorReplacer,
+        )}\n`,
       );
     }),
   });
+}
+
+/**
+ * JSON.stringify writes an Error as `{}` (its fields are not enumerable): a failed activity's log line
+ * would hide its cause. Errors become their type, message, failure type, stack and cause.
+ */
+export function errorReplacer(_key: string, value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const failureType = (value as { type?: unknown }).type;
+  return {
+    type: value.name,
+    ...(typeof failureType === 'string' ? { failureType } : {}),
+    message: value.message,
+    stack: value.stack,
+    ...(value.cause !== undefined ? { cause: value.cause } : {}),
+  };
 }

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
 
 export const TRAINING_HISTORY_FILE = 'history.json';
 export const TRAINING_LOG_FILE = 'train-log.jsonl';
@@ -33,13 +33,64 @@ export interface StepLogLine {
   loss: number;
 }
 
-/** Every step of the training log (empty when the run has none). */
+/**
+ * Parses the training log. A line that does not parse (torn by a kill mid-append, or damaged) is skipped
+ * and reported to `onBadLine`, never allowed to break every later read.
+ */
+export function parseStepLog(
+  text: string,
+  onBadLine: (lineNumber: number, line: string) => void = () => {},
+): StepLogLine[] {
+  const steps: StepLogLine[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (!line) return;
+    try {
+      const parsed = JSON.parse(line) as StepLogLine;
+      if (Number.isInteger(parsed?.globalStep)) steps.push(parsed);
+      else onBadLine(index + 1, line);
+    } catch {
+      onBadLine(index + 1, line);
+    }
+  });
+  return steps;
+}
+
+/** Every step of the training log (empty when the run has none); unreadable lines are skipped. */
 export async function readStepLog(dir: string): Promise<StepLogLine[]> {
-  const text = await fs.readFile(path.join(dir, TRAINING_LOG_FILE), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as StepLogLine);
+  const file = path.join(dir, TRAINING_LOG_FILE);
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  return parseStepLog(text, (lineNumber) =>
+    console.warn(`[training log] ${file}:${lineNumber}: unreadable line skipped`),
+  );
+}
+
+/**
+ * Brings the step log in line with the checkpoint training resumes from, so that every step appears once:
+ * a step's line is appended only after the checkpoint covering it is saved, and the checkpoint carries the
+ * same lines, so a kill between the two is repaired here from the checkpoint; lines of steps beyond the
+ * checkpoint (its successor was lost) are dropped since those steps are about to be run again; torn lines
+ * are dropped. Rewrites the log atomically, and only when something changes.
+ */
+export async function reconcileStepLog(dir: string, step: number, checkpointLines: string[]): Promise<void> {
+  const file = path.join(dir, TRAINING_LOG_FILE);
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  const byStep = new Map<number, string>();
+  let changed = false;
+  const take = (line: string, fromCheckpoint: boolean) => {
+    const [parsed] = parseStepLog(line);
+    if (parsed && parsed.globalStep <= step && !byStep.has(parsed.globalStep)) {
+      byStep.set(parsed.globalStep, line.trimEnd());
+      if (fromCheckpoint) changed = true;
+    } else if (!fromCheckpoint) {
+      if (!parsed) console.warn(`[training log] ${file}: unreadable line dropped`);
+      changed = true;
+    }
+  };
+  for (const line of text.split('\n')) if (line) take(line, false);
+  for (const line of checkpointLines) take(line, true);
+  if (!changed) return;
+  const steps = [...byStep.keys()].sort((a, b) => a - b);
+  await writeFileAtomic(file, steps.map((s) => `${byStep.get(s)}\n`).join(''));
 }
 
 export async function readTrainingHistory(dir: string): Promise<TrainingHistory | undefined> {
@@ -73,4 +124,16 @@ export async function recordEpoch(
     (a, b) => a.epoch - b.epoch,
   );
   await writeJsonAtomic(path.join(dir, TRAINING_HISTORY_FILE), history);
+}
+
+/** recordEpoch, unless the history already has the epoch (a resume that finds nothing to repair). */
+export async function recordEpochIfMissing(
+  dir: string,
+  epochIndex: number,
+  globalStep: number,
+  validationAccuracy: number,
+): Promise<void> {
+  const history = await readTrainingHistory(dir);
+  if (history?.epochs.some((entry) => entry.epoch === epochIndex + 1)) return;
+  await recordEpoch(dir, epochIndex, globalStep, validationAccuracy);
 }

@@ -1,13 +1,19 @@
 /**
  * Checkpoints: one directory per checkpoint (`<prefix>-NNNNNNNN/`) holding `tensors.bin` (all float32
  * tensors back to back) and `checkpoint.json` (shapes, offsets, the SHA-256 of tensors.bin and any small
- * JSON state such as the step, the RNG state and the loss). checkpoint.json is written last, so its
- * presence marks a complete checkpoint; its hash guards against a corrupt or half-copied tensors.bin.
- * Loading takes the newest checkpoint that verifies and reports the ones it had to skip.
+ * JSON state such as the step, the RNG state, the loss and the log lines of the steps it covers).
+ *
+ * A checkpoint commits as one unit: both files are written into a hidden temporary directory, which is
+ * renamed to its final name only when complete. A process killed mid-write leaves a temporary directory
+ * (ignored, and removed by the next save), never a half-written checkpoint under a checkpoint's name. The
+ * hash still guards against later damage (a disk error, a half-copied run directory). Loading takes the
+ * newest checkpoint that verifies and reports the ones it had to skip; when none verifies it starts over
+ * rather than failing the search for good.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { sha256, writeFileAtomic, writeJsonAtomic } from './atomic';
+import { fsyncDirectory, sha256, writeFileAtomic, writeJsonAtomic } from './atomic';
 
 export interface NamedTensor {
   shape: number[];
@@ -47,7 +53,11 @@ export async function saveCheckpoint<State>(
   tensors: Map<string, NamedTensor>,
   state: State,
 ): Promise<string> {
-  const dir = path.join(root, checkpointDirName(prefix, index));
+  const name = checkpointDirName(prefix, index);
+  const dir = path.join(root, name);
+  await fs.mkdir(root, { recursive: true });
+  await removeAbandonedWrites(root, prefix);
+  const staging = path.join(root, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const entries: CheckpointMeta<State>['tensors'] = [];
   let offset = 0;
   for (const [name, tensor] of tensors) {
@@ -57,7 +67,7 @@ export async function saveCheckpoint<State>(
   const body = new Float32Array(offset);
   for (const entry of entries) body.set(tensors.get(entry.name)!.data, entry.offset);
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const digest = await writeFileAtomic(path.join(dir, 'tensors.bin'), bytes);
+  const digest = await writeFileAtomic(path.join(staging, 'tensors.bin'), bytes);
   const meta: CheckpointMeta<State> = {
     format: 'imcnas-checkpoint-v1',
     index,
@@ -66,8 +76,21 @@ export async function saveCheckpoint<State>(
     state,
     writtenAt: new Date().toISOString(),
   };
-  await writeJsonAtomic(path.join(dir, 'checkpoint.json'), meta);
+  await writeJsonAtomic(path.join(staging, 'checkpoint.json'), meta);
+  // A checkpoint of the same index exists only if it was refused on load (corrupt): replace it.
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.rename(staging, dir);
+  await fsyncDirectory(root);
   return dir;
+}
+
+/** Temporary directories of saves that a killed process never finished. */
+async function removeAbandonedWrites(root: string, prefix: string): Promise<void> {
+  const names = await fs.readdir(root).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.startsWith(`.${prefix}-`) && name.endsWith('.tmp'))
+      await fs.rm(path.join(root, name), { recursive: true, force: true });
+  }
 }
 
 /** Reads and verifies one checkpoint directory; throws CheckpointCorruptError naming what is wrong. */
@@ -116,10 +139,17 @@ export async function listCheckpointIndices(root: string, prefix: string): Promi
     .sort((a, b) => b - a);
 }
 
-/** The newest checkpoint that verifies, or undefined when there is none. */
+/**
+ * The newest checkpoint that verifies, or undefined when there is none. Checkpoints that fail verification
+ * are skipped and reported to `onSkip` (and in the result's `skipped`); when every one fails, training
+ * starts over from step 0 instead of failing the search for good: recomputation is cheaper than a search
+ * that `resume-failed` cannot revive.
+ */
 export async function loadLatestCheckpoint<State>(
   root: string,
   prefix: string,
+  onSkip: (skipped: { dir: string; reason: string }) => void = (skipped) =>
+    console.warn(`[checkpoint] skipping ${skipped.reason}`),
 ): Promise<LoadedCheckpoint<State> | undefined> {
   const skipped: LoadedCheckpoint<State>['skipped'] = [];
   for (const index of await listCheckpointIndices(root, prefix)) {
@@ -129,12 +159,8 @@ export async function loadLatestCheckpoint<State>(
     } catch (error) {
       if (!(error instanceof CheckpointCorruptError)) throw error;
       skipped.push({ dir, reason: error.message });
+      onSkip({ dir, reason: error.message });
     }
-  }
-  if (skipped.length > 0) {
-    throw new CheckpointCorruptError(
-      `every checkpoint under ${root} failed verification:\n${skipped.map((s) => `  ${s.reason}`).join('\n')}`,
-    );
   }
   return undefined;
 }

@@ -12,6 +12,17 @@ function send(message: ChildToParent): Promise<void> {
   });
 }
 
+// The parent going away (worker killed) must not leave an orphan burning a core. 'disconnect' arrives
+// only when the event loop turns, which a long synchronous training loop rarely lets it do; the parent id,
+// read live from the OS, changes the moment the parent dies. Checked on every progress report (every
+// training step, every evaluation batch) and by a timer for the time between them.
+const parentPid = process.ppid;
+function exitIfOrphaned(): void {
+  if (process.ppid !== parentPid) process.exit(2);
+}
+process.on('disconnect', () => process.exit(2));
+setInterval(exitIfOrphaned, 250).unref();
+
 process.once('message', (message: ParentToChild) => {
   void (async () => {
     try {
@@ -21,17 +32,24 @@ process.once('message', (message: ParentToChild) => {
       if (typeof entry !== 'function')
         throw new Error(`${message.modulePath} exports no function ${message.exportName}`);
       const result = await entry(message.request, {
-        report: (progress) => void send({ type: 'progress', progress }),
+        report: (progress) => {
+          exitIfOrphaned();
+          void send({ type: 'progress', progress });
+        },
       });
       await send({ type: 'result', result });
       process.exit(0);
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
-      await send({ type: 'error', name: err.name, message: err.message, stack: err.stack });
+      const code = (err as NodeJS.ErrnoException).code;
+      await send({
+        type: 'error',
+        name: err.name,
+        message: err.message,
+        stack: err.stack,
+        ...(typeof code === 'string' ? { code } : {}),
+      });
       process.exit(1);
     }
   })();
 });
-
-// The parent going away (worker killed) must not leave an orphan burning a core.
-process.on('disconnect', () => process.exit(2));

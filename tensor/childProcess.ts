@@ -32,7 +32,7 @@ export type ParentToChild = { type: 'run'; modulePath: string; exportName: strin
 export type ChildToParent =
   | { type: 'progress'; progress: ChildProgress }
   | { type: 'result'; result: unknown }
-  | { type: 'error'; name: string; message: string; stack?: string };
+  | { type: 'error'; name: string; message: string; stack?: string; code?: string };
 
 /** An error thrown inside the child, re-raised in the parent with the child's error name kept. */
 export class ChildTaskError extends Error {
@@ -40,6 +40,8 @@ export class ChildTaskError extends Error {
     readonly childErrorName: string,
     message: string,
     readonly childStack?: string,
+    /** The errno code (EACCES, ENOSPC …) when the child's error was a system error. */
+    readonly childCode?: string,
   ) {
     super(message);
     this.name = 'ChildTaskError';
@@ -159,7 +161,7 @@ export function runInChild<Request, Result>(options: RunInChildOptions<Request>)
       } else if (message.type === 'result') {
         finish(() => resolve(message.result as Result));
       } else if (message.type === 'error') {
-        finish(() => reject(new ChildTaskError(message.name, message.message, message.stack)));
+        finish(() => reject(new ChildTaskError(message.name, message.message, message.stack, message.code)));
       }
     });
     child.on('error', (error) => finish(() => reject(error)));

@@ -40,6 +40,7 @@ import {
   type StopMode,
   type StopRequest,
 } from '../activities/contracts';
+import { MAXIMUM_ATTEMPTS, NON_RETRYABLE_ERROR_TYPES } from '../common/failures';
 import { BEST_ACCURACY, BEST_EDAP, DATASET, GENERATION, SEARCH_NAME, STAGE } from './searchAttributes';
 
 export const progressQuery = defineQuery<SearchProgress>('progress');
@@ -51,8 +52,8 @@ export const pauseSignal = defineSignal('pause-signal');
 export const resumeSignal = defineSignal('resume-signal');
 export const stopSignal = defineSignal<[StopRequest]>('stop-signal');
 
-/** Kept in step with activities/failures.ts: these fail for good, retrying cannot fix them. */
-const NON_RETRYABLE = ['ConfigError', 'DatasetError', 'CheckpointCorruptError'];
+/** Deterministic errors fail for good (common/failures.ts is the one list, shared with the activities). */
+const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES];
 
 export async function nasSearch(input: SearchInput, carried?: CarriedState): Promise<SearchResult> {
   const { config } = input;
@@ -61,7 +62,12 @@ export async function nasSearch(input: SearchInput, carried?: CarriedState): Pro
   const orchestration = proxyActivities<Activities>({
     taskQueue: queues.orchestration,
     startToCloseTimeout: '10 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: {
+      initialInterval: '1s',
+      maximumInterval: '30s',
+      maximumAttempts: MAXIMUM_ATTEMPTS.orchestration,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
   });
   const training = proxyActivities<Activities>({
     taskQueue: queues.training,
@@ -72,6 +78,7 @@ export async function nasSearch(input: SearchInput, carried?: CarriedState): Pro
       initialInterval: '2s',
       backoffCoefficient: 2,
       maximumInterval: '1 minute',
+      maximumAttempts: MAXIMUM_ATTEMPTS.training,
       nonRetryableErrorTypes: NON_RETRYABLE,
     },
   });
@@ -84,7 +91,7 @@ export async function nasSearch(input: SearchInput, carried?: CarriedState): Pro
       initialInterval: '2s',
       backoffCoefficient: 2,
       maximumInterval: '1 minute',
-      maximumAttempts: 5,
+      maximumAttempts: MAXIMUM_ATTEMPTS.evaluation,
       nonRetryableErrorTypes: NON_RETRYABLE,
     },
   });

@@ -27,8 +27,12 @@ export const EVALUATOR_PROTOCOL = 'imcnas-evaluator/1';
 export type ExternalFailure =
   'spawn' | 'startup-timeout' | 'timeout' | 'crashed' | 'protocol' | 'remote' | 'closed';
 
+/**
+ * A failed external evaluation. Its name says whether retrying can help: a command that cannot start or
+ * does not speak the protocol fails the same way every time ('ExternalEvaluatorSetupError', non-retryable
+ * in common/failures.ts); a crash, a silence or a remote error may be transient.
+ */
 export class ExternalEvaluatorError extends Error {
-  override name = 'ExternalEvaluatorError';
   constructor(
     readonly failure: ExternalFailure,
     message: string,
@@ -36,6 +40,10 @@ export class ExternalEvaluatorError extends Error {
     readonly stderrTail: string,
   ) {
     super(stderrTail ? `${message}\n--- evaluator stderr (last lines) ---\n${stderrTail}` : message);
+    this.name =
+      failure === 'spawn' || failure === 'protocol'
+        ? 'ExternalEvaluatorSetupError'
+        : 'ExternalEvaluatorError';
   }
 }
 

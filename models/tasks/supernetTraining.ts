@@ -20,7 +20,7 @@ import { SUPERNET_CHECKPOINT_PREFIX } from '../supernetTrainer';
 import { deviceWeightNoiseHook } from '../../hardware/noise/weightNoise';
 import type { HardwareConfig } from '../../hardware/types';
 import type { WeightNoiseHook } from '../weightNoise';
-import { recordEpoch, TRAINING_LOG_FILE } from '../trainingHistory';
+import { reconcileStepLog, recordEpoch, recordEpochIfMissing, TRAINING_LOG_FILE } from '../trainingHistory';
 import {
   batchAt,
   pathAccuracy,
@@ -57,6 +57,12 @@ export interface TrainingChunkResult {
 interface EpochRecord {
   epochsCompleted: number;
   validationAccuracy: number | null;
+}
+
+/** What a checkpoint carries beside the trainer: the epoch record and the log lines of its steps. */
+interface CheckpointExtra extends EpochRecord {
+  /** Training-log lines of the steps since the previous checkpoint (committed with the weights). */
+  log?: string[];
 }
 
 const CHECKPOINTS_KEPT = 3;
@@ -106,10 +112,16 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
   if (design) supernet.fixedPath = design;
 
   const latest = await trainer.resume(dir);
-  let record: EpochRecord = (latest?.state.extra as EpochRecord | null) ?? {
-    epochsCompleted: 0,
-    validationAccuracy: null,
+  const extra = latest?.state.extra as CheckpointExtra | null | undefined;
+  let record: EpochRecord = {
+    epochsCompleted: extra?.epochsCompleted ?? 0,
+    validationAccuracy: extra?.validationAccuracy ?? null,
   };
+  // Repair what a kill between the checkpoint and the files written after it left behind: the step log
+  // and the epoch's history entry are derived from the checkpoint, which is the truth.
+  await reconcileStepLog(dir, trainer.step, extra?.log ?? []);
+  if (record.validationAccuracy !== null && trainer.step === record.epochsCompleted * perEpoch)
+    await recordEpochIfMissing(dir, record.epochsCompleted - 1, trainer.step, record.validationAccuracy);
   const resumedFromStep = trainer.step;
   const untilStep = perEpoch * request.untilEpoch;
   let stepsRun = 0;
@@ -118,8 +130,9 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
   let pendingLog: string[] = [];
 
   const checkpoint = async () => {
-    checkpointDir = await trainer.save(dir, record);
-    // The log is written after the checkpoint: a step appears in it only once it can never be redone.
+    checkpointDir = await trainer.save(dir, { ...record, log: pendingLog } satisfies CheckpointExtra);
+    // The log is appended after the checkpoint, so a step appears in it only once it can never be redone;
+    // the checkpoint holds the same lines, so a kill between the two is repaired on resume.
     if (pendingLog.length) await fs.appendFile(logFile, pendingLog.join(''));
     pendingLog = [];
     await pruneCheckpoints(dir, SUPERNET_CHECKPOINT_PREFIX, CHECKPOINTS_KEPT);

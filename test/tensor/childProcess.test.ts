@@ -1,5 +1,7 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
   ChildCancelledError,
   ChildExitedError,
@@ -88,5 +90,35 @@ describe('runInChild', () => {
       onSpawn: (c) => (killTarget = c.pid),
     });
     await expect(pending).rejects.toBeInstanceOf(ChildExitedError);
+  });
+
+  it('a child whose parent is killed with -9 exits although it never yields to its event loop', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-orphan-'));
+    const pidFile = path.join(dir, 'child.pid');
+    const parent = spawn(
+      process.execPath,
+      [
+        '--import',
+        require.resolve('tsx'),
+        path.join(__dirname, '..', 'fixtures', 'orphanParent.ts'),
+        pidFile,
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      let childPid = 0;
+      while (!childPid) {
+        childPid = Number(await fs.readFile(pidFile, 'utf8').catch(() => '0'));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(alive(childPid)).toBe(true);
+      process.kill(parent.pid!, 'SIGKILL');
+      // No time limit asserted: the child must go on its own (jest's timeout is the bound), where before
+      // it trained on until its next checkpoint.
+      while (alive(childPid)) await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      parent.kill('SIGKILL');
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
