@@ -87,7 +87,26 @@ export interface SearchProgress {
   etaSeconds: number | null;
   /** Runs of this workflow (continue-as-new) so far. */
   continuedAsNew: number;
+  /** Evaluations that failed for good and were left out, per stage. */
+  dropped: DroppedCounts;
+  /** What the user must know about the outcome: each dropped evaluation with its cause (capped). */
+  problems: string[];
 }
+
+export interface DroppedCounts {
+  /** Stage-2 candidates whose evaluation failed (told back to the optimizer as infeasible). */
+  candidates: number;
+  /** Stage-3 front designs whose noisy-chip evaluation failed. */
+  robustness: number;
+  /** Stage-4 designs whose retraining or final test failed. */
+  finals: number;
+}
+
+/**
+ * complete: every stage delivered all it was asked for; partial: some evaluations failed (within
+ * `failures.maxDroppedShare`; see `problems`); stopped: the user stopped the search early.
+ */
+export type SearchOutcome = 'complete' | 'partial' | 'stopped';
 
 export type StopMode = 'now' | 'after-generation';
 
@@ -104,6 +123,12 @@ export interface CarriedState {
   generationHistory: GenerationHistoryPoint[];
   /** Wall-clock ms spent in generations so far (for the ETA). */
   generationMs: number;
+  /** Stage 3's results, once it has run (a run continued during stage 4 does not redo it). */
+  robust?: RobustnessResult[];
+  /** Stage 4's finished designs so far. */
+  finals?: FinalModelResult[];
+  /** Stage 4: epochs already retrained of the first winner not in `finals`. */
+  retrainEpochs?: number;
 }
 
 export interface GenerationHistoryPoint {
@@ -178,6 +203,9 @@ export interface WriteResultsInput {
   robust: RobustnessResult[];
   finals: FinalModelResult[];
   stopped: StopMode | null;
+  outcome: SearchOutcome;
+  dropped: DroppedCounts;
+  problems: string[];
 }
 
 export interface SearchResult {
@@ -193,6 +221,9 @@ export interface SearchResult {
   robust: RobustnessResult[];
   finals: FinalModelResult[];
   resultsFile: string;
+  outcome: SearchOutcome;
+  dropped: DroppedCounts;
+  problems: string[];
 }
 
 export interface ProposeInput {

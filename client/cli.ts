@@ -29,7 +29,15 @@ import {
   workflowIdFor,
 } from './searches';
 
-export const EXIT = { ok: 0, failure: 1, invalid: 2, notFound: 3, unreachable: 4, searchFailed: 5 } as const;
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  invalid: 2,
+  notFound: 3,
+  unreachable: 4,
+  searchFailed: 5,
+  partial: 6,
+} as const;
 
 class ExitError extends Error {
   constructor(
@@ -47,7 +55,7 @@ export function buildProgram(): Command {
     )
     .addHelpText(
       'after',
-      `\n${CONNECTION_ENV_HELP}\n\nExit codes: 0 ok, 2 invalid input, 3 not found, 4 Temporal unreachable, 5 search failed.`,
+      `\n${CONNECTION_ENV_HELP}\n\nExit codes: 0 ok, 2 invalid input, 3 not found, 4 Temporal unreachable, 5 search failed, 6 completed with a partial result.`,
     )
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
@@ -112,12 +120,15 @@ export function buildProgram(): Command {
         else {
           console.log(`search ${status.searchId}: ${status.status} (started ${status.startTime})`);
           if (status.progress) for (const line of describeProgress(status.progress)) console.log(`  ${line}`);
+          for (const line of status.pending ?? []) console.log(line);
+          if (status.failure) console.log(`  failed: ${status.failure}`);
           if (status.result)
             for (const line of describeResult(status.result, status.objectives)) console.log(`  ${line}`);
           console.log(`  Web UI ${webUiUrl(defaultUiBase(settings.address), settings.namespace, searchId)}`);
         }
         if (['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'].includes(status.status))
           process.exitCode = EXIT.searchFailed;
+        else if (status.result?.outcome === 'partial') process.exitCode = EXIT.partial;
       } finally {
         await client.connection.close();
       }
@@ -182,8 +193,12 @@ export function buildProgram(): Command {
             const status = await searchStatus(client, searchId);
             if (status?.result)
               for (const line of describeResult(status.result, status.objectives)) console.log(line);
-            else console.log(`search ${searchId}: ${described.status.name}`);
+            else
+              console.log(
+                `search ${searchId}: ${described.status.name}${status?.failure ? `: ${status.failure}` : ''}`,
+              );
             if (described.status.name !== 'COMPLETED') process.exitCode = EXIT.searchFailed;
+            else if (status?.result?.outcome === 'partial') process.exitCode = EXIT.partial;
             return;
           }
           const progress = await handle.query<SearchProgress>('progress').catch(() => undefined);
@@ -286,6 +301,7 @@ export function buildProgram(): Command {
       if (await isRunDirectoryTarget(searchId)) {
         const result = await searchResultFromRunDir(searchId);
         for (const line of describeResult(result, result.objectives)) console.log(line);
+        if (result.outcome === 'partial') process.exitCode = EXIT.partial;
         if (options.csv) await fs.copyFile(path.join(result.runDir, 'front.csv'), options.csv);
         if (options.json) await fs.copyFile(result.resultsFile, options.json);
         if (options.csv) console.log(`front written to ${options.csv}`);
@@ -297,6 +313,7 @@ export function buildProgram(): Command {
         if (!status) throw new ExitError(EXIT.notFound, `no search "${searchId}" (workflow nas/${searchId})`);
         if (status.result) {
           for (const line of describeResult(status.result, status.objectives)) console.log(line);
+          if (status.result.outcome === 'partial') process.exitCode = EXIT.partial;
           const runDir = status.result.runDir;
           if (options.csv) await fs.copyFile(path.join(runDir, 'front.csv'), options.csv);
           if (options.json) await fs.copyFile(path.join(runDir, 'results.json'), options.json);

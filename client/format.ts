@@ -32,7 +32,19 @@ export function describeProgress(p: SearchProgress): string[] {
   if (p.retrainTotal > 0) lines.push(`  retraining ${p.retrained}/${p.retrainTotal} designs`);
   if (p.etaSeconds !== null && p.stage === 'evolution')
     lines.push(`  ETA of the evolution ≈ ${duration(p.etaSeconds)}`);
+  const dropped = p.dropped ? describeDropped(p.dropped) : '';
+  if (dropped) lines.push(`  failed and left out: ${dropped}; last: ${p.problems?.at(-1) ?? ''}`);
   return lines;
+}
+
+/** "3 candidates, 1 robustness evaluation" — empty when nothing was dropped. */
+export function describeDropped(dropped: SearchResult['dropped']): string {
+  const parts: string[] = [];
+  const add = (n: number, one: string, many: string) => n > 0 && parts.push(`${n} ${n === 1 ? one : many}`);
+  add(dropped.candidates, 'candidate', 'candidates');
+  add(dropped.robustness, 'robustness evaluation', 'robustness evaluations');
+  add(dropped.finals, 'final design', 'final designs');
+  return parts.join(', ');
 }
 
 export function describeFront(objectives: string[], front: SearchResult['front']): string[] {
@@ -60,6 +72,12 @@ export function describeResult(result: SearchResult, objectives: string[]): stri
   const lines = [
     `search ${result.searchId}: ${result.generations} generations, ${result.evaluations} candidates evaluated` +
       (result.stoppedEarly ? ` (stopped early: ${result.stoppedEarly})` : ''),
+    ...(result.outcome === 'partial'
+      ? [
+          `PARTIAL RESULT: ${describeDropped(result.dropped)} failed and were left out:`,
+          ...result.problems.map((problem) => `  - ${problem}`),
+        ]
+      : []),
     `  supernet largest-path validation accuracy ${pct(result.supernetValidationAccuracy)}`,
     `Pareto front (${result.front.length} designs):`,
     ...describeFront(objectives, result.front),
@@ -85,6 +103,8 @@ export interface PendingWork {
   activityType?: { name?: string | null } | null;
   heartbeatDetails?: { payloads?: Array<{ data?: Uint8Array | null }> | null } | null;
   attempt?: number | null;
+  /** Why the previous attempt failed (the describe call's lastFailure). */
+  lastFailure?: { message?: string | null; cause?: PendingWork['lastFailure'] } | null;
 }
 
 /**
@@ -105,6 +125,14 @@ export function describePendingWork(pending: readonly PendingWork[] | null | und
       }
     }
     const attempt = work.attempt && work.attempt > 1 ? ` (attempt ${work.attempt})` : '';
-    return `    ${work.activityType?.name ?? 'activity'}: ${message}${attempt}`;
+    const line = `    ${work.activityType?.name ?? 'activity'}: ${message}${attempt}`;
+    const failure = innermostMessage(work.lastFailure);
+    return failure ? `${line}\n      last attempt failed: ${failure.split('\n')[0]}` : line;
   });
+}
+
+function innermostMessage(failure: PendingWork['lastFailure']): string | undefined {
+  let message: string | undefined;
+  for (let f = failure; f; f = f.cause) if (f.message) message = f.message;
+  return message;
 }

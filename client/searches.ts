@@ -18,6 +18,7 @@ import {
   type StopRequest,
 } from '../activities/contracts';
 import { loadConfigFile } from '../config/load';
+import { describePendingWork } from './format';
 import type { RunConfig } from '../config/schema';
 import {
   connectionSettingsFromEnv,
@@ -120,6 +121,10 @@ export interface SearchStatus {
   closeTime?: string;
   progress?: SearchProgress;
   result?: SearchResult;
+  /** Why a FAILED search failed (the innermost cause of the workflow failure). */
+  failure?: string;
+  /** Activities in flight, with their last heartbeat and, when retrying, why the last attempt failed. */
+  pending?: string[];
   /** Objective names, in the order of every objective vector. */
   objectives: string[];
 }
@@ -147,6 +152,12 @@ export async function searchStatus(client: Client, searchId: string): Promise<Se
   } else if (described.status.name === 'RUNNING') {
     status.progress = await handle.query<SearchProgress>('progress').catch(() => undefined);
     status.objectives = status.progress?.objectives ?? [];
+    status.pending = describePendingWork(described.raw.pendingActivities);
+  } else if (described.status.name === 'FAILED') {
+    status.failure = await handle.result().then(
+      () => undefined,
+      (error: unknown) => innermostCause(error),
+    );
   }
   return status;
 }
@@ -223,4 +234,14 @@ export async function resumeFailedSearch(client: Client, searchId: string): Prom
     runDir: input.runDir,
     attached: false,
   };
+}
+
+function innermostCause(error: unknown): string {
+  let current = error as { message?: string; cause?: unknown } | undefined;
+  let message = current?.message ?? String(error);
+  while (current?.cause) {
+    current = current.cause as typeof current;
+    if (current?.message) message = current.message;
+  }
+  return message;
 }

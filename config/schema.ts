@@ -208,6 +208,17 @@ export const ArtifactsSchema = z.strictObject({
     .describe('artifact root; a shared filesystem when workers are many'),
 });
 
+export const FailuresSchema = z.strictObject({
+  maxDroppedShare: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe(
+      'a stage whose failed evaluations exceed this share fails the search; below it the search completes flagged partial (a stage with no result always fails)',
+    ),
+});
+
 export const TemporalSchema = z.strictObject({
   address: z
     .string()
@@ -254,6 +265,7 @@ export const RunConfigSchema = z.strictObject({
   evolution: EvolutionSchema.prefault({}),
   robustness: RobustnessSchema.prefault({}),
   retrain: RetrainSchema.prefault({}),
+  failures: FailuresSchema.prefault({}),
   artifacts: ArtifactsSchema.prefault({}),
   temporal: TemporalSchema.prefault({}),
 });

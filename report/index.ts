@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { SearchResult } from '../activities/contracts';
+import type { DroppedCounts, SearchResult } from '../activities/contracts';
 import { deriveSeed } from '../common/rng';
 import { buildLayout, resolveSearchSpace, spaceSize } from '../search/space';
 import { writeFileAtomic } from '../storage/atomic';
@@ -84,9 +84,18 @@ function headerHtml(data: RunData, runs: ComparedRun[]): string {
     `objectives ${results.objectives.map((o) => escapeHtml(o.metric)).join(', ')}`,
     data.createdAt ? `started ${escapeHtml(data.createdAt)}` : '',
     results.stoppedEarly ? `<b>stopped early (${escapeHtml(results.stoppedEarly)})</b>` : '',
+    results.outcome === 'partial' ? '<b class="partial">PARTIAL RESULT: some evaluations failed</b>' : '',
     runs.length > 1 ? `compared with ${escapeHtml(runs[1].label)}` : '',
   ].filter(Boolean);
-  return `<h1>imcnas report: ${escapeHtml(results.searchId)}</h1>\n<p class="muted">${facts.join(' · ')}</p>`;
+  const problems = results.problems?.length
+    ? `\n<div class="problems"><b>Problems (${escapeHtml(droppedSummary(results.dropped))})</b><ul>${results.problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul></div>`
+    : '';
+  return `<h1>imcnas report: ${escapeHtml(results.searchId)}</h1>\n<p class="muted">${facts.join(' · ')}</p>${problems}`;
+}
+
+function droppedSummary(dropped: DroppedCounts | undefined): string {
+  const d = dropped ?? { candidates: 0, robustness: 0, finals: 0 };
+  return `dropped: ${d.candidates} candidates, ${d.robustness} robustness evaluations, ${d.finals} final designs`;
 }
 
 function finalModelsSection(data: RunData): string {
@@ -699,6 +708,9 @@ export async function searchResultFromRunDir(target: string): Promise<SearchResu
     robust: results.robustness,
     finals: results.finalModels,
     resultsFile: path.join(runDir, RESULTS_FILE),
+    outcome: results.outcome ?? (results.stoppedEarly ? 'stopped' : 'complete'),
+    dropped: results.dropped ?? { candidates: 0, robustness: 0, finals: 0 },
+    problems: results.problems ?? [],
   };
 }
 

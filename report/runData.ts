@@ -13,6 +13,8 @@ import type {
   GenerationHistoryPoint,
   RobustnessResult,
   StopMode,
+  DroppedCounts,
+  SearchOutcome,
 } from '../activities/contracts';
 import { validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';
@@ -54,6 +56,10 @@ export interface SearchResultsFile {
   objectives: RunConfig['objectives'];
   constraints: RunConfig['constraints'];
   stoppedEarly: StopMode | null;
+  /** Absent in results written before outcomes were recorded (read as complete). */
+  outcome?: SearchOutcome;
+  dropped?: DroppedCounts;
+  problems?: string[];
   generations: GenerationHistoryPoint[];
   evaluations: number;
   front: ResultsCandidate[];

@@ -4,23 +4,23 @@
  *   2. generations: propose → evaluate candidates (bounded fan-out on the evaluation queue) → tell,
  *      continuing as new every few generations so the history stays small;
  *   3. hardware-in-the-loop robustness of the front (Monte-Carlo noisy chips);
- *   4. retraining of the chosen designs, their noisy test accuracy and export;
+ *   4. retraining of the chosen designs, their noisy test accuracy and export (continuing as new between
+ *      designs when the history grows);
  * then the results files. Orchestration only: every computation is an activity, every artifact a path,
- * and the optimizer runs inside activities so changing the algorithm never breaks replay.
+ * and the optimizer runs inside activities so changing the algorithm never breaks replay. Every outcome is
+ * explicit: a stage with no result, or with more failures than `failures.maxDroppedShare`, fails the
+ * search naming the cause; fewer failures complete it flagged partial.
  */
 import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  ContinueAsNew,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   isCancellation,
   log,
   proxyActivities,
   setCurrentDetails,
-  setHandler,
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
@@ -28,158 +28,60 @@ import {
 import type { Activities } from '../activities';
 import {
   taskQueuesFor,
+  type CandidateResult,
   type CarriedState,
+  type DroppedCounts,
   type FinalModelResult,
-  type GenerationSummary,
-  type ProposedCandidate,
   type RobustnessResult,
   type SearchInput,
-  type SearchProgress,
+  type SearchOutcome,
   type SearchResult,
-  type CandidateResult,
   type StopMode,
-  type StopRequest,
+  type TrainSupernetChunkResult,
 } from '../activities/contracts';
+import type { RunConfig } from '../config/schema';
 import { MAXIMUM_ATTEMPTS, NON_RETRYABLE_ERROR_TYPES } from '../common/failures';
-import { BEST_ACCURACY, BEST_EDAP, DATASET, GENERATION, SEARCH_NAME, STAGE } from './searchAttributes';
+import { frontForRobustness, winnersForRetraining } from '../search/frontPolicy';
+import { boundedAllSettled, causeOf, chunk } from './concurrency';
+import { initialProgress, SearchControls } from './controls';
+import { BEST_ACCURACY, BEST_EDAP, DATASET, GENERATION, SEARCH_NAME } from './searchAttributes';
 
-export const progressQuery = defineQuery<SearchProgress>('progress');
-export const pauseUpdate = defineUpdate<SearchProgress>('pause');
-export const resumeUpdate = defineUpdate<SearchProgress>('resume');
-export const stopUpdate = defineUpdate<SearchProgress, [StopRequest]>('stop');
-// Signals as a fallback for clients that cannot send updates.
-export const pauseSignal = defineSignal('pause-signal');
-export const resumeSignal = defineSignal('resume-signal');
-export const stopSignal = defineSignal<[StopRequest]>('stop-signal');
+export {
+  pauseSignal,
+  pauseUpdate,
+  progressQuery,
+  resumeSignal,
+  resumeUpdate,
+  stopSignal,
+  stopUpdate,
+} from './controls';
 
-/** Deterministic errors fail for good (common/failures.ts is the one list, shared with the activities). */
-const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES];
+/**
+ * Continue as new past this many history events, whatever the server suggests: far below the server's
+ * hard limit (50k) and the 10k at which replays and the Web UI slow down, and cheap (the carried state is
+ * small). Checked between generations and between retraining chunks.
+ */
+const HISTORY_EVENTS_PER_RUN = 2_000;
 
 export async function nasSearch(input: SearchInput, carried?: CarriedState): Promise<SearchResult> {
   const { config } = input;
-  const queues = taskQueuesFor(config.temporal.taskQueuePrefix);
-  const heartbeatTimeout = `${config.temporal.heartbeatTimeoutSeconds}s` as const;
-  const orchestration = proxyActivities<Activities>({
-    taskQueue: queues.orchestration,
-    startToCloseTimeout: '10 minutes',
-    retry: {
-      initialInterval: '1s',
-      maximumInterval: '30s',
-      maximumAttempts: MAXIMUM_ATTEMPTS.orchestration,
-      nonRetryableErrorTypes: NON_RETRYABLE,
-    },
-  });
-  const training = proxyActivities<Activities>({
-    taskQueue: queues.training,
-    // A chunk of epochs may take hours on a CPU; liveness is the heartbeat's job, not this timeout's.
-    startToCloseTimeout: '7 days',
-    heartbeatTimeout,
-    retry: {
-      initialInterval: '2s',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: MAXIMUM_ATTEMPTS.training,
-      nonRetryableErrorTypes: NON_RETRYABLE,
-    },
-  });
-  const evaluation = proxyActivities<Activities>({
-    taskQueue: queues.evaluation,
-    startToCloseTimeout: '1 day',
-    heartbeatTimeout,
-    // A candidate that keeps failing is dropped (told back infeasible) rather than stalling the search.
-    retry: {
-      initialInterval: '2s',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: MAXIMUM_ATTEMPTS.evaluation,
-      nonRetryableErrorTypes: NON_RETRYABLE,
-    },
-  });
+  const act = activityProxies(input);
+  const controls = new SearchControls(carried?.progress ?? initialProgress(input), input.searchId);
+  const { progress } = controls;
+  const state: CarriedState = {
+    progress,
+    supernet: carried?.supernet ?? null,
+    generationHistory: carried?.generationHistory ?? [],
+    generationMs: carried?.generationMs ?? 0,
+    robust: carried?.robust,
+    finals: carried?.finals,
+    retrainEpochs: carried?.retrainEpochs,
+  };
+  const runStartedAtGeneration = progress.generation;
+  // Stage 3's results as they arrive, so a stop-now in the middle keeps the finished ones.
+  const robustSoFar: RobustnessResult[] = [];
+  const keepsGoing = async () => !controls.stoppedNow() && (await controls.mayContinue());
 
-  const progress: SearchProgress = carried?.progress ?? {
-    searchId: input.searchId,
-    stage: 'preparing',
-    startedAt: workflowInfo().startTime.toISOString(),
-    epochsCompleted: 0,
-    epochsTotal: config.supernet.epochs,
-    supernetValidationAccuracy: null,
-    generation: 0,
-    generationsTotal: config.evolution.generations,
-    evaluated: 0,
-    evaluating: 0,
-    evaluationsTotal: 0,
-    objectives: config.objectives.map((objective) => objective.metric),
-    front: [],
-    bestAccuracy: null,
-    bestEdap: null,
-    robustDone: 0,
-    robustTotal: 0,
-    retrained: 0,
-    retrainTotal: 0,
-    paused: false,
-    stopRequested: null,
-    etaSeconds: null,
-    continuedAsNew: 0,
-  };
-  const history = carried?.generationHistory ?? [];
-  let generationMs = carried?.generationMs ?? 0;
-  // Cancelled when the user asks to stop now: every activity in flight runs inside it.
-  const work = new CancellationScope();
-
-  const pause = () => {
-    progress.paused = true;
-    setCurrentDetails(
-      `Paused during ${progress.stage}: work in flight finishes, nothing new starts. Resume with \`imcnas resume ${input.searchId}\`.`,
-    );
-    return progress;
-  };
-  const resume = () => {
-    progress.paused = false;
-    return progress;
-  };
-  const stop = ({ mode }: StopRequest) => {
-    progress.stopRequested = mode === 'now' || progress.stopRequested === 'now' ? 'now' : 'after-generation';
-    progress.paused = false;
-    if (progress.stopRequested === 'now') work.cancel();
-    return progress;
-  };
-  setHandler(progressQuery, () => progress);
-  setHandler(pauseUpdate, pause, { validator: () => rejectWhenFinished(progress) });
-  setHandler(resumeUpdate, resume, {
-    validator: () => {
-      rejectWhenFinished(progress);
-      if (!progress.paused) throw new Error('the search is not paused');
-    },
-  });
-  setHandler(stopUpdate, stop, {
-    validator: (request: StopRequest) => {
-      rejectWhenFinished(progress);
-      if (request?.mode !== 'now' && request?.mode !== 'after-generation') {
-        throw new Error(
-          `stop mode must be "now" or "after-generation", got ${JSON.stringify(request?.mode)}`,
-        );
-      }
-    },
-  });
-  setHandler(pauseSignal, () => void pause());
-  setHandler(resumeSignal, () => void resume());
-  setHandler(stopSignal, (request) => void stop(request ?? { mode: 'after-generation' }));
-
-  const setStage = (stage: SearchProgress['stage'], details: string) => {
-    progress.stage = stage;
-    upsertSearchAttributes([{ key: STAGE, value: stage }]);
-    setCurrentDetails(details);
-  };
-  /** Waits while paused; false when the user asked to stop now. */
-  const mayContinue = async () => {
-    await condition(() => !progress.paused || progress.stopRequested !== null);
-    return progress.stopRequested !== 'now';
-  };
-  const inWork = <T>(fn: () => Promise<T>) => work.run(fn);
-  // A function, not an inline comparison: handlers change the flag while the workflow awaits.
-  const stoppedNow = () => progress.stopRequested === 'now';
-
-  let supernet = carried?.supernet ?? null;
   try {
     // ---------------------------------------------------------------- 0. the run directory
     if (!carried) {
@@ -187,312 +89,408 @@ export async function nasSearch(input: SearchInput, carried?: CarriedState): Pro
         { key: DATASET, value: config.dataset.name },
         { key: SEARCH_NAME, value: config.name },
       ]);
-      setStage('preparing', `Preparing run directory ${input.runDir}`);
-      await inWork(() => orchestration.prepareRun(input));
+      controls.setStage('preparing', `Preparing run directory ${input.runDir}`);
+      await controls.inWork(() => act.orchestration.prepareRun(input));
     }
 
     // ---------------------------------------------------------------- 1. supernet training
-    const per = config.supernet.epochsPerActivity;
-    while (progress.epochsCompleted < config.supernet.epochs && (await mayContinue())) {
-      const until = Math.min(progress.epochsCompleted + per, config.supernet.epochs);
-      setStage(
-        'supernet',
-        `Stage 1/4 — supernet training: epochs ${progress.epochsCompleted} → ${until} of ${config.supernet.epochs}`,
-      );
-      supernet = await inWork(() =>
-        training.trainSupernetChunk.executeWithOptions(
-          { summary: `supernet epochs ${progress.epochsCompleted + 1}–${until}` },
-          [{ searchId: input.searchId, runDir: input.runDir, config, untilEpoch: until }],
-        ),
-      );
-      if (supernet.epochsCompleted < until) {
-        throw ApplicationFailure.nonRetryable(
-          `training chunk stopped at epoch ${supernet.epochsCompleted}, expected ${until}`,
-        );
-      }
-      progress.epochsCompleted = supernet.epochsCompleted;
-      progress.supernetValidationAccuracy = supernet.validationAccuracy;
+    while (progress.epochsCompleted < config.supernet.epochs && (await controls.mayContinue())) {
+      state.supernet = await trainSupernetChunk(input, act, controls);
     }
 
     // ---------------------------------------------------------------- 2. evolutionary generations
-    const firstGenerationOfRun = progress.generation;
     while (
       progress.generation < config.evolution.generations &&
       progress.stopRequested === null &&
-      (await mayContinue())
+      (await controls.mayContinue())
     ) {
-      const generation = progress.generation;
-      const started = Date.now();
-      setStage(
-        'evolution',
-        `Stage 2/4 — generation ${generation + 1}/${config.evolution.generations}: proposing`,
-      );
-      const proposal = await inWork(() =>
-        orchestration.proposeGeneration.executeWithOptions(
-          { summary: `propose generation ${generation + 1}` },
-          [{ runDir: input.runDir, generation, config }],
-        ),
-      );
-      progress.evaluated = 0;
-      progress.evaluationsTotal = proposal.candidates.length;
-      setCurrentDetails(
-        `Stage 2/4 — generation ${generation + 1}/${config.evolution.generations}: evaluating ${proposal.candidates.length} candidates`,
-      );
-      const chunks = chunk(proposal.candidates, config.evolution.candidatesPerActivity);
-      const settled = await boundedAllSettled(
-        chunks,
-        config.evolution.maxParallelEvaluations,
-        async (candidates, index) => {
-          await mayContinue();
-          progress.evaluating += candidates.length;
-          try {
-            return await inWork(() =>
-              evaluation.evaluateCandidates.executeWithOptions(
-                {
-                  summary: `generation ${generation + 1}: candidates ${index * candidates.length + 1}–${index * candidates.length + candidates.length}`,
-                },
-                [{ runDir: input.runDir, generation, config, candidates }],
-              ),
-            );
-          } finally {
-            progress.evaluating -= candidates.length;
-            progress.evaluated += candidates.length;
-          }
-        },
-      );
-      if (stoppedNow()) break;
-      const results: CandidateResult[] = settled.flatMap((outcome) =>
-        outcome.status === 'fulfilled' ? outcome.value : [],
-      );
-      for (const outcome of settled) {
-        if (outcome.status === 'rejected')
-          log.warn('candidate chunk failed; its candidates count as infeasible', {
-            error: String(outcome.reason),
-          });
-      }
-      const summary: GenerationSummary = await inWork(() =>
-        orchestration.tellGeneration.executeWithOptions({ summary: `select generation ${generation + 1}` }, [
-          { runDir: input.runDir, generation, config, results },
-        ]),
-      );
-      progress.generation = generation + 1;
-      progress.front = summary.front;
-      progress.bestAccuracy = summary.bestAccuracy;
-      progress.bestEdap = summary.bestEdap;
-      history.push({
-        generation: progress.generation,
-        evaluations: summary.evaluations,
-        bestAccuracy: summary.bestAccuracy,
-        bestEdap: summary.bestEdap,
-        frontSize: summary.front.length,
-      });
-      generationMs += Date.now() - started;
+      const finished = await runGeneration(input, act, controls, state);
+      if (!finished) break;
       const remaining = config.evolution.generations - progress.generation;
-      progress.etaSeconds = Math.round(((generationMs / history.length) * remaining) / 1000);
-      upsertSearchAttributes([
-        { key: GENERATION, value: progress.generation },
-        ...(summary.bestAccuracy !== null ? [{ key: BEST_ACCURACY, value: summary.bestAccuracy }] : []),
-        ...(summary.bestEdap !== null ? [{ key: BEST_EDAP, value: summary.bestEdap }] : []),
-      ]);
-      const runLength = progress.generation - firstGenerationOfRun;
-      if (
-        remaining > 0 &&
-        progress.stopRequested === null &&
-        (workflowInfo().continueAsNewSuggested || runLength >= config.evolution.generationsPerRun)
-      ) {
-        // Nothing is in flight here; let update handlers finish so no caller loses its answer.
-        await condition(allHandlersFinished);
-        progress.continuedAsNew += 1;
-        await continueAsNew<typeof nasSearch>(input, {
-          progress,
-          supernet,
-          generationHistory: history,
-          generationMs,
-        });
-      }
+      const runLength = progress.generation - runStartedAtGeneration;
+      if (remaining > 0 && progress.stopRequested === null && runLength >= config.evolution.generationsPerRun)
+        await continueWith(input, state);
+      if (remaining > 0 && progress.stopRequested === null) await continueIfHistoryIsLong(input, state);
     }
+    if (!controls.stoppedNow() && progress.front.length === 0 && progress.generation > 0)
+      fail('stage 2 found no feasible design: the front is empty', progress.problems);
 
     // ---------------------------------------------------------------- 3. hardware-in-the-loop robustness
-    const robust: RobustnessResult[] = [];
-    if (!stoppedNow() && (await mayContinue())) {
-      const chosen = frontForRobustness(progress, config.robustness.topK);
-      progress.robustTotal = chosen.length;
-      setStage(
-        'robustness',
-        `Stage 3/4 — Monte-Carlo robustness of ${chosen.length} front designs (${config.robustness.samples} noisy chips each)`,
-      );
-      const settled = await boundedAllSettled(
-        chosen,
-        config.evolution.maxParallelEvaluations,
-        async (candidate) => {
-          await mayContinue();
-          const result = await inWork(() =>
-            evaluation.evaluateRobustness.executeWithOptions({ summary: `robustness of ${candidate.key}` }, [
-              { runDir: input.runDir, config, candidate },
-            ]),
-          );
-          progress.robustDone += 1;
-          return result;
-        },
-      );
-      for (const outcome of settled) if (outcome.status === 'fulfilled') robust.push(outcome.value);
+    if (state.robust === undefined && (await keepsGoing())) {
+      state.robust = await evaluateFrontRobustness(input, act, controls, robustSoFar);
     }
 
     // ---------------------------------------------------------------- 4. retraining and export
-    const finals: FinalModelResult[] = [];
-    if (!stoppedNow() && robust.length > 0 && (await mayContinue())) {
-      const winners = [...robust]
-        .sort((a, b) => b.accuracyMean - a.accuracyMean)
-        .slice(0, config.retrain.count);
-      progress.retrainTotal = winners.length;
-      const byKey = new Map(progress.front.map((member) => [member.key, member]));
-      for (const { key } of winners) {
-        const candidate: ProposedCandidate = { key, genome: byKey.get(key)!.genome };
-        for (
-          let until = Math.min(config.retrain.epochsPerActivity, config.retrain.epochs);
-          ;
-          until = Math.min(until + config.retrain.epochsPerActivity, config.retrain.epochs)
-        ) {
-          if (!(await mayContinue())) break;
-          setStage(
-            'retraining',
-            `Stage 4/4 — retraining ${candidate.key}: epochs → ${until} of ${config.retrain.epochs}`,
-          );
-          await inWork(() =>
-            training.retrainCandidate.executeWithOptions(
-              { summary: `retrain ${candidate.key} to epoch ${until}` },
-              [{ runDir: input.runDir, config, candidate, untilEpoch: until }],
-            ),
-          );
-          if (until >= config.retrain.epochs) break;
-        }
-        if (stoppedNow()) break;
-        finals.push(
-          await inWork(() =>
-            evaluation.evaluateFinalModel.executeWithOptions(
-              { summary: `test ${candidate.key} under noise and export` },
-              [{ runDir: input.runDir, config, candidate }],
-            ),
-          ),
-        );
-        progress.retrained += 1;
-      }
+    state.finals ??= [];
+    if ((state.robust?.length ?? 0) > 0 && (await keepsGoing())) {
+      await retrainWinners(input, act, controls, state);
     }
-
-    // ---------------------------------------------------------------- results
-    setStage('reporting', 'Writing results');
-    const written = await orchestration.writeResults({
-      searchId: input.searchId,
-      runDir: input.runDir,
-      config,
-      generationHistory: history,
-      robust,
-      finals,
-      stopped: progress.stopRequested,
-    });
-    setStage('done', doneDetails(progress, finals));
-    return {
-      searchId: input.searchId,
-      runDir: input.runDir,
-      stoppedEarly: progress.stopRequested,
-      supernetValidationAccuracy: progress.supernetValidationAccuracy,
-      generations: progress.generation,
-      evaluations: history.at(-1)?.evaluations ?? 0,
-      objectives: progress.objectives,
-      front: progress.front,
-      robust,
-      finals,
-      resultsFile: written.resultsFile,
-    };
+    return await finish(input, act, controls, state);
   } catch (error) {
     // A stop-now cancels the work scope; anything else (a workflow cancellation included) propagates.
-    if (stoppedNow() && isCancellation(error) && !CancellationScope.current().consideredCancelled) {
-      const written = await orchestration.writeResults({
-        searchId: input.searchId,
-        runDir: input.runDir,
-        config,
-        generationHistory: history,
-        robust: [],
-        finals: [],
-        stopped: 'now',
-      });
-      setStage(
-        'done',
-        `Stopped by request after ${progress.generation} generations; best-so-far front written.`,
-      );
-      return {
-        searchId: input.searchId,
-        runDir: input.runDir,
-        stoppedEarly: 'now',
-        supernetValidationAccuracy: progress.supernetValidationAccuracy,
-        generations: progress.generation,
-        evaluations: history.at(-1)?.evaluations ?? 0,
-        objectives: progress.objectives,
-        front: progress.front,
-        robust: [],
-        finals: [],
-        resultsFile: written.resultsFile,
-      };
+    if (controls.stoppedNow() && isCancellation(error) && !CancellationScope.current().consideredCancelled) {
+      state.robust ??= robustSoFar;
+      return await finish(input, act, controls, state);
     }
     throw error;
   }
 }
 
-function rejectWhenFinished(progress: SearchProgress): void {
-  if (progress.stage === 'done' || progress.stage === 'reporting') throw new Error('the search has finished');
-}
+type Proxies = ReturnType<typeof activityProxies>;
 
-function doneDetails(progress: SearchProgress, finals: FinalModelResult[]): string {
-  const best = finals[0];
-  return best
-    ? `Done: ${progress.generation} generations; best design ${best.key}: test accuracy under noise ${(best.testAccuracyMean * 100).toFixed(2)} % (p5 ${(best.testAccuracyP5 * 100).toFixed(2)} %)`
-    : `Done: ${progress.generation} generations, front of ${progress.front.length}`;
-}
-
-/** Front members for stage 3: the best by the first objective, then spread along the front. */
-function frontForRobustness(progress: SearchProgress, topK: number): ProposedCandidate[] {
-  const front = [...progress.front];
-  if (front.length <= topK) return front.map(({ key, genome }) => ({ key, genome }));
-  const maximize =
-    progress.objectives[0] === 'accuracy' ||
-    progress.objectives[0]?.startsWith('robust') ||
-    progress.objectives[0]?.startsWith('tops');
-  front.sort((a, b) => (maximize ? b.objectives[0] - a.objectives[0] : a.objectives[0] - b.objectives[0]));
-  const picked = new Map<string, ProposedCandidate>();
-  for (let i = 0; i < topK; i++) {
-    const { key, genome } = front[Math.round((i * (front.length - 1)) / Math.max(1, topK - 1))];
-    picked.set(key, { key, genome });
-  }
-  return [...picked.values()];
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; settles every item (allSettled semantics). */
-async function boundedAllSettled<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      try {
-        results[index] = { status: 'fulfilled', value: await fn(items[index], index) };
-      } catch (reason) {
-        if (isCancellation(reason)) throw reason;
-        results[index] = { status: 'rejected', reason };
-      }
-    }
+function activityProxies({ config }: SearchInput) {
+  const queues = taskQueuesFor(config.temporal.taskQueuePrefix);
+  const heartbeatTimeout = `${config.temporal.heartbeatTimeoutSeconds}s` as const;
+  // Deterministic errors fail for good (common/failures.ts is the one list, shared with the activities).
+  const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
+  const backoff = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+  return {
+    orchestration: proxyActivities<Activities>({
+      taskQueue: queues.orchestration,
+      startToCloseTimeout: '10 minutes',
+      retry: {
+        initialInterval: '1s',
+        maximumInterval: '30s',
+        maximumAttempts: MAXIMUM_ATTEMPTS.orchestration,
+        nonRetryableErrorTypes,
+      },
+    }),
+    training: proxyActivities<Activities>({
+      taskQueue: queues.training,
+      // A chunk of epochs may take hours on a CPU; liveness is the heartbeat's job, not this timeout's.
+      startToCloseTimeout: '7 days',
+      heartbeatTimeout,
+      retry: { ...backoff, maximumAttempts: MAXIMUM_ATTEMPTS.training, nonRetryableErrorTypes },
+    }),
+    evaluation: proxyActivities<Activities>({
+      taskQueue: queues.evaluation,
+      startToCloseTimeout: '1 day',
+      heartbeatTimeout,
+      // A candidate that keeps failing is dropped (told back infeasible) rather than stalling the search.
+      retry: { ...backoff, maximumAttempts: MAXIMUM_ATTEMPTS.evaluation, nonRetryableErrorTypes },
+    }),
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }
 
-export type { StopMode };
+async function trainSupernetChunk(
+  input: SearchInput,
+  act: Proxies,
+  controls: SearchControls,
+): Promise<TrainSupernetChunkResult> {
+  const { config } = input;
+  const { progress } = controls;
+  const until = Math.min(
+    progress.epochsCompleted + config.supernet.epochsPerActivity,
+    config.supernet.epochs,
+  );
+  controls.setStage(
+    'supernet',
+    `Stage 1/4 — supernet training: epochs ${progress.epochsCompleted} → ${until} of ${config.supernet.epochs}`,
+  );
+  const result = await controls.inWork(() =>
+    act.training.trainSupernetChunk.executeWithOptions(
+      { summary: `supernet epochs ${progress.epochsCompleted + 1}–${until}` },
+      [{ searchId: input.searchId, runDir: input.runDir, config, untilEpoch: until }],
+    ),
+  );
+  if (result.epochsCompleted < until) {
+    throw ApplicationFailure.nonRetryable(
+      `training chunk stopped at epoch ${result.epochsCompleted}, expected ${until}`,
+    );
+  }
+  progress.epochsCompleted = result.epochsCompleted;
+  progress.supernetValidationAccuracy = result.validationAccuracy;
+  return result;
+}
+
+/** One generation: propose, evaluate (failed chunks are dropped and counted), tell. False if stopped now. */
+async function runGeneration(
+  input: SearchInput,
+  act: Proxies,
+  controls: SearchControls,
+  state: CarriedState,
+): Promise<boolean> {
+  const { config, runDir } = input;
+  const { progress } = controls;
+  const generation = progress.generation;
+  const label = `generation ${generation + 1}/${config.evolution.generations}`;
+  const started = Date.now();
+  controls.setStage('evolution', `Stage 2/4 — ${label}: proposing`);
+  const proposal = await controls.inWork(() =>
+    act.orchestration.proposeGeneration.executeWithOptions(
+      { summary: `propose generation ${generation + 1}` },
+      [{ runDir, generation, config }],
+    ),
+  );
+  progress.evaluated = 0;
+  progress.evaluationsTotal = proposal.candidates.length;
+  setCurrentDetails(`Stage 2/4 — ${label}: evaluating ${proposal.candidates.length} candidates`);
+  const chunks = chunk(proposal.candidates, config.evolution.candidatesPerActivity);
+  const settled = await boundedAllSettled(
+    chunks,
+    config.evolution.maxParallelEvaluations,
+    async (candidates, i) => {
+      await controls.mayContinue();
+      progress.evaluating += candidates.length;
+      try {
+        const first = i * config.evolution.candidatesPerActivity + 1;
+        return await controls.inWork(() =>
+          act.evaluation.evaluateCandidates.executeWithOptions(
+            { summary: `generation ${generation + 1}: candidates ${first}–${first + candidates.length - 1}` },
+            [{ runDir, generation, config, candidates }],
+          ),
+        );
+      } finally {
+        progress.evaluating -= candidates.length;
+        progress.evaluated += candidates.length;
+      }
+    },
+  );
+  if (controls.stoppedNow()) return false;
+  const results: CandidateResult[] = [];
+  settled.forEach((outcome, i) => {
+    if (outcome.status === 'fulfilled') return results.push(...outcome.value);
+    const keys = chunks[i]!.map((candidate) => candidate.key);
+    progress.dropped.candidates += keys.length;
+    const message = `${label}: candidates ${keys.join(', ')} failed and count as infeasible: ${causeOf(outcome.reason)}`;
+    log.warn(message);
+    controls.problem(message);
+  });
+  if (results.length === 0)
+    fail(`stage 2, ${label}: every candidate evaluation failed`, progress.problems.slice(-3));
+  const summary = await controls.inWork(() =>
+    act.orchestration.tellGeneration.executeWithOptions({ summary: `select generation ${generation + 1}` }, [
+      { runDir, generation, config, results },
+    ]),
+  );
+  progress.generation = generation + 1;
+  progress.front = summary.front;
+  progress.bestAccuracy = summary.bestAccuracy;
+  progress.bestEdap = summary.bestEdap;
+  state.generationHistory.push({
+    generation: progress.generation,
+    evaluations: summary.evaluations,
+    bestAccuracy: summary.bestAccuracy,
+    bestEdap: summary.bestEdap,
+    frontSize: summary.front.length,
+  });
+  state.generationMs += Date.now() - started;
+  const remaining = config.evolution.generations - progress.generation;
+  const perGeneration = state.generationMs / Math.max(1, progress.generation);
+  progress.etaSeconds = Math.round((perGeneration * remaining) / 1000);
+  upsertSearchAttributes([
+    { key: GENERATION, value: progress.generation },
+    ...(summary.bestAccuracy !== null ? [{ key: BEST_ACCURACY, value: summary.bestAccuracy }] : []),
+    ...(summary.bestEdap !== null ? [{ key: BEST_EDAP, value: summary.bestEdap }] : []),
+  ]);
+  return true;
+}
+
+async function evaluateFrontRobustness(
+  input: SearchInput,
+  act: Proxies,
+  controls: SearchControls,
+  arrived: RobustnessResult[],
+): Promise<RobustnessResult[]> {
+  const { config, runDir } = input;
+  const { progress } = controls;
+  const chosen = frontForRobustness(progress.front, config.objectives, config.robustness.topK);
+  progress.robustTotal = chosen.length;
+  controls.setStage(
+    'robustness',
+    `Stage 3/4 — Monte-Carlo robustness of ${chosen.length} front designs (${config.robustness.samples} noisy chips each)`,
+  );
+  const settled = await boundedAllSettled(
+    chosen,
+    config.evolution.maxParallelEvaluations,
+    async (candidate) => {
+      await controls.mayContinue();
+      const result = await controls.inWork(() =>
+        act.evaluation.evaluateRobustness.executeWithOptions({ summary: `robustness of ${candidate.key}` }, [
+          { runDir, config, candidate },
+        ]),
+      );
+      progress.robustDone += 1;
+      arrived.push(result);
+      return result;
+    },
+  );
+  // In the order chosen (arrival order varies from run to run; a replay sees the recorded one).
+  const ordered: RobustnessResult[] = [];
+  settled.forEach((outcome, i) => {
+    if (outcome.status === 'fulfilled') return ordered.push(outcome.value);
+    progress.dropped.robustness += 1;
+    const message = `stage 3: robustness of ${chosen[i]!.key} failed: ${causeOf(outcome.reason)}`;
+    log.warn(message);
+    controls.problem(message);
+  });
+  checkStageYield('stage 3 (robustness)', ordered.length, chosen.length, input, controls);
+  return ordered;
+}
+
+async function retrainWinners(
+  input: SearchInput,
+  act: Proxies,
+  controls: SearchControls,
+  state: CarriedState,
+): Promise<void> {
+  const { config, runDir } = input;
+  const { progress } = controls;
+  const finals = (state.finals ??= []);
+  const winners = winnersForRetraining(state.robust ?? [], config.retrain.count);
+  progress.retrainTotal = winners.length;
+  const byKey = new Map(progress.front.map((member) => [member.key, member]));
+  const perActivity = config.retrain.epochsPerActivity;
+  // Winners are in a fixed order: those before this index finished (or failed) in an earlier run.
+  const processed = finals.length + progress.dropped.finals;
+  for (const { key } of winners.slice(processed)) {
+    const candidate = { key, genome: byKey.get(key)!.genome };
+    try {
+      while ((state.retrainEpochs ?? 0) < config.retrain.epochs) {
+        if (!(await controls.mayContinue())) return;
+        const until = Math.min((state.retrainEpochs ?? 0) + perActivity, config.retrain.epochs);
+        controls.setStage(
+          'retraining',
+          `Stage 4/4 — retraining ${key}: epochs → ${until} of ${config.retrain.epochs}`,
+        );
+        await controls.inWork(() =>
+          act.training.retrainCandidate.executeWithOptions({ summary: `retrain ${key} to epoch ${until}` }, [
+            { runDir, config, candidate, untilEpoch: until },
+          ]),
+        );
+        state.retrainEpochs = until;
+        await continueIfHistoryIsLong(input, state);
+      }
+      if (controls.stoppedNow()) return;
+      finals.push(
+        await controls.inWork(() =>
+          act.evaluation.evaluateFinalModel.executeWithOptions(
+            { summary: `test ${key} under noise and export` },
+            [{ runDir, config, candidate }],
+          ),
+        ),
+      );
+      progress.retrained += 1;
+    } catch (error) {
+      if (isCancellation(error) || error instanceof ContinueAsNew) throw error;
+      progress.dropped.finals += 1;
+      const message = `stage 4: ${key} failed: ${causeOf(error)}`;
+      log.warn(message);
+      controls.problem(message);
+    }
+    state.retrainEpochs = 0;
+    await continueIfHistoryIsLong(input, state);
+  }
+  checkStageYield('stage 4 (retraining)', finals.length, winners.length, input, controls);
+}
+
+/** Writes the results files and returns the search's result: the one place the result is built. */
+async function finish(
+  input: SearchInput,
+  act: Proxies,
+  controls: SearchControls,
+  state: CarriedState,
+): Promise<SearchResult> {
+  const { progress } = controls;
+  const robust = state.robust ?? [];
+  const finals = state.finals ?? [];
+  const outcome: SearchOutcome =
+    progress.stopRequested !== null ? 'stopped' : totalDropped(progress.dropped) > 0 ? 'partial' : 'complete';
+  controls.setStage('reporting', 'Writing results');
+  const written = await act.orchestration.writeResults({
+    searchId: input.searchId,
+    runDir: input.runDir,
+    config: input.config,
+    generationHistory: state.generationHistory,
+    robust,
+    finals,
+    stopped: progress.stopRequested,
+    outcome,
+    dropped: progress.dropped,
+    problems: progress.problems,
+  });
+  controls.setStage(
+    'done',
+    doneDetails(progress.generation, progress.front.length, finals, outcome, progress.stopRequested),
+  );
+  return {
+    searchId: input.searchId,
+    runDir: input.runDir,
+    stoppedEarly: progress.stopRequested,
+    supernetValidationAccuracy: progress.supernetValidationAccuracy,
+    generations: progress.generation,
+    evaluations: state.generationHistory.at(-1)?.evaluations ?? 0,
+    objectives: progress.objectives,
+    front: progress.front,
+    robust,
+    finals,
+    resultsFile: written.resultsFile,
+    outcome,
+    dropped: progress.dropped,
+    problems: progress.problems,
+  };
+}
+
+/** Fails the search when a stage delivered nothing, or dropped more than the configured share. */
+function checkStageYield(
+  stage: string,
+  delivered: number,
+  asked: number,
+  input: SearchInput,
+  controls: SearchControls,
+): void {
+  if (asked === 0 || controls.stoppedNow()) return;
+  const dropped = asked - delivered;
+  // A search started before `failures` existed has no such section in its (recorded) input.
+  const share = (input.config.failures as RunConfig['failures'] | undefined)?.maxDroppedShare ?? 0.5;
+  if (delivered === 0)
+    fail(`${stage}: all ${asked} evaluations failed`, controls.progress.problems.slice(-3));
+  if (dropped / asked > share)
+    fail(
+      `${stage}: ${dropped} of ${asked} evaluations failed, more than failures.maxDroppedShare = ${share}`,
+      controls.progress.problems.slice(-3),
+    );
+}
+
+function fail(message: string, causes: string[]): never {
+  throw ApplicationFailure.nonRetryable(
+    causes.length ? `${message}. Causes:\n${causes.map((c) => `  - ${c}`).join('\n')}` : message,
+    'StageFailedError',
+  );
+}
+
+function totalDropped(dropped: DroppedCounts): number {
+  return dropped.candidates + dropped.robustness + dropped.finals;
+}
+
+async function continueIfHistoryIsLong(input: SearchInput, state: CarriedState): Promise<void> {
+  const info = workflowInfo();
+  if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_PER_RUN)
+    await continueWith(input, state);
+}
+
+async function continueWith(input: SearchInput, state: CarriedState): Promise<never> {
+  // Nothing is in flight here; let update handlers finish so no caller loses its answer.
+  await condition(allHandlersFinished);
+  state.progress.continuedAsNew += 1;
+  return continueAsNew<typeof nasSearch>(input, state);
+}
+
+function doneDetails(
+  generations: number,
+  frontSize: number,
+  finals: FinalModelResult[],
+  outcome: SearchOutcome,
+  stopped: StopMode | null,
+): string {
+  const best = finals[0];
+  const flag =
+    outcome === 'partial'
+      ? ' (PARTIAL: some evaluations failed, see results.json problems)'
+      : outcome === 'stopped'
+        ? ` (stopped: ${stopped})`
+        : '';
+  return best
+    ? `Done${flag}: ${generations} generations; best design ${best.key}: test accuracy under noise ${(best.testAccuracyMean * 100).toFixed(2)} % (p5 ${(best.testAccuracyP5 * 100).toFixed(2)} %)`
+    : `Done${flag}: ${generations} generations, front of ${frontSize}`;
+}

@@ -9,7 +9,7 @@ import type { SearchProgress, SearchResult } from '../../activities/contracts';
 import { pauseSearch, resumeSearch, stopSearch } from '../../client/searches';
 import { createHarness, startNasSearch, TINY, waitFor, type Harness } from './harness';
 
-jest.setTimeout(300_000);
+jest.setTimeout(1_800_000);
 
 const MANY_GENERATIONS = { ...TINY.evolution, generations: 6, generationsPerRun: 1 };
 
@@ -39,7 +39,7 @@ describe('search controls', () => {
         return p && p.continuedAsNew >= 1 && p.generation >= 1 ? p : undefined;
       },
       'a continue-as-new',
-      200_000,
+      600_000,
     );
     expect(during.epochsCompleted).toBe(2); // carried from the first run
     const result = (await handle.result()) as SearchResult;
@@ -60,7 +60,7 @@ describe('search controls', () => {
         return p?.stage === 'evolution' ? true : undefined;
       },
       'the evolution stage',
-      120_000,
+      600_000,
     );
     const paused = await pauseSearch(client, input.searchId);
     expect(paused.paused).toBe(true);
@@ -85,7 +85,7 @@ describe('search controls', () => {
         return p && p.generation > generationBefore ? true : undefined;
       },
       'progress after resume',
-      120_000,
+      600_000,
     );
     const stopping = await stopSearch(client, input.searchId, 'after-generation');
     expect(stopping.stopRequested).toBe('after-generation');
@@ -105,7 +105,7 @@ describe('search controls', () => {
         return p && p.generation >= 1 ? true : undefined;
       },
       'a finished generation',
-      200_000,
+      600_000,
     );
     await stopSearch(harness.client, input.searchId, 'now');
     const result = (await handle.result()) as SearchResult;

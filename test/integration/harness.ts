@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { SearchInput, TrainSupernetChunkResult } from '../../activities/contracts';
 import { validateConfig } from '../../config/load';
+import { parseStepLog } from '../../models/trainingHistory';
 import type { RunConfigInput } from '../../config/schema';
 import { connectClient, workflowIdFor } from '../../client/searches';
 import { installJsonLogging } from '../../client/logging';
@@ -85,7 +86,8 @@ export async function startNasSearch(harness: Harness, input: SearchInput) {
 export async function waitFor<T>(
   check: () => Promise<T | undefined>,
   what: string,
-  timeoutMs = 60_000,
+  // A bound on hangs, not a performance target: a loaded 2-core machine may take minutes.
+  timeoutMs = 600_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -106,10 +108,8 @@ export interface TrainLogLine {
 
 export async function readTrainLog(runDir: string): Promise<TrainLogLine[]> {
   const text = await fs.readFile(path.join(runDir, 'supernet', 'train-log.jsonl'), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as TrainLogLine);
+  // Read while the trainer appends: a line being written may be incomplete, and is skipped.
+  return parseStepLog(text) as TrainLogLine[];
 }
 
 export function processAlive(pid: number): boolean {

@@ -10,7 +10,7 @@ import type { SearchResult } from '../../activities/contracts';
 import { ensureDevServer, serverAnswers, stopDevServer } from '../../scripts/devServer';
 import { createHarness, readTrainLog, startNasSearch, supernetChunk, TINY, waitFor } from './harness';
 
-jest.setTimeout(300_000);
+jest.setTimeout(1_800_000);
 
 const ADDRESS = '127.0.0.1:7311';
 const UI_PORT = 8311;

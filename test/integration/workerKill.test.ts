@@ -19,7 +19,7 @@ import {
   type Harness,
 } from './harness';
 
-jest.setTimeout(400_000);
+jest.setTimeout(1_800_000);
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -73,7 +73,7 @@ describe('a killed worker process', () => {
     await waitFor(
       async () => ((await readTrainLog(input.runDir)).length >= 10 ? true : undefined),
       'training',
-      120_000,
+      600_000,
     );
     await killGroup(worker);
     const stepsAtKill = (await readTrainLog(input.runDir)).length;
@@ -86,7 +86,7 @@ describe('a killed worker process', () => {
         return files.size >= 2 ? files : undefined;
       },
       'two evaluated candidates',
-      240_000,
+      600_000,
     );
     await killGroup(worker);
     worker = startWorkerProcess(harness.prefix);

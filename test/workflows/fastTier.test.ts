@@ -1,0 +1,239 @@
+/**
+ * The fast workflow tier: the real workflow code on a local Temporal test server (the cached dev-server
+ * binary, started by TestWorkflowEnvironment), with the activities replaced by the small deterministic
+ * stand-ins of standInActivities.ts. Covers the orchestration logic that real training makes slow to reach:
+ * stop now, pause/resume, failed evaluations and explicit outcomes, continue-as-new and bounded history,
+ * and the result object.
+ */
+import { WorkflowFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { SearchInput, SearchProgress, SearchResult } from '../../activities/contracts';
+import { validateConfig } from '../../config/load';
+import type { RunConfigInput } from '../../config/schema';
+import { ensureTemporalCli } from '../../scripts/temporalCli';
+import { ensureWorkflowBundle } from '../../scripts/bundle';
+import { taskQueuesFor } from '../../activities/contracts';
+import {
+  BEST_ACCURACY,
+  BEST_EDAP,
+  DATASET,
+  GENERATION,
+  SEARCH_NAME,
+  STAGE,
+} from '../../workflows/searchAttributes';
+import { standInActivities, type StandInBehaviour, type StandInLog } from './standInActivities';
+
+jest.setTimeout(300_000);
+
+let env: TestWorkflowEnvironment;
+let bundlePath: string;
+let counter = 0;
+
+beforeAll(async () => {
+  const executable = await ensureTemporalCli(() => undefined);
+  env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: executable },
+      ui: false,
+      searchAttributes: [STAGE, DATASET, SEARCH_NAME, GENERATION, BEST_ACCURACY, BEST_EDAP],
+    },
+  });
+  bundlePath = await ensureWorkflowBundle(() => undefined);
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const BASE: Omit<RunConfigInput, 'name'> = {
+  supernet: { epochs: 2, epochsPerActivity: 1 },
+  evolution: { population: 4, generations: 2, generationsPerRun: 1, candidatesPerActivity: 1 },
+  robustness: { topK: 3, samples: 2 },
+  retrain: { count: 2, epochs: 2 },
+};
+
+interface Run {
+  result: Promise<SearchResult>;
+  handle: ReturnType<TestWorkflowEnvironment['client']['workflow']['getHandle']>;
+  log: StandInLog;
+}
+
+/** Starts a search with stand-in activities, runs `during` while it runs, and returns how it ended. */
+async function runSearch(
+  config: Omit<RunConfigInput, 'name'>,
+  behaviour: StandInBehaviour = {},
+  during: (run: Run) => Promise<void> = async () => undefined,
+): Promise<{ outcome: SearchResult | Error; log: StandInLog; handle: Run['handle'] }> {
+  const prefix = `fast-${process.pid}-${++counter}`;
+  const searchId = `fast-${counter}`;
+  const input: SearchInput = {
+    searchId,
+    runDir: `/nonexistent/stand-in/${searchId}`,
+    config: validateConfig({ name: searchId, ...config, temporal: { taskQueuePrefix: prefix } }),
+  };
+  const { activities, log } = standInActivities(behaviour);
+  const queues = taskQueuesFor(prefix);
+  const workers = await Promise.all(
+    [queues.orchestration, queues.training, queues.evaluation].map((taskQueue, i) =>
+      Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        activities,
+        ...(i === 0 ? { workflowBundle: { codePath: bundlePath } } : {}),
+      }),
+    ),
+  );
+  const running = workers.map((worker) => worker.run());
+  try {
+    const handle = await env.client.workflow.start('nasSearch', {
+      taskQueue: queues.orchestration,
+      workflowId: `nas/${searchId}-${prefix}`,
+      args: [input],
+    });
+    const result = handle.result() as Promise<SearchResult>;
+    await during({ result, handle, log });
+    const outcome = await result.catch((error: Error) => error);
+    return { outcome, log, handle };
+  } finally {
+    for (const worker of workers) worker.shutdown();
+    await Promise.all(running);
+  }
+}
+
+function opened(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+describe('the search workflow with stand-in activities', () => {
+  it('runs the four stages and builds the result once, marked complete', async () => {
+    const { outcome, log } = await runSearch(BASE);
+    const result = outcome as SearchResult;
+    expect(result.outcome).toBe('complete');
+    expect(result.dropped).toEqual({ candidates: 0, robustness: 0, finals: 0 });
+    expect(result.generations).toBe(2);
+    expect(result.robust).toHaveLength(3);
+    expect(result.finals).toHaveLength(2);
+    // Stage 3 took the best and two more spread along the front; the two most robust were retrained.
+    expect(result.robust.map((r) => r.key)).toEqual(['g1c3', 'g1c1', 'g1c0']);
+    expect(result.finals.map((f) => f.key)).toEqual(['g1c3', 'g1c1']);
+    expect(log.calls).toMatchObject({ trainSupernetChunk: 2, retrainCandidate: 4, writeResults: 1 });
+    expect(log.written?.outcome).toBe('complete');
+  });
+
+  it('stop now during stage 4 keeps the finished stage-3 results and finals', async () => {
+    const gate = opened();
+    const { outcome } = await runSearch(
+      BASE,
+      // The second winner's first retraining chunk waits until the stop has been sent.
+      { onRetrain: (key) => (key === 'g1c1' ? gate.promise : undefined) },
+      async ({ handle, log }) => {
+        await until(async () => (log.calls.retrainCandidate ?? 0) >= 3);
+        await handle.executeUpdate('stop', { args: [{ mode: 'now' }] });
+        gate.open();
+      },
+    );
+    const result = outcome as SearchResult;
+    expect(result.outcome).toBe('stopped');
+    expect(result.stoppedEarly).toBe('now');
+    expect(result.robust).toHaveLength(3);
+    expect(result.finals.map((f) => f.key)).toEqual(['g1c3']);
+  });
+
+  it('a stage whose every evaluation fails fails the search, naming the cause', async () => {
+    const { outcome } = await runSearch(BASE, { failingRobustness: () => true });
+    expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    const cause = (outcome as WorkflowFailedError).cause as Error & { type?: string };
+    expect(cause.type).toBe('StageFailedError');
+    expect(cause.message).toMatch(/stage 3 \(robustness\): all 3 evaluations failed/);
+    expect(cause.message).toMatch(/simulated chip failure of g1c/);
+  });
+
+  it('a generation whose every candidate fails fails the search', async () => {
+    const { outcome } = await runSearch(BASE, { failingCandidates: () => true });
+    expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    expect(((outcome as WorkflowFailedError).cause as Error).message).toMatch(
+      /generation 1\/2: every candidate evaluation failed[\s\S]*simulated evaluation failure of g0c3/,
+    );
+  });
+
+  it('failures within the tolerance complete the search flagged partial, counted and explained', async () => {
+    const { outcome, log } = await runSearch(BASE, {
+      failingCandidates: (key) => key === 'g0c1',
+      failingRobustness: (key) => key === 'g1c3',
+    });
+    const result = outcome as SearchResult;
+    expect(result.outcome).toBe('partial');
+    expect(result.dropped).toEqual({ candidates: 1, robustness: 1, finals: 0 });
+    expect(result.problems).toEqual([
+      expect.stringMatching(/generation 1\/2: candidates g0c1 failed .*simulated evaluation failure of g0c1/),
+      expect.stringMatching(/stage 3: robustness of g1c3 failed: simulated chip failure of g1c3/),
+    ]);
+    expect(result.robust).toHaveLength(2);
+    expect(log.written).toMatchObject({ outcome: 'partial', dropped: result.dropped });
+  });
+
+  it('failures beyond failures.maxDroppedShare fail the search', async () => {
+    const { outcome } = await runSearch(
+      { ...BASE, failures: { maxDroppedShare: 0.2 } },
+      { failingRobustness: (key) => key === 'g1c3' },
+    );
+    expect(((outcome as WorkflowFailedError).cause as Error).message).toMatch(
+      /1 of 3 evaluations failed, more than failures.maxDroppedShare = 0.2/,
+    );
+  });
+
+  it('pause holds new work until resume', async () => {
+    const gate = opened();
+    const { outcome, log } = await runSearch(
+      BASE,
+      { onSupernetChunk: (epoch) => (epoch === 1 ? gate.promise : undefined) },
+      async ({ handle, log }) => {
+        await until(async () => (log.calls.trainSupernetChunk ?? 0) === 1);
+        await handle.executeUpdate('pause');
+        gate.open();
+        // The chunk in flight finishes; nothing new starts while paused, however long we look.
+        await until(async () => (await handle.query<SearchProgress>('progress')).epochsCompleted === 1);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(log.calls.trainSupernetChunk).toBe(1);
+        expect((await handle.query<SearchProgress>('progress')).paused).toBe(true);
+        await handle.executeUpdate('resume');
+      },
+    );
+    expect((outcome as SearchResult).outcome).toBe('complete');
+    expect(log.calls.trainSupernetChunk).toBe(2);
+  });
+
+  it('a long retraining continues as new so no run exceeds 10,000 history events', async () => {
+    const { outcome, handle, log } = await runSearch({
+      ...BASE,
+      evolution: { ...BASE.evolution, generations: 1 },
+      robustness: { topK: 1, samples: 2 },
+      // 400 one-epoch chunks: about 2,400 history events in one run without continue-as-new.
+      retrain: { count: 1, epochs: 400, epochsPerActivity: 1 },
+    });
+    const result = outcome as SearchResult;
+    expect(result.outcome).toBe('complete');
+    expect(result.finals).toHaveLength(1);
+    // Every run of the chain (newest to first) stays under the bound.
+    let runId: string | undefined = (await handle.describe()).runId;
+    const lengths: number[] = [];
+    while (runId) {
+      const run: Run['handle'] = env.client.workflow.getHandle(handle.workflowId, runId);
+      const history: Awaited<ReturnType<Run['handle']['fetchHistory']>> = await run.fetchHistory();
+      lengths.push(history.events?.length ?? 0);
+      const first: { continuedExecutionRunId?: string | null } | null | undefined =
+        history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      runId = first?.continuedExecutionRunId ?? undefined;
+    }
+    expect(lengths.length).toBeGreaterThanOrEqual(2);
+    for (const length of lengths) expect(length).toBeLessThan(10_000);
+    expect(log.calls.retrainCandidate).toBe(400);
+  });
+});
