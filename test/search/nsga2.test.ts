@@ -398,7 +398,12 @@ describe('NSGA-II ask/tell behaviour', () => {
     // Two parents that differ in every gene.
     const parentA = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     const parentB = [5, 5, 5, 5, 5, 5, 5, 5, 3, 2];
-    optimizer.tell([parentA, parentB].map((genome) => ({ genome, ...evaluateMixed(genome) })));
+    // Feasible and mutually non-dominated (B better quality, A cheaper), so every tournament is a tie broken
+    // at random and both parents breed; under evaluateMixed B would be infeasible and lose every tournament.
+    optimizer.tell([
+      { genome: parentA, objectives: [0, 1], constraintViolation: 0 },
+      { genome: parentB, objectives: [40, 100], constraintViolation: 0 },
+    ]);
     expect(optimizer.generation).toBe(1);
     const blocks = mixedOptions(0).blocks ?? [];
     // 3 blocks → 2³ − 2 = 6 recombinations that differ from both parents.
@@ -419,7 +424,12 @@ describe('NSGA-II ask/tell behaviour', () => {
     );
     const parentA = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     const parentB = [5, 5, 5, 5, 5, 5, 5, 5, 3, 2];
-    optimizer.tell([parentA, parentB].map((genome) => ({ genome, ...evaluateMixed(genome) })));
+    // Feasible and mutually non-dominated (B better quality, A cheaper), so every tournament is a tie broken
+    // at random and both parents breed; under evaluateMixed B would be infeasible and lose every tournament.
+    optimizer.tell([
+      { genome: parentA, objectives: [0, 1], constraintViolation: 0 },
+      { genome: parentB, objectives: [40, 100], constraintViolation: 0 },
+    ]);
     const children = optimizer.propose(20);
     const splitsABlock = children.some((child) => child[2] !== child[3] || child[0] !== child[1]);
     expect(splitsABlock).toBe(true);
@@ -496,15 +506,15 @@ describe('NSGA-II ask/tell behaviour', () => {
 });
 
 describe('NSGA-II dominance-crowding tournament in the optimizer', () => {
-  it('one generation of breeding draws each parent exactly twice', () => {
+  it('is the default, and one generation of breeding draws each parent exactly twice', () => {
     const problem = zdt1(10);
     const optimizer = new Nsga2({
       genes: problem.genes,
       objectives: problem.objectives,
       populationSize: 20,
       seed: 3,
-      tournament: 'dominance-crowding',
     });
+    expect(optimizer.toJSON().options.tournament).toBe('dominance-crowding');
     step(optimizer, (genome) => problem.evaluate(genome), 20);
     expect(optimizer.generation).toBe(1);
     // One pair of children = two tournaments = four draws from the first permutation.
