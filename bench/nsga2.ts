@@ -5,14 +5,16 @@
  *
  * - Variants: `dom` = imcnas with tournament 'dominance-crowding' (pymoo's comparison over permutations),
  *   `rank` = imcnas with 'rank-crowding' (Deb et al. 2002's crowded comparison, draws with replacement),
- *   `pymoo` = pymoo.algorithms.moo.nsga2.NSGA2 with eliminate_duplicates=True and SBX η_c = 20 (pymoo's own
- *   default is 15; 20 is Deb et al. 2002's setting, which imcnas uses, so operators match). Everything
- *   else is each implementation's default: SBX p_c = 0.9 with per-variable probability 0.5, polynomial
- *   mutation η_m = 20 at rate ≈ 1/n.
+ *   `pymoo` = pymoo.algorithms.moo.nsga2.NSGA2 with eliminate_duplicates=True. SBX η_c = 20 for all three
+ *   (pymoo's own default is 15; 20 is Deb et al. 2002's setting and imcnas's default, so operators match).
+ *   Everything else is each implementation's default: SBX p_c = 0.9 with per-variable probability 0.5,
+ *   polynomial mutation η_m = 20 at a per-variable rate of 1/n in imcnas and 0.9 · 1/n in pymoo (PM
+ *   mutates an individual with prob = 0.9, then each variable with 1/n: pymoo/core/mutation.py).
  * - Problems: ZDT1, ZDT2, ZDT3 (30 variables), DTLZ2 (3 objectives, 12 variables), OSY (6 variables, 6
  *   constraints). Population 100, 20,000 evaluations (200 generations) each. Seeds 1..100 on ZDT3 (the
  *   issue's claim is about 100 seeds there), 1..30 elsewhere to keep the run near 10 min on 2 cores;
- *   IMCNAS_NSGA2_SEEDS=<n> runs n seeds everywhere (a quick look).
+ *   IMCNAS_NSGA2_SEEDS=<n> runs n seeds everywhere (a quick look), IMCNAS_NSGA2_PROBLEMS=zdt3,osy only those
+ *   problems, IMCNAS_NSGA2_ETA_C=<η> another SBX η_c for all three variants (e.g. 15, pymoo's default).
  * - Score: hypervolume of the final population's feasible first front. ZDT: raw objectives, reference
  *   (1.1, 1.1); DTLZ2: reference (1.1, 1.1, 1.1); OSY: normalized by its true front's ideal (−274, 4) and
  *   nadir (−42, 76), reference 1.1 per objective. Figures per problem and variant: hv_mean, hv_median,
@@ -41,7 +43,8 @@ import { OSY_BOUNDS, osy } from '../search/problems/osy';
 
 const POPULATION = 100;
 const EVALUATIONS = 20_000;
-const ETA_C = 20;
+/** SBX η_c of every variant: Deb et al. 2002's 20 unless IMCNAS_NSGA2_ETA_C says otherwise. */
+const DEFAULT_ETA_C = 20;
 const PEER = path.join(__dirname, 'peers', 'pymoo', 'nsga2.py');
 const PROVISION =
   'python3 -m venv bench/peers/pymoo/.venv && bench/peers/pymoo/.venv/bin/pip install -r bench/peers/pymoo/requirements.txt';
@@ -77,13 +80,19 @@ function problems(seedOverride: number | undefined): BenchProblem[] {
 }
 
 /** Final population's feasible first front of one imcnas run. */
-function runImcnas(problem: TestProblem, tournament: TournamentScheme, seed: number): number[][] {
+function runImcnas(
+  problem: TestProblem,
+  tournament: TournamentScheme,
+  seed: number,
+  crossoverEta: number,
+): number[][] {
   const optimizer = new Nsga2({
     genes: problem.genes,
     objectives: problem.objectives,
     populationSize: POPULATION,
     seed,
     tournament,
+    crossoverEta,
   });
   runToBudget(optimizer, (genome) => problem.evaluate(genome), EVALUATIONS, POPULATION);
   return optimizer
@@ -116,9 +125,9 @@ function findPymoo(): Pymoo | string {
 }
 
 /** Final first fronts of pymoo runs on seeds 1..seeds, from the peer's JSON lines. */
-function runPymoo(pymoo: Pymoo, problem: TestProblem, seeds: number): number[][][] {
+function runPymoo(pymoo: Pymoo, problem: TestProblem, seeds: number, etaC: number): number[][][] {
   const args = [PEER, '--problem', problem.name, '--seeds', '1', String(seeds)];
-  args.push('--pop', String(POPULATION), '--evals', String(EVALUATIONS), '--eta-c', String(ETA_C));
+  args.push('--pop', String(POPULATION), '--evals', String(EVALUATIONS), '--eta-c', String(etaC));
   const child = spawnSync(pymoo.python, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (child.status !== 0) {
     throw new Error(`pymoo peer failed on ${problem.name} (exit ${child.status}): ${child.stderr}`);
@@ -156,6 +165,13 @@ export async function run(): Promise<BenchFigures> {
       `IMCNAS_NSGA2_SEEDS must be a positive integer, got ${process.env.IMCNAS_NSGA2_SEEDS}`,
     );
   }
+  const etaC = process.env.IMCNAS_NSGA2_ETA_C ? Number(process.env.IMCNAS_NSGA2_ETA_C) : DEFAULT_ETA_C;
+  if (!(etaC >= 0))
+    throw new RangeError(`IMCNAS_NSGA2_ETA_C must be ≥ 0, got ${process.env.IMCNAS_NSGA2_ETA_C}`);
+  const only = process.env.IMCNAS_NSGA2_PROBLEMS?.split(',').map((name) => name.trim());
+  const selected = problems(override).filter(({ problem }) => !only || only.includes(problem.name));
+  if (selected.length === 0)
+    throw new RangeError(`IMCNAS_NSGA2_PROBLEMS names no problem: ${only?.join(',')}`);
   const pymoo = findPymoo();
   if (typeof pymoo === 'string') console.error(`[bench] nsga2: ${pymoo}`);
   const figures: BenchFigures = {
@@ -163,10 +179,11 @@ export async function run(): Promise<BenchFigures> {
     evaluations: EVALUATIONS,
     pymoo_version: typeof pymoo === 'string' ? null : pymoo.version,
     pymoo_status: typeof pymoo === 'string' ? pymoo : 'ran',
-    pymoo_eta_c: ETA_C,
+    eta_c: etaC,
+    problems: selected.map(({ problem }) => problem.name).join(','),
   };
   const seconds: Record<string, number> = { dom: 0, rank: 0, pymoo: 0 };
-  for (const { problem, seeds, score, trueHypervolume } of problems(override)) {
+  for (const { problem, seeds, score, trueHypervolume } of selected) {
     const fronts: Record<string, number[][][]> = {};
     const timed = <T>(variant: string, work: () => T): T => {
       const started = Date.now();
@@ -175,9 +192,13 @@ export async function run(): Promise<BenchFigures> {
       return result;
     };
     const seedList = Array.from({ length: seeds }, (_, i) => i + 1);
-    fronts.dom = timed('dom', () => seedList.map((seed) => runImcnas(problem, 'dominance-crowding', seed)));
-    fronts.rank = timed('rank', () => seedList.map((seed) => runImcnas(problem, 'rank-crowding', seed)));
-    if (typeof pymoo !== 'string') fronts.pymoo = timed('pymoo', () => runPymoo(pymoo, problem, seeds));
+    fronts.dom = timed('dom', () =>
+      seedList.map((seed) => runImcnas(problem, 'dominance-crowding', seed, etaC)),
+    );
+    fronts.rank = timed('rank', () =>
+      seedList.map((seed) => runImcnas(problem, 'rank-crowding', seed, etaC)),
+    );
+    if (typeof pymoo !== 'string') fronts.pymoo = timed('pymoo', () => runPymoo(pymoo, problem, seeds, etaC));
     figures[`${problem.name}_seeds`] = seeds;
     figures[`${problem.name}_true_hv`] = round(trueHypervolume);
     for (const [variant, runs] of Object.entries(fronts)) {
