@@ -114,6 +114,12 @@ export const EvolutionSchema = z.strictObject({
     .enum(['uniform', 'block'])
     .default('block')
     .describe('block keeps genes of one block/array together'),
+  tournament: z
+    .enum(['dominance-crowding', 'rank-crowding'])
+    .default('dominance-crowding')
+    .describe(
+      "NSGA-II parent selection: pymoo's dominance-then-crowding over permutations, or Deb's rank-then-crowding",
+    ),
   bnRecalBatches: positiveInt()
     .max(1000)
     .default(10)

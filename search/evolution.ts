@@ -8,7 +8,7 @@ import { evaluateNetwork } from '../hardware/cost';
 import type { HardwareLibrary } from '../hardware/library';
 import { DEFAULT_LIBRARY } from '../hardware/library';
 import { layerShapes } from './architecture';
-import { Nsga2, type Nsga2State } from './nsga2';
+import { Nsga2, type Nsga2State, type TournamentScheme } from './nsga2';
 import {
   constraintViolation,
   objectiveVector,
@@ -33,6 +33,8 @@ export interface EvolutionSettings {
   algorithm: 'nsga2' | 'random';
   population: number;
   crossover: 'uniform' | 'block';
+  /** NSGA-II parent selection; absent means Nsga2's default. */
+  tournament?: TournamentScheme;
 }
 
 export interface ObjectiveSetting {
@@ -73,6 +75,7 @@ export function createOptimizer(
       seed,
       blocks: crossoverBlocks(layout),
       crossover: evolution.crossover,
+      tournament: evolution.tournament,
     },
     hooks,
   );

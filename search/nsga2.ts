@@ -2,11 +2,13 @@
  * NSGA-II (Deb, Pratap, Agarwal & Meyarivan, "A fast and elitist multiobjective genetic algorithm:
  * NSGA-II", IEEE TEVC 6(2), 2002) over imcnas genomes, as an ask/tell optimizer.
  *
- * What it keeps from the paper: fast non-dominated sorting, crowding distance, binary tournament on the
- * crowded-comparison operator, elitist (μ+λ) survival, and constraint domination for infeasible candidates
- * (the paper's §VI: a feasible candidate beats an infeasible one, of two infeasible ones the smaller total
- * violation wins). For real genes it uses the paper's operators, SBX (Deb & Agrawal 1995) and polynomial
- * mutation (Deb & Goyal 1996), with its settings p_c = 0.9, η_c = η_m = 20, p_m = 1/n.
+ * What it keeps from the paper: fast non-dominated sorting, crowding distance, binary tournament selection,
+ * elitist (μ+λ) survival, and constraint domination for infeasible candidates (the paper's §VI: a feasible
+ * candidate beats an infeasible one, of two infeasible ones the smaller total violation wins). Two binary
+ * tournaments are offered (`tournament`, see `TournamentScheme`): the paper's crowded-comparison operator on
+ * rank, and pymoo 0.6's dominance-then-crowding comparison over random permutations of the parents. For
+ * real genes it uses the paper's operators, SBX (Deb & Agrawal 1995) and polynomial mutation (Deb & Goyal
+ * 1996), with its settings p_c = 0.9, η_c = η_m = 20, p_m = 1/n.
  *
  * What imcnas adds for its mixed categorical genomes: uniform or per-block crossover (a block is a group of
  * genes that only make sense together, e.g. one network block or the hardware genes), per-gene mutation
@@ -27,6 +29,7 @@ import {
   GenomeCodec,
   assertGenomeFits,
   assertResultShape,
+  dominates,
   nonDominatedCandidates,
   searchSpaceSize,
   toMinimization,
@@ -245,6 +248,79 @@ function clamp(value: number, min: number, max: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Parent selection
+
+/**
+ * How parents are chosen by binary tournament.
+ * - 'dominance-crowding' (default): pymoo 0.6's NSGA-II mating (pymoo/algorithms/moo/nsga2.py,
+ *   `binary_tournament` with tournament_type "comp_by_dom_and_crowding"; pymoo/operators/selection/
+ *   tournament.py, `TournamentSelection`). Competitors are taken pairwise from concatenated random
+ *   permutations of the parents, so within one permutation every parent competes exactly once and none is
+ *   left out by chance; the pair is decided by `dominanceCrowdingWinner`. The default because it measured
+ *   better than 'rank-crowding' on ZDT3 (fewer seeds losing a piece of the front) and OSY, and equal on
+ *   ZDT1, ZDT2 and DTLZ2 (bench/nsga2.ts).
+ * - 'rank-crowding': Deb et al. 2002's crowded-comparison operator (§III-C): lower non-domination rank
+ *   wins, then larger crowding distance; competitors drawn uniformly with replacement. Checkpoints written
+ *   before the option existed resume with it, so a resumed run repeats exactly.
+ */
+export type TournamentScheme = 'dominance-crowding' | 'rank-crowding';
+
+/** What a tournament compares: minimization objectives, total violation, crowding distance in the front. */
+export interface TournamentEntrant {
+  objectives: readonly number[];
+  violation: number;
+  crowding: number;
+}
+
+/**
+ * pymoo 0.6's binary tournament (pymoo/algorithms/moo/nsga2.py, `binary_tournament`): when either entrant
+ * is infeasible the smaller total violation wins (so a feasible one beats an infeasible one); when both are
+ * feasible, the one that Pareto-dominates the other wins, else the larger crowding distance; remaining ties
+ * are broken by `random` (one draw, and only then). Unlike the rank comparison, two entrants of different
+ * fronts that do not dominate each other are decided by crowding, so a sparse member of a worse front can
+ * beat a crowded member of a better one. Returns 0 when `a` wins, 1 when `b` wins.
+ */
+export function dominanceCrowdingWinner(
+  a: TournamentEntrant,
+  b: TournamentEntrant,
+  random: () => number,
+): 0 | 1 {
+  if (a.violation > 0 || b.violation > 0) {
+    if (a.violation !== b.violation) return a.violation < b.violation ? 0 : 1;
+    return random() < 0.5 ? 0 : 1;
+  }
+  if (dominates(a.objectives, b.objectives)) return 0;
+  if (dominates(b.objectives, a.objectives)) return 1;
+  if (a.crowding !== b.crowding) return a.crowding > b.crowding ? 0 : 1;
+  return random() < 0.5 ? 0 : 1;
+}
+
+/** Deb et al. 2002's crowded-comparison operator (§III-C): lower rank, then larger crowding, then random. */
+export function rankCrowdingWinner(
+  a: { rank: number; crowding: number },
+  b: { rank: number; crowding: number },
+  random: () => number,
+): 0 | 1 {
+  if (a.rank !== b.rank) return a.rank < b.rank ? 0 : 1;
+  if (a.crowding !== b.crowding) return a.crowding > b.crowding ? 0 : 1;
+  return random() < 0.5 ? 0 : 1;
+}
+
+/**
+ * The next pair of competitors from `pool`, pymoo's stream of concatenated random permutations of
+ * 0..size-1 (pymoo/operators/selection/tournament.py draws `ceil(needed / size)` permutations per mating
+ * and reads them pairwise). When fewer than two indices remain a fresh permutation is appended; `pool` is
+ * consumed in place, so it can live in a checkpoint. With an even `size`, 2·size draws use every index
+ * exactly twice.
+ */
+export function nextCompetitors(pool: number[], size: number, rng: Rng): [number, number] {
+  if (pool.length < 2) pool.push(...rng.shuffle(Array.from({ length: size }, (_, i) => i)));
+  const first = pool.shift() as number;
+  const second = pool.shift() as number;
+  return [first, second];
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The optimizer
 
 export interface Nsga2Options {
@@ -257,6 +333,8 @@ export interface Nsga2Options {
   blocks?: number[][];
   /** How integer genes are recombined (real genes always use SBX). Default 'uniform'. */
   crossover?: CrossoverScheme;
+  /** Parent selection (see `TournamentScheme`). Default 'dominance-crowding'. */
+  tournament?: TournamentScheme;
   /** Probability that a pair of parents is recombined at all (Deb et al. 2002: 0.9). */
   crossoverProbability?: number;
   /** Per-gene mutation probability (Deb et al. 2002: 1/n). */
@@ -279,13 +357,19 @@ type ResolvedOptions = Required<Omit<Nsga2Options, 'blocks'>> & { blocks: number
 /** The whole optimizer state as JSON: options, RNG, generation, parents, this generation's offspring, cache. */
 export interface Nsga2State {
   format: 'imcnas.nsga2/1';
-  options: ResolvedOptions;
+  /** `tournament` is absent in checkpoints written before the option existed. */
+  options: Omit<ResolvedOptions, 'tournament'> & { tournament?: TournamentScheme };
   rng: RngState;
   generation: number;
   /** Keys of the current parents, in survival order. */
   population: string[];
   /** Keys of offspring told in the current generation. */
   offspring: string[];
+  /**
+   * 'dominance-crowding' only: the rest of the current permutation stream of parent indices (see
+   * `nextCompetitors`). Absent in checkpoints written before the option existed.
+   */
+  tournamentPool?: number[];
   /** Every genome ever proposed or evaluated (see EvaluationCache). */
   cache: CacheRow[];
 }
@@ -318,6 +402,8 @@ export class Nsga2 implements AskTellOptimizer {
   private parents: Member[] = [];
   private offspringKeys: string[] = [];
   private completedGenerations = 0;
+  /** Competitor indices into `parents` still to be drawn this generation ('dominance-crowding'). */
+  private tournamentPool: number[] = [];
 
   constructor(
     options: Nsga2Options,
@@ -439,6 +525,7 @@ export class Nsga2 implements AskTellOptimizer {
       generation: this.completedGenerations,
       population: this.parents.map((member) => member.key),
       offspring: [...this.offspringKeys],
+      tournamentPool: [...this.tournamentPool],
       cache: this.cache.toJSON(),
     };
   }
@@ -447,11 +534,17 @@ export class Nsga2 implements AskTellOptimizer {
   static fromJSON(state: Nsga2State, hooks: OptimizerHooks = {}): Nsga2 {
     if (state.format !== 'imcnas.nsga2/1')
       throw new RangeError(`Nsga2.fromJSON: unknown format ${String(state.format)}`);
-    const optimizer = new Nsga2(state.options, hooks);
+    // A checkpoint from before the `tournament` option was bred with the rank tournament; keep it so the
+    // resumed run continues the search it started.
+    const optimizer = new Nsga2(
+      { ...state.options, tournament: state.options.tournament ?? 'rank-crowding' },
+      hooks,
+    );
     optimizer.rng = Rng.fromState(state.rng);
     optimizer.completedGenerations = state.generation;
     optimizer.cache = EvaluationCache.fromJSON(state.cache);
     optimizer.offspringKeys = [...state.offspring];
+    optimizer.tournamentPool = [...(state.tournamentPool ?? [])];
     optimizer.parents = optimizer.membersOf(state.population);
     optimizer.assignRankAndCrowding(optimizer.parents);
     return optimizer;
@@ -467,6 +560,8 @@ export class Nsga2 implements AskTellOptimizer {
     this.assignRankAndCrowding(survivors);
     this.parents = survivors;
     this.offspringKeys = [];
+    // New parents, new permutations (pymoo draws fresh ones for every mating).
+    this.tournamentPool = [];
     this.completedGenerations++;
   }
 
@@ -498,13 +593,18 @@ export class Nsga2 implements AskTellOptimizer {
     return this.hooks.sample ? this.hooks.sample(random) : uniformGenome(this.options.genes, random);
   }
 
-  /** Binary tournament on the crowded-comparison operator (Deb et al. 2002, §III-C). */
+  /** One binary tournament among the parents (see `TournamentScheme`). */
   private tournament(): Member {
-    const a = this.parents[this.rng.int(this.parents.length)];
-    const b = this.parents[this.rng.int(this.parents.length)];
-    if (a.rank !== b.rank) return a.rank < b.rank ? a : b;
-    if (a.crowding !== b.crowding) return a.crowding > b.crowding ? a : b;
-    return this.rng.next() < 0.5 ? a : b;
+    const random = (): number => this.rng.next();
+    if (this.options.tournament === 'rank-crowding') {
+      const a = this.parents[this.rng.int(this.parents.length)];
+      const b = this.parents[this.rng.int(this.parents.length)];
+      return rankCrowdingWinner(a, b, random) === 0 ? a : b;
+    }
+    const [first, second] = nextCompetitors(this.tournamentPool, this.parents.length, this.rng);
+    const a = this.parents[first];
+    const b = this.parents[second];
+    return dominanceCrowdingWinner(a, b, random) === 0 ? a : b;
   }
 
   private breedPair(): [Genome, Genome] {
@@ -575,6 +675,7 @@ function resolveOptions(options: Nsga2Options): ResolvedOptions {
     seed: options.seed,
     blocks: structuredClone(options.blocks ?? []),
     crossover: options.crossover ?? 'uniform',
+    tournament: options.tournament ?? 'dominance-crowding',
     crossoverProbability: options.crossoverProbability ?? 0.9,
     mutationRate: options.mutationRate ?? 1 / options.genes.length,
     crossoverEta: options.crossoverEta ?? 20,
@@ -597,6 +698,11 @@ function resolveOptions(options: Nsga2Options): ResolvedOptions {
   }
   if (resolved.crossover !== 'uniform' && resolved.crossover !== 'block') {
     throw new RangeError(`crossover must be "uniform" or "block", got ${String(resolved.crossover)}`);
+  }
+  if (resolved.tournament !== 'dominance-crowding' && resolved.tournament !== 'rank-crowding') {
+    throw new RangeError(
+      `tournament must be "dominance-crowding" or "rank-crowding", got ${String(resolved.tournament)}`,
+    );
   }
   const seen = new Set<number>();
   resolved.blocks.forEach((block, b) => {

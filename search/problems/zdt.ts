@@ -109,5 +109,30 @@ export function zdt3(variables = 30): TestProblem {
   };
 }
 
-/** Exact hypervolume of the ZDT1 true front with respect to (1.1, 1.1) (REFERENCE.md §5). */
+/** Exact hypervolume of the ZDT1 true front with respect to (1.1, 1.1): ∫₀¹ (0.1 + √f1) df1 + 0.1 · 1.1. */
 export const ZDT1_TRUE_HYPERVOLUME = 0.1 + 2 / 3 + 0.11;
+
+/**
+ * The f1 ranges of ZDT3's five Pareto-optimal pieces: the non-dominated parts of its curve, as `trueFront`
+ * finds them by dense sampling, to the digits pymoo/problems/multi/zdt.py (`ZDT3._calc_pareto_front`) lists.
+ * The last piece, f1 ∈ [0.8233, 0.8518], holds the lowest f2 and is the one a search loses first when
+ * its population drifts off it.
+ */
+export const ZDT3_PIECES: ReadonlyArray<readonly [number, number]> = [
+  [0, 0.0830015349],
+  [0.182228728, 0.2577623634],
+  [0.4093136748, 0.4538821041],
+  [0.6183967944, 0.6525117038],
+  [0.8233317983, 0.8518328654],
+];
+
+/**
+ * Which of ZDT3's pieces a set of objective vectors reaches: piece k counts as reached when some point has
+ * f1 within `ZDT3_PIECES[k]` widened by `tolerance` on both sides (a point not quite on the front, g > 1,
+ * sits just beyond a piece's end; the gaps between pieces are ≥ 0.1 wide).
+ */
+export function zdt3PiecesReached(points: readonly (readonly number[])[], tolerance = 0.01): boolean[] {
+  return ZDT3_PIECES.map(([low, high]) =>
+    points.some((point) => point[0] >= low - tolerance && point[0] <= high + tolerance),
+  );
+}

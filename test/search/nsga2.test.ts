@@ -4,12 +4,15 @@ import {
   Nsga2,
   constrainedDominates,
   crowdingDistances,
+  dominanceCrowdingWinner,
   fastNonDominatedSort,
+  nextCompetitors,
   polynomialMutation,
+  rankCrowdingWinner,
   sbxPair,
   selectSurvivors,
 } from '../../search/nsga2';
-import type { Nsga2Options, RankedInput } from '../../search/nsga2';
+import type { Nsga2Options, Nsga2State, RankedInput, TournamentEntrant } from '../../search/nsga2';
 import {
   OBJECTIVE_METRICS,
   constraintViolation,
@@ -19,7 +22,7 @@ import {
 } from '../../search/optimizer';
 import { hardwareProblem } from '../../search/problems/hardwareProxy';
 import type { Evaluation, GeneSpec, Genome } from '../../search/optimizer';
-import { ZDT1_TRUE_HYPERVOLUME, zdt1 } from '../../search/problems/zdt';
+import { ZDT1_TRUE_HYPERVOLUME, zdt1, zdt3, zdt3PiecesReached } from '../../search/problems/zdt';
 
 const feasible = (...objectives: number[]): RankedInput => ({ objectives, violation: 0 });
 
@@ -119,6 +122,82 @@ describe('variation operators on real genes', () => {
       expect(mutated).toBeLessThanOrEqual(1);
     }
     expect(sbxPair(0.3, 0.3, 0, 1, 20, random)).toEqual([0.3, 0.3]);
+  });
+});
+
+describe('binary tournaments (hand-computed)', () => {
+  const entrant = (objectives: number[], violation: number, crowding: number): TournamentEntrant => ({
+    objectives,
+    violation,
+    crowding,
+  });
+  /** A tie-break source that fails the test if it is consulted. */
+  const noDraw = (): number => {
+    throw new Error('tie-break drawn for a decided tournament');
+  };
+
+  it('dominance-crowding: a feasible entrant beats an infeasible one, of two infeasible the smaller violation wins', () => {
+    const feasibleWorse = entrant([9, 9], 0, 0);
+    const infeasibleBetter = entrant([0, 0], 0.1, Infinity);
+    expect(dominanceCrowdingWinner(feasibleWorse, infeasibleBetter, noDraw)).toBe(0);
+    expect(dominanceCrowdingWinner(infeasibleBetter, feasibleWorse, noDraw)).toBe(1);
+    expect(dominanceCrowdingWinner(entrant([0, 0], 0.5, 9), entrant([9, 9], 0.2, 0), noDraw)).toBe(1);
+    // Equal violation: objectives and crowding are not consulted, the coin decides.
+    const a = entrant([0, 0], 0.3, Infinity);
+    const b = entrant([9, 9], 0.3, 0);
+    expect(dominanceCrowdingWinner(a, b, () => 0.2)).toBe(0);
+    expect(dominanceCrowdingWinner(a, b, () => 0.7)).toBe(1);
+  });
+
+  it('dominance-crowding: Pareto dominance beats crowding, crowding decides between non-dominated entrants', () => {
+    // The dominated entrant is an extreme of its front (infinite crowding) and still loses.
+    expect(dominanceCrowdingWinner(entrant([1, 1], 0, 0.1), entrant([2, 1], 0, Infinity), noDraw)).toBe(0);
+    expect(dominanceCrowdingWinner(entrant([2, 2], 0, Infinity), entrant([1, 2], 0, 0), noDraw)).toBe(1);
+    // Mutually non-dominated: the less crowded wins, whatever front either came from (rank is not an input;
+    // [1, 5] and [5, 1] can sit in different fronts of a population).
+    expect(dominanceCrowdingWinner(entrant([1, 5], 0, 0.4), entrant([5, 1], 0, 0.9), noDraw)).toBe(1);
+    expect(dominanceCrowdingWinner(entrant([1, 5], 0, Infinity), entrant([5, 1], 0, 0.9), noDraw)).toBe(0);
+    // Equal objectives dominate neither way; equal crowding too: the coin decides.
+    expect(dominanceCrowdingWinner(entrant([1, 1], 0, 2), entrant([1, 1], 0, 2), () => 0.49)).toBe(0);
+    expect(dominanceCrowdingWinner(entrant([1, 1], 0, 2), entrant([1, 1], 0, 2), () => 0.5)).toBe(1);
+  });
+
+  it('rank-crowding: lower rank first, then larger crowding, then the coin', () => {
+    expect(rankCrowdingWinner({ rank: 1, crowding: Infinity }, { rank: 0, crowding: 0 }, noDraw)).toBe(1);
+    expect(rankCrowdingWinner({ rank: 2, crowding: 3 }, { rank: 2, crowding: 1 }, noDraw)).toBe(0);
+    expect(rankCrowdingWinner({ rank: 2, crowding: 1 }, { rank: 2, crowding: 1 }, () => 0.9)).toBe(1);
+  });
+
+  it('permutation draws: every index competes exactly once per permutation, twice in 2·size draws', () => {
+    for (const size of [2, 10, 100]) {
+      const rng = new Rng(size);
+      const pool: number[] = [];
+      const counts = new Array<number>(size).fill(0);
+      for (let round = 0; round < 2; round++) {
+        const seenThisRound = new Array<number>(size).fill(0);
+        for (let pair = 0; pair < size / 2; pair++) {
+          const [a, b] = nextCompetitors(pool, size, rng);
+          expect(a).not.toBe(b);
+          for (const index of [a, b]) {
+            counts[index]++;
+            seenThisRound[index]++;
+          }
+        }
+        expect(seenThisRound).toEqual(new Array<number>(size).fill(1));
+        expect(pool).toHaveLength(0);
+      }
+      expect(counts).toEqual(new Array<number>(size).fill(2));
+    }
+  });
+
+  it('permutation draws with an odd population carry the leftover index into the next permutation', () => {
+    const rng = new Rng(7);
+    const pool: number[] = [];
+    const counts = new Array<number>(5).fill(0);
+    // 10 draws = exactly two permutations of 5, whatever the pairing across the boundary.
+    for (let pair = 0; pair < 5; pair++) for (const index of nextCompetitors(pool, 5, rng)) counts[index]++;
+    expect(counts).toEqual([2, 2, 2, 2, 2]);
+    expect(pool).toHaveLength(0);
   });
 });
 
@@ -319,7 +398,12 @@ describe('NSGA-II ask/tell behaviour', () => {
     // Two parents that differ in every gene.
     const parentA = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     const parentB = [5, 5, 5, 5, 5, 5, 5, 5, 3, 2];
-    optimizer.tell([parentA, parentB].map((genome) => ({ genome, ...evaluateMixed(genome) })));
+    // Feasible and mutually non-dominated (B better quality, A cheaper), so every tournament is a tie broken
+    // at random and both parents breed; under evaluateMixed B would be infeasible and lose every tournament.
+    optimizer.tell([
+      { genome: parentA, objectives: [0, 1], constraintViolation: 0 },
+      { genome: parentB, objectives: [40, 100], constraintViolation: 0 },
+    ]);
     expect(optimizer.generation).toBe(1);
     const blocks = mixedOptions(0).blocks ?? [];
     // 3 blocks → 2³ − 2 = 6 recombinations that differ from both parents.
@@ -340,7 +424,12 @@ describe('NSGA-II ask/tell behaviour', () => {
     );
     const parentA = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     const parentB = [5, 5, 5, 5, 5, 5, 5, 5, 3, 2];
-    optimizer.tell([parentA, parentB].map((genome) => ({ genome, ...evaluateMixed(genome) })));
+    // Feasible and mutually non-dominated (B better quality, A cheaper), so every tournament is a tie broken
+    // at random and both parents breed; under evaluateMixed B would be infeasible and lose every tournament.
+    optimizer.tell([
+      { genome: parentA, objectives: [0, 1], constraintViolation: 0 },
+      { genome: parentB, objectives: [40, 100], constraintViolation: 0 },
+    ]);
     const children = optimizer.propose(20);
     const splitsABlock = children.some((child) => child[2] !== child[3] || child[0] !== child[1]);
     expect(splitsABlock).toBe(true);
@@ -413,6 +502,102 @@ describe('NSGA-II ask/tell behaviour', () => {
     // An infeasible candidate may carry objectives that were never measured.
     optimizer.tell([{ genome, objectives: [NaN, NaN], constraintViolation: 2 }]);
     expect(optimizer.evaluations).toBe(1);
+  });
+});
+
+describe('NSGA-II dominance-crowding tournament in the optimizer', () => {
+  it('is the default, and one generation of breeding draws each parent exactly twice', () => {
+    const problem = zdt1(10);
+    const optimizer = new Nsga2({
+      genes: problem.genes,
+      objectives: problem.objectives,
+      populationSize: 20,
+      seed: 3,
+    });
+    expect(optimizer.toJSON().options.tournament).toBe('dominance-crowding');
+    step(optimizer, (genome) => problem.evaluate(genome), 20);
+    expect(optimizer.generation).toBe(1);
+    // One pair of children = two tournaments = four draws from the first permutation.
+    optimizer.propose(2);
+    const pool = optimizer.toJSON().tournamentPool ?? [];
+    expect(pool).toHaveLength(16);
+    expect(new Set(pool).size).toBe(16);
+    // The other 18 children finish both permutations (real genes: no duplicate is ever bred here).
+    optimizer.propose(18);
+    expect(optimizer.toJSON().tournamentPool).toEqual([]);
+  });
+
+  it('is deterministic under a seed and resumes its permutation stream from a checkpoint', () => {
+    const problem = zdt1(10);
+    const options: Nsga2Options = {
+      genes: problem.genes,
+      objectives: problem.objectives,
+      populationSize: 20,
+      seed: 22,
+      tournament: 'dominance-crowding',
+    };
+    const original = new Nsga2(options);
+    runToBudget(original, (genome) => problem.evaluate(genome), 20 * 3, 20);
+    const partial = original.propose(6); // leaves part of a permutation in the pool
+    const checkpoint = JSON.parse(JSON.stringify(original.toJSON())) as Nsga2State;
+    expect(checkpoint.tournamentPool?.length).toBeGreaterThan(0);
+    const restored = Nsga2.fromJSON(checkpoint);
+    const twin = new Nsga2(options);
+    runToBudget(twin, (genome) => problem.evaluate(genome), 20 * 3, 20);
+    expect(twin.propose(6)).toEqual(partial);
+    for (const optimizer of [original, restored, twin]) {
+      optimizer.tell(partial.map((genome) => ({ genome, ...problem.evaluate(genome) })));
+    }
+    for (let generation = 0; generation < 5; generation++) {
+      const a = step(original, (genome) => problem.evaluate(genome), 20);
+      expect(step(restored, (genome) => problem.evaluate(genome), 20)).toEqual(a);
+      expect(step(twin, (genome) => problem.evaluate(genome), 20)).toEqual(a);
+    }
+  });
+
+  it('a checkpoint from before the option resumes with the rank tournament it was bred with', () => {
+    const problem = zdt1(10);
+    const options: Nsga2Options = {
+      genes: problem.genes,
+      objectives: problem.objectives,
+      populationSize: 20,
+      seed: 23,
+      tournament: 'rank-crowding',
+    };
+    const original = new Nsga2(options);
+    runToBudget(original, (genome) => problem.evaluate(genome), 20 * 3, 20);
+    const state = JSON.parse(JSON.stringify(original.toJSON())) as Nsga2State;
+    delete state.options.tournament;
+    delete state.tournamentPool;
+    const restored = Nsga2.fromJSON(state);
+    expect(restored.toJSON().options.tournament).toBe('rank-crowding');
+    for (let generation = 0; generation < 3; generation++) {
+      const a = step(original, (genome) => problem.evaluate(genome), 20);
+      expect(step(restored, (genome) => problem.evaluate(genome), 20)).toEqual(a);
+    }
+  });
+
+  it('rejects an unknown tournament', () => {
+    expect(
+      () => new Nsga2({ ...mixedOptions(1), tournament: 'roulette' as unknown as 'rank-crowding' }),
+    ).toThrow(/tournament must be/);
+  });
+
+  it('keeps all five pieces of ZDT3’s front on seed 2, where the rank tournament lost the last one', () => {
+    const problem = zdt3(30);
+    const optimizer = new Nsga2({
+      genes: problem.genes,
+      objectives: problem.objectives,
+      populationSize: 100,
+      seed: 2,
+      tournament: 'dominance-crowding',
+    });
+    runToBudget(optimizer, (genome) => problem.evaluate(genome), 100 * 200, 100);
+    const firstFront = optimizer
+      .population()
+      .filter((member) => member.rank === 0)
+      .map((member) => member.objectives);
+    expect(zdt3PiecesReached(firstFront)).toEqual([true, true, true, true, true]);
   });
 });
 
