@@ -6,6 +6,8 @@
  */
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { isNonRetryableType, PERMISSION_ERROR_CODES } from '../common/failures';
+import * as path from 'node:path';
+import { checkRunDir, checkSearchId, UnsafePathError } from '../storage/runPaths';
 import { ChildCancelledError, ChildTaskError } from '../tensor/childProcess';
 
 function typeOf(name: string, code: string | undefined): string {
@@ -34,12 +36,22 @@ export function toActivityFailure(error: unknown): unknown {
   return ApplicationFailure.create({ type, message: error.message, nonRetryable: true, cause: error });
 }
 
-/** Wraps an activity so every error it throws goes through the policy above. */
-export function withErrorPolicy<Args extends unknown[], Result>(
+/**
+ * Wraps an activity so every error it throws goes through the policy above, and so no activity writes
+ * outside a safe run directory (storage/runPaths.ts): every input names its run directory.
+ */
+export function withErrorPolicy<Args extends [{ runDir: string; searchId?: string }], Result>(
   activity: (...args: Args) => Promise<Result>,
 ): (...args: Args) => Promise<Result> {
   const wrapped = async (...args: Args) => {
     try {
+      const [{ runDir, searchId }] = args;
+      checkRunDir(runDir);
+      if (searchId !== undefined) {
+        checkSearchId(searchId);
+        if (path.basename(runDir) !== searchId)
+          throw new UnsafePathError(`run directory ${runDir} does not belong to search ${searchId}`);
+      }
       return await activity(...args);
     } catch (error) {
       throw toActivityFailure(error);

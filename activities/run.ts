@@ -1,8 +1,9 @@
 /** Run bookkeeping on the orchestration queue: the run directory, its config and its manifest. */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { stringify as toYaml } from 'yaml';
+import { configFileText } from '../config/load';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
+import { checkRunConfigMatches } from '../storage/runPaths';
 import { recordWork } from '../storage/stageTiming';
 import type { PrepareRunResult, SearchInput } from './contracts';
 
@@ -13,14 +14,23 @@ export interface RunManifest {
   configSha256: string;
 }
 
-/** Creates the run directory with config.yaml and manifest.json; a second call returns the first's result. */
+/**
+ * Creates the run directory with config.yaml and manifest.json (which records the configuration's hash);
+ * a second call with the same configuration returns the first's result. A run directory holding another
+ * configuration's artifacts is refused: reusing them would mix two searches' results.
+ */
 export async function prepareRun(input: SearchInput): Promise<PrepareRunResult> {
   const manifestFile = path.join(input.runDir, 'manifest.json');
   const existing = await readJsonIfExists<RunManifest>(manifestFile);
-  if (existing)
+  if (existing) {
+    checkRunConfigMatches(input.runDir, input.searchId, existing.configSha256, input.config);
     return { runDir: input.runDir, configSha256: existing.configSha256, createdAt: existing.createdAt };
+  }
   await fs.mkdir(input.runDir, { recursive: true });
-  const configSha256 = await writeFileAtomic(path.join(input.runDir, 'config.yaml'), toYaml(input.config));
+  const configSha256 = await writeFileAtomic(
+    path.join(input.runDir, 'config.yaml'),
+    configFileText(input.config),
+  );
   const manifest: RunManifest = {
     format: 'imcnas-run-v1',
     searchId: input.searchId,

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { loadConfigFile } from '../config/load';
 import { ConfigError } from '../config/validation';
+import { checkSearchId, RunConflictError, UnsafePathError } from '../storage/runPaths';
 import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../scripts/devServer';
 import { describePendingWork, describeProgress, describeResult } from './format';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
@@ -84,6 +85,8 @@ export function buildProgram(): Command {
     .option('--json', 'print the started search as JSON')
     .action(async (options: { config: string; id?: string; json?: boolean }) => {
       const config = await loadConfigFile(options.config);
+      // Before any connection: an id that would write outside the artifact root is refused outright.
+      checkSearchId(options.id ?? config.name, '--id');
       const settings = clientSettingsFor(config);
       const client = await connectClient(settings);
       try {
@@ -418,7 +421,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(error.message);
       return EXIT.invalid;
     }
-    if (error instanceof ReportInputError) {
+    if (
+      error instanceof ReportInputError ||
+      error instanceof UnsafePathError ||
+      error instanceof RunConflictError
+    ) {
       console.error(error.message);
       return EXIT.invalid;
     }

@@ -19,6 +19,7 @@ import {
 } from '../activities/contracts';
 import { loadConfigFile } from '../config/load';
 import { describePendingWork } from './format';
+import { checkRunConfigMatches, checkSearchId, recordedConfigSha256 } from '../storage/runPaths';
 import type { RunConfig } from '../config/schema';
 import {
   connectionSettingsFromEnv,
@@ -81,6 +82,7 @@ export async function startSearch(
   options: { searchId?: string; cwd?: string } = {},
 ): Promise<StartedSearch> {
   const searchId = options.searchId ?? config.name;
+  checkSearchId(searchId, '--id');
   const runDir = path.resolve(options.cwd ?? process.cwd(), config.artifacts.root, searchId);
   const input: SearchInput = { searchId, runDir, config };
   const workflowId = workflowIdFor(searchId);
@@ -94,6 +96,9 @@ export async function startSearch(
   if (existing?.status.name === 'RUNNING') {
     return { searchId, workflowId, runId: existing.runId, runDir, attached: true };
   }
+  // Before anything starts: an id whose run directory holds another configuration's artifacts.
+  const recorded = recordedConfigSha256(runDir);
+  if (recorded !== undefined) checkRunConfigMatches(runDir, searchId, recorded, config);
   try {
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: taskQueuesFor(config.temporal.taskQueuePrefix).orchestration,

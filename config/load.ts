@@ -1,7 +1,7 @@
 /** Reads a run configuration from YAML or JSON and validates it before anything starts. */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { RunConfigSchema, type RunConfig } from './schema';
 import { ConfigError, parseOrThrow } from './validation';
 
@@ -30,4 +30,9 @@ export async function loadConfigFile(file: string): Promise<RunConfig> {
     throw new ConfigError([`${file}: must hold a mapping of settings (name, seed, dataset, …)`]);
   }
   return validateConfig(value);
+}
+
+/** The text of a run directory's config.yaml: the validated configuration, every default filled in. */
+export function configFileText(config: RunConfig): string {
+  return toYaml(config);
 }

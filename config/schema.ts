@@ -150,6 +150,12 @@ export const ExternalEvaluatorSchema = z.strictObject({
     .min(1)
     .default(600)
     .describe('seconds one request may take before the evaluator is killed'),
+  passEnv: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))
+    .default([])
+    .describe(
+      "the worker's environment variables the command may see besides PATH, HOME, LANG, LC_ALL, TZ, TMPDIR and USER (nothing else is passed: not the worker's Temporal credentials)",
+    ),
 });
 
 export const RobustnessSchema = z.strictObject({

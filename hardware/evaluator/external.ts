@@ -51,7 +51,10 @@ export interface ExternalEvaluatorOptions {
   /** The executable and its arguments, e.g. ['python3', 'examples/evaluators/mock_chip.py']. */
   command: string[];
   cwd?: string;
+  /** Variables set for the command, on top of the minimal environment (see evaluatorEnvironment). */
   env?: Record<string, string>;
+  /** Names of the worker's environment variables passed through to the command (opt-in). */
+  passEnv?: readonly string[];
   /** Where network files are written for the command to read (a shared directory for remote runners). */
   workDir: string;
   /** Time allowed until the command's hello line (default 30 s). */
@@ -60,6 +63,26 @@ export interface ExternalEvaluatorOptions {
   requestTimeoutMs?: number;
   /** Longest silence allowed during an evaluation; any line (progress, log) resets it (default 10 min). */
   idleTimeoutMs?: number;
+}
+
+/**
+ * What an evaluator command inherits from the worker: only what a program needs to start and find its
+ * tools (PATH, HOME, locale, time zone, temporary directory, user), plus the variables the configuration
+ * names in `passEnv`. Never the worker's credentials (TEMPORAL_API_KEY, TLS key paths, cloud tokens): the
+ * command is the user's code, possibly a remote-hardware client, and needs none of them by default.
+ */
+export const EVALUATOR_BASE_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER'] as const;
+
+export function evaluatorEnvironment(
+  from: NodeJS.ProcessEnv,
+  passEnv: readonly string[] = [],
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of [...EVALUATOR_BASE_ENV, ...passEnv]) {
+    const value = from[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }
 
 interface Hello {
@@ -120,7 +143,7 @@ export class ExternalEvaluator implements Evaluator {
       try {
         child = spawn(executable!, args, {
           cwd: this.options.cwd,
-          env: { ...process.env, ...this.options.env },
+          env: { ...evaluatorEnvironment(process.env, this.options.passEnv), ...this.options.env },
           stdio: ['pipe', 'pipe', 'pipe'],
         });
       } catch (error) {

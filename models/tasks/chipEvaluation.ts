@@ -51,6 +51,7 @@ export function createEvaluator(config: RunConfig, workDir: string): Evaluator {
   if (choice === 'builtin') return new SimulatorEvaluator({ forward: forwardFolded });
   return new ExternalEvaluator({
     command: choice.command,
+    passEnv: choice.passEnv,
     workDir,
     requestTimeoutMs: choice.timeoutSeconds * 1000,
   });

@@ -70,12 +70,43 @@ describe('activity error policy', () => {
   });
 
   it('wraps an activity, keeping its name', async () => {
-    async function tellGeneration(): Promise<void> {
+    async function tellGeneration(_input: { runDir: string }): Promise<void> {
       throw new RangeError('bad');
     }
     const wrapped = withErrorPolicy(tellGeneration);
     expect(wrapped.name).toBe('tellGeneration');
-    await expect(wrapped()).rejects.toMatchObject({ type: 'RangeError', nonRetryable: true });
+    await expect(wrapped({ runDir: '/tmp/runs/s1' })).rejects.toMatchObject({
+      type: 'RangeError',
+      nonRetryable: true,
+    });
+  });
+
+  it('refuses, before any work, a run directory or search id that could write elsewhere', async () => {
+    let ran = 0;
+    const wrapped = withErrorPolicy(async (_input: { runDir: string; searchId?: string }) => {
+      ran++;
+    });
+    for (const input of [
+      { runDir: 'runs/relative' },
+      { runDir: '/tmp/runs/../../etc' },
+      { runDir: '/tmp/runs/x', searchId: '../../x' },
+      { runDir: '/tmp/runs/x', searchId: 'y' },
+      { runDir: '/' },
+    ]) {
+      await expect(wrapped(input)).rejects.toMatchObject({ type: 'UnsafePathError', nonRetryable: true });
+    }
+    const previous = process.env.IMCNAS_ARTIFACT_ROOTS;
+    process.env.IMCNAS_ARTIFACT_ROOTS = '/srv/imcnas/runs';
+    try {
+      await expect(wrapped({ runDir: '/tmp/runs/x', searchId: 'x' })).rejects.toThrow(
+        /outside this worker's artifact roots \(\/srv\/imcnas\/runs\)/,
+      );
+      await wrapped({ runDir: '/srv/imcnas/runs/x', searchId: 'x' });
+    } finally {
+      if (previous === undefined) delete process.env.IMCNAS_ARTIFACT_ROOTS;
+      else process.env.IMCNAS_ARTIFACT_ROOTS = previous;
+    }
+    expect(ran).toBe(1);
   });
 
   it('the list names real error classes of the product', () => {

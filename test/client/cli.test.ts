@@ -44,6 +44,18 @@ describe('imcnas CLI', () => {
     expect(errors.join('\n')).toContain('supernet.batchSize: must be ≥ 1, got 0');
   });
 
+  it('start refuses a search id that could write outside the artifact root, naming the rule', async () => {
+    const file = path.join(dir, 'ok.yaml');
+    await fs.writeFile(file, 'name: x\ntemporal:\n  address: 127.0.0.1:1\n');
+    for (const id of ['../../x', '/etc/passwd', '.hidden', 'a/b']) {
+      errors.length = 0;
+      expect(await main(['start', '--config', file, '--id', id])).toBe(EXIT.invalid);
+      expect(errors.join('\n')).toMatch(
+        /--id .* is not allowed: use 1–100 letters, digits, dots, dashes or underscores/,
+      );
+    }
+  });
+
   it('says clearly when Temporal is unreachable', async () => {
     const file = path.join(dir, 'ok.yaml');
     await fs.writeFile(file, 'name: x\ntemporal:\n  address: 127.0.0.1:1\n');

@@ -243,4 +243,32 @@ describe('broken evaluators fail cleanly', () => {
     );
     await evaluator.close();
   });
+
+  test("the command sees a minimal environment, not the worker's credentials, plus what passEnv names", async () => {
+    const previous = { key: process.env.TEMPORAL_API_KEY, extra: process.env.IMCNAS_TEST_PASSED };
+    process.env.TEMPORAL_API_KEY = 'secret-api-key';
+    process.env.IMCNAS_TEST_PASSED = 'passed-through';
+    const evaluator = new ExternalEvaluator({
+      command: [
+        process.execPath,
+        '-e',
+        "console.error(['TEMPORAL_API_KEY', 'IMCNAS_TEST_PASSED', 'PATH'].map((k) => `${k}=${process.env[k] === undefined ? 'absent' : 'set'}`).join(' ')); process.exit(3);",
+      ],
+      workDir,
+      passEnv: ['IMCNAS_TEST_PASSED'],
+    });
+    try {
+      const error = (await evaluator.evaluate(request()).catch((e: unknown) => e)) as Error;
+      expect(error.message).toMatch(/TEMPORAL_API_KEY=absent IMCNAS_TEST_PASSED=set PATH=set/);
+    } finally {
+      await evaluator.close();
+      for (const [name, value] of [
+        ['TEMPORAL_API_KEY', previous.key],
+        ['IMCNAS_TEST_PASSED', previous.extra],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
 });
