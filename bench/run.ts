@@ -21,6 +21,7 @@ export const BENCHMARKS = [
   'search',
   'nsga2',
   'pipeline',
+  'faults',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

@@ -164,15 +164,18 @@ export async function ensureDevServer(options: DevServerOptions = {}): Promise<D
   return { address: resolved.address, uiUrl, reused: false, pid, dataDir: resolved.dataDir };
 }
 
-/** Stops a dev server this tool started (found by its pid file); waits until it has exited. */
-export async function stopDevServer(options: DevServerOptions = {}): Promise<boolean> {
+/**
+ * Stops a dev server this tool started (found by its pid file); waits until it has exited. `crash: true`
+ * kills it with SIGKILL at once, as a power loss or an OOM kill would (tests of durability use it).
+ */
+export async function stopDevServer(options: DevServerOptions & { crash?: boolean } = {}): Promise<boolean> {
   const resolved = resolveOptions(options);
   const pidFile = path.join(resolved.dataDir, 'server.pid');
   if (!existsSync(pidFile)) return false;
   const pid = Number(await fs.readFile(pidFile, 'utf8'));
   await fs.rm(pidFile, { force: true });
   if (!Number.isInteger(pid) || !processAlive(pid)) return false;
-  process.kill(pid, 'SIGTERM');
+  process.kill(pid, options.crash ? 'SIGKILL' : 'SIGTERM');
   const deadline = Date.now() + 20_000;
   while (processAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   if (processAlive(pid)) process.kill(pid, 'SIGKILL');

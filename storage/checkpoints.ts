@@ -11,7 +11,7 @@
  * rather than failing the search for good.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fsyncDirectory, sha256, writeFileAtomic, writeJsonAtomic } from './atomic';
 
@@ -68,6 +68,7 @@ export async function saveCheckpoint<State>(
   for (const entry of entries) body.set(tensors.get(entry.name)!.data, entry.offset);
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const digest = await writeFileAtomic(path.join(staging, 'tensors.bin'), bytes);
+  killHereIfInjected();
   const meta: CheckpointMeta<State> = {
     format: 'imcnas-checkpoint-v1',
     index,
@@ -82,6 +83,18 @@ export async function saveCheckpoint<State>(
   await fs.rename(staging, dir);
   await fsyncDirectory(root);
   return dir;
+}
+
+/**
+ * Fault injection for `npm run bench -- faults`: when IMCNAS_FAULT_KILL_IN_CHECKPOINT names a marker file
+ * that does not exist yet, the process creates it and kills itself with SIGKILL between writing the
+ * tensors and the metadata of a checkpoint — the worst moment for a crash. Once per marker file.
+ */
+function killHereIfInjected(): void {
+  const marker = process.env.IMCNAS_FAULT_KILL_IN_CHECKPOINT;
+  if (!marker || existsSync(marker)) return;
+  writeFileSync(marker, `${process.pid}\n`);
+  process.kill(process.pid, 'SIGKILL');
 }
 
 /** Temporary directories of saves that a killed process never finished. */

@@ -1,7 +1,8 @@
 /**
- * Durability across a server restart: a dev server of its own (separate port and SQLite file, so the shared
- * test server is untouched) is stopped mid-search and started again on the same database; the workflow
- * started before the restart completes. Also: the Web UI answers while a server runs.
+ * Durability across server restarts: a dev server of its own (separate port and SQLite file, so the shared
+ * test server is untouched) is stopped mid-search, started again on the same database, then killed with
+ * SIGKILL (a crash: no shutdown, no flush) and started again; the workflow started before both completes.
+ * Also: the Web UI answers while a server runs.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -33,7 +34,7 @@ describe('dev server restart', () => {
     expect(await response.text()).toMatch(/<html/i);
   });
 
-  it('completes a workflow started before the server was stopped and started again on the same database', async () => {
+  it('completes a workflow across a graceful stop and a kill -9 of the server, each restarted on the same database', async () => {
     await ensureDevServer({ address: ADDRESS, uiPort: UI_PORT, dataDir });
     const harness = await createHarness('restart', ADDRESS);
     try {
@@ -53,6 +54,16 @@ describe('dev server restart', () => {
       expect(await serverAnswers(ADDRESS)).toBe(false);
       const restarted = await ensureDevServer({ address: ADDRESS, uiPort: UI_PORT, dataDir });
       expect(restarted.reused).toBe(false);
+
+      // Then a crash, once training has moved on after the first restart.
+      const stepsBefore = (await readTrainLog(input.runDir)).length;
+      await waitFor(
+        async () => ((await readTrainLog(input.runDir)).length >= stepsBefore + 5 ? true : undefined),
+        'training to go on after the restart',
+      );
+      expect(await stopDevServer({ address: ADDRESS, dataDir, crash: true })).toBe(true);
+      expect(await serverAnswers(ADDRESS)).toBe(false);
+      expect((await ensureDevServer({ address: ADDRESS, uiPort: UI_PORT, dataDir })).reused).toBe(false);
 
       const result = (await handle.result()) as SearchResult;
       expect(result.finals).toHaveLength(1);

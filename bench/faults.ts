@@ -1,0 +1,251 @@
+/**
+ * `npm run bench -- faults`: a small search run twice on a dev server of its own — once undisturbed, once
+ * with faults injected — and the two results compared. Faults, each at least once:
+ *   - a training child killed (SIGKILL) between writing a checkpoint's tensors and its metadata, on the
+ *     first checkpoint (IMCNAS_FAULT_KILL_IN_CHECKPOINT, storage/checkpoints.ts);
+ *   - kill -9 of the worker process group in each of the four stages;
+ *   - the newest checkpoint corrupted (one byte of tensors.bin flipped) while the worker is down;
+ *   - kill -9 of the dev server, restarted on the same SQLite database.
+ * Figures: faults_injected, searches_completed, results_identical (front, robustness and final accuracies
+ * equal the undisturbed run's), steps_recomputed_max (an upper bound: per kill, the newest checkpoint's
+ * step plus one checkpoint interval, minus the step training resumed from), candidates_recomputed
+ * (finished candidate evaluations written again), plus the checkpoint interval for reading the former.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Client } from '@temporalio/client';
+import type { SearchInput, SearchProgress, SearchResult } from '../activities/contracts';
+import { generationDir } from '../activities/evolution';
+import { connectClient, workflowIdFor } from '../client/searches';
+import { validateConfig } from '../config/load';
+import type { RunConfigInput } from '../config/schema';
+import { parseStepLog } from '../models/trainingHistory';
+import { ensureDevServer, stopDevServer } from '../scripts/devServer';
+import { listCheckpointIndices, checkpointDirName } from '../storage/checkpoints';
+import { SUPERNET_CHECKPOINT_PREFIX } from '../models/supernetTrainer';
+import type { BenchFigures } from './run';
+
+const ROOT = path.join(__dirname, '..');
+const ADDRESS = '127.0.0.1:7411';
+const UI_PORT = 8411;
+const CHECKPOINT_EVERY = 5;
+
+const CONFIG: RunConfigInput = {
+  name: 'faults',
+  seed: 5,
+  dataset: { name: 'fashion-mnist', trainSubset: 2000, validation: 500 },
+  space: {
+    network: {
+      stem: { channels: 8 },
+      stages: [{ blocks: 2, widths: [8, 16], stride: 2 }],
+      operators: ['conv3', 'dwsep3', 'mbconv3_e3', 'skip'],
+    },
+    quantization: { weightBits: [4, 8], activationBits: [4, 8] },
+    hardware: { devices: ['rram', 'sram'], crossbar: [64, 128], adcBits: [4, 8] },
+  },
+  supernet: {
+    epochs: 2,
+    batchSize: 32,
+    learningRate: 0.1,
+    epochsPerActivity: 1,
+    checkpointEverySteps: CHECKPOINT_EVERY,
+    stepsPerEpoch: 30,
+  },
+  evolution: {
+    population: 6,
+    generations: 2,
+    bnRecalBatches: 2,
+    validationImages: 200,
+    candidatesPerActivity: 1,
+    maxParallelEvaluations: 1,
+  },
+  robustness: { samples: 3, topK: 2, images: 200, driftSeconds: [1] },
+  retrain: { count: 1, epochs: 2, testImages: 300 },
+  temporal: { heartbeatTimeoutSeconds: 10 },
+};
+
+interface Faulted {
+  injected: string[];
+  stepsRecomputedMax: number;
+  candidatesRecomputed: number;
+}
+
+export async function run(): Promise<BenchFigures> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-faults-server-'));
+  const artifacts = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-faults-runs-'));
+  await ensureDevServer({ address: ADDRESS, uiPort: UI_PORT, dataDir });
+  const client = await connectClient({ address: ADDRESS, namespace: 'default' });
+  const tag = Date.now().toString(36);
+  let worker: ChildProcess | undefined;
+  try {
+    const reference = await undisturbed(client, artifacts, `faults-ref-${tag}`);
+    const faulted: Faulted = { injected: [], stepsRecomputedMax: 0, candidatesRecomputed: 0 };
+    const marker = path.join(artifacts, 'kill-in-checkpoint.marker');
+    const prefix = `faults-${tag}`;
+    const input = inputFor(artifacts, `faults-run-${tag}`, prefix);
+    worker = startWorker(prefix, { IMCNAS_FAULT_KILL_IN_CHECKPOINT: marker });
+    const handle = await client.workflow.start('nasSearch', {
+      taskQueue: `${prefix}-orchestration`,
+      workflowId: workflowIdFor(input.searchId),
+      args: [input],
+    });
+    const progress = () => handle.query<SearchProgress>('progress').catch(() => undefined);
+    const restart = async () => {
+      await killGroup(worker!);
+      worker = startWorker(prefix);
+    };
+    const supernetDir = path.join(input.runDir, 'supernet');
+
+    // 1. The first checkpoint write is torn by a kill of the training child (the worker survives).
+    await until(async () => exists(marker));
+    faulted.injected.push('kill during the first checkpoint write');
+
+    // 2. Stage 1: kill the worker mid-epoch, corrupt the newest checkpoint while it is down.
+    await until(async () => (await loggedSteps(supernetDir)) >= 3 * CHECKPOINT_EVERY);
+    await killGroup(worker);
+    faulted.injected.push('kill -9 of the worker in stage 1');
+    const newest = (await listCheckpointIndices(supernetDir, SUPERNET_CHECKPOINT_PREFIX))[0]!;
+    const bin = path.join(supernetDir, checkpointDirName(SUPERNET_CHECKPOINT_PREFIX, newest), 'tensors.bin');
+    const bytes = await fs.readFile(bin);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await fs.writeFile(bin, bytes);
+    faulted.injected.push('corrupted newest checkpoint');
+    worker = startWorker(prefix);
+    const resumedFrom = await resumedStep(supernetDir);
+    // The kill lost at most one interval past the newest checkpoint; the corruption one more.
+    faulted.stepsRecomputedMax += Math.max(0, newest + CHECKPOINT_EVERY - resumedFrom);
+
+    // 3. Stage 2: kill the worker once candidates are evaluated, then crash and restart the server.
+    const before = await until(async () => {
+      const files = await evaluationInodes(input.runDir);
+      return files.size >= 2 ? files : undefined;
+    });
+    await killGroup(worker);
+    faulted.injected.push('kill -9 of the worker in stage 2');
+    await stopDevServer({ address: ADDRESS, dataDir, crash: true });
+    await ensureDevServer({ address: ADDRESS, uiPort: UI_PORT, dataDir });
+    faulted.injected.push('kill -9 of the dev server, restarted on the same database');
+    worker = startWorker(prefix);
+
+    // 4. Stages 3 and 4: kill the worker while each runs.
+    for (const stage of ['robustness', 'retraining'] as const) {
+      await until(async () => ((await progress())?.stage === stage ? true : undefined));
+      await until(async () => ((await handle.describe()).raw.pendingActivities?.length ? true : undefined));
+      await restart();
+      faulted.injected.push(`kill -9 of the worker in stage ${stage === 'robustness' ? 3 : 4}`);
+    }
+
+    const result = (await handle.result()) as SearchResult;
+    const after = await evaluationInodes(input.runDir);
+    for (const [name, inode] of before) if (after.get(name) !== inode) faulted.candidatesRecomputed++;
+    const identical = sameOutcome(reference, result);
+    return {
+      faults_injected: faulted.injected.length,
+      fault_list: faulted.injected.join('; '),
+      searches_completed: [reference, result].filter((r) => r.finals.length > 0).length,
+      results_identical: identical,
+      steps_recomputed_max: faulted.stepsRecomputedMax,
+      checkpoint_interval_steps: CHECKPOINT_EVERY,
+      candidates_recomputed: faulted.candidatesRecomputed,
+      final_test_acc_mean: result.finals[0]?.testAccuracyMean ?? null,
+      reference_final_test_acc_mean: reference.finals[0]?.testAccuracyMean ?? null,
+    };
+  } finally {
+    if (worker && worker.exitCode === null && worker.signalCode === null) await killGroup(worker);
+    await client.connection.close();
+    await stopDevServer({ address: ADDRESS, dataDir });
+    await fs.rm(dataDir, { recursive: true, force: true });
+    await fs.rm(artifacts, { recursive: true, force: true });
+  }
+}
+
+function inputFor(artifacts: string, searchId: string, prefix: string): SearchInput {
+  const config = validateConfig({
+    ...CONFIG,
+    temporal: { ...CONFIG.temporal, address: ADDRESS, taskQueuePrefix: prefix },
+  });
+  return { searchId, runDir: path.join(artifacts, searchId), config };
+}
+
+async function undisturbed(client: Client, artifacts: string, searchId: string): Promise<SearchResult> {
+  const prefix = `${searchId}-q`;
+  const input = inputFor(artifacts, searchId, prefix);
+  const worker = startWorker(prefix);
+  try {
+    const handle = await client.workflow.start('nasSearch', {
+      taskQueue: `${prefix}-orchestration`,
+      workflowId: workflowIdFor(searchId),
+      args: [input],
+    });
+    return (await handle.result()) as SearchResult;
+  } finally {
+    await killGroup(worker);
+  }
+}
+
+/** Everything that defines the search's answer, without paths or timings. */
+function sameOutcome(a: SearchResult, b: SearchResult): boolean {
+  const pick = (r: SearchResult) =>
+    JSON.stringify({
+      front: r.front,
+      robust: r.robust.map(({ evaluator: _evaluator, ...rest }) => rest),
+      finals: r.finals.map(({ exportDir: _exportDir, ...rest }) => rest),
+      supernet: r.supernetValidationAccuracy,
+    });
+  return pick(a) === pick(b);
+}
+
+function startWorker(prefix: string, extraEnv: Record<string, string> = {}): ChildProcess {
+  const loader = pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  return spawn(process.execPath, ['--import', loader, path.join(ROOT, 'worker.ts'), '--prefix', prefix], {
+    env: { ...process.env, ...extraEnv, TEMPORAL_ADDRESS: ADDRESS, IMCNAS_LOG_LEVEL: 'ERROR' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    detached: true, // its own process group: the kill takes its children with it, like a crash
+  });
+}
+
+function killGroup(worker: ChildProcess): Promise<void> {
+  if (worker.exitCode !== null || worker.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    worker.once('exit', () => resolve());
+    process.kill(-worker.pid!, 'SIGKILL');
+  });
+}
+
+async function until<T>(check: () => Promise<T | undefined | false>): Promise<T> {
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function exists(file: string): Promise<true | undefined> {
+  return (await fs.stat(file).catch(() => undefined)) ? true : undefined;
+}
+
+async function loggedSteps(dir: string): Promise<number> {
+  return parseStepLog(await fs.readFile(path.join(dir, 'train-log.jsonl'), 'utf8').catch(() => '')).length;
+}
+
+/** The step the first chunk's successful attempt resumed from (its stored result says). */
+async function resumedStep(supernetDir: string): Promise<number> {
+  const file = path.join(supernetDir, 'chunk-until-epoch-0001.json');
+  return until(async () => {
+    const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : (JSON.parse(text) as { resumedFromStep: number }).resumedFromStep;
+  });
+}
+
+async function evaluationInodes(runDir: string): Promise<Map<string, number>> {
+  const inodes = new Map<string, number>();
+  for (const generation of [0, 1]) {
+    const dir = path.join(generationDir(runDir, generation), 'evaluations');
+    for (const name of await fs.readdir(dir).catch(() => [] as string[]))
+      inodes.set(`${generation}/${name}`, (await fs.stat(path.join(dir, name))).ino);
+  }
+  return inodes;
+}
