@@ -10,7 +10,12 @@ import { recordWork } from '../storage/stageTiming';
 import { writeReport } from '../report';
 import type { SearchResultsFile } from '../report/runData';
 import { decode, describeCandidate, resolveSearchSpace } from '../search/space';
-import type { CandidateMetricsJson, GenerationSummary, WriteResultsInput } from './contracts';
+import type {
+  CandidateMetricsJson,
+  GenerationHistoryPoint,
+  GenerationSummary,
+  WriteResultsInput,
+} from './contracts';
 import { generationDir, searchDir } from './evolution';
 
 export interface EvaluatedRecord {
@@ -37,6 +42,34 @@ export async function readEvaluatedCandidates(runDir: string): Promise<Evaluated
     }
   }
   return records;
+}
+
+/**
+ * The history of every generation, from the summaries in the run directory (the workflow carries only the
+ * last ones across continue-as-new); generations without a summary keep the workflow's point.
+ */
+export async function generationHistory(
+  runDir: string,
+  fromWorkflow: GenerationHistoryPoint[],
+): Promise<GenerationHistoryPoint[]> {
+  const points = new Map(fromWorkflow.map((point) => [point.generation, point]));
+  const names = (await fs.readdir(searchDir(runDir)).catch(() => [] as string[])).filter((name) =>
+    /^gen-\d{4}$/.test(name),
+  );
+  for (const name of names) {
+    const summary = await readJsonIfExists<GenerationSummary>(
+      path.join(searchDir(runDir), name, 'summary.json'),
+    );
+    if (!summary) continue;
+    points.set(summary.generation + 1, {
+      generation: summary.generation + 1,
+      evaluations: summary.evaluations,
+      bestAccuracy: summary.bestAccuracy,
+      bestEdap: summary.bestEdap,
+      frontSize: summary.front.length,
+    });
+  }
+  return [...points.values()].sort((a, b) => a.generation - b.generation);
 }
 
 export async function latestSummary(
@@ -89,7 +122,7 @@ export async function writeResults(
     outcome: input.outcome,
     dropped: input.dropped,
     problems: input.problems,
-    generations: input.generationHistory,
+    generations: await generationHistory(runDir, input.generationHistory),
     evaluations: candidates.length,
     front: candidates.filter((c) => c.onFront),
     robustness: input.robust,

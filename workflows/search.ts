@@ -62,6 +62,8 @@ export {
  * small). Checked between generations and between retraining chunks.
  */
 const HISTORY_EVENTS_PER_RUN = 2_000;
+/** Generation-history points carried from run to run (results.json reads every one from disk). */
+const CARRIED_GENERATIONS = 100;
 
 export async function nasSearch(input: SearchInput, carried?: CarriedState): Promise<SearchResult> {
   const { config } = input;
@@ -274,6 +276,9 @@ async function runGeneration(
     bestEdap: summary.bestEdap,
     frontSize: summary.front.length,
   });
+  // Carried across continue-as-new, so bounded; the full history is in the run directory's summaries.
+  if (state.generationHistory.length > CARRIED_GENERATIONS)
+    state.generationHistory.splice(0, state.generationHistory.length - CARRIED_GENERATIONS);
   state.generationMs += Date.now() - started;
   const remaining = config.evolution.generations - progress.generation;
   const perGeneration = state.generationMs / Math.max(1, progress.generation);
