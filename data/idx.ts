@@ -118,3 +118,15 @@ export async function loadIdxPair(files: IdxSplitFiles, numClasses = 10): Promis
     numClasses,
   };
 }
+
+/** An IDX file of unsigned bytes (the format parseIdx reads): magic 0 0 0x08 rank, big-endian dims, data. */
+export function encodeIdx(dims: readonly number[], data: Uint8Array): Buffer {
+  const expected = dims.reduce((a, b) => a * b, 1);
+  if (data.length !== expected)
+    throw new RangeError(`IDX dims ${dims.join('×')} need ${expected} bytes, got ${data.length}`);
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header[2] = IDX_UNSIGNED_BYTE;
+  header[3] = dims.length;
+  dims.forEach((dim, i) => header.writeUInt32BE(dim, 4 + 4 * i));
+  return Buffer.concat([header, data]);
+}

@@ -107,6 +107,33 @@ describe('nasSearch on the real Temporal dev server', () => {
     expect(chunk.stepsRun).toBe(40 - chunk.resumedFromStep);
   });
 
+  it('a wrong evaluator command fails the search at stage 3, naming the cause, instead of completing empty', async () => {
+    const input = harness.input('wrong-evaluator', {
+      ...TINY,
+      robustness: { ...TINY.robustness, evaluator: { command: ['/nonexistent/imcnas-evaluator'] } },
+    });
+    const handle = await startNasSearch(harness, input);
+    const error = await handle.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const cause = (error as WorkflowFailedError).cause as Error & { type?: string };
+    expect(cause.type).toBe('StageFailedError');
+    expect(cause.message).toMatch(/stage 3 \(robustness\): all 1 evaluations failed/);
+    expect(cause.message).toMatch(/\/nonexistent\/imcnas-evaluator/);
+    // Failed for good at once: the setup error is not retried.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const robustnessIds = new Set(
+      events
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'evaluateRobustness')
+        .map((e) => String(e.eventId)),
+    );
+    const attempts = events
+      .filter((e) => robustnessIds.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)))
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    expect(attempts).toEqual([1]);
+    // No results file claims a finished search.
+    await expect(fs.stat(path.join(input.runDir, 'results.json'))).rejects.toThrow();
+  });
+
   it('cancelling the workflow stops the training child', async () => {
     const input = harness.input('cancelled', {
       ...TINY,
