@@ -27,6 +27,7 @@ import { foldedAccuracy, forwardFolded } from '../inference';
 import { Supernet, type PathSpec } from '../supernet';
 import { exportFoldedNetwork } from '../tfjsExport';
 import { SupernetTrainer } from '../supernetTrainer';
+import { referencedImages, splitImages, testImages } from './evaluationImages';
 import { loadTrainedSupernet, pathAccuracy, scheduleFor, stageData, stageSpace } from './shared';
 
 /** The TensorFlow.js LayersModel (model.json + weights.bin) inside the model directory. */
@@ -34,16 +35,6 @@ const TFJS_EXPORT_DIR = 'tfjs';
 
 /** Calibration images for the ADC ranges: training images, so test and validation stay untouched. */
 const ADC_CALIBRATION_IMAGES = 256;
-
-function images(split: Split, count: number): EvaluationImages {
-  const n = Math.min(count, split.count);
-  const pixels = split.height * split.width * split.channels;
-  return {
-    images: split.x.subarray(0, n * pixels),
-    labels: split.y.subarray(0, n),
-    shape: [split.height, split.width, split.channels],
-  };
-}
 
 /** The built-in simulated chip, or the user's command speaking the JSON-lines protocol (PROTOCOL.md). */
 export function createEvaluator(config: RunConfig, workDir: string): Evaluator {
@@ -69,6 +60,9 @@ async function measure(
 ): Promise<EvaluatorResult> {
   const space = stageSpace(config);
   const evaluator = createEvaluator(config, workDir);
+  // An external evaluator loads the images itself: give it a reference to exactly these.
+  const external = config.robustness.evaluator !== 'builtin';
+  const measured = external && !data.reference ? await referencedImages(workDir, data) : data;
   try {
     return await evaluator.evaluate(
       {
@@ -79,8 +73,8 @@ async function measure(
         seed: deriveSeed(config.seed, 'chip', key),
         driftSeconds: config.robustness.driftSeconds,
         noise: config.robustness.noise,
-        data,
-        calibration: images(train, ADC_CALIBRATION_IMAGES),
+        data: measured,
+        calibration: splitImages(train, ADC_CALIBRATION_IMAGES),
       },
       {
         onProgress: (p) => context.report({ step: p.done, total: p.total, message: `${key}: ${p.message}` }),
@@ -149,7 +143,7 @@ export async function runRobustness(
   const decoded = decode(stageSpace(config), candidate.genome);
   const supernet = await loadTrainedSupernet(request.runDir, config);
   const network = recalibratedSubnet(supernet, decoded, splits, config, config.supernet.batchSize);
-  const data = images(splits.validation, config.robustness.images);
+  const data = splitImages(splits.validation, config.robustness.images);
   const digital = foldedAccuracy(network, data.images, data.labels);
   const result = await measure(
     path.join(request.dir, 'evaluator'),
@@ -191,7 +185,7 @@ export async function runFinal(request: FinalRequest, context: ChildContext): Pr
   trainer.dispose();
   if (!loaded) throw new Error(`no retrained checkpoint under ${request.trainDir}`);
   const network = recalibratedSubnet(supernet, decoded, splits, config, config.retrain.batchSize);
-  const test = images(splits.test, config.retrain.testImages);
+  const test = testImages(config, splits.test, config.retrain.testImages);
   const digital = foldedAccuracy(network, test.images, test.labels);
   context.report({
     step: 0,

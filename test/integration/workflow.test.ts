@@ -107,6 +107,26 @@ describe('nasSearch on the real Temporal dev server', () => {
     expect(chunk.stepsRun).toBe(40 - chunk.resumedFromStep);
   });
 
+  it('an external evaluator answers stages 3 and 4 on exactly the images imcnas chose', async () => {
+    const evaluator = path.join(__dirname, '..', '..', 'examples', 'evaluators', 'weight-noise-chip.ts');
+    const input = harness.input('external-evaluator', {
+      ...TINY,
+      robustness: {
+        ...TINY.robustness,
+        evaluator: {
+          command: [process.execPath, '--import', require.resolve('tsx'), evaluator, '--sigma=0'],
+        },
+      },
+    });
+    const result = (await (await startNasSearch(harness, input)).result()) as SearchResult;
+    expect(result.outcome).toBe('complete');
+    expect(result.robust).toHaveLength(1);
+    // No device noise: every chip measures the network's own accuracy on the same validation images.
+    expect(result.robust[0]!.evaluator).toMatch(/weight-noise/);
+    expect(result.robust[0]!.accuracyMean).toBe(result.robust[0]!.digitalAccuracy);
+    expect(result.finals[0]!.testAccuracyMean).toBe(result.finals[0]!.testAccuracyDigital);
+  });
+
   it('a wrong evaluator command fails the search at stage 3, naming the cause, instead of completing empty', async () => {
     const input = harness.input('wrong-evaluator', {
       ...TINY,
