@@ -154,6 +154,31 @@ describe('nasSearch on the real Temporal dev server', () => {
     await expect(fs.stat(path.join(input.runDir, 'results.json'))).rejects.toThrow();
   });
 
+  it("a training child killed between a checkpoint's tensors and its metadata resumes and finishes", async () => {
+    const marker = path.join(harness.artifactRoot, 'killed-in-checkpoint');
+    const input = harness.input('killed-in-checkpoint', {
+      ...TINY,
+      supernet: { ...TINY.supernet, epochs: 1, stepsPerEpoch: 20, checkpointEverySteps: 5 },
+    });
+    // The training child kills itself (SIGKILL) inside its first checkpoint write (storage/checkpoints.ts).
+    process.env.IMCNAS_FAULT_KILL_IN_CHECKPOINT = marker;
+    try {
+      const result = (await (await startNasSearch(harness, input)).result()) as SearchResult;
+      expect(result.outcome).toBe('complete');
+    } finally {
+      delete process.env.IMCNAS_FAULT_KILL_IN_CHECKPOINT;
+    }
+    await expect(fs.stat(marker)).resolves.toBeDefined();
+    const chunk = await supernetChunk(input.runDir, 1);
+    expect(chunk.globalStep).toBe(20);
+    // The torn checkpoint left no trace but its staging directory, which the next save removed.
+    const names = await fs.readdir(path.join(input.runDir, 'supernet'));
+    expect(names.filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect((await readTrainLog(input.runDir)).map((line) => line.globalStep)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+  });
+
   it('cancelling the workflow stops the training child', async () => {
     const input = harness.input('cancelled', {
       ...TINY,
