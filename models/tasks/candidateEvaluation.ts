@@ -7,12 +7,11 @@
 import * as path from 'node:path';
 import type { CandidateResult, ProposedCandidate } from '../../activities/contracts';
 import type { RunConfig } from '../../config/schema';
-import { deriveSeed } from '../../common/rng';
 import { hardwareMetrics } from '../../search/evolution';
 import { decode } from '../../search/space';
 import { readJsonIfExists, writeJsonAtomic } from '../../storage/atomic';
 import type { ChildContext } from '../../tensor/childProcess';
-import { loadTrainedSupernet, pathAccuracy, stageData, stageSpace } from './shared';
+import { loadTrainedSupernet, pathAccuracy, recalibrationSeed, stageData, stageSpace } from './shared';
 
 export interface CandidateEvaluationRequest {
   /** Where each candidate's result file goes: `<dir>/<key>.json`. */
@@ -56,7 +55,7 @@ export async function run(
       batchSize: config.supernet.batchSize,
       images: config.evolution.validationImages,
       // Every candidate of a search recalibrates on the same images, so accuracies compare fairly.
-      seed: deriveSeed(config.seed, 'bn-recalibration'),
+      seed: recalibrationSeed(config),
     });
     const stored: StoredEvaluation = {
       key: candidate.key,

@@ -24,6 +24,7 @@ import { recordEpoch, TRAINING_LOG_FILE } from '../trainingHistory';
 import {
   batchAt,
   pathAccuracy,
+  recalibrationSeed,
   scheduleFor,
   stageData,
   stageSpace,
@@ -148,7 +149,7 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
         calibrationBatches: config.evolution.bnRecalBatches,
         batchSize: settings.batchSize,
         images: config.evolution.validationImages,
-        seed,
+        seed: recalibrationSeed(config),
       });
       record = { epochsCompleted: trainer.step / perEpoch, validationAccuracy };
       await checkpoint();
