@@ -13,6 +13,7 @@ import * as candidateEvaluation from '../../../models/tasks/candidateEvaluation'
 import { stageSpace, supernetDir } from '../../../models/tasks/shared';
 import * as supernetTraining from '../../../models/tasks/supernetTraining';
 import { Supernet, pathKey } from '../../../models/supernet';
+import { judge } from '../../../search/evolution';
 import { decode, genomeKey, largestNetworkGenome, sampleGenome } from '../../../search/space';
 import { initTensorEngine } from '../../../tensor/backend';
 
@@ -34,12 +35,14 @@ const config = validateConfig({
       operators: ['conv3', 'dwsep3', 'mbconv3_e3', 'skip'],
     },
     quantization: { weightBits: [4, 8], activationBits: [4, 8], granularity: 'network' },
+    // One benign chip (RRAM, 8-bit ADCs), so the robust test below measures the noise, not a 4-bit ADC.
+    hardware: { devices: ['rram'], adcBits: [8], crossbar: [128], bitsPerCell: [1] },
   },
   supernet: { epochs: 2, batchSize: 64, learningRate: 0.1, largestPathShare: 0.5 },
   evolution: { bnRecalBatches: 2, validationImages: 300 },
 });
 
-describe("the trainer's validation and stage 2's evaluation", () => {
+describe("stage 2's candidate evaluation", () => {
   let runDir: string;
   beforeAll(async () => {
     await initTensorEngine();
@@ -80,5 +83,45 @@ describe("the trainer's validation and stage 2's evaluation", () => {
       context,
     );
     expect(result!.metrics.accuracy).toBe(trained.validationAccuracy);
+  });
+  it('measures robust accuracies on noisy chips when an objective or a constraint asks for them', async () => {
+    // Runs after the test above, on the supernet it trained (same seed and space).
+    const space = stageSpace(config);
+    const anchor = largestNetworkGenome(space, sampleGenome(space, new Rng(3)));
+    const candidates = [{ key: genomeKey(anchor), genome: anchor }];
+    const robustConfig = (model: 'chip' | 'weight', noise: Record<string, number> = {}) =>
+      validateConfig({
+        ...config,
+        objectives: [{ metric: 'robustAccuracyMean' }, { metric: 'edap' }],
+        constraints: { robustAccuracyP5: { min: 0.5 } },
+        evolution: { ...config.evolution, robustSamples: 2, robustImages: 120, robustModel: model },
+        robustness: { ...config.robustness, driftSeconds: [1, 3600], noise },
+      });
+    const evaluate = async (name: string, settings: ReturnType<typeof robustConfig>) => {
+      const dir = path.join(runDir, name);
+      const [result] = await candidateEvaluation.run(
+        { dir, runDir, generation: 0, config: settings, candidates },
+        context,
+      );
+      const stored = JSON.parse(
+        await fs.readFile(candidateEvaluation.evaluationFile(dir, candidates[0]!.key), 'utf8'),
+      ) as candidateEvaluation.StoredEvaluation;
+      return { metrics: result!.metrics, stored };
+    };
+
+    for (const model of ['chip', 'weight'] as const) {
+      const nominal = await evaluate(`robust-${model}`, robustConfig(model));
+      const { metrics, stored } = nominal;
+      expect(stored.robust).toMatchObject({ model, driftSeconds: 3600 });
+      expect(stored.robust!.accuracies).toHaveLength(2);
+      expect(metrics.robustAccuracyMean).toBeGreaterThan(0.3);
+      expect(metrics.robustAccuracyP5!).toBeLessThanOrEqual(metrics.robustAccuracyMean!);
+      // Programming noise 30× the device's nominal wrecks the network: the metric sees the chip.
+      const wrecked = await evaluate(`wrecked-${model}`, robustConfig(model, { programmingScale: 30 }));
+      expect(wrecked.metrics.accuracy).toBe(metrics.accuracy);
+      expect(wrecked.metrics.robustAccuracyMean!).toBeLessThan(metrics.robustAccuracyMean! - 0.15);
+      const judged = judge(wrecked.metrics, robustConfig(model).objectives, robustConfig(model).constraints);
+      expect(judged.constraintViolation).toBeGreaterThan(0);
+    }
   });
 });
