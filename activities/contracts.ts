@@ -152,15 +152,25 @@ export interface RobustnessInput {
   candidate: ProposedCandidate;
 }
 
+export interface DriftAccuracy {
+  seconds: number;
+  accuracyMean: number;
+  accuracyStd: number;
+  accuracyP5: number;
+}
+
 export interface RobustnessResult {
   key: string;
   samples: number;
+  /** The drift time (robustness.reportAt) the headline accuracies below are read at. */
+  reportAtSeconds: number;
   accuracyMean: number;
   accuracyStd: number;
   accuracyMin: number;
   accuracyP5: number;
   digitalAccuracy: number;
-  drift: Array<{ seconds: number; accuracyMean: number; accuracyP5: number }>;
+  /** Every configured drift time's numbers. */
+  drift: DriftAccuracy[];
   evaluator: string;
 }
 
@@ -190,6 +200,10 @@ export interface FinalModelResult {
   testAccuracyMean: number;
   testAccuracyStd: number;
   testAccuracyP5: number;
+  /** The drift time (robustness.reportAt) the noisy test accuracies above are read at. */
+  reportAtSeconds: number;
+  /** Every configured drift time's noisy test accuracies. */
+  testDrift: DriftAccuracy[];
   samples: number;
   exportDir: string;
   hardware: CandidateMetricsJson;

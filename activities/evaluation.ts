@@ -54,11 +54,9 @@ export async function evaluateRobustness(input: RobustnessInput): Promise<Robust
 
 export async function evaluateFinalModel(input: FinalEvaluationInput): Promise<FinalModelResult> {
   const dir = finalDir(input.runDir, input.candidate.key);
-  const stored = await readJsonIfExists<FinalModelResult & { drift?: unknown; raw?: unknown }>(
-    path.join(dir, 'final.json'),
-  );
+  const stored = await readJsonIfExists<FinalModelResult & { raw?: unknown }>(path.join(dir, 'final.json'));
   if (stored) {
-    const { drift: _drift, raw: _raw, ...final } = stored;
+    const { raw: _raw, ...final } = stored;
     return final;
   }
   return timeStage(input.runDir, 'retraining', `${input.candidate.key}-final-test`, () =>

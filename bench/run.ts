@@ -22,6 +22,7 @@ export const BENCHMARKS = [
   'nsga2',
   'pipeline',
   'faults',
+  'robustSearch',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

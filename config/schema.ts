@@ -101,6 +101,18 @@ export const ConstraintsSchema = z.strictObject({
     .strictObject({ min: z.number().min(0).max(1).describe('lowest acceptable validation accuracy (0–1)') })
     .optional()
     .describe('least acceptable accuracy'),
+  robustAccuracyMean: z
+    .strictObject({
+      min: z.number().min(0).max(1).describe('lowest acceptable mean noisy-chip accuracy (0–1)'),
+    })
+    .optional()
+    .describe("least acceptable mean accuracy over stage 2's noisy chips (evolution.robust*)"),
+  robustAccuracyP5: z
+    .strictObject({
+      min: z.number().min(0).max(1).describe('lowest acceptable 5th-percentile noisy-chip accuracy (0–1)'),
+    })
+    .optional()
+    .describe("least acceptable 5th percentile over stage 2's noisy chips (evolution.robust*)"),
 });
 
 export const EvolutionSchema = z.strictObject({
@@ -137,6 +149,28 @@ export const EvolutionSchema = z.strictObject({
     .default(4)
     .describe('evaluation activities in flight at once'),
   generationsPerRun: positiveInt().default(5).describe('continue-as-new after this many generations'),
+  robustSamples: positiveInt()
+    .max(1000)
+    .default(3)
+    .describe('noisy chips per candidate when an objective or constraint is robustAccuracyMean/P5'),
+  robustImages: z
+    .number()
+    .int()
+    .min(20)
+    .max(20000)
+    .default(500)
+    .describe('validation images per noisy chip of a stage-2 candidate'),
+  robustModel: z
+    .enum(['chip', 'weight'])
+    .default('chip')
+    .describe(
+      "chip: the simulated chip of stage 3 (ADC, bit slicing, per-read noise); weight: the device model's weight-level noise only (faster, no ADC)",
+    ),
+  robustDriftSeconds: z
+    .number()
+    .min(0)
+    .optional()
+    .describe("time after programming stage 2's noisy chips are read at; default robustness.reportAt"),
 });
 
 export const ExternalEvaluatorSchema = z.strictObject({
@@ -158,29 +192,48 @@ export const ExternalEvaluatorSchema = z.strictObject({
     ),
 });
 
-export const RobustnessSchema = z.strictObject({
-  samples: positiveInt().max(10000).default(10).describe('Monte-Carlo chips per candidate'),
-  driftSeconds: z
-    .array(z.number().min(0))
-    .min(1)
-    .default([1, 3600, 86400])
-    .describe('times after programming'),
-  topK: positiveInt().max(1000).default(5).describe('front candidates evaluated on the noisy chip'),
-  images: z
-    .number()
-    .int()
-    .min(100)
-    .max(10000)
-    .default(2000)
-    .describe('validation images per noisy evaluation (the test set stays for the final models)'),
-  evaluator: z
-    .union([z.literal('builtin'), ExternalEvaluatorSchema])
-    .default('builtin')
-    .describe('builtin (the simulated chip) or { command, timeoutSeconds } speaking the JSON-lines protocol'),
-  noise: NoiseSettingsSchema.default({}).describe(
-    "overrides of the device library's nominal noise for every noisy chip (stages 3 and 4, and device-model noise-aware retraining)",
-  ),
-});
+export const RobustnessSchema = z
+  .strictObject({
+    samples: positiveInt().max(10000).default(10).describe('Monte-Carlo chips per candidate'),
+    driftSeconds: z
+      .array(z.number().min(0))
+      .min(1)
+      .default([1, 3600, 86400])
+      .describe('times after programming'),
+    reportAt: z
+      .number()
+      .min(0)
+      .optional()
+      .describe(
+        'the drift time (one of driftSeconds) headline accuracies and the winner use; default the longest',
+      ),
+    topK: positiveInt().max(1000).default(5).describe('front candidates evaluated on the noisy chip'),
+    images: z
+      .number()
+      .int()
+      .min(100)
+      .max(10000)
+      .default(2000)
+      .describe('validation images per noisy evaluation (the test set stays for the final models)'),
+    evaluator: z
+      .union([z.literal('builtin'), ExternalEvaluatorSchema])
+      .default('builtin')
+      .describe(
+        'builtin (the simulated chip) or { command, timeoutSeconds } speaking the JSON-lines protocol',
+      ),
+    noise: NoiseSettingsSchema.default({}).describe(
+      "overrides of the device library's nominal noise for every noisy chip (stages 3 and 4, and device-model noise-aware retraining)",
+    ),
+  })
+  .superRefine((robustness, ctx) => {
+    if (robustness.reportAt !== undefined && !robustness.driftSeconds.includes(robustness.reportAt)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reportAt'],
+        message: `must be one of driftSeconds (${robustness.driftSeconds.join(', ')}), got ${robustness.reportAt}`,
+      });
+    }
+  });
 
 export const RetrainSchema = z.strictObject({
   count: positiveInt().max(100).default(1).describe('designs retrained from scratch'),
@@ -283,4 +336,14 @@ export const RunConfigSchema = z.strictObject({
 });
 
 export type RunConfig = z.output<typeof RunConfigSchema>;
+
+/** The drift time headline accuracies and the winner use: robustness.reportAt, else the longest. */
+export function reportAtSeconds(config: Pick<RunConfig, 'robustness'>): number {
+  return config.robustness.reportAt ?? Math.max(...config.robustness.driftSeconds);
+}
+
+/** The drift time stage 2's noisy chips are read at: evolution.robustDriftSeconds, else reportAt. */
+export function searchDriftSeconds(config: Pick<RunConfig, 'robustness' | 'evolution'>): number {
+  return config.evolution.robustDriftSeconds ?? reportAtSeconds(config);
+}
 export type RunConfigInput = z.input<typeof RunConfigSchema>;

@@ -33,7 +33,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, deriveSeed } from '../common/rng';
-import { buildLayout, decode, type Candidate, type Genome, type SearchSpace } from '../search/space';
+import { buildLayout, decode, largestNetworkGenome, type Candidate, type SearchSpace } from '../search/space';
 import { OPERATORS, validateArchitecture, type OperatorName } from '../search/architecture';
 import { batchNormTraining } from '../tensor/batchNorm';
 import type { FoldedLayer, FoldedNetwork } from './folded';
@@ -393,30 +393,16 @@ export class Supernet implements TrainableModel {
   }
 
   /**
-   * The largest path: widest widths, most bits, and in every slot the operator with the most
-   * multiply-accumulates at the slot's widest channels.
+   * The largest path: the search's largest network (search/space.ts largestNetworkGenome: widest widths,
+   * most bits, in every slot the operator with the most multiply-accumulates per image). It must be the
+   * same network: the sandwich rule trains it on `largestPathShare` of the steps, the trainer validates
+   * it, and the search opens its first generation with it. Counting MACs per output pixel instead (as
+   * this did) ignores that an inverted residual's expansion runs before its stride, picks conv3 over
+   * mbconv3_e3 in a strided slot, and trains a path the search never proposes.
    */
   largestPath(): Candidate {
     const layout = buildLayout(this.space);
-    const genome: Genome = new Array<number>(layout.length).fill(0);
-    const last = (gene: number) => layout.genes[gene]!.cardinality - 1;
-    const setBits = (genes: { weightBits: number; activationBits: number }) => {
-      genome[genes.weightBits] = last(genes.weightBits);
-      genome[genes.activationBits] = last(genes.activationBits);
-    };
-    setBits(layout.stemBits);
-    setBits(layout.headBits);
-    for (const slot of layout.blockSlots) {
-      const allocation = this.slots[slot.slot]!;
-      const costs = slot.operators.map((name) =>
-        macsPerPixel(name, allocation.maxInChannels, allocation.maxOutChannels),
-      );
-      const best = costs.indexOf(Math.max(...costs));
-      genome[slot.operatorGene] = best;
-      genome[slot.widthGene] = last(slot.widthGene);
-      setBits(slot.bits);
-    }
-    return decode(this.space, genome);
+    return decode(this.space, largestNetworkGenome(this.space, new Array<number>(layout.length).fill(0)));
   }
 
   /** Throws PathMismatchError naming every way `path` does not fit this supernet. */
@@ -756,24 +742,6 @@ function writeLeading(variable: tf.Variable, leading: tf.Tensor1D): void {
   variable.assign(
     used === total ? leading : tf.concat([leading, tf.slice(variable, [used], [total - used])]),
   );
-}
-
-/** Multiply-accumulates per output pixel of an operator at the given widths (for picking the largest path). */
-function macsPerPixel(operator: OperatorName, inChannels: number, outChannels: number): number {
-  const op = OPERATORS[operator];
-  const k2 = op.kernel * op.kernel;
-  switch (op.family) {
-    case 'skip':
-      return 0;
-    case 'conv':
-      return k2 * inChannels * outChannels;
-    case 'dwsep':
-      return k2 * inChannels + inChannels * outChannels;
-    case 'mbconv': {
-      const hidden = inChannels * op.expansion;
-      return (op.expansion > 1 ? inChannels * hidden : 0) + k2 * hidden + hidden * outChannels;
-    }
-  }
 }
 
 /**

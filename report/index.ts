@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DroppedCounts, SearchResult } from '../activities/contracts';
 import { deriveSeed } from '../common/rng';
+import { reportAtSeconds } from '../config/schema';
 import { buildLayout, resolveSearchSpace, spaceSize } from '../search/space';
 import { writeFileAtomic } from '../storage/atomic';
 import { STAGE_NAMES, type WorkTiming } from '../storage/stageTiming';
@@ -302,14 +303,14 @@ async function robustnessSection(data: RunData): Promise<string[]> {
   );
   const samples: Array<Record<string, string | number>> = [];
   const digital: Array<Record<string, string | number>> = [];
+  const headlineTime = reportAtSeconds(config);
   for (const r of results.robustness) {
     const raw = data.robustSamples.get(r.key);
-    const first = raw?.points[0];
-    if (!first) continue;
-    for (const accuracy of first.accuracies) samples.push({ design: r.key, accuracy });
+    const headline = raw?.points.find((point) => point.timeS === headlineTime);
+    if (!headline) continue;
+    for (const accuracy of headline.accuracies) samples.push({ design: r.key, accuracy });
     digital.push({ design: r.key, accuracy: r.digitalAccuracy });
   }
-  const firstTime = config.robustness.driftSeconds[0] ?? 0;
   if (samples.length > 0)
     body.push(
       figure(
@@ -318,7 +319,7 @@ async function robustnessSection(data: RunData): Promise<string[]> {
           robustnessDistribution(
             samples,
             digital,
-            `Accuracy on Monte-Carlo chips, ${firstTime} s after programming`,
+            `Accuracy on Monte-Carlo chips, ${headlineTime} s after programming`,
           ),
         ),
         'One tick per simulated chip (device variation, read noise, stuck-at faults, ADC quantization); the box spans min–max with the median; the red diamond is the digital accuracy.',
@@ -358,7 +359,9 @@ async function robustnessSection(data: RunData): Promise<string[]> {
       );
   } else
     body.push(
-      note(`Drift curves need several robustness.driftSeconds; this run computed one time (${firstTime} s).`),
+      note(
+        `Drift curves need several robustness.driftSeconds; this run computed one time (${headlineTime} s).`,
+      ),
     );
   return body;
 }

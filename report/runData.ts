@@ -197,11 +197,14 @@ export async function loadRunData(target: string): Promise<RunData> {
   const finals = new Map<string, FinalRecord>();
   for (const final of results.finalModels) {
     const dir = path.join(runDir, 'final', final.key);
-    const stored = await readJsonIfExists<{ drift?: RobustnessResult['drift']; raw?: EvaluatorResult }>(
-      path.join(dir, 'final.json'),
-    );
+    const stored = await readJsonIfExists<{
+      testDrift?: RobustnessResult['drift'];
+      drift?: RobustnessResult['drift'];
+      raw?: EvaluatorResult;
+    }>(path.join(dir, 'final.json'));
     finals.set(final.key, {
-      drift: stored?.drift ?? [],
+      // `drift` is what runs before robustness.reportAt stored.
+      drift: stored?.testDrift ?? stored?.drift ?? [],
       raw: stored?.raw,
       training: await readTraining(path.join(dir, 'train')),
     });

@@ -46,6 +46,21 @@ export interface ConstraintSettings {
   latencyS?: { max: number };
   energyJ?: { max: number };
   accuracy?: { min: number };
+  robustAccuracyMean?: { min: number };
+  robustAccuracyP5?: { min: number };
+}
+
+/** The metrics stage 2 measures on noisy chips, only when an objective or a constraint names one. */
+export const ROBUST_METRICS = ['robustAccuracyMean', 'robustAccuracyP5'] as const;
+
+export function needsRobustMetrics(
+  objectives: readonly ObjectiveSetting[],
+  constraints: ConstraintSettings,
+): boolean {
+  return ROBUST_METRICS.some(
+    (metric) =>
+      objectives.some((objective) => objective.metric === metric) || constraints[metric] !== undefined,
+  );
 }
 
 export type OptimizerState =
@@ -143,6 +158,10 @@ export function constraintBudgets(constraints: ConstraintSettings): ConstraintBu
   if (constraints.latencyS) budgets.push({ metric: 'latency', max: constraints.latencyS.max });
   if (constraints.energyJ) budgets.push({ metric: 'energy', max: constraints.energyJ.max });
   if (constraints.accuracy) budgets.push({ metric: 'accuracy', min: constraints.accuracy.min });
+  for (const metric of ROBUST_METRICS) {
+    const budget = constraints[metric];
+    if (budget) budgets.push({ metric, min: budget.min });
+  }
   return budgets;
 }
 

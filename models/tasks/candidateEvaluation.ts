@@ -7,12 +7,12 @@
 import * as path from 'node:path';
 import type { CandidateResult, ProposedCandidate } from '../../activities/contracts';
 import type { RunConfig } from '../../config/schema';
-import { deriveSeed } from '../../common/rng';
-import { hardwareMetrics } from '../../search/evolution';
+import { hardwareMetrics, needsRobustMetrics } from '../../search/evolution';
 import { decode } from '../../search/space';
 import { readJsonIfExists, writeJsonAtomic } from '../../storage/atomic';
 import type { ChildContext } from '../../tensor/childProcess';
-import { loadTrainedSupernet, pathAccuracy, stageData, stageSpace } from './shared';
+import { searchRobustness } from './searchRobustness';
+import { loadTrainedSupernet, pathAccuracy, recalibrationSeed, stageData, stageSpace } from './shared';
 
 export interface CandidateEvaluationRequest {
   /** Where each candidate's result file goes: `<dir>/<key>.json`. */
@@ -26,6 +26,8 @@ export interface CandidateEvaluationRequest {
 export interface StoredEvaluation extends CandidateResult {
   genome: number[];
   generation: number;
+  /** Each noisy chip's accuracy, when robust metrics were measured. */
+  robust?: { accuracies: number[]; driftSeconds: number; model: 'chip' | 'weight' };
 }
 
 export function evaluationFile(dir: string, key: string): string {
@@ -48,6 +50,7 @@ export async function run(
   const splits = await stageData(config);
   const space = stageSpace(config);
   const supernet = await loadTrainedSupernet(request.runDir, config);
+  const measureRobust = needsRobustMetrics(config.objectives, config.constraints);
   context.report({ step: results.length, total: request.candidates.length, message: 'supernet loaded' });
   for (const candidate of pending) {
     const decoded = decode(space, candidate.genome);
@@ -56,20 +59,43 @@ export async function run(
       batchSize: config.supernet.batchSize,
       images: config.evolution.validationImages,
       // Every candidate of a search recalibrates on the same images, so accuracies compare fairly.
-      seed: deriveSeed(config.seed, 'bn-recalibration'),
+      seed: recalibrationSeed(config),
     });
+    // The noisy accuracy only when an objective or a constraint asks for it: it costs chip simulations.
+    // pathAccuracy left the BatchNorm statistics recalibrated for this path, so the subnet folds them.
+    const robust = measureRobust
+      ? await searchRobustness(
+          supernet.extractSubnet(decoded),
+          decoded.hardware,
+          candidate.key,
+          config,
+          splits,
+          config.evolution.robustModel,
+          (message) => context.report({ step: results.length, total: request.candidates.length, message }),
+        )
+      : null;
     const stored: StoredEvaluation = {
       key: candidate.key,
       genome: candidate.genome,
       generation: request.generation,
-      metrics: { accuracy, ...hardwareMetrics(space, candidate.genome) },
+      metrics: {
+        accuracy,
+        ...hardwareMetrics(space, candidate.genome),
+        ...(robust && {
+          robustAccuracyMean: robust.robustAccuracyMean,
+          robustAccuracyP5: robust.robustAccuracyP5,
+        }),
+      },
+      ...(robust && {
+        robust: { accuracies: robust.accuracies, driftSeconds: robust.driftSeconds, model: robust.model },
+      }),
     };
     await writeJsonAtomic(evaluationFile(request.dir, candidate.key), stored);
     results.push({ key: stored.key, metrics: stored.metrics });
     context.report({
       step: results.length,
       total: request.candidates.length,
-      message: `${candidate.key}: accuracy ${(accuracy * 100).toFixed(2)} %, EDAP ${stored.metrics.edap.toExponential(3)} J·s·mm²`,
+      message: `${candidate.key}: accuracy ${(accuracy * 100).toFixed(2)} %${robust ? ` (noisy ${(robust.robustAccuracyMean * 100).toFixed(2)} %)` : ''}, EDAP ${stored.metrics.edap.toExponential(3)} J·s·mm²`,
     });
   }
   supernet.dispose();

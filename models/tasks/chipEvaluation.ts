@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { FinalModelResult, ProposedCandidate, RobustnessResult } from '../../activities/contracts';
-import type { RunConfig } from '../../config/schema';
+import { reportAtSeconds, type RunConfig } from '../../config/schema';
 import { deriveSeed } from '../../common/rng';
 import type { Split, Splits } from '../../data/dataset';
 import { foldedNetworkToJson } from '../../hardware/evaluator/serialize';
@@ -48,9 +48,20 @@ export function createEvaluator(config: RunConfig, workDir: string): Evaluator {
   });
 }
 
+/**
+ * The seed a stage's Monte-Carlo chips of candidate `key` derive from (chip i: sampleSeed(seed, i)). Each
+ * stage draws its own chips: stage 3 picks the winner on its chips, so stage 4 tests the retrained winner
+ * on fresh ones — reusing them would make the final noisy test part of the selection. (Stage 2's chips,
+ * when robust metrics are searched on, are 'search-chip': models/tasks/searchRobustness.ts.)
+ */
+export function chipSeed(config: RunConfig, stage: 'robustness' | 'final', key: string): number {
+  return deriveSeed(config.seed, stage === 'robustness' ? 'chip' : 'final-chip', key);
+}
+
 async function measure(
   workDir: string,
   config: RunConfig,
+  stage: 'robustness' | 'final',
   key: string,
   network: FoldedNetwork,
   genome: number[],
@@ -70,7 +81,7 @@ async function measure(
         network,
         hardware: decode(space, genome).hardware,
         samples: config.robustness.samples,
-        seed: deriveSeed(config.seed, 'chip', key),
+        seed: chipSeed(config, stage, key),
         driftSeconds: config.robustness.driftSeconds,
         noise: config.robustness.noise,
         data: measured,
@@ -85,19 +96,35 @@ async function measure(
   }
 }
 
-function summarize(key: string, digitalAccuracy: number, result: EvaluatorResult): RobustnessResult {
-  const first = result.points[0]!;
+/**
+ * Headline numbers at robustness.reportAt (default the longest drift time: the chip as it will be read for
+ * most of its life, not the most favourable moment after programming), and every drift time's numbers.
+ */
+export function summarize(
+  key: string,
+  digitalAccuracy: number,
+  result: EvaluatorResult,
+  config: Pick<RunConfig, 'robustness'>,
+): RobustnessResult {
+  const at = reportAtSeconds(config);
+  const headline = result.points.find((point) => point.timeS === at);
+  if (!headline)
+    throw new Error(
+      `the evaluator returned no accuracy at robustness.reportAt = ${at} s (times: ${result.points.map((p) => p.timeS).join(', ')})`,
+    );
   return {
     key,
     samples: result.samples,
-    accuracyMean: first.accuracy.mean,
-    accuracyStd: first.accuracy.std,
-    accuracyMin: first.accuracy.min,
-    accuracyP5: first.accuracy.p5,
+    reportAtSeconds: at,
+    accuracyMean: headline.accuracy.mean,
+    accuracyStd: headline.accuracy.std,
+    accuracyMin: headline.accuracy.min,
+    accuracyP5: headline.accuracy.p5,
     digitalAccuracy,
     drift: result.points.map((point) => ({
       seconds: point.timeS,
       accuracyMean: point.accuracy.mean,
+      accuracyStd: point.accuracy.std,
       accuracyP5: point.accuracy.p5,
     })),
     evaluator: result.evaluator,
@@ -148,6 +175,7 @@ export async function runRobustness(
   const result = await measure(
     path.join(request.dir, 'evaluator'),
     config,
+    'robustness',
     candidate.key,
     network,
     candidate.genome,
@@ -155,7 +183,7 @@ export async function runRobustness(
     splits.train,
     context,
   );
-  const summary = summarize(candidate.key, digital, result);
+  const summary = summarize(candidate.key, digital, result, config);
   await writeJsonAtomic(path.join(request.dir, `${candidate.key}.json`), { ...summary, raw: result });
   return summary;
 }
@@ -195,6 +223,7 @@ export async function runFinal(request: FinalRequest, context: ChildContext): Pr
   const result = await measure(
     path.join(request.dir, 'evaluator'),
     config,
+    'final',
     candidate.key,
     network,
     candidate.genome,
@@ -202,7 +231,7 @@ export async function runFinal(request: FinalRequest, context: ChildContext): Pr
     splits.train,
     context,
   );
-  const summary = summarize(candidate.key, digital, result);
+  const summary = summarize(candidate.key, digital, result, config);
 
   const exportDir = path.join(request.dir, 'model');
   const foldedFile = path.join(exportDir, 'folded-network.json');
@@ -225,14 +254,12 @@ export async function runFinal(request: FinalRequest, context: ChildContext): Pr
     testAccuracyMean: summary.accuracyMean,
     testAccuracyStd: summary.accuracyStd,
     testAccuracyP5: summary.accuracyP5,
+    reportAtSeconds: summary.reportAtSeconds,
+    testDrift: summary.drift,
     samples: summary.samples,
     exportDir,
     hardware: { accuracy: digital, ...hardwareMetrics(space, candidate.genome) },
   };
-  await writeJsonAtomic(path.join(request.dir, 'final.json'), {
-    ...final,
-    drift: summary.drift,
-    raw: result,
-  });
+  await writeJsonAtomic(path.join(request.dir, 'final.json'), { ...final, raw: result });
   return final;
 }

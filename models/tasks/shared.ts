@@ -101,6 +101,14 @@ export async function loadTrainedSupernet(runDir: string, config: RunConfig): Pr
   return supernet;
 }
 
+/**
+ * Seed of the BatchNorm-recalibration batches of every path accuracy of a run: the trainer's per-epoch
+ * validation and every stage-2 candidate draw the same training images, so one path scores the same in both.
+ */
+export function recalibrationSeed(config: RunConfig): number {
+  return deriveSeed(config.seed, 'bn-recalibration');
+}
+
 /** BatchNorm recalibration on training batches, then top-1 accuracy on the first `images` of `split`. */
 export function pathAccuracy(
   supernet: Supernet,

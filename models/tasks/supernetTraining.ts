@@ -24,6 +24,7 @@ import { reconcileStepLog, recordEpoch, recordEpochIfMissing, TRAINING_LOG_FILE 
 import {
   batchAt,
   pathAccuracy,
+  recalibrationSeed,
   scheduleFor,
   stageData,
   stageSpace,
@@ -161,7 +162,7 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
         calibrationBatches: config.evolution.bnRecalBatches,
         batchSize: settings.batchSize,
         images: config.evolution.validationImages,
-        seed,
+        seed: recalibrationSeed(config),
       });
       record = { epochsCompleted: trainer.step / perEpoch, validationAccuracy };
       await checkpoint();

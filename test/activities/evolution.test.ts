@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { proposeGeneration, tellGeneration } from '../../activities/evolution';
 import type { CandidateResult } from '../../activities/contracts';
 import { validateConfig } from '../../config/load';
-import { hardwareMetrics } from '../../search/evolution';
+import { hardwareMetrics, judge, needsRobustMetrics } from '../../search/evolution';
 import { parseGenomeKey, resolveSearchSpace } from '../../search/space';
 
 const config = validateConfig({
@@ -63,6 +63,38 @@ describe('generation bookkeeping', () => {
     const summary = await tellGeneration({ runDir, generation: 0, config, results });
     expect(summary.failed).toBe(1);
     expect(summary.front.map((m) => m.key)).not.toContain(proposal.candidates[0].key);
+  });
+
+  it('keeps a candidate below a robust-accuracy budget off the front, and counts a missing one as a violation', async () => {
+    const robustConfig = validateConfig({
+      name: 'evo-robust',
+      seed: 11,
+      objectives: [{ metric: 'robustAccuracyMean' }, { metric: 'edap' }],
+      constraints: { robustAccuracyP5: { min: 0.8 } },
+      evolution: { population: 8 },
+    });
+    expect(needsRobustMetrics(robustConfig.objectives, robustConfig.constraints)).toBe(true);
+    expect(needsRobustMetrics(config.objectives, { robustAccuracyMean: { min: 0.5 } })).toBe(true);
+    expect(needsRobustMetrics(config.objectives, config.constraints)).toBe(false);
+    const proposal = await proposeGeneration({ runDir, generation: 0, config: robustConfig });
+    const measured = measure(proposal.candidates.map((c) => c.key));
+    // Every candidate is more robust on average than the first, but only the first clears the P5 budget.
+    const results = measured.map((result, i) => ({
+      ...result,
+      metrics: {
+        ...result.metrics,
+        robustAccuracyMean: i === 0 ? 0.82 : 0.9,
+        robustAccuracyP5: i === 0 ? 0.81 : 0.6,
+      },
+    }));
+    const summary = await tellGeneration({ runDir, generation: 0, config: robustConfig, results });
+    expect(summary.front.map((m) => m.key)).toEqual([proposal.candidates[0]!.key]);
+
+    const judged = judge(results[1]!.metrics, robustConfig.objectives, robustConfig.constraints);
+    expect(judged.constraintViolation).toBeCloseTo(1 - 0.6 / 0.8, 10);
+    expect(judged.objectives[0]).toBe(0.9);
+    const { robustAccuracyP5: _missing, ...withoutP5 } = results[1]!.metrics;
+    expect(judge(withoutP5, robustConfig.objectives, robustConfig.constraints).constraintViolation).toBe(1);
   });
 
   it('produces the same proposals from the same seed', async () => {

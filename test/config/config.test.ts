@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfigFile, validateConfig } from '../../config/load';
+import { reportAtSeconds, searchDriftSeconds } from '../../config/schema';
 import { ConfigError } from '../../config/validation';
 
 function problemsOf(value: unknown): string[] {
@@ -76,6 +77,35 @@ describe('run configuration', () => {
     expect(config.robustness.noise).toEqual({ driftCompensation: false });
     expect(config.retrain.noiseModel).toBe('device');
     expect(config.retrain.trainImages).toBeUndefined();
+  });
+
+  it('checks the robust-search settings and reportAt, and defaults reportAt to the longest drift time', () => {
+    expect(
+      problemsOf({
+        name: 'x',
+        robustness: { driftSeconds: [1, 3600], reportAt: 60 },
+        evolution: { robustModel: 'spice', robustSamples: 0 },
+        constraints: { robustAccuracyP5: { min: 1.5 } },
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        'robustness.reportAt: must be one of driftSeconds (1, 3600), got 60',
+        expect.stringMatching(/^evolution\.robustModel: must be one of "chip", "weight"/),
+        'evolution.robustSamples: must be ≥ 1, got 0',
+        'constraints.robustAccuracyP5.min: must be ≤ 1, got 1.5',
+      ]),
+    );
+    const config = validateConfig({ name: 'x', robustness: { driftSeconds: [3600, 1, 86400] } });
+    expect(reportAtSeconds(config)).toBe(86400);
+    expect(searchDriftSeconds(config)).toBe(86400);
+    expect(config.evolution).toMatchObject({ robustSamples: 3, robustImages: 500 });
+    const chosen = validateConfig({
+      name: 'x',
+      robustness: { driftSeconds: [1, 3600], reportAt: 1 },
+      evolution: { robustDriftSeconds: 3600 },
+    });
+    expect(reportAtSeconds(chosen)).toBe(1);
+    expect(searchDriftSeconds(chosen)).toBe(3600);
   });
 
   it('requires dataset.dir for an IDX dataset', () => {

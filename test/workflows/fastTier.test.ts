@@ -24,7 +24,7 @@ import {
 } from '../../workflows/searchAttributes';
 import { standInActivities, type StandInBehaviour, type StandInLog } from './standInActivities';
 
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
 let env: TestWorkflowEnvironment;
 let bundlePath: string;

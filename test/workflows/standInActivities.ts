@@ -114,6 +114,7 @@ export function standInActivities(behaviour: StandInBehaviour = {}): {
       return {
         key: input.candidate.key,
         samples: 2,
+        reportAtSeconds: 1,
         accuracyMean: accuracy,
         accuracyStd: 0.01,
         accuracyMin: accuracy - 0.01,
@@ -141,6 +142,8 @@ export function standInActivities(behaviour: StandInBehaviour = {}): {
         testAccuracyMean: 0.88,
         testAccuracyStd: 0.01,
         testAccuracyP5: 0.87,
+        reportAtSeconds: 1,
+        testDrift: [],
         samples: 2,
         exportDir: 'stand-in',
         hardware: metricsOf(input.candidate),
