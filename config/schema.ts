@@ -158,7 +158,7 @@ export const EvolutionSchema = z.strictObject({
     .int()
     .min(20)
     .max(20000)
-    .default(500)
+    .default(200)
     .describe('validation images per noisy chip of a stage-2 candidate'),
   robustModel: z
     .enum(['chip', 'weight'])

@@ -98,7 +98,7 @@ describe('run configuration', () => {
     const config = validateConfig({ name: 'x', robustness: { driftSeconds: [3600, 1, 86400] } });
     expect(reportAtSeconds(config)).toBe(86400);
     expect(searchDriftSeconds(config)).toBe(86400);
-    expect(config.evolution).toMatchObject({ robustSamples: 3, robustImages: 500 });
+    expect(config.evolution).toMatchObject({ robustSamples: 3, robustImages: 200, robustModel: 'chip' });
     const chosen = validateConfig({
       name: 'x',
       robustness: { driftSeconds: [1, 3600], reportAt: 1 },
