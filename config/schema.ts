@@ -245,7 +245,7 @@ export const RetrainSchema = z.strictObject({
     .enum(['device', 'gaussian'])
     .default('device')
     .describe(
-      "device: the design's own chip noise (its device, bits per cell, drift at robustness.driftSeconds[0]); gaussian: σ = supernet.noiseSigma",
+      "device: the design's own chip noise (its device, bits per cell, drift at robustness.reportAt); gaussian: σ = supernet.noiseSigma",
     ),
   trainImages: positiveInt()
     .max(60000)

@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { RunConfig } from '../../config/schema';
+import { reportAtSeconds, type RunConfig } from '../../config/schema';
 import { deriveSeed } from '../../common/rng';
 import { decode } from '../../search/space';
 import { pruneCheckpoints } from '../../storage/checkpoints';
@@ -70,14 +70,15 @@ const CHECKPOINTS_KEPT = 3;
 
 /**
  * Noise-aware retraining for the design's own chip: the device model the noisy evaluations sample (its
- * device, bits per cell, stuck-at rates, the drift left at the first evaluated time), at the weight level,
+ * device, bits per cell, stuck-at rates, the drift at robustness.reportAt), at the weight level,
  * drawn per step (hardware/noise/weightNoise.ts). A design is trained for the chip it will run on.
  */
 function designNoiseHook(config: RunConfig, hardware: HardwareConfig, seed: number): WeightNoiseHook {
   return deviceWeightNoiseHook(hardware, {
     seed: deriveSeed(seed, 'device-noise-aware'),
     noise: config.robustness.noise,
-    timeS: config.robustness.driftSeconds[0] ?? 0,
+    // Trained for the chip as it is read at the headline time (the winner is chosen and tested there).
+    timeS: reportAtSeconds(config),
   });
 }
 
