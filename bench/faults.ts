@@ -245,7 +245,8 @@ async function evaluationInodes(runDir: string): Promise<Map<string, number>> {
   for (const generation of [0, 1]) {
     const dir = path.join(generationDir(runDir, generation), 'evaluations');
     for (const name of await fs.readdir(dir).catch(() => [] as string[]))
-      inodes.set(`${generation}/${name}`, (await fs.stat(path.join(dir, name))).ino);
+      if (!name.startsWith('.') && name.endsWith('.json'))
+        inodes.set(`${generation}/${name}`, (await fs.stat(path.join(dir, name))).ino);
   }
   return inodes;
 }

@@ -43,6 +43,8 @@ async function evaluationFiles(runDir: string): Promise<Map<string, number>> {
   const dir = path.join(generationDir(runDir, 0), 'evaluations');
   const stamps = new Map<string, number>();
   for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    // Only finished result files: a kill in the middle of an atomic write leaves its hidden temp file.
+    if (name.startsWith('.') || !name.endsWith('.json')) continue;
     stamps.set(name, (await fs.stat(path.join(dir, name))).ino);
   }
   return stamps;
