@@ -257,6 +257,8 @@ export function splitAccuracy(
   logitsOf: (images: tf.Tensor4D) => tf.Tensor2D,
   count = split.count,
   batchSize = 500,
+  /** Called after every batch with the images done so far (progress reports from long evaluations). */
+  onBatch?: (done: number, total: number) => void,
 ): number {
   const total = Math.min(count, split.count);
   let correct = 0;
@@ -269,6 +271,7 @@ export function splitAccuracy(
     const labels = predicted.dataSync();
     predicted.dispose();
     for (let i = 0; i < n; i++) if (labels[i] === split.y[start + i]) correct++;
+    onBatch?.(start + n, total);
   }
   return total === 0 ? 0 : correct / total;
 }

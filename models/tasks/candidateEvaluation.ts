@@ -54,13 +54,26 @@ export async function run(
   context.report({ step: results.length, total: request.candidates.length, message: 'supernet loaded' });
   for (const candidate of pending) {
     const decoded = decode(space, candidate.genome);
-    const accuracy = pathAccuracy(supernet, decoded, splits.train, splits.validation, {
-      calibrationBatches: config.evolution.bnRecalBatches,
-      batchSize: config.supernet.batchSize,
-      images: config.evolution.validationImages,
-      // Every candidate of a search recalibrates on the same images, so accuracies compare fairly.
-      seed: recalibrationSeed(config),
-    });
+    const accuracy = pathAccuracy(
+      supernet,
+      decoded,
+      splits.train,
+      splits.validation,
+      {
+        calibrationBatches: config.evolution.bnRecalBatches,
+        batchSize: config.supernet.batchSize,
+        images: config.evolution.validationImages,
+        // Every candidate of a search recalibrates on the same images, so accuracies compare fairly.
+        seed: recalibrationSeed(config),
+      },
+      (message, fraction) =>
+        // A heartbeat every validation batch, not once per candidate: a slow candidate is not a dead one.
+        context.report({
+          step: results.length + fraction,
+          total: request.candidates.length,
+          message: `${candidate.key}: ${message}`,
+        }),
+    );
     // The noisy accuracy only when an objective or a constraint asks for it: it costs chip simulations.
     // pathAccuracy left the BatchNorm statistics recalibrated for this path, so the subnet folds them.
     const robust = measureRobust

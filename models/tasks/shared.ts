@@ -116,6 +116,8 @@ export function pathAccuracy(
   train: Split,
   split: Split,
   options: { calibrationBatches: number; batchSize: number; images: number; seed: number },
+  /** Progress within the measurement (after the recalibration, and after every validation batch). */
+  onProgress?: (message: string, fraction: number) => void,
 ): number {
   const batches = calibrationBatches(train, options.batchSize, options.calibrationBatches, options.seed);
   try {
@@ -123,5 +125,13 @@ export function pathAccuracy(
   } finally {
     tf.dispose(batches);
   }
-  return splitAccuracy(split, (x) => supernet.forwardPath(x, path, { training: false }), options.images);
+  onProgress?.('BatchNorm recalibrated', 0.1);
+  return splitAccuracy(
+    split,
+    (x) => supernet.forwardPath(x, path, { training: false }),
+    options.images,
+    undefined,
+    onProgress &&
+      ((done, total) => onProgress(`validation images ${done}/${total}`, 0.1 + (0.8 * done) / total)),
+  );
 }

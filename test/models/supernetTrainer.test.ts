@@ -10,7 +10,12 @@ import { initTensorEngine } from '../../tensor/backend';
 import { forwardFolded } from '../../models/inference';
 import { NamedMomentumSgd } from '../../models/namedMomentum';
 import { Supernet } from '../../models/supernet';
-import { SupernetTrainer, learningRateAt, type LearningRateSchedule } from '../../models/supernetTrainer';
+import {
+  SupernetTrainer,
+  learningRateAt,
+  splitAccuracy,
+  type LearningRateSchedule,
+} from '../../models/supernetTrainer';
 import { gaussianWeightNoise } from '../../models/weightNoise';
 import { randomBatch, tinySpace } from './supernetSupport';
 
@@ -170,5 +175,35 @@ describe('NamedMomentumSgd', () => {
       optimizer.dispose();
       tf.dispose([a, b, grad, gradB]);
     }
+  });
+});
+
+describe('splitAccuracy', () => {
+  it('reports after every batch (so a long evaluation heartbeats), and counts correct predictions', () => {
+    const count = 7;
+    const split = {
+      x: new Float32Array(count * 4),
+      y: Int32Array.from({ length: count }, (_, i) => i % 2),
+      count,
+      height: 2,
+      width: 2,
+      channels: 1,
+    };
+    const progress: Array<[number, number]> = [];
+    // Always predicts class 0: correct for the 4 even indices.
+    const accuracy = splitAccuracy(
+      split as Parameters<typeof splitAccuracy>[0],
+      (images) =>
+        tf.tidy(() => tf.concat([tf.ones([images.shape[0], 1]), tf.zeros([images.shape[0], 1])], 1)),
+      count,
+      3,
+      (done, total) => progress.push([done, total]),
+    );
+    expect(accuracy).toBeCloseTo(4 / 7, 12);
+    expect(progress).toEqual([
+      [3, 7],
+      [6, 7],
+      [7, 7],
+    ]);
   });
 });
