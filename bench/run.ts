@@ -13,7 +13,15 @@ export interface Benchmark {
   run(): Promise<BenchFigures>;
 }
 
-export const BENCHMARKS = ['tensor', 'hardware', 'robustness', 'supernet', 'search', 'pipeline'] as const;
+export const BENCHMARKS = [
+  'tensor',
+  'hardware',
+  'robustness',
+  'supernet',
+  'search',
+  'pipeline',
+  'fidelity',
+] as const;
 
 async function runOne(name: string): Promise<void> {
   const file = path.join(__dirname, `${name}.ts`);
