@@ -5,7 +5,7 @@
 import type { AdcModelName, ArchitectureParams, BufferTechnology } from './architectures';
 import type { DeviceParams } from './devices';
 import { cellAreaF2At } from './devices';
-import { TECH_NODE_TABLE, areaScale, cmosEnergyScale } from './technology';
+import { TECH_NODE_TABLE, areaScale, cmosEnergyScale, featureSizeM } from './technology';
 import type { AdcType, TechNode } from './types';
 
 /**
@@ -196,7 +196,7 @@ export function dacFigures(
 /** SRAM 6T cell footprint in µm² at a node (REFERENCE.md §1, NeuroSim Param.cpp). */
 export function sramCellAreaUm2(node: TechNode, sramDevice: DeviceParams | undefined): number {
   const f2 = sramDevice ? cellAreaF2At(sramDevice, node) : 280;
-  const featureUm = TECH_NODE_TABLE[node].featureSizeNm * 1e-3;
+  const featureUm = featureSizeM(node) * 1e6;
   return f2 * featureUm * featureUm;
 }
 

@@ -26,7 +26,7 @@ import type { HardwareLibrary } from './library';
 import { DEFAULT_LIBRARY, getArchitecture, getDevice } from './library';
 import type { LayerMapping } from './mapping';
 import { emptyMapping, mapLayerInto } from './mapping';
-import { TECH_NODE_TABLE, areaScale, cmosEnergyScale } from './technology';
+import { TECH_NODE_TABLE, areaScale, cmosEnergyScale, featureSizeM } from './technology';
 import type { HardwareConfig, LayerShape } from './types';
 
 /** Energy per image by component, in J. */
@@ -195,8 +195,8 @@ function prepareContext(
   const gMin = digital || device.onOffRatio === null ? 0 : gMax / device.onOffRatio;
   const gMean = gMin + meanLevel * (gMax - gMin);
 
-  // Geometry: square-pitch cells of cellAreaF2·F² (F = NeuroSim wire width).
-  const featureM = nodeParams.featureSizeNm * 1e-9;
+  // Geometry: square-pitch cells of cellAreaF2·F², F = the node (hardware/technology.ts featureSizeM).
+  const featureM = featureSizeM(node);
   const cellAreaM2 = cellAreaF2At(device, node) * featureM * featureM;
   const pitchUm = Math.sqrt(cellAreaM2) * 1e6;
   const wordLineCapF = arch.wireCapacitanceFPerUm * hw.cols * pitchUm;

@@ -20,7 +20,10 @@ export interface TechNodeParams {
   node: TechNode;
   /** Nominal supply voltage (V). */
   vddV: number;
-  /** NeuroSim's feature size F: the node's wire width in nm (22 nm node → 40 nm wire). */
+  /**
+   * The node's metal wire width in nm (NeuroSim V1.4 Param.cpp `wireWidth`: 22 nm node → 40 nm wire). It
+   * sets wire resistance only: cells and transistors are drawn in the node's own F (see featureSizeM).
+   */
   featureSizeNm: number;
   /** NeuroSim low-power SAR-ADC power fit at this node. */
   sarAdc: SarAdcFit;
@@ -85,8 +88,19 @@ export function cmosEnergyScale(
   return (node / fromNode) * ratio * ratio;
 }
 
-/** Area of a circuit from a reference node to `node`: proportional to F² (NeuroSim's feature size). */
+/**
+ * The feature size F (m) that cell and transistor footprints are multiplied by: the node itself. NeuroSim
+ * V1.4 ProcessingUnit.cpp sets `inputParameter.processNode = param->technode` and Technology.cpp
+ * `featureSize = featureSizeInNano·1e-9`; SubArray.cpp draws the array as numCol·widthInFeatureSize·
+ * tech.featureSize. (Param.cpp's `featuresize = wireWidth` is only used for wire lengths in the accuracy
+ * model.)
+ */
+export function featureSizeM(node: TechNode): number {
+  return node * 1e-9;
+}
+
+/** Area of a circuit from a reference node to `node`: proportional to F² (F = the node, see featureSizeM). */
 export function areaScale(fromNode: TechNode, node: TechNode): number {
-  const ratio = TECH_NODE_TABLE[node].featureSizeNm / TECH_NODE_TABLE[fromNode].featureSizeNm;
+  const ratio = featureSizeM(node) / featureSizeM(fromNode);
   return ratio * ratio;
 }
