@@ -160,7 +160,10 @@ export function projectSetting(fixture: NeuroSimFixture): {
     deviceOverride.onOffRatio = cNumber(param(fixture, 'resistanceOff')) / ron;
     deviceOverride.readVoltageV = fixture.neurosim.version === '1.3' ? 0.5 : (V14_READ_VOLTAGE[node] ?? 0.5);
   }
-  const libraryConfig = { devices: { [device]: deviceOverride } };
+  const libraryConfig: Record<string, unknown> = { devices: { [device]: deviceOverride } };
+  // NeuroSim V1.3 reports the chip as the plain sum of its components (Chip.cpp ChipCalculateArea has no
+  // tile bounding boxes yet), V1.4 as the tiles' bounding boxes (the preset's layoutEfficiency).
+  if (fixture.neurosim.version === '1.3') libraryConfig.architectures = { neurosim: { layoutEfficiency: 1 } };
   // MAC-weighted input bit density of the traces NeuroSim read.
   const layers = fixtureLayers(fixture);
   let weighted = 0;

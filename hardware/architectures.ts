@@ -74,6 +74,29 @@ export interface ArchitectureParams {
   sensingLatencyFactor: number;
   /** Array read and the conversions of the previous cycle overlap (ISAAC's sample-and-hold pipeline). */
   overlapReadAndConvert: boolean;
+  /**
+   * The device's read pulse is a step of the cycle (ISAAC: 100 ns crossbar read). NeuroSim V1.4 does not
+   * add it: its sense amplifiers and SAR ADCs read the settling column directly (SubArray.cpp uses
+   * cell.readPulseWidth only in the old ReadCircuit/ShiftAdd integrate-and-fire path).
+   */
+  readPulseInCycle: boolean;
+  /**
+   * Time to move one MVM's data through the buffers and the interconnect, not overlapped with the arrays:
+   * a fixed part plus per input bit loaded (the new kernel column, NeuroSim Chip.cpp numBitToLoadOut =
+   * rows·inputBits/K) and per output bit stored (numBitToLoadIn). Zeros = hidden by the dataflow.
+   */
+  dataMovement: { perMvmS: number; perInputBitS: number; perOutputBitS: number };
+  /**
+   * Spare arrays in a layer's own tiles hold copies of its weights that work on other output pixels
+   * (NeuroSim's speed-up in ChipDesignInitialize/ChipFloorPlan, which fills each tile).
+   */
+  fillTilesWithCopies: boolean;
+  /**
+   * Periphery footprint in F² of the node (F = the node, hardware/technology.ts featureSizeM): per array row
+   * (word-line decoders, drivers, level shifters), per array column (column mux, switch matrix, shift-add,
+   * adder trees) and per tile (tile and chip interconnect, buffers' wiring).
+   */
+  peripheryAreaF2: { perRow: number; perColumn: number; perTile: number };
   /** Static power as a fraction of the chip's peak dynamic power (REFERENCE.md §2: leakage 1–5 %). */
   leakageFraction: number;
   /** Fraction of input bits that are 1 (REFERENCE.md §2: 0.15–0.3 typical). */
@@ -149,15 +172,27 @@ const neurosim: ArchitectureParams = {
   // Assumption: 16 KB SRAM tile buffer
   tileBuffer: { ...HOROWITZ_SRAM, bytes: 16 * 1024 },
   globalBuffer: { ...HOROWITZ_SRAM, bytes: 'auto' },
-  bus: ISAAC_BUS,
-  router: ISAAC_ROUTER,
+  // ISAAC's bus and router energies; their area is in peripheryAreaF2.perTile (NeuroSim's own interconnect)
+  bus: { ...ISAAC_BUS, areaMm2PerTile: 0 },
+  router: { ...ISAAC_ROUTER, areaMm2: 0 },
   offChipIo: { powerW: 0, areaMm2: 0 },
-  // Assumption: 1.5, low end of the 1.0–3.5 NeuroSim range (REFERENCE.md §2)
-  layoutEfficiency: 1.5,
+  // NeuroSim V1.4 Chip.cpp ChipCalculateArea: the chip is the tiles' bounding boxes (TileCalculateArea,
+  // height × width), 3.1–3.5 × the sum of its components for VGG-8 at 22 nm (bench/fixtures/neurosim
+  // rram22_c2_a128_flash{4,5,6}_lbl.json: 3.08, 3.23, 3.52). NeuroSim V1.3 reports the plain sum (1.0).
+  layoutEfficiency: 3.2,
   // NeuroSim Param.cpp validated mode: zeta = 1.22 (post-layout energy), beta = 1.4 (sensing latency)
   dynamicEnergyFactor: 1.22,
   sensingLatencyFactor: 1.4,
   overlapReadAndConvert: false,
+  readPulseInCycle: false,
+  // Fitted to NeuroSim V1.4 per-layer buffer + interconnect latency of VGG-8 at 22 nm (least squares over
+  // the layers of bench/fixtures/neurosim/rram22_c2_a128_flash{4,5}_lbl.json, weighted by vectors).
+  dataMovement: { perMvmS: 81.5e-9, perInputBitS: 3.9e-12, perOutputBitS: 31.9e-12 },
+  fillTilesWithCopies: true,
+  // Fitted to NeuroSim V1.4 at 22 nm, 128×128 (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json):
+  // accumulation + other periphery 8,653 µm² per array, split evenly between rows and columns; interconnect
+  // 0.317 mm² per tile of 64 arrays.
+  peripheryAreaF2: { perRow: 69_800, perColumn: 69_800, perTile: 6.55e8 },
   // Calibrated: 0.1 % of peak dynamic power puts leakage at 1–5 % of chip energy for VGG-8 on this
   // preset (REFERENCE.md §2: leakage 1–5 %; NeuroSim's default LSTP devices leak little). Static power
   // scales with the chip, so an idle (layer-by-layer, under-used) chip still leaks more.
@@ -197,6 +232,12 @@ const isaac: ArchitectureParams = {
   dynamicEnergyFactor: 1.0,
   sensingLatencyFactor: 1.0,
   overlapReadAndConvert: true,
+  readPulseInCycle: true,
+  // ISAAC's eDRAM and bus traffic is pipelined with the crossbars (Shafiee et al. §4)
+  dataMovement: { perMvmS: 0, perInputBitS: 0, perOutputBitS: 0 },
+  fillTilesWithCopies: false,
+  // ISAAC Table 2 lists every tile component; nothing beyond them
+  peripheryAreaF2: { perRow: 0, perColumn: 0, perTile: 0 },
   // ISAAC Table 2 powers are totals; no separate leakage
   leakageFraction: 0,
   inputBitDensity: 0.2,

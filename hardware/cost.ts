@@ -53,6 +53,8 @@ export interface AreaBreakdown {
   tileBuffer: number;
   globalBuffer: number;
   interconnect: number;
+  /** Decoders, drivers, muxes, switch matrices, adder trees (architecture peripheryAreaF2 per row/column). */
+  periphery: number;
   layoutOverhead: number;
   offChipIo: number;
 }
@@ -167,6 +169,7 @@ interface Context {
   dacAreaPerArrayUm2: number;
   sampleHoldAreaPerArrayUm2: number;
   shiftAddAreaPerArrayUm2: number;
+  peripheryAreaPerArrayUm2: number;
   tileBufferAreaMm2: number;
   interconnectAreaPerTileMm2: number;
   globalBufferAreaPerByteMm2: number;
@@ -203,18 +206,22 @@ function prepareContext(
   const bitLineCapF = arch.wireCapacitanceFPerUm * hw.rows * pitchUm;
 
   const cellCurrentInAdc = arch.cellCurrentAccounting === 'adc' && !digital;
-  const adc = adcFigures(arch, hw.adcType, hw.adcBits, node, vdd, cellCurrentInAdc);
-  const cellCurrentCountedByAdc = adc.columnTimeS > 0;
+  // A typical column: every row driven with probability rowActive, cells at the mean level.
+  const rowActive = 1 - Math.pow(1 - density, hw.dacBits);
+  const typicalColumnOhm = 1 / (hw.rows * rowActive * gMean);
+  const adc = adcFigures(arch, hw.adcType, hw.adcBits, node, vdd, cellCurrentInAdc, typicalColumnOhm, vread);
+  const cellCurrentCountedByAdc = adc.countsCellCurrent;
   const dac = dacFigures(arch, hw.dacBits, node, vdd);
 
   // Cycle: DAC settles, the read pulse develops the column, colsPerAdc conversions share each ADC.
   const sensingS = hw.colsPerAdc * adc.conversionTimeS * arch.sensingLatencyFactor;
-  const frontS = dac.latencyS + device.readPulseS;
+  const readPulseS = arch.readPulseInCycle ? device.readPulseS : 0;
+  const frontS = dac.latencyS + readPulseS;
   const cycleTimeS = arch.overlapReadAndConvert ? Math.max(frontS, sensingS) : frontS + sensingS;
   // Rows stay driven while the muxed columns are converted unless the read is pipelined ahead of them.
   const driveTimeS = arch.overlapReadAndConvert
-    ? device.readPulseS
-    : device.readPulseS + hw.colsPerAdc * adc.conversionTimeS;
+    ? readPulseS
+    : readPulseS + hw.colsPerAdc * adc.conversionTimeS;
 
   // Word lines recharge once per sensing step (NeuroSim: × numColMuxed).
   const sensingSteps = arch.overlapReadAndConvert ? 1 : hw.colsPerAdc;
@@ -243,7 +250,7 @@ function prepareContext(
   const adderEnergyPerBitJ = arch.adderEnergyPerBitJ.energyJ * digitalScale(arch.adderEnergyPerBitJ.node);
   const dacEnergyPerDriveJ = dac.powerW * driveTimeS;
 
-  const rowActiveProbability = 1 - Math.pow(1 - density, hw.dacBits);
+  const rowActiveProbability = rowActive;
   // NeuroSim: c/R′ with R′ = R_col·0.5/Vread → power = c·G_col·Vread/0.5
   const adcColumnPowerPerSiemensW = cellCurrentCountedByAdc ? (adc.columnCoefficient * vread) / 0.5 : 0;
 
@@ -251,9 +258,13 @@ function prepareContext(
   const tileBufferAreaMm2 =
     (arch.tileBuffer.bytes * bufferAreaPerByteUm2(arch.tileBuffer, node, sramDevice)) / 1e6;
   const globalBufferAreaPerByteMm2 = bufferAreaPerByteUm2(arch.globalBuffer, node, sramDevice) / 1e6;
+  const f2Um2 = (featureM * 1e6) ** 2;
   const interconnectAreaPerTileMm2 =
     arch.bus.areaMm2PerTile * areaScale(arch.bus.node, node) +
-    (arch.router.areaMm2 / arch.router.tilesPerRouter) * areaScale(arch.router.node, node);
+    (arch.router.areaMm2 / arch.router.tilesPerRouter) * areaScale(arch.router.node, node) +
+    (arch.peripheryAreaF2.perTile * f2Um2) / 1e6;
+  const peripheryAreaPerArrayUm2 =
+    (arch.peripheryAreaF2.perRow * hw.rows + arch.peripheryAreaF2.perColumn * hw.cols) * f2Um2;
 
   const adcsPerArray = Math.ceil(hw.cols / hw.colsPerAdc);
   const arrayAreaUm2 = hw.rows * hw.cols * cellAreaM2 * 1e12;
@@ -304,6 +315,7 @@ function prepareContext(
     dacAreaPerArrayUm2,
     sampleHoldAreaPerArrayUm2,
     shiftAddAreaPerArrayUm2,
+    peripheryAreaPerArrayUm2,
     tileBufferAreaMm2,
     interconnectAreaPerTileMm2,
     globalBufferAreaPerByteMm2,
@@ -499,7 +511,23 @@ export function evaluateNetwork(
     const layerTiles = Math.ceil((m.arrays * layerCopies) / apt);
     const e = scratchEnergy;
     layerDynamicEnergy(ctx, layer, m, e, scratchTraffic);
-    const latency = Math.ceil(m.mvms / layerCopies) * m.inputCycles * ctx.cycleTimeS;
+    // Spare arrays of the layer's own tiles hold more copies (NeuroSim's speed-up); they share its data path.
+    const arrayCopies = arch.fillTilesWithCopies
+      ? Math.max(layerCopies, Math.min(m.mvms, Math.floor((layerTiles * apt) / Math.max(1, m.arrays))))
+      : layerCopies;
+    const dm = arch.dataMovement;
+    const inputBitsPerMvm =
+      (layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels) *
+      layer.kernelH *
+      Math.min(layer.stride, layer.kernelW) *
+      layer.activationBits;
+    const moveS =
+      dm.perMvmS +
+      dm.perInputBitS * inputBitsPerMvm +
+      dm.perOutputBitS * layer.outChannels * layer.activationBits;
+    const latency =
+      Math.ceil(m.mvms / arrayCopies) * m.inputCycles * ctx.cycleTimeS +
+      Math.ceil(m.mvms / layerCopies) * moveS;
     const conversions = m.mvms * m.inputCycles * m.conversionsPerCycle;
 
     total.array += e.array;
@@ -585,6 +613,7 @@ export function evaluateNetwork(
     tileBuffer: chipTiles * ctx.tileBufferAreaMm2,
     globalBuffer: globalBufferBytes * ctx.globalBufferAreaPerByteMm2,
     interconnect: chipTiles * ctx.interconnectAreaPerTileMm2,
+    periphery: (tileArrays * ctx.peripheryAreaPerArrayUm2) / 1e6,
     layoutOverhead: 0,
     offChipIo: arch.offChipIo.areaMm2,
   };
@@ -596,7 +625,8 @@ export function evaluateNetwork(
     area.shiftAdd +
     area.tileBuffer +
     area.globalBuffer +
-    area.interconnect;
+    area.interconnect +
+    area.periphery;
   area.layoutOverhead = onChip * (arch.layoutEfficiency - 1);
   const areaMm2 = onChip + area.layoutOverhead + area.offChipIo;
 
@@ -633,7 +663,8 @@ export function evaluateNetwork(
           ctx.adcAreaPerArrayUm2 +
           ctx.sampleHoldAreaPerArrayUm2 +
           ctx.dacAreaPerArrayUm2 +
-          ctx.shiftAddAreaPerArrayUm2)) /
+          ctx.shiftAddAreaPerArrayUm2 +
+          ctx.peripheryAreaPerArrayUm2)) /
         1e6 +
       ctx.tileBufferAreaMm2 +
       ctx.interconnectAreaPerTileMm2;

@@ -150,6 +150,18 @@ const architectureFields = {
   dynamicEnergyFactor: z.number().min(0.5).max(5),
   sensingLatencyFactor: z.number().min(0.5).max(5),
   overlapReadAndConvert: z.boolean(),
+  readPulseInCycle: z.boolean(),
+  dataMovement: z.strictObject({
+    perMvmS: z.number().min(0).max(1e-3),
+    perInputBitS: z.number().min(0).max(1e-6),
+    perOutputBitS: z.number().min(0).max(1e-6),
+  }),
+  fillTilesWithCopies: z.boolean(),
+  peripheryAreaF2: z.strictObject({
+    perRow: z.number().min(0).max(1e7),
+    perColumn: z.number().min(0).max(1e7),
+    perTile: z.number().min(0).max(1e12),
+  }),
   leakageFraction: z.number().min(0).max(0.5),
   inputBitDensity: z.number().gt(0).max(1),
   meanCellLevel: z.number().min(0).max(1),
@@ -170,6 +182,8 @@ const nestedKeys = [
   'bus',
   'router',
   'offChipIo',
+  'dataMovement',
+  'peripheryAreaF2',
 ] as const;
 
 /** An override of an architecture preset (nested groups may be given in part), or a new one (`extends`). */
@@ -186,6 +200,8 @@ export const architectureOverrideSchema = z
     bus: architectureFields.bus.partial(),
     router: architectureFields.router.partial(),
     offChipIo: architectureFields.offChipIo.partial(),
+    dataMovement: architectureFields.dataMovement.partial(),
+    peripheryAreaF2: architectureFields.peripheryAreaF2.partial(),
     extends: z.string(),
   })
   .partial();

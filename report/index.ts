@@ -375,6 +375,7 @@ const AREA_COMPONENTS = [
   'tileBuffer',
   'globalBuffer',
   'interconnect',
+  'periphery',
   'layoutOverhead',
   'offChipIo',
 ] as const;

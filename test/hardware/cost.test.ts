@@ -2,6 +2,7 @@ import type { AreaBreakdown, EnergyBreakdown } from '../../hardware/cost';
 import { constraintViolations, satisfiesConstraints } from '../../hardware/constraints';
 import { evaluateNetwork } from '../../hardware/cost';
 import { buildHardwareLibrary } from '../../hardware/schema';
+import { DEFAULT_LIBRARY } from '../../hardware/library';
 import { mobileNetLike20, vgg8Cifar10 } from '../../hardware/networks';
 import { TECH_NODES } from '../../hardware/technology';
 import type { AdcType, HardwareConfig } from '../../hardware/types';
@@ -158,17 +159,13 @@ describe('monotonicity', () => {
     for (let i = 1; i < arrays.length; i++) expect(arrays[i]).toBeLessThan(arrays[i - 1]);
   });
 
-  it('flash trades area for latency against SAR: faster always, larger (and costlier) from 4 bits on', () => {
-    for (const adcBits of [4, 5, 6, 8]) {
+  it('flash (multi-level sense amplifier) beats SAR at 4–6 bits on latency, ADC area and ADC energy, as in NeuroSim V1.4', () => {
+    // NeuroSim V1.4, VGG-8 on 22 nm RRAM: 4-bit flash 133.7 mm², 0.348 ms, 13.0 µJ; 4-bit SAR 175.7 mm²,
+    // 1.438 ms, 17.8 µJ (bench/fixtures/neurosim/rram22_c2_a128_{flash,sar}4_lbl.json).
+    for (const adcBits of [4, 5, 6]) {
       const sar = evaluateNetwork(vgg8, { ...base, adcBits, adcType: 'sar' });
       const flash = evaluateNetwork(vgg8, { ...base, adcBits, adcType: 'flash' });
       expect(flash.latencyS).toBeLessThan(sar.latencyS);
-      expect(flash.areaBreakdown.adc).toBeGreaterThan(sar.areaBreakdown.adc);
-      expect(flash.energyBreakdown.adc).toBeGreaterThan(sar.energyBreakdown.adc);
-    }
-    for (const adcBits of [2, 3]) {
-      const sar = evaluateNetwork(vgg8, { ...base, adcBits, adcType: 'sar' });
-      const flash = evaluateNetwork(vgg8, { ...base, adcBits, adcType: 'flash' });
       expect(flash.areaBreakdown.adc).toBeLessThan(sar.areaBreakdown.adc);
       expect(flash.energyBreakdown.adc).toBeLessThan(sar.energyBreakdown.adc);
     }
@@ -212,7 +209,8 @@ describe('per-layer figures', () => {
       expect(layer.edap).toBeCloseTo(layer.energyJ * layer.latencyS * layer.areaMm2, 25);
     }
     const tilesArea = (cost.layers ?? []).reduce((a, l) => a + l.areaMm2, 0);
-    const globalBufferArea = cost.areaBreakdown.globalBuffer * 1.5; // neurosim layout efficiency
+    const layout = DEFAULT_LIBRARY.architectures.get('neurosim')?.layoutEfficiency ?? NaN;
+    const globalBufferArea = cost.areaBreakdown.globalBuffer * layout;
     expect((tilesArea + globalBufferArea) / cost.areaMm2).toBeCloseTo(1, 9);
   });
 });
