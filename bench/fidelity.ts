@@ -82,7 +82,11 @@ export function loadSweeps(dir = FIXTURE_DIR): Record<string, string[]> {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string[]>) : {};
 }
 
-/** NeuroSim layer rows as the project's layer shapes ('same' padding: out = ⌈IFM / stride⌉). */
+/**
+ * NeuroSim layer rows as the project's layer shapes, with NeuroSim's own vector count: Chip.cpp
+ * ChipCalculatePerformance runs (H − K + 1)/s × (W − K + 1)/s input vectors per layer (no padding), so the
+ * project is given the same output map (900 MVMs for a 32×32 3×3 layer, not 1024).
+ */
 export function fixtureLayers(fixture: NeuroSimFixture): LayerShape[] {
   return fixture.layers.map(([h, w, cin, kh, kw, cout, , stride], i) => ({
     name: `layer${i + 1}`,
@@ -92,8 +96,8 @@ export function fixtureLayers(fixture: NeuroSimFixture): LayerShape[] {
     kernelH: kh,
     kernelW: kw,
     stride,
-    outH: Math.ceil(h / stride),
-    outW: Math.ceil(w / stride),
+    outH: (h - kh + 1) / stride,
+    outW: (w - kw + 1) / stride,
     weightBits: fixture.weight_bits,
     activationBits: fixture.input_bits,
   }));
@@ -200,11 +204,17 @@ export function compare(fixture: NeuroSimFixture, base?: HardwareLibrary): Compa
     energyJ: (r.dynamic_energy_pJ + r.leakage_energy_pJ) * 1e-12 * NEUROSIM_ZETA,
     topsPerW: r.tops_per_w,
   };
+  // NeuroSim counts 2·H·W·Cin·K²·Cout operations per layer (main.cpp numComputation, the full IFM) while it
+  // simulates (H−K+1)·(W−K+1) vectors; both sides' TOPS/W use its count, so TOPS/W compares energies.
+  const ops = fixture.layers.reduce(
+    (sum, [h, w, cin, kh, kw, cout]) => sum + 2 * h * w * cin * kh * kw * cout,
+    0,
+  );
   const project = {
     areaMm2: cost.areaMm2,
     latencyS: cost.latencyS,
     energyJ: cost.energyJ,
-    topsPerW: cost.topsPerW,
+    topsPerW: ops / cost.energyJ / 1e12,
   };
   return {
     name: fixture.name,

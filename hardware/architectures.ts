@@ -75,17 +75,20 @@ export interface ArchitectureParams {
   /** Array read and the conversions of the previous cycle overlap (ISAAC's sample-and-hold pipeline). */
   overlapReadAndConvert: boolean;
   /**
-   * The device's read pulse is a step of the cycle (ISAAC: 100 ns crossbar read). NeuroSim V1.4 does not
-   * add it: its sense amplifiers and SAR ADCs read the settling column directly (SubArray.cpp uses
-   * cell.readPulseWidth only in the old ReadCircuit/ShiftAdd integrate-and-fire path).
+   * The input cycle starts with its own DAC settling and device read pulse before the conversions (ISAAC:
+   * 100 ns crossbar read). NeuroSim V1.4 has no such step: in synchronous mode (Param.cpp `synchronous`) the
+   * clock period is the slowest sensing step (main.cpp: clkPeriod = max over layers of the sensing latency),
+   * each read takes numColMuxed clocks, and its sense amplifiers and SAR ADCs sense the settling column
+   * directly (SubArray.cpp uses cell.readPulseWidth only in the integrate-and-fire ReadCircuit path).
    */
-  readPulseInCycle: boolean;
+  separateReadStep: boolean;
   /**
-   * Time to move one MVM's data through the buffers and the interconnect, not overlapped with the arrays:
-   * a fixed part plus per input bit loaded (the new kernel column, NeuroSim Chip.cpp numBitToLoadOut =
-   * rows·inputBits/K) and per output bit stored (numBitToLoadIn). Zeros = hidden by the dataflow.
+   * Buffer and interconnect time of one MVM, not overlapped with the arrays, in clock cycles (the sensing
+   * clock: one conversion × sensingLatencyFactor): a fixed part plus per input bit loaded (the new kernel
+   * column, NeuroSim Chip.cpp numBitToLoadOut = rows·inputBits/K) and per output bit stored
+   * (numBitToLoadIn). Zeros = hidden by the dataflow.
    */
-  dataMovement: { perMvmS: number; perInputBitS: number; perOutputBitS: number };
+  dataMovementCycles: { perMvm: number; perInputBit: number; perOutputBit: number };
   /**
    * Spare arrays in a layer's own tiles hold copies of its weights that work on other output pixels
    * (NeuroSim's speed-up in ChipDesignInitialize/ChipFloorPlan, which fills each tile).
@@ -158,8 +161,9 @@ const neurosim: ArchitectureParams = {
   description:
     'NeuroSim V1.4-like chip: low-power SAR ADCs, cell current in the ADC term, validated-mode factors',
   adcModel: 'neurosim-sar',
-  // ISAAC's 8-bit SAR, 1200 µm² at 32 nm, is the only absolute SAR area REFERENCE.md gives.
-  sarAreaReference: { bits: 8, node: ISAAC_NODE, areaUm2: 1200 },
+  // NeuroSim V1.4 SarADC.cpp area at 22 nm: 158.3 µm² per 5-bit SAR (bench/fixtures/neurosim/
+  // rram22_c2_a128_sar5_lbl.json: ADC area / converters); other resolutions by its transistor count.
+  sarAreaReference: { bits: 5, node: 22, areaUm2: 158.3 },
   flashCrossoverBits: 3.5,
   cellCurrentAccounting: 'adc',
   dac: ISAAC_DAC,
@@ -172,9 +176,11 @@ const neurosim: ArchitectureParams = {
   // Assumption: 16 KB SRAM tile buffer
   tileBuffer: { ...HOROWITZ_SRAM, bytes: 16 * 1024 },
   globalBuffer: { ...HOROWITZ_SRAM, bytes: 'auto' },
-  // ISAAC's bus and router energies; their area is in peripheryAreaF2.perTile (NeuroSim's own interconnect)
-  bus: { ...ISAAC_BUS, areaMm2PerTile: 0 },
-  router: { ...ISAAC_ROUTER, areaMm2: 0 },
+  // ISAAC's bus and router energies × 0.66, fitted to NeuroSim V1.4's interconnect energy for VGG-8 at 22 nm
+  // (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json; NeuroSim charges only toggling bits, Param.cpp
+  // inputtoggle 0.18, outputtoggle 0.5); their area is in peripheryAreaF2.perTile.
+  bus: { ...ISAAC_BUS, energyPerByteJ: ISAAC_BUS.energyPerByteJ * 0.66, areaMm2PerTile: 0 },
+  router: { ...ISAAC_ROUTER, energyPerByteHopJ: ISAAC_ROUTER.energyPerByteHopJ * 0.66, areaMm2: 0 },
   offChipIo: { powerW: 0, areaMm2: 0 },
   // NeuroSim V1.4 Chip.cpp ChipCalculateArea: the chip is the tiles' bounding boxes (TileCalculateArea,
   // height × width), 3.1–3.5 × the sum of its components for VGG-8 at 22 nm (bench/fixtures/neurosim
@@ -184,19 +190,20 @@ const neurosim: ArchitectureParams = {
   dynamicEnergyFactor: 1.22,
   sensingLatencyFactor: 1.4,
   overlapReadAndConvert: false,
-  readPulseInCycle: false,
-  // Fitted to NeuroSim V1.4 per-layer buffer + interconnect latency of VGG-8 at 22 nm (least squares over
-  // the layers of bench/fixtures/neurosim/rram22_c2_a128_flash{4,5}_lbl.json, weighted by vectors).
-  dataMovement: { perMvmS: 81.5e-9, perInputBitS: 3.9e-12, perOutputBitS: 31.9e-12 },
+  separateReadStep: false,
+  // Fitted to NeuroSim V1.4's per-layer buffer + interconnect latency in clock cycles (least squares over the
+  // layers of VGG-8, weighted by vectors; bench/fixtures/neurosim/rram22_c2_a128_{flash4,flash5,flash6,
+  // sar4,sar5}_lbl.json). NeuroSim V1.3's data path takes about 3× as many (159.5, 0.0202, 0.0330).
+  dataMovementCycles: { perMvm: 50.8, perInputBit: 0.00111, perOutputBit: 0.0191 },
   fillTilesWithCopies: true,
   // Fitted to NeuroSim V1.4 at 22 nm, 128×128 (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json):
   // accumulation + other periphery 8,653 µm² per array, split evenly between rows and columns; interconnect
   // 0.317 mm² per tile of 64 arrays.
   peripheryAreaF2: { perRow: 69_800, perColumn: 69_800, perTile: 6.55e8 },
-  // Calibrated: 0.1 % of peak dynamic power puts leakage at 1–5 % of chip energy for VGG-8 on this
-  // preset (REFERENCE.md §2: leakage 1–5 %; NeuroSim's default LSTP devices leak little). Static power
-  // scales with the chip, so an idle (layer-by-layer, under-used) chip still leaks more.
-  leakageFraction: 0.001,
+  // Fitted: 0.063 % of peak dynamic power gives NeuroSim V1.4's leakage energy for VGG-8 at 22 nm
+  // (0.60 µJ of 18.3 µJ, bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json; LSTP devices leak
+  // little). Static power scales with the chip, so an idle (layer-by-layer, under-used) chip leaks more.
+  leakageFraction: 0.00063,
   // REFERENCE.md §2: input bit density 0.15–0.3 typical → 0.2
   inputBitDensity: 0.2,
   meanCellLevel: 0.5,
@@ -232,9 +239,9 @@ const isaac: ArchitectureParams = {
   dynamicEnergyFactor: 1.0,
   sensingLatencyFactor: 1.0,
   overlapReadAndConvert: true,
-  readPulseInCycle: true,
+  separateReadStep: true,
   // ISAAC's eDRAM and bus traffic is pipelined with the crossbars (Shafiee et al. §4)
-  dataMovement: { perMvmS: 0, perInputBitS: 0, perOutputBitS: 0 },
+  dataMovementCycles: { perMvm: 0, perInputBit: 0, perOutputBit: 0 },
   fillTilesWithCopies: false,
   // ISAAC Table 2 lists every tile component; nothing beyond them
   peripheryAreaF2: { perRow: 0, perColumn: 0, perTile: 0 },

@@ -258,14 +258,26 @@ export function mlsaLevelPowerW(node: TechNode, normalisedColumnOhm: number): nu
  * (levelOutput − 1) + P_col · LatencyCol`, P_col ∝ levelOutput − 1). Area is 9 minimum NMOS per level plus
  * a share of a dummy reference column (CalculateArea).
  *
- * Constants fitted to NeuroSim V1.4 at 22 nm (bench/fixtures/neurosim/rram22_c2_a128_flash{4,5,6}_lbl.json):
- * the switching energy per level (which NeuroSim derives from gate and column capacitances) and the area
- * per level in F²; the switching energy scales to other nodes as C·V² (hardware/technology.ts
- * cmosEnergyScale). The settling time per column, 1 ns, is NeuroSim's lower clamp of LatencyCol.
+ * Constants fitted to NeuroSim V1.4 at 22 nm (bench/fixtures/neurosim/rram22_c2_a128_flash{4,5,6}_lbl.json,
+ * energy per conversion = ADC energy / conversions, linear in the level count): the switching energy per
+ * level (which NeuroSim derives from gate and column capacitances), a per-conversion encoder energy, and
+ * the areas per level and per converter in F²; energies scale to other nodes as C·V²
+ * (hardware/technology.ts cmosEnergyScale).
  */
-const MLSA_SWITCHING_ENERGY_PER_LEVEL_22NM_J = 1.1e-15;
-const MLSA_AREA_PER_LEVEL_F2 = 4480;
-const MLSA_COLUMN_SETTLING_S = 1e-9;
+const MLSA_SWITCHING_ENERGY_PER_LEVEL_22NM_J = 1.63e-15;
+// Encoder (MultilevelSAEncoder.cpp) and level-independent switching: per conversion, and its area.
+const MLSA_ENCODER_ENERGY_22NM_J = 4.1e-15;
+const MLSA_AREA_PER_LEVEL_F2 = 3826;
+const MLSA_ENCODER_AREA_F2 = 30_580;
+/**
+ * Column settling (one conversion): NeuroSim's ColumnLatency_Table grows with the reference columns'
+ * resistance and capacitance, i.e. with the level count; fitted to the V1.4 clock periods at 22 nm
+ * (clkPeriod / beta = 1.087, 1.188, 1.441 ns for 4, 5, 6 bits in bench/fixtures/neurosim/
+ * rram22_c2_a128_flash{4,5,6}_lbl.json).
+ */
+function mlsaSettlingS(levels: number): number {
+  return 0.977e-9 + 7.37e-12 * levels;
+}
 
 /**
  * ADC figures for one converter of `bits` bits. SAR: the architecture's model. Flash under NeuroSim
@@ -292,13 +304,16 @@ export function adcFigures(
     const mirrorW = columnLoadInAdc ? mlsaLevelPowerW(node, (columnOhm * 0.5) / readVoltageV) : 0;
     const switchingJ = MLSA_SWITCHING_ENERGY_PER_LEVEL_22NM_J * cmosEnergyScale(22, node, vddV);
     const featureUm = featureSizeM(node) * 1e6;
+    const settlingS = mlsaSettlingS(levels);
     return {
-      fixedEnergyJ: levels * (mirrorW * MLSA_COLUMN_SETTLING_S + switchingJ),
+      fixedEnergyJ:
+        levels * (mirrorW * settlingS + switchingJ) +
+        MLSA_ENCODER_ENERGY_22NM_J * cmosEnergyScale(22, node, vddV),
       columnTimeS: 0,
       columnCoefficient: 0,
       countsCellCurrent: columnLoadInAdc,
-      conversionTimeS: MLSA_COLUMN_SETTLING_S,
-      areaUm2: levels * MLSA_AREA_PER_LEVEL_F2 * featureUm * featureUm,
+      conversionTimeS: settlingS,
+      areaUm2: (levels * MLSA_AREA_PER_LEVEL_F2 + MLSA_ENCODER_AREA_F2) * featureUm * featureUm,
     };
   }
   const crossover = arch.flashCrossoverBits;

@@ -138,6 +138,8 @@ interface Context {
   arch: ArchitectureParams;
   arraysPerTile: number;
   cycleTimeS: number;
+  /** The sensing clock: one conversion × sensingLatencyFactor (NeuroSim synchronous mode's clkPeriod). */
+  clockS: number;
   /** Probability that a row is driven in an input cycle (some of its dacBits input bits are 1). */
   rowActiveProbability: number;
   /** Array: energy per driven weight cell and per driven zero-level cell (J). */
@@ -215,8 +217,8 @@ function prepareContext(
 
   // Cycle: DAC settles, the read pulse develops the column, colsPerAdc conversions share each ADC.
   const sensingS = hw.colsPerAdc * adc.conversionTimeS * arch.sensingLatencyFactor;
-  const readPulseS = arch.readPulseInCycle ? device.readPulseS : 0;
-  const frontS = dac.latencyS + readPulseS;
+  const readPulseS = arch.separateReadStep ? device.readPulseS : 0;
+  const frontS = arch.separateReadStep ? dac.latencyS + readPulseS : 0;
   const cycleTimeS = arch.overlapReadAndConvert ? Math.max(frontS, sensingS) : frontS + sensingS;
   // Rows stay driven while the muxed columns are converted unless the read is pipelined ahead of them.
   const driveTimeS = arch.overlapReadAndConvert
@@ -290,6 +292,7 @@ function prepareContext(
     arch,
     arraysPerTile: hw.arraysPerTile ?? arch.arraysPerTile,
     cycleTimeS,
+    clockS: adc.conversionTimeS * arch.sensingLatencyFactor,
     rowActiveProbability,
     cellEnergyJ,
     offCellEnergyJ,
@@ -416,6 +419,26 @@ function layerDynamicEnergy(
   e.leakage = 0;
 }
 
+/**
+ * Copies of a layer that fit in the spare arrays of the processing elements it occupies (NeuroSim V1.4
+ * Chip.cpp ChipDesignInitialize / ChipFloorPlan "speed-up of each layer"). NeuroSim's novel mapping gives
+ * each kernel position of a K×K convolution its own processing elements of (√(arraysPerTile/4))² arrays;
+ * dense and 1×1 layers fill whole tiles of (√arraysPerTile)² arrays (conventional mapping). The rows and
+ * columns of arrays a layer needs are rounded up to whole elements; the ratio of provided to needed arrays,
+ * rounded down to a power of two, is the copy count. Reproduces the speed-ups NeuroSim prints for VGG-8
+ * (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json: 16, 4, 4, 2, 2, 1, 1, 8) except the first
+ * layer's (4 here).
+ */
+function spareArrayCopies(layer: LayerShape, m: LayerMapping, apt: number, rows: number): number {
+  const novel = layer.kind !== 'dense' && layer.kernelH * layer.kernelW > 1;
+  const side = Math.max(1, Math.floor(Math.sqrt(novel ? apt / 4 : apt)));
+  const rowArrays = novel ? Math.ceil(m.rowsNeeded / (layer.kernelH * layer.kernelW) / rows) : m.rowTiles;
+  const colArrays = m.colTiles;
+  const provided = Math.ceil(rowArrays / side) * side * Math.ceil(colArrays / side) * side;
+  const ratio = Math.max(1, Math.floor(provided / Math.max(1, rowArrays * colArrays)));
+  return 2 ** Math.floor(Math.log2(ratio));
+}
+
 // Scratch storage reused across calls (evaluation is synchronous, so one set suffices).
 const scratchMapping = emptyMapping();
 const scratchEnergy = zeroEnergy();
@@ -513,18 +536,19 @@ export function evaluateNetwork(
     layerDynamicEnergy(ctx, layer, m, e, scratchTraffic);
     // Spare arrays of the layer's own tiles hold more copies (NeuroSim's speed-up); they share its data path.
     const arrayCopies = arch.fillTilesWithCopies
-      ? Math.max(layerCopies, Math.min(m.mvms, Math.floor((layerTiles * apt) / Math.max(1, m.arrays))))
+      ? Math.max(layerCopies, Math.min(m.mvms, spareArrayCopies(layer, m, apt, hw.rows)))
       : layerCopies;
-    const dm = arch.dataMovement;
+    const dm = arch.dataMovementCycles;
     const inputBitsPerMvm =
       (layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels) *
       layer.kernelH *
       Math.min(layer.stride, layer.kernelW) *
       layer.activationBits;
     const moveS =
-      dm.perMvmS +
-      dm.perInputBitS * inputBitsPerMvm +
-      dm.perOutputBitS * layer.outChannels * layer.activationBits;
+      ctx.clockS *
+      (dm.perMvm +
+        dm.perInputBit * inputBitsPerMvm +
+        dm.perOutputBit * layer.outChannels * layer.activationBits);
     const latency =
       Math.ceil(m.mvms / arrayCopies) * m.inputCycles * ctx.cycleTimeS +
       Math.ceil(m.mvms / layerCopies) * moveS;

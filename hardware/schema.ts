@@ -150,11 +150,11 @@ const architectureFields = {
   dynamicEnergyFactor: z.number().min(0.5).max(5),
   sensingLatencyFactor: z.number().min(0.5).max(5),
   overlapReadAndConvert: z.boolean(),
-  readPulseInCycle: z.boolean(),
-  dataMovement: z.strictObject({
-    perMvmS: z.number().min(0).max(1e-3),
-    perInputBitS: z.number().min(0).max(1e-6),
-    perOutputBitS: z.number().min(0).max(1e-6),
+  separateReadStep: z.boolean(),
+  dataMovementCycles: z.strictObject({
+    perMvm: z.number().min(0).max(1e6),
+    perInputBit: z.number().min(0).max(100),
+    perOutputBit: z.number().min(0).max(100),
   }),
   fillTilesWithCopies: z.boolean(),
   peripheryAreaF2: z.strictObject({
@@ -182,7 +182,7 @@ const nestedKeys = [
   'bus',
   'router',
   'offChipIo',
-  'dataMovement',
+  'dataMovementCycles',
   'peripheryAreaF2',
 ] as const;
 
@@ -200,7 +200,7 @@ export const architectureOverrideSchema = z
     bus: architectureFields.bus.partial(),
     router: architectureFields.router.partial(),
     offChipIo: architectureFields.offChipIo.partial(),
-    dataMovement: architectureFields.dataMovement.partial(),
+    dataMovementCycles: architectureFields.dataMovementCycles.partial(),
     peripheryAreaF2: architectureFields.peripheryAreaF2.partial(),
     extends: z.string(),
   })

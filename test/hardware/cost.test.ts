@@ -159,15 +159,16 @@ describe('monotonicity', () => {
     for (let i = 1; i < arrays.length; i++) expect(arrays[i]).toBeLessThan(arrays[i - 1]);
   });
 
-  it('flash (multi-level sense amplifier) beats SAR at 4–6 bits on latency, ADC area and ADC energy, as in NeuroSim V1.4', () => {
-    // NeuroSim V1.4, VGG-8 on 22 nm RRAM: 4-bit flash 133.7 mm², 0.348 ms, 13.0 µJ; 4-bit SAR 175.7 mm²,
-    // 1.438 ms, 17.8 µJ (bench/fixtures/neurosim/rram22_c2_a128_{flash,sar}4_lbl.json).
+  it('flash (multi-level sense amplifier) against SAR follows NeuroSim V1.4: faster and smaller at 4–6 bits, cheaper up to 5 bits, costlier at 6', () => {
+    // NeuroSim V1.4, VGG-8 on 22 nm RRAM, ADC energy per conversion flash/SAR: 0.041/0.076 pJ (4 bits),
+    // 0.077/0.092 (5), 0.159/0.109 (6) (bench/fixtures/neurosim/rram22_c2_a128_{flash,sar}{4,5,6}_lbl.json).
     for (const adcBits of [4, 5, 6]) {
       const sar = evaluateNetwork(vgg8, { ...base, adcBits, adcType: 'sar' });
       const flash = evaluateNetwork(vgg8, { ...base, adcBits, adcType: 'flash' });
       expect(flash.latencyS).toBeLessThan(sar.latencyS);
       expect(flash.areaBreakdown.adc).toBeLessThan(sar.areaBreakdown.adc);
-      expect(flash.energyBreakdown.adc).toBeLessThan(sar.energyBreakdown.adc);
+      if (adcBits <= 5) expect(flash.energyBreakdown.adc).toBeLessThan(sar.energyBreakdown.adc);
+      else expect(flash.energyBreakdown.adc).toBeGreaterThan(sar.energyBreakdown.adc);
     }
   });
 

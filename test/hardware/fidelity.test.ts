@@ -31,3 +31,62 @@ describe('cell area from the node (NeuroSim V1.4 ProcessingUnit.cpp / SubArray.c
     expect(projectPerArrayUm2 / neurosimPerArrayUm2).toBeLessThan(1.3);
   });
 });
+
+/** NeuroSim's raw ADC energy per conversion (pJ) and the project's, without the shared ×1.22 factor. */
+function adcEnergyPerConversion(name: string): { neurosim: number; project: number } {
+  const f = fixture(name);
+  const c = compare(f);
+  return {
+    neurosim: (f.results.adc_energy_pJ as number) / c.cost.conversions,
+    project: (c.cost.energyBreakdown.adc * 1e12) / 1.22 / c.cost.conversions,
+  };
+}
+
+/** NeuroSim's ADC area per converter (µm²) and the project's. */
+function adcAreaPerConverter(name: string): { neurosim: number; project: number } {
+  const f = fixture(name);
+  const c = compare(f);
+  const perArray = c.hw.cols / c.hw.colsPerAdc;
+  return {
+    neurosim: (f.results.adc_area_um2 as number) / neurosimArrays(f) / perArray,
+    project: (c.cost.areaBreakdown.adc * 1e6) / (c.cost.tiles * 64) / perArray,
+  };
+}
+
+const within = (ratio: number, tolerance: number) => Math.abs(ratio - 1) <= tolerance;
+
+describe('ADC energy and area per converter (NeuroSim V1.4 MultilevelSenseAmp.cpp, SarADC.cpp)', () => {
+  it('flash (multi-level sense amplifier) at 5 bits, 22 nm: energy and area within 15 %', () => {
+    const e = adcEnergyPerConversion('rram22_c2_a128_flash5_lbl');
+    expect(within(e.project / e.neurosim, 0.15)).toBe(true);
+    const a = adcAreaPerConverter('rram22_c2_a128_flash5_lbl');
+    expect(within(a.project / a.neurosim, 0.15)).toBe(true);
+  });
+
+  it('SAR at 5 bits, 22 nm: energy and area within 15 %', () => {
+    const e = adcEnergyPerConversion('rram22_c2_a128_sar5_lbl');
+    expect(within(e.project / e.neurosim, 0.15)).toBe(true);
+    const a = adcAreaPerConverter('rram22_c2_a128_sar5_lbl');
+    expect(within(a.project / a.neurosim, 0.15)).toBe(true);
+  });
+});
+
+describe('latency: sensing clock, copies and data movement (NeuroSim V1.4 main.cpp, Chip.cpp)', () => {
+  it('runs the sensing clock NeuroSim derives for a 5-bit SAR and a 5-bit flash ADC', () => {
+    for (const name of ['rram22_c2_a128_sar5_lbl', 'rram22_c2_a128_flash5_lbl']) {
+      const f = fixture(name);
+      const c = compare(f);
+      // one input cycle = numColMuxed (8) clocks
+      const clockNs = (c.cost.cycleTimeS / c.hw.colsPerAdc) * 1e9;
+      expect(within(clockNs / (f.results.clock_period_ns as number), 0.05)).toBe(true);
+    }
+  });
+
+  it('puts VGG-8 layer-by-layer latency within 15 % of NeuroSim for 4–6-bit flash and SAR', () => {
+    for (const type of ['flash', 'sar']) {
+      for (const bits of [4, 5, 6]) {
+        expect(within(compare(fixture(`rram22_c2_a128_${type}${bits}_lbl`)).ratio.latency, 0.15)).toBe(true);
+      }
+    }
+  });
+});
