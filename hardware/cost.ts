@@ -140,6 +140,9 @@ interface Context {
   cycleTimeS: number;
   /** The sensing clock: one conversion × sensingLatencyFactor (NeuroSim synchronous mode's clkPeriod). */
   clockS: number;
+  /** Arrays per side of a processing element (arraysPerTile/4) and of a tile, for spareArrayCopies. */
+  peSide: number;
+  tileSide: number;
   /** Probability that a row is driven in an input cycle (some of its dacBits input bits are 1). */
   rowActiveProbability: number;
   /** Array: energy per driven weight cell and per driven zero-level cell (J). */
@@ -293,6 +296,8 @@ function prepareContext(
     arraysPerTile: hw.arraysPerTile ?? arch.arraysPerTile,
     cycleTimeS,
     clockS: adc.conversionTimeS * arch.sensingLatencyFactor,
+    peSide: Math.max(1, Math.floor(Math.sqrt((hw.arraysPerTile ?? arch.arraysPerTile) / 4))),
+    tileSide: Math.max(1, Math.floor(Math.sqrt(hw.arraysPerTile ?? arch.arraysPerTile))),
     rowActiveProbability,
     cellEnergyJ,
     offCellEnergyJ,
@@ -429,14 +434,17 @@ function layerDynamicEnergy(
  * (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json: 16, 4, 4, 2, 2, 1, 1, 8) except the first
  * layer's (4 here).
  */
-function spareArrayCopies(layer: LayerShape, m: LayerMapping, apt: number, rows: number): number {
-  const novel = layer.kind !== 'dense' && layer.kernelH * layer.kernelW > 1;
-  const side = Math.max(1, Math.floor(Math.sqrt(novel ? apt / 4 : apt)));
-  const rowArrays = novel ? Math.ceil(m.rowsNeeded / (layer.kernelH * layer.kernelW) / rows) : m.rowTiles;
+function spareArrayCopies(layer: LayerShape, m: LayerMapping, ctx: Context, rows: number): number {
+  const kernel = layer.kernelH * layer.kernelW;
+  const novel = layer.kind !== 'dense' && kernel > 1;
+  const side = novel ? ctx.peSide : ctx.tileSide;
+  const rowArrays = novel ? Math.ceil(m.rowsNeeded / kernel / rows) : m.rowTiles;
   const colArrays = m.colTiles;
   const provided = Math.ceil(rowArrays / side) * side * Math.ceil(colArrays / side) * side;
-  const ratio = Math.max(1, Math.floor(provided / Math.max(1, rowArrays * colArrays)));
-  return 2 ** Math.floor(Math.log2(ratio));
+  const ratio = provided / Math.max(1, rowArrays * colArrays);
+  let copies = 1;
+  while (copies * 2 <= ratio) copies *= 2;
+  return copies;
 }
 
 // Scratch storage reused across calls (evaluation is synchronous, so one set suffices).
@@ -536,7 +544,7 @@ export function evaluateNetwork(
     layerDynamicEnergy(ctx, layer, m, e, scratchTraffic);
     // Spare arrays of the layer's own tiles hold more copies (NeuroSim's speed-up); they share its data path.
     const arrayCopies = arch.fillTilesWithCopies
-      ? Math.max(layerCopies, Math.min(m.mvms, spareArrayCopies(layer, m, apt, hw.rows)))
+      ? Math.max(layerCopies, Math.min(m.mvms, spareArrayCopies(layer, m, ctx, hw.rows)))
       : layerCopies;
     const dm = arch.dataMovementCycles;
     const inputBitsPerMvm =
