@@ -3,17 +3,20 @@
  * total, with a per-component breakdown. `evaluateNetwork` is the search's hot path: it allocates a few
  * small objects per call and nothing per layer unless per-layer results are asked for.
  *
- * Model, per layer (one image):
+ * Model, per layer (one image); docs/hardware-model.md gives every formula with its source:
  * - Mapping (hardware/mapping.ts) gives arrays, conversions and word-line drives per input cycle.
- * - Cycle time: DAC settling + read pulse + colsPerAdc conversions (× NeuroSim's sensing factor); with
- *   `overlapReadAndConvert` (ISAAC's sample-and-hold pipeline) the read and the conversions overlap.
+ * - Cycle time: colsPerAdc conversions of one sensing clock each (conversion × the sensing factor: NeuroSim
+ *   V1.4's synchronous clock); architectures with a separate read step (ISAAC) add DAC settling and the
+ *   device read pulse, and with `overlapReadAndConvert` the read and the conversions overlap.
  * - Energy: array (cell current or word-line charging, see CellCurrentAccounting), ADC, sample-and-hold,
  *   DAC / word-line drivers, shift-and-add, partial-sum accumulation, buffers (tile and global),
  *   interconnect (intra-tile bus, inter-tile NoC by mesh hops), off-chip I/O power × time, leakage
  *   (fraction of peak dynamic power × time).
- * - Latency: layer-by-layer = Σ layers; pipelined = the slowest layer (weight duplication balances it).
- * - Area: tiles × (arrays + ADCs + DACs + S&H + shift-add + tile buffer + bus + router share) + global
- *   buffer, × layout efficiency, + off-chip I/O. A layer owns whole tiles (tiles are not shared).
+ * - Latency: per layer, MVMs / copies × input cycles × cycle time (copies: weight duplication, and with
+ *   `fillTilesWithCopies` the spare arrays of the layer's own processing elements) + MVMs × data movement
+ *   (buffer and interconnect clock cycles); layer-by-layer = Σ layers, pipelined = the slowest layer.
+ * - Area: tiles × (arrays + ADCs + DACs + S&H + shift-add + periphery per row/column + tile buffer +
+ *   interconnect) + global buffer, × layout efficiency, + off-chip I/O. A layer owns whole tiles.
  *
  * Metrics: TOPS/W = ops / energy, TOPS/mm² = ops / (time per image · area), EDP = E·t (J·s),
  * EDAP = E·t·A (J·s·mm²), with 1 MAC = 2 ops (REFERENCE.md conventions), all whole-network totals.
@@ -242,7 +245,7 @@ function prepareContext(
       offCellEnergyJ = gMean > 0 ? (device.readEnergyPerCellJ * gMin) / gMean : 0;
       arrayWordLineJ = 0;
     } else {
-      // REFERENCE.md §2 "Physical": E ≈ Vread²·G·t_read per driven cell
+      // Ohmic read: E = Vread²·G·t_read per driven cell
       cellEnergyJ = vread * vread * gMean * device.readPulseS;
       offCellEnergyJ = vread * vread * gMin * device.readPulseS;
     }
