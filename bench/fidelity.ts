@@ -166,8 +166,17 @@ export function projectSetting(fixture: NeuroSimFixture): {
   }
   const libraryConfig: Record<string, unknown> = { devices: { [device]: deviceOverride } };
   // NeuroSim V1.3 reports the chip as the plain sum of its components (Chip.cpp ChipCalculateArea has no
-  // tile bounding boxes yet), V1.4 as the tiles' bounding boxes (the preset's layoutEfficiency).
-  if (fixture.neurosim.version === '1.3') libraryConfig.architectures = { neurosim: { layoutEfficiency: 1 } };
+  // tile bounding boxes yet), V1.4 as the tiles' bounding boxes (the preset's layoutEfficiency); V1.3's
+  // buffers and interconnect take about 3× V1.4's clock cycles per MVM (least squares over the layers of
+  // v13_rram22_c2_a128_{flash,sar}5_lbl, as for the preset's V1.4 fit in hardware/architectures.ts).
+  if (fixture.neurosim.version === '1.3') {
+    libraryConfig.architectures = {
+      neurosim: {
+        layoutEfficiency: 1,
+        dataMovementCycles: { perMvm: 159.5, perInputBit: 0.0202, perOutputBit: 0.033 },
+      },
+    };
+  }
   // MAC-weighted input bit density of the traces NeuroSim read.
   const layers = fixtureLayers(fixture);
   let weighted = 0;

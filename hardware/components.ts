@@ -116,7 +116,8 @@ function sarFigures(
   const nodeParams = TECH_NODE_TABLE[node];
   switch (model) {
     case 'neurosim-sar': {
-      // REFERENCE.md §2 (NeuroSim SarADC.cpp): P = (a·N + b) µW + c/R′, latency (N+1) ns, E = P·(N+1) ns
+      // NeuroSim V1.4 SarADC.cpp GetColumnPower / CalculateLatency: P = (a·N + b) µW + c/R′ (R′ = R_col·
+      // 0.5/Vread), latency (N+1) ns, E = P·(N+1) ns
       const supplyScale = (vddV / nodeParams.vddV) ** 2;
       const conversionTimeS = (bits + 1) * 1e-9;
       const intrinsicPowerW = (nodeParams.sarAdc.a * bits + nodeParams.sarAdc.b) * 1e-6 * supplyScale;

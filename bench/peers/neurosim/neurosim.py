@@ -358,7 +358,8 @@ def main():
         for c in CONFIGS:
             print(c['name'])
         return
-    only = set(filter(None, a.only.split(',')))
+    order = [n for n in a.only.split(',') if n]
+    only = set(order)
     os.makedirs(FIXTURES, exist_ok=True)
     tmp = os.path.join(FIXTURES, '.sweeps.json.tmp')
     with open(tmp, 'w') as f:
@@ -366,9 +367,9 @@ def main():
         f.write('\n')
     os.replace(tmp, os.path.join(FIXTURES, 'sweeps.json'))
     failed = []
-    for c in CONFIGS:
-        if only and c['name'] not in only:
-            continue
+    # --only runs its configurations in the order given (most wanted first)
+    queue = [c for n in order for c in CONFIGS if c['name'] == n] if order else CONFIGS
+    for c in queue:
         if a.skip_existing and os.path.exists(os.path.join(FIXTURES, f"{c['name']}.json")):
             continue
         try:
