@@ -4,9 +4,10 @@
  */
 import * as path from 'node:path';
 import type { NeuroSimFixture } from '../../bench/fidelity';
-import { compare, loadFixtures } from '../../bench/fidelity';
+import { compare, loadFixtures, loadSweeps, sweepSteps } from '../../bench/fidelity';
 
-const fixtures = loadFixtures(path.join(__dirname, '..', '..', 'bench', 'fixtures', 'neurosim'));
+const fixtureDir = path.join(__dirname, '..', '..', 'bench', 'fixtures', 'neurosim');
+const fixtures = loadFixtures(fixtureDir);
 function fixture(name: string): NeuroSimFixture {
   const found = fixtures.find((f) => f.name === name);
   if (!found) throw new Error(`no NeuroSim fixture ${name}`);
@@ -89,4 +90,17 @@ describe('latency: sensing clock, copies and data movement (NeuroSim V1.4 main.c
       }
     }
   });
+});
+
+describe('sweep directions (bench/fixtures/neurosim/sweeps.json)', () => {
+  const comparisons = fixtures.map((f) => compare(f));
+  const steps = sweepSteps(comparisons, loadSweeps(fixtureDir));
+  it.each(['adc_bits_flash', 'adc_bits_sar', 'adc_type', 'bits_per_cell'])(
+    'moves area, latency, energy and TOPS/W the way NeuroSim does along %s',
+    (sweep) => {
+      const these = steps.filter((s) => s.sweep === sweep);
+      expect(these.length).toBeGreaterThan(0);
+      expect(these.filter((s) => !s.right).map((s) => `${s.metric}: ${s.from} → ${s.to}`)).toEqual([]);
+    },
+  );
 });
