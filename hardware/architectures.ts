@@ -88,7 +88,17 @@ export interface ArchitectureParams {
    * column, NeuroSim Chip.cpp numBitToLoadOut = rows·inputBits/K) and per output bit stored
    * (numBitToLoadIn). Zeros = hidden by the dataflow.
    */
-  dataMovementCycles: { perMvm: number; perInputBit: number; perOutputBit: number };
+  dataMovementCycles: {
+    perMvm: number;
+    perInputBit: number;
+    perOutputBit: number;
+    /**
+     * The counts hold for arrays of this many columns; arrays of C columns take (reference/C)^exponent ×
+     * (NeuroSim sizes its buses and buffer interfaces by the processing element's columns).
+     */
+    referenceCols: number;
+    colsExponent: number;
+  };
   /**
    * Spare arrays in a layer's own tiles hold copies of its weights that work on other output pixels
    * (NeuroSim's speed-up in ChipDesignInitialize/ChipFloorPlan, which fills each tile).
@@ -194,7 +204,15 @@ const neurosim: ArchitectureParams = {
   // Fitted to NeuroSim V1.4's per-layer buffer + interconnect latency in clock cycles (least squares over the
   // layers of VGG-8, weighted by vectors; bench/fixtures/neurosim/rram22_c2_a128_{flash4,flash5,flash6,
   // sar4,sar5}_lbl.json). NeuroSim V1.3's data path takes about 3× as many (159.5, 0.0202, 0.0330).
-  dataMovementCycles: { perMvm: 50.8, perInputBit: 0.00111, perOutputBit: 0.0191 },
+  // The exponent: NeuroSim's buffer + interconnect latency over the array-size sweep, 464, 314, 197 µs for
+  // 64, 128, 256 columns (rram22_c2_a{64,128,256}_flash5_lbl.json), falls as columns^−0.6.
+  dataMovementCycles: {
+    perMvm: 50.8,
+    perInputBit: 0.00111,
+    perOutputBit: 0.0191,
+    referenceCols: 128,
+    colsExponent: 0.6,
+  },
   fillTilesWithCopies: true,
   // Fitted to NeuroSim V1.4 at 22 nm, 128×128 (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json):
   // accumulation + other periphery 8,653 µm² per array, split evenly between rows and columns; interconnect
@@ -241,7 +259,7 @@ const isaac: ArchitectureParams = {
   overlapReadAndConvert: true,
   separateReadStep: true,
   // ISAAC's eDRAM and bus traffic is pipelined with the crossbars (Shafiee et al. §4)
-  dataMovementCycles: { perMvm: 0, perInputBit: 0, perOutputBit: 0 },
+  dataMovementCycles: { perMvm: 0, perInputBit: 0, perOutputBit: 0, referenceCols: 128, colsExponent: 0 },
   fillTilesWithCopies: false,
   // ISAAC Table 2 lists every tile component; nothing beyond them
   peripheryAreaF2: { perRow: 0, perColumn: 0, perTile: 0 },

@@ -29,7 +29,13 @@ import type { HardwareLibrary } from './library';
 import { DEFAULT_LIBRARY, getArchitecture, getDevice } from './library';
 import type { LayerMapping } from './mapping';
 import { emptyMapping, mapLayerInto } from './mapping';
-import { TECH_NODE_TABLE, areaScale, cmosEnergyScale, featureSizeM } from './technology';
+import {
+  TECH_NODE_TABLE,
+  areaScale,
+  cmosEnergyScale,
+  featureSizeM,
+  peripheryClockFloorS,
+} from './technology';
 import type { HardwareConfig, LayerShape } from './types';
 
 /** Energy per image by component, in J. */
@@ -143,6 +149,8 @@ interface Context {
   cycleTimeS: number;
   /** The sensing clock: one conversion × sensingLatencyFactor (NeuroSim synchronous mode's clkPeriod). */
   clockS: number;
+  /** One data-movement cycle: the clock × (reference columns / columns)^exponent (wider buses). */
+  moveClockS: number;
   /** Arrays per side of a processing element (arraysPerTile/4) and of a tile, for spareArrayCopies. */
   peSide: number;
   tileSide: number;
@@ -222,7 +230,11 @@ function prepareContext(
   const dac = dacFigures(arch, hw.dacBits, node, vdd);
 
   // Cycle: DAC settles, the read pulse develops the column, colsPerAdc conversions share each ADC.
-  const sensingS = hw.colsPerAdc * adc.conversionTimeS * arch.sensingLatencyFactor;
+  // NeuroSim's synchronous clock: one conversion × beta, but no faster than the periphery's floor.
+  const clockS = arch.separateReadStep
+    ? adc.conversionTimeS * arch.sensingLatencyFactor
+    : Math.max(adc.conversionTimeS * arch.sensingLatencyFactor, peripheryClockFloorS(node));
+  const sensingS = hw.colsPerAdc * clockS;
   const readPulseS = arch.separateReadStep ? device.readPulseS : 0;
   const frontS = arch.separateReadStep ? dac.latencyS + readPulseS : 0;
   const cycleTimeS = arch.overlapReadAndConvert ? Math.max(frontS, sensingS) : frontS + sensingS;
@@ -298,7 +310,9 @@ function prepareContext(
     arch,
     arraysPerTile: hw.arraysPerTile ?? arch.arraysPerTile,
     cycleTimeS,
-    clockS: adc.conversionTimeS * arch.sensingLatencyFactor,
+    clockS,
+    moveClockS:
+      clockS * (arch.dataMovementCycles.referenceCols / hw.cols) ** arch.dataMovementCycles.colsExponent,
     peSide: Math.max(1, Math.floor(Math.sqrt((hw.arraysPerTile ?? arch.arraysPerTile) / 4))),
     tileSide: Math.max(1, Math.floor(Math.sqrt(hw.arraysPerTile ?? arch.arraysPerTile))),
     rowActiveProbability,
@@ -556,7 +570,7 @@ export function evaluateNetwork(
       Math.min(layer.stride, layer.kernelW) *
       layer.activationBits;
     const moveS =
-      ctx.clockS *
+      ctx.moveClockS *
       (dm.perMvm +
         dm.perInputBit * inputBitsPerMvm +
         dm.perOutputBit * layer.outChannels * layer.activationBits);

@@ -155,6 +155,8 @@ const architectureFields = {
     perMvm: z.number().min(0).max(1e6),
     perInputBit: z.number().min(0).max(100),
     perOutputBit: z.number().min(0).max(100),
+    referenceCols: z.number().gt(0),
+    colsExponent: z.number().min(0).max(2),
   }),
   fillTilesWithCopies: z.boolean(),
   peripheryAreaF2: z.strictObject({

@@ -104,3 +104,29 @@ export function areaScale(fromNode: TechNode, node: TechNode): number {
   const ratio = featureSizeM(node) / featureSizeM(fromNode);
   return ratio * ratio;
 }
+
+/**
+ * NeuroSim V1.4's synchronous clock never runs faster than its slowest subarray periphery (main.cpp takes
+ * the largest layer clock period; decoders, drivers and the column RC set it when the ADC is fast). The
+ * floor is read off NeuroSim's printed clock period where a fast flash ADC does not set it:
+ * 45 nm 7.80 ns (bench/fixtures/neurosim/rram45_c2_a128_flash5_lbl.json), 22 nm ≤ 1.52 ns (the 4-bit flash
+ * clock, rram22_c2_a128_flash4_lbl.json). Log-log interpolation in the node between these points, held
+ * constant outside them.
+ */
+const CLOCK_FLOOR_POINTS: ReadonlyArray<readonly [node: number, floorS: number]> = [
+  [45, 7.8e-9],
+  [22, 1.5e-9],
+];
+
+export function peripheryClockFloorS(node: TechNode): number {
+  const points = CLOCK_FLOOR_POINTS;
+  if (node >= points[0][0]) return points[0][1];
+  const last = points[points.length - 1];
+  if (node <= last[0]) return last[1];
+  let i = 0;
+  while (node < points[i + 1][0]) i++;
+  const [n0, f0] = points[i];
+  const [n1, f1] = points[i + 1];
+  const t = Math.log(node / n0) / Math.log(n1 / n0);
+  return f0 * Math.pow(f1 / f0, t);
+}
