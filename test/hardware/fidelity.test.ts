@@ -95,7 +95,7 @@ describe('latency: sensing clock, copies and data movement (NeuroSim V1.4 main.c
 describe('sweep directions (bench/fixtures/neurosim/sweeps.json)', () => {
   const comparisons = fixtures.map((f) => compare(f));
   const steps = sweepSteps(comparisons, loadSweeps(fixtureDir));
-  it.each(['adc_bits_flash', 'adc_bits_sar', 'adc_type', 'bits_per_cell'])(
+  it.each(['adc_bits_flash', 'adc_bits_sar', 'adc_type', 'bits_per_cell', 'array_size', 'node_rram'])(
     'moves area, latency, energy and TOPS/W the way NeuroSim does along %s',
     (sweep) => {
       const these = steps.filter((s) => s.sweep === sweep);
