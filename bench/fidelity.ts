@@ -158,6 +158,11 @@ export function projectSetting(fixture: NeuroSimFixture): {
   };
   // NeuroSim maps one column per weight slice (no differential pair) and uses its own resistances.
   const deviceOverride: Record<string, unknown> = { differentialPairs: false };
+  // NeuroSim draws every analog cell (RRAM, FeFET, the PCM stand-in) as a 1T1R cell of 4 × 12 F²
+  // (Param.cpp) widened where the access transistor needs it, and the SRAM cell as 10 × 28 F² (> 14 nm);
+  // its array area per cell at 128×128, 22 nm, is 64.5 F² and 379 F² (bench/fixtures/neurosim
+  // rram22_c2_a128_flash5_lbl.json, sram22_c1_a128_flash5_lbl.json: array area / cells).
+  deviceOverride.cellAreaF2 = device === 'sram' ? 379 : 64.5;
   if (device !== 'sram') {
     const ron = cNumber(param(fixture, 'resistanceOn'));
     deviceOverride.ronOhm = ron;
@@ -172,7 +177,7 @@ export function projectSetting(fixture: NeuroSimFixture): {
   if (fixture.neurosim.version === '1.3') {
     libraryConfig.architectures = {
       neurosim: {
-        layoutEfficiency: 1,
+        edgePeripheryLayout: false,
         dataMovementCycles: { perMvm: 159.5, perInputBit: 0.0202, perOutputBit: 0.033 },
       },
     };

@@ -32,6 +32,7 @@ import { emptyMapping, mapLayerInto } from './mapping';
 import {
   TECH_NODE_TABLE,
   areaScale,
+  circuitAreaFactor,
   cmosEnergyScale,
   featureSizeM,
   peripheryClockFloorS,
@@ -52,7 +53,10 @@ export interface EnergyBreakdown {
   leakage: number;
 }
 
-/** Chip area by component, in mm² (layoutOverhead = sum × (layoutEfficiency − 1)). */
+/**
+ * Chip area by component, in mm² (layoutOverhead = the empty corners of edge-periphery bounding boxes plus
+ * (sum + corners) × (layoutEfficiency − 1)).
+ */
 export interface AreaBreakdown {
   array: number;
   adc: number;
@@ -186,6 +190,8 @@ interface Context {
   sampleHoldAreaPerArrayUm2: number;
   shiftAddAreaPerArrayUm2: number;
   peripheryAreaPerArrayUm2: number;
+  /** Empty corner of an array's bounding box with edge periphery (µm²). */
+  cornerAreaPerArrayUm2: number;
   tileBufferAreaMm2: number;
   interconnectAreaPerTileMm2: number;
   globalBufferAreaPerByteMm2: number;
@@ -278,21 +284,38 @@ function prepareContext(
   const tileBufferAreaMm2 =
     (arch.tileBuffer.bytes * bufferAreaPerByteUm2(arch.tileBuffer, node, sramDevice)) / 1e6;
   const globalBufferAreaPerByteMm2 = bufferAreaPerByteUm2(arch.globalBuffer, node, sramDevice) / 1e6;
-  const f2Um2 = (featureM * 1e6) ** 2;
+  // Circuits (not cells) at FinFET nodes shrink less than F² (hardware/technology.ts circuitAreaFactor).
+  const f2Um2 = (featureM * 1e6) ** 2 * circuitAreaFactor(node);
   const interconnectAreaPerTileMm2 =
     arch.bus.areaMm2PerTile * areaScale(arch.bus.node, node) +
     (arch.router.areaMm2 / arch.router.tilesPerRouter) * areaScale(arch.router.node, node) +
     (arch.peripheryAreaF2.perTile * f2Um2) / 1e6;
-  const peripheryAreaPerArrayUm2 =
-    (arch.peripheryAreaF2.perRow * hw.rows + arch.peripheryAreaF2.perColumn * hw.cols) * f2Um2;
+  const pa = arch.peripheryAreaF2;
+  const levelShifters = (device.writeVoltageV ?? 0) > 1.5;
+  const peripheryPerRowF2 = pa.perRow + (levelShifters ? pa.levelShiftersPerRow : 0);
+  const peripheryPerColumnF2 = pa.perColumn + (levelShifters ? pa.levelShiftersPerColumn : 0);
+  const peripheryAreaPerArrayUm2 = (peripheryPerRowF2 * hw.rows + peripheryPerColumnF2 * hw.cols) * f2Um2;
 
   const adcsPerArray = Math.ceil(hw.cols / hw.colsPerAdc);
   const arrayAreaUm2 = hw.rows * hw.cols * cellAreaM2 * 1e12;
-  const adcAreaPerArrayUm2 = adcsPerArray * adc.areaUm2;
+  const adcAreaPerArrayUm2 = adcsPerArray * adc.areaUm2 * circuitAreaFactor(node);
   const dacAreaPerArrayUm2 = hw.rows * dac.areaUm2;
   const sampleHoldAreaPerArrayUm2 = hw.cols * arch.sampleHold.areaUm2 * areaScale(arch.sampleHold.node, node);
   const shiftAddAreaPerArrayUm2 =
     arch.shiftAdd.unitsPerArray * arch.shiftAdd.areaUm2PerUnit * areaScale(arch.shiftAdd.node, node);
+  // Periphery laid along the array's edges: column circuits (ADCs, S&H, shift-add, column periphery) in a
+  // strip as wide as the array, row circuits (drivers, row periphery) in a strip as tall as it; the array's
+  // bounding box adds the corner between the strips, col·row/array. NeuroSim V1.4 floorplans this way
+  // (SubArray.cpp places periphery at the array's width/height; Tile.cpp/Chip.cpp take bounding boxes):
+  // the form reproduces its chip area within −7 … +8 % for every V1.4 fixture (22 nm RRAM at 64–256
+  // rows, SRAM, FeFET at 7 nm; bench/fixtures/neurosim), where the chip/component-sum ratio runs 1.05–12.
+  const columnStripUm2 =
+    adcAreaPerArrayUm2 +
+    sampleHoldAreaPerArrayUm2 +
+    shiftAddAreaPerArrayUm2 +
+    peripheryPerColumnF2 * hw.cols * f2Um2;
+  const rowStripUm2 = dacAreaPerArrayUm2 + peripheryPerRowF2 * hw.rows * f2Um2;
+  const cornerAreaPerArrayUm2 = arch.edgePeripheryLayout ? (columnStripUm2 * rowStripUm2) / arrayAreaUm2 : 0;
 
   // Peak dynamic power of a fully used array: every row driven, every column converted, each cycle.
   const fullColumnConductance = hw.rows * rowActiveProbability * gMean;
@@ -341,6 +364,7 @@ function prepareContext(
     sampleHoldAreaPerArrayUm2,
     shiftAddAreaPerArrayUm2,
     peripheryAreaPerArrayUm2,
+    cornerAreaPerArrayUm2,
     tileBufferAreaMm2,
     interconnectAreaPerTileMm2,
     globalBufferAreaPerByteMm2,
@@ -676,7 +700,8 @@ export function evaluateNetwork(
     area.globalBuffer +
     area.interconnect +
     area.periphery;
-  area.layoutOverhead = onChip * (arch.layoutEfficiency - 1);
+  const cornerMm2 = (tileArrays * ctx.cornerAreaPerArrayUm2) / 1e6;
+  area.layoutOverhead = (onChip + cornerMm2) * arch.layoutEfficiency - onChip;
   const areaMm2 = onChip + area.layoutOverhead + area.offChipIo;
 
   const ops = 2 * macs;
@@ -713,7 +738,8 @@ export function evaluateNetwork(
           ctx.sampleHoldAreaPerArrayUm2 +
           ctx.dacAreaPerArrayUm2 +
           ctx.shiftAddAreaPerArrayUm2 +
-          ctx.peripheryAreaPerArrayUm2)) /
+          ctx.peripheryAreaPerArrayUm2 +
+          ctx.cornerAreaPerArrayUm2)) /
         1e6 +
       ctx.tileBufferAreaMm2 +
       ctx.interconnectAreaPerTileMm2;

@@ -130,3 +130,16 @@ export function peripheryClockFloorS(node: TechNode): number {
   const t = Math.log(node / n0) / Math.log(n1 / n0);
   return f0 * Math.pow(f1 / f0, t);
 }
+
+/**
+ * NeuroSim V1.4 lays out FinFET/GAA-node circuits on fin and gate pitches (Technology.cpp, FunctionUnit
+ * gate-area rules below 14 nm), so its peripheral circuits shrink far less than F²: at 7 nm its ADC,
+ * accumulation, other periphery and interconnect per array are 2.7–5.4 × their 22 nm areas scaled by F²
+ * (bench/fixtures/neurosim/fefet7_c2_a128_flash5_lbl.json against fefet22_c2_a128_flash5_lbl.json). This
+ * factor multiplies F²-scaled circuit area: 1 at ≥ 22 nm, 4.5 at 7 nm, log-log interpolated between.
+ */
+export function circuitAreaFactor(node: TechNode): number {
+  if (node >= 22) return 1;
+  if (node <= 7) return 4.5;
+  return Math.pow(4.5, Math.log(22 / node) / Math.log(22 / 7));
+}
