@@ -356,8 +356,11 @@ function prepareContext(
     globalBufferReadJ: arch.globalBuffer.readEnergyPerByteJ * digitalScale(arch.globalBuffer.node),
     globalBufferWriteJ: arch.globalBuffer.writeEnergyPerByteJ * digitalScale(arch.globalBuffer.node),
     hasGlobalBuffer: arch.globalBuffer.bytes !== 0,
-    busEnergyPerByteJ: arch.bus.energyPerByteJ * digitalScale(arch.bus.node),
-    routerEnergyPerByteHopJ: arch.router.energyPerByteHopJ * digitalScale(arch.router.node),
+    // Wires between circuits are as long as the circuits are wide: √(circuitAreaFactor) longer at FinFET nodes.
+    busEnergyPerByteJ:
+      arch.bus.energyPerByteJ * digitalScale(arch.bus.node) * Math.sqrt(circuitAreaFactor(node)),
+    routerEnergyPerByteHopJ:
+      arch.router.energyPerByteHopJ * digitalScale(arch.router.node) * Math.sqrt(circuitAreaFactor(node)),
     arrayAreaUm2,
     adcAreaPerArrayUm2,
     dacAreaPerArrayUm2,
