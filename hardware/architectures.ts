@@ -107,12 +107,13 @@ export interface ArchitectureParams {
   /**
    * Periphery footprint in F² of the node (F = the node, hardware/technology.ts featureSizeM): per array row
    * (word-line decoders, drivers, level shifters), per array column (column mux, switch matrix, shift-add,
-   * adder trees) and per tile (tile and chip interconnect, buffers' wiring).
+   * adder trees).
    */
+  /** Width in F of the interconnect running across each tile (its area = width × the tile's side). */
+  tileInterconnectWidthF: number;
   peripheryAreaF2: {
     perRow: number;
     perColumn: number;
-    perTile: number;
     /** Added for devices programmed above 1.5 V (DeviceParams.writeVoltageV): their drivers' level shifters. */
     levelShiftersPerRow: number;
     levelShiftersPerColumn: number;
@@ -200,7 +201,7 @@ const neurosim: ArchitectureParams = {
   globalBuffer: { ...HOROWITZ_SRAM, bytes: 'auto' },
   // ISAAC's bus and router energies × 0.66, fitted to NeuroSim V1.4's interconnect energy for VGG-8 at 22 nm
   // (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json; NeuroSim charges only toggling bits, Param.cpp
-  // inputtoggle 0.18, outputtoggle 0.5); their area is in peripheryAreaF2.perTile.
+  // inputtoggle 0.18, outputtoggle 0.5); their area is in tileInterconnectWidthF.
   bus: { ...ISAAC_BUS, energyPerByteJ: ISAAC_BUS.energyPerByteJ * 0.66, areaMm2PerTile: 0 },
   router: { ...ISAAC_ROUTER, energyPerByteHopJ: ISAAC_ROUTER.energyPerByteHopJ * 0.66, areaMm2: 0 },
   offChipIo: { powerW: 0, areaMm2: 0 },
@@ -229,11 +230,12 @@ const neurosim: ArchitectureParams = {
   // periphery along the columns, 35 % along the rows (the split that best reproduces NeuroSim's bounding
   // boxes over all V1.4 fixtures). SRAM (bench/fixtures/neurosim/sram22_c1_a128_flash5_lbl.json:
   // accumulation 2,267 µm², other 1,656 µm²) gives the base; RRAM (rram22_c2_a128_flash5_lbl.json: 1,785 and
-  // 6,867 µm²) the level shifters on top. Interconnect 0.317 mm² per tile of 64 arrays (RRAM).
+  // 6,867 µm²) the level shifters on top.
+  // NeuroSim V1.4: interconnect area per tile ≈ 179 µm × (node/22 nm) × √(tile area) = 8,130 F × side.
+  tileInterconnectWidthF: 8130,
   peripheryAreaF2: {
     perRow: 9_360,
     perColumn: 53_970,
-    perTile: 6.55e8,
     levelShiftersPerRow: 29_440,
     levelShiftersPerColumn: 46_900,
   },
@@ -282,7 +284,8 @@ const isaac: ArchitectureParams = {
   dataMovementCycles: { perMvm: 0, perInputBit: 0, perOutputBit: 0, referenceCols: 128, colsExponent: 0 },
   fillTilesWithCopies: false,
   // ISAAC Table 2 lists every tile component; nothing beyond them
-  peripheryAreaF2: { perRow: 0, perColumn: 0, perTile: 0, levelShiftersPerRow: 0, levelShiftersPerColumn: 0 },
+  tileInterconnectWidthF: 0,
+  peripheryAreaF2: { perRow: 0, perColumn: 0, levelShiftersPerRow: 0, levelShiftersPerColumn: 0 },
   edgePeripheryLayout: false,
   // ISAAC Table 2 powers are totals; no separate leakage
   leakageFraction: 0,

@@ -286,10 +286,6 @@ function prepareContext(
   const globalBufferAreaPerByteMm2 = bufferAreaPerByteUm2(arch.globalBuffer, node, sramDevice) / 1e6;
   // Circuits (not cells) at FinFET nodes shrink less than F² (hardware/technology.ts circuitAreaFactor).
   const f2Um2 = (featureM * 1e6) ** 2 * circuitAreaFactor(node);
-  const interconnectAreaPerTileMm2 =
-    arch.bus.areaMm2PerTile * areaScale(arch.bus.node, node) +
-    (arch.router.areaMm2 / arch.router.tilesPerRouter) * areaScale(arch.router.node, node) +
-    (arch.peripheryAreaF2.perTile * f2Um2) / 1e6;
   const pa = arch.peripheryAreaF2;
   const levelShifters = (device.writeVoltageV ?? 0) > 1.5;
   const peripheryPerRowF2 = pa.perRow + (levelShifters ? pa.levelShiftersPerRow : 0);
@@ -316,6 +312,17 @@ function prepareContext(
     peripheryPerColumnF2 * hw.cols * f2Um2;
   const rowStripUm2 = dacAreaPerArrayUm2 + peripheryPerRowF2 * hw.rows * f2Um2;
   const cornerAreaPerArrayUm2 = arch.edgePeripheryLayout ? (columnStripUm2 * rowStripUm2) / arrayAreaUm2 : 0;
+  // Tile interconnect: buses across the tile, as long as its side and as wide as a fixed number of feature
+  // sizes (NeuroSim V1.4 interconnect area per tile = 179 µm × (node/22 nm) × √(tile area) within ±20 % on
+  // every V1.4 fixture at 64–256 rows, 7–45 nm, SRAM and NVM; bench/fixtures/neurosim).
+  const tileArrays = hw.arraysPerTile ?? arch.arraysPerTile;
+  const tileCoreUm2 =
+    tileArrays * (arrayAreaUm2 + columnStripUm2 + rowStripUm2 + cornerAreaPerArrayUm2) +
+    tileBufferAreaMm2 * 1e6;
+  const interconnectAreaPerTileMm2 =
+    arch.bus.areaMm2PerTile * areaScale(arch.bus.node, node) +
+    (arch.router.areaMm2 / arch.router.tilesPerRouter) * areaScale(arch.router.node, node) +
+    (arch.tileInterconnectWidthF * featureM * 1e6 * Math.sqrt(tileCoreUm2)) / 1e6;
 
   // Peak dynamic power of a fully used array: every row driven, every column converted, each cycle.
   const fullColumnConductance = hw.rows * rowActiveProbability * gMean;

@@ -161,10 +161,10 @@ const architectureFields = {
   }),
   fillTilesWithCopies: z.boolean(),
   edgePeripheryLayout: z.boolean(),
+  tileInterconnectWidthF: z.number().min(0).max(1e6),
   peripheryAreaF2: z.strictObject({
     perRow: z.number().min(0).max(1e7),
     perColumn: z.number().min(0).max(1e7),
-    perTile: z.number().min(0).max(1e12),
     levelShiftersPerRow: z.number().min(0).max(1e7),
     levelShiftersPerColumn: z.number().min(0).max(1e7),
   }),
