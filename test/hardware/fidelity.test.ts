@@ -104,3 +104,15 @@ describe('sweep directions (bench/fixtures/neurosim/sweeps.json)', () => {
     },
   );
 });
+
+describe('chip area: periphery strips, bounding boxes, tile interconnect (NeuroSim V1.4 Chip.cpp / Tile.cpp)', () => {
+  it('lands within 25 % of NeuroSim from SRAM at 22 nm (chip ≈ component sum) to FeFET at 7 nm (12 × it)', () => {
+    for (const name of [
+      'sram22_c1_a128_flash5_lbl',
+      'fefet7_c2_a128_flash5_lbl',
+      'rram45_c2_a128_flash5_lbl',
+    ]) {
+      expect(within(compare(fixture(name)).ratio.area, 0.25)).toBe(true);
+    }
+  });
+});
