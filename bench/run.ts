@@ -23,6 +23,7 @@ export const BENCHMARKS = [
   'pipeline',
   'faults',
   'robustSearch',
+  'fidelity',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

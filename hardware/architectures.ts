@@ -74,6 +74,55 @@ export interface ArchitectureParams {
   sensingLatencyFactor: number;
   /** Array read and the conversions of the previous cycle overlap (ISAAC's sample-and-hold pipeline). */
   overlapReadAndConvert: boolean;
+  /**
+   * The input cycle starts with its own DAC settling and device read pulse before the conversions (ISAAC:
+   * 100 ns crossbar read). NeuroSim V1.4 has no such step: in synchronous mode (Param.cpp `synchronous`) the
+   * clock period is the slowest sensing step (main.cpp: clkPeriod = max over layers of the sensing latency),
+   * each read takes numColMuxed clocks, and its sense amplifiers and SAR ADCs sense the settling column
+   * directly (SubArray.cpp uses cell.readPulseWidth only in the integrate-and-fire ReadCircuit path).
+   */
+  separateReadStep: boolean;
+  /**
+   * Buffer and interconnect time of one MVM, not overlapped with the arrays, in clock cycles (the sensing
+   * clock: one conversion × sensingLatencyFactor): a fixed part plus per input bit loaded (the new kernel
+   * column, NeuroSim Chip.cpp numBitToLoadOut = rows·inputBits/K) and per output bit stored
+   * (numBitToLoadIn). Zeros = hidden by the dataflow.
+   */
+  dataMovementCycles: {
+    perMvm: number;
+    perInputBit: number;
+    perOutputBit: number;
+    /**
+     * The counts hold for arrays of this many columns; arrays of C columns take (reference/C)^exponent ×
+     * (NeuroSim sizes its buses and buffer interfaces by the processing element's columns).
+     */
+    referenceCols: number;
+    colsExponent: number;
+  };
+  /**
+   * Spare arrays in a layer's own tiles hold copies of its weights that work on other output pixels
+   * (NeuroSim's speed-up in ChipDesignInitialize/ChipFloorPlan, which fills each tile).
+   */
+  fillTilesWithCopies: boolean;
+  /**
+   * Periphery footprint in F² of the node (F = the node, hardware/technology.ts featureSizeM): per array row
+   * (word-line decoders, drivers, level shifters), per array column (column mux, switch matrix, shift-add,
+   * adder trees).
+   */
+  /** Width in F of the interconnect running across each tile (its area = width × the tile's side). */
+  tileInterconnectWidthF: number;
+  peripheryAreaF2: {
+    perRow: number;
+    perColumn: number;
+    /** Added for devices programmed above 1.5 V (DeviceParams.writeVoltageV): their drivers' level shifters. */
+    levelShiftersPerRow: number;
+    levelShiftersPerColumn: number;
+  };
+  /**
+   * Row and column circuits sit in strips along the array's edges and each array occupies its bounding
+   * box (hardware/cost.ts); false = components pack without gaps.
+   */
+  edgePeripheryLayout: boolean;
   /** Static power as a fraction of the chip's peak dynamic power (REFERENCE.md §2: leakage 1–5 %). */
   leakageFraction: number;
   /** Fraction of input bits that are 1 (REFERENCE.md §2: 0.15–0.3 typical). */
@@ -135,8 +184,9 @@ const neurosim: ArchitectureParams = {
   description:
     'NeuroSim V1.4-like chip: low-power SAR ADCs, cell current in the ADC term, validated-mode factors',
   adcModel: 'neurosim-sar',
-  // ISAAC's 8-bit SAR, 1200 µm² at 32 nm, is the only absolute SAR area REFERENCE.md gives.
-  sarAreaReference: { bits: 8, node: ISAAC_NODE, areaUm2: 1200 },
+  // NeuroSim V1.4 SarADC.cpp area at 22 nm: 158.3 µm² per 5-bit SAR (bench/fixtures/neurosim/
+  // rram22_c2_a128_sar5_lbl.json: ADC area / converters); other resolutions by its transistor count.
+  sarAreaReference: { bits: 5, node: 22, areaUm2: 158.3 },
   flashCrossoverBits: 3.5,
   cellCurrentAccounting: 'adc',
   dac: ISAAC_DAC,
@@ -149,19 +199,51 @@ const neurosim: ArchitectureParams = {
   // Assumption: 16 KB SRAM tile buffer
   tileBuffer: { ...HOROWITZ_SRAM, bytes: 16 * 1024 },
   globalBuffer: { ...HOROWITZ_SRAM, bytes: 'auto' },
-  bus: ISAAC_BUS,
-  router: ISAAC_ROUTER,
+  // ISAAC's bus and router energies × 0.66, fitted to NeuroSim V1.4's interconnect energy for VGG-8 at 22 nm
+  // (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json; NeuroSim charges only toggling bits, Param.cpp
+  // inputtoggle 0.18, outputtoggle 0.5); their area is in tileInterconnectWidthF.
+  bus: { ...ISAAC_BUS, energyPerByteJ: ISAAC_BUS.energyPerByteJ * 0.66, areaMm2PerTile: 0 },
+  router: { ...ISAAC_ROUTER, energyPerByteHopJ: ISAAC_ROUTER.energyPerByteHopJ * 0.66, areaMm2: 0 },
   offChipIo: { powerW: 0, areaMm2: 0 },
-  // Assumption: 1.5, low end of the 1.0–3.5 NeuroSim range (REFERENCE.md §2)
-  layoutEfficiency: 1.5,
+  // The bounding boxes of edgePeripheryLayout are NeuroSim V1.4's whole layout overhead (Chip.cpp
+  // ChipCalculateArea sums tile bounding boxes, TileCalculateArea height × width); V1.3 reports the plain sum.
+  layoutEfficiency: 1.0,
   // NeuroSim Param.cpp validated mode: zeta = 1.22 (post-layout energy), beta = 1.4 (sensing latency)
   dynamicEnergyFactor: 1.22,
   sensingLatencyFactor: 1.4,
   overlapReadAndConvert: false,
-  // Calibrated: 0.1 % of peak dynamic power puts leakage at 1–5 % of chip energy for VGG-8 on this
-  // preset (REFERENCE.md §2: leakage 1–5 %; NeuroSim's default LSTP devices leak little). Static power
-  // scales with the chip, so an idle (layer-by-layer, under-used) chip still leaks more.
-  leakageFraction: 0.001,
+  separateReadStep: false,
+  // Fitted to NeuroSim V1.4's per-layer buffer + interconnect latency in clock cycles (least squares over the
+  // layers of VGG-8, weighted by vectors; bench/fixtures/neurosim/rram22_c2_a128_{flash4,flash5,flash6,
+  // sar4,sar5}_lbl.json). NeuroSim V1.3's data path takes about 3× as many (159.5, 0.0202, 0.0330).
+  // The exponent: NeuroSim's buffer + interconnect latency over the array-size sweep, 464, 314, 197 µs for
+  // 64, 128, 256 columns (rram22_c2_a{64,128,256}_flash5_lbl.json), falls as columns^−0.6.
+  dataMovementCycles: {
+    perMvm: 50.8,
+    perInputBit: 0.00111,
+    perOutputBit: 0.0191,
+    referenceCols: 128,
+    colsExponent: 0.6,
+  },
+  fillTilesWithCopies: true,
+  // Fitted to NeuroSim V1.4 at 22 nm, 128×128, per array: the accumulation area and 65 % of the other
+  // periphery along the columns, 35 % along the rows (the split that best reproduces NeuroSim's bounding
+  // boxes over all V1.4 fixtures). SRAM (bench/fixtures/neurosim/sram22_c1_a128_flash5_lbl.json:
+  // accumulation 2,267 µm², other 1,656 µm²) gives the base; RRAM (rram22_c2_a128_flash5_lbl.json: 1,785 and
+  // 6,867 µm²) the level shifters on top.
+  // NeuroSim V1.4: interconnect area per tile ≈ 179 µm × (node/22 nm) × √(tile area) = 8,130 F × side.
+  tileInterconnectWidthF: 8130,
+  peripheryAreaF2: {
+    perRow: 9_360,
+    perColumn: 53_970,
+    levelShiftersPerRow: 29_440,
+    levelShiftersPerColumn: 46_900,
+  },
+  edgePeripheryLayout: true,
+  // Fitted: 0.063 % of peak dynamic power gives NeuroSim V1.4's leakage energy for VGG-8 at 22 nm
+  // (0.60 µJ of 18.3 µJ, bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json; LSTP devices leak
+  // little). Static power scales with the chip, so an idle (layer-by-layer, under-used) chip leaks more.
+  leakageFraction: 0.00063,
   // REFERENCE.md §2: input bit density 0.15–0.3 typical → 0.2
   inputBitDensity: 0.2,
   meanCellLevel: 0.5,
@@ -197,6 +279,14 @@ const isaac: ArchitectureParams = {
   dynamicEnergyFactor: 1.0,
   sensingLatencyFactor: 1.0,
   overlapReadAndConvert: true,
+  separateReadStep: true,
+  // ISAAC's eDRAM and bus traffic is pipelined with the crossbars (Shafiee et al. §4)
+  dataMovementCycles: { perMvm: 0, perInputBit: 0, perOutputBit: 0, referenceCols: 128, colsExponent: 0 },
+  fillTilesWithCopies: false,
+  // ISAAC Table 2 lists every tile component; nothing beyond them
+  tileInterconnectWidthF: 0,
+  peripheryAreaF2: { perRow: 0, perColumn: 0, levelShiftersPerRow: 0, levelShiftersPerColumn: 0 },
+  edgePeripheryLayout: false,
   // ISAAC Table 2 powers are totals; no separate leakage
   leakageFraction: 0,
   inputBitDensity: 0.2,

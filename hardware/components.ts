@@ -5,7 +5,7 @@
 import type { AdcModelName, ArchitectureParams, BufferTechnology } from './architectures';
 import type { DeviceParams } from './devices';
 import { cellAreaF2At } from './devices';
-import { TECH_NODE_TABLE, areaScale, cmosEnergyScale } from './technology';
+import { TECH_NODE_TABLE, areaScale, cmosEnergyScale, featureSizeM } from './technology';
 import type { AdcType, TechNode } from './types';
 
 /**
@@ -18,6 +18,8 @@ export interface AdcFigures {
   columnTimeS: number;
   /** NeuroSim c coefficient (W·Ω) of the node, for c/R′. */
   columnCoefficient: number;
+  /** The ADC's energy already pays for the current through the cells (NeuroSim's convention). */
+  countsCellCurrent: boolean;
   conversionTimeS: number;
   areaUm2: number;
 }
@@ -114,7 +116,8 @@ function sarFigures(
   const nodeParams = TECH_NODE_TABLE[node];
   switch (model) {
     case 'neurosim-sar': {
-      // REFERENCE.md §2 (NeuroSim SarADC.cpp): P = (a·N + b) µW + c/R′, latency (N+1) ns, E = P·(N+1) ns
+      // NeuroSim V1.4 SarADC.cpp GetColumnPower / CalculateLatency: P = (a·N + b) µW + c/R′ (R′ = R_col·
+      // 0.5/Vread), latency (N+1) ns, E = P·(N+1) ns
       const supplyScale = (vddV / nodeParams.vddV) ** 2;
       const conversionTimeS = (bits + 1) * 1e-9;
       const intrinsicPowerW = (nodeParams.sarAdc.a * bits + nodeParams.sarAdc.b) * 1e-6 * supplyScale;
@@ -122,6 +125,7 @@ function sarFigures(
         fixedEnergyJ: intrinsicPowerW * conversionTimeS,
         columnTimeS: columnLoadInAdc ? conversionTimeS : 0,
         columnCoefficient: nodeParams.sarAdc.c,
+        countsCellCurrent: columnLoadInAdc,
         conversionTimeS,
         areaUm2: sarAreaUm2(arch, bits, node),
       };
@@ -132,6 +136,7 @@ function sarFigures(
         fixedEnergyJ: entry.energyJ * cmosEnergyScale(MNSIM_NODE, node, vddV),
         columnTimeS: 0,
         columnCoefficient: 0,
+        countsCellCurrent: false,
         conversionTimeS: 1 / entry.rate,
         areaUm2: entry.areaUm2 * areaScale(MNSIM_NODE, node),
       };
@@ -142,6 +147,7 @@ function sarFigures(
         fixedEnergyJ: entry.energyJ * (vddV / nodeParams.vddV) ** 2,
         columnTimeS: 0,
         columnCoefficient: 0,
+        countsCellCurrent: false,
         conversionTimeS: 1 / entry.rate,
         areaUm2: entry.areaUm2,
       };
@@ -150,9 +156,136 @@ function sarFigures(
 }
 
 /**
- * ADC figures for one converter of `bits` bits. A flash ADC has 2^N − 1 comparators: its energy and area
- * are the SAR's at the crossover resolution scaled by the comparator count (exponential in N), and it
- * resolves all bits in one comparison instead of the SAR's N + 1 steps (REFERENCE.md §2).
+ * NeuroSim V1.4 MultilevelSenseAmp.cpp GetColumnPower (current mode, LP devices): the current-mirror power
+ * of one sense-amplifier level, in W, as a function of the column resistance R′ (Ω, normalised to a 0.5 V
+ * read: R′ = R_col·0.5/Vread). Piecewise fits in R′ (linear below the first break, then ln R′), per node.
+ */
+const MLSA_LEVEL_POWER: Partial<
+  Record<
+    TechNode,
+    {
+      breaks: readonly number[];
+      pieces: ReadonlyArray<readonly [slope: number, offset: number, log: boolean]>;
+    }
+  >
+> = {
+  130: {
+    breaks: [4832, 379269],
+    pieces: [
+      [-4.12599e-11, 1.48536e-6, false],
+      [-2.6617e-7, 3.56576e-6, true],
+      [-1.25872e-7, 1.81453e-6, true],
+    ],
+  },
+  90: {
+    breaks: [4832, 379269],
+    pieces: [
+      [-1.67004e-11, 8.54958e-7, false],
+      [-1.50719e-7, 2.0858e-6, true],
+      [-8.89685e-8, 1.3007e-6, true],
+    ],
+  },
+  65: {
+    breaks: [4832, 379269],
+    pieces: [
+      [-6.08647e-12, 4.82814e-7, false],
+      [-8.03449e-8, 1.16437e-6, true],
+      [-6.01171e-8, 8.9355e-7, true],
+    ],
+  },
+  45: {
+    breaks: [4832, 379269],
+    pieces: [
+      [-3.96471e-12, 3.44344e-7, false],
+      [-5.66235e-8, 8.27849e-7, true],
+      [-4.32673e-8, 6.46111e-7, true],
+    ],
+  },
+  32: {
+    breaks: [4832, 379269],
+    pieces: [
+      [-6.72783e-12, 4.19847e-7, false],
+      [-7.28881e-8, 1.02677e-6, true],
+      [-4.35333e-8, 6.4697e-7, true],
+    ],
+  },
+  22: {
+    breaks: [4832, 379269],
+    pieces: [
+      [-2.85373e-11, 9.16744e-7, false],
+      [-1.63133e-7, 2.1687e-6, true],
+      [-5.8712e-8, 8.64648e-7, true],
+    ],
+  },
+  14: {
+    breaks: [7847],
+    pieces: [
+      [-3.11213e-13, 5.34821e-8, false],
+      [-9.64978e-9, 1.44527e-7, true],
+    ],
+  },
+  10: {
+    breaks: [20691],
+    pieces: [
+      [-3.27225e-13, 5.54082e-8, false],
+      [-9.99199e-9, 1.49539e-7, true],
+    ],
+  },
+  7: {
+    breaks: [20691],
+    pieces: [
+      [-2.62089e-13, 4.7357e-8, false],
+      [-8.49198e-9, 1.27848e-7, true],
+    ],
+  },
+};
+
+/** Current-mirror power of one flash (multi-level sense-amplifier) level at column resistance R′ (W). */
+export function mlsaLevelPowerW(node: TechNode, normalisedColumnOhm: number): number {
+  // 5 nm is not in the port; the 7 nm fit is the nearest (NeuroSim's own 5 nm fit is within 30 % of it).
+  const fit = MLSA_LEVEL_POWER[node] ?? MLSA_LEVEL_POWER[node > 22 ? 45 : 7];
+  if (!fit || !Number.isFinite(normalisedColumnOhm) || normalisedColumnOhm <= 0) return 0;
+  let piece = 0;
+  while (piece < fit.breaks.length && normalisedColumnOhm >= fit.breaks[piece]) piece++;
+  const [slope, offset, log] = fit.pieces[piece];
+  const x = log ? Math.log(normalisedColumnOhm) : normalisedColumnOhm;
+  return Math.max(0, slope * x + offset);
+}
+
+/**
+ * Flash (multi-level sense-amplifier) ADC after NeuroSim V1.4 MultilevelSenseAmp.cpp, current mode: each of
+ * the 2^N − 1 levels draws its current-mirror power for the column settling time and switches its sense
+ * amplifier, latch and column interface once per conversion (CalculatePower: `Column_SwitchingE ·
+ * (levelOutput − 1) + P_col · LatencyCol`, P_col ∝ levelOutput − 1). Area is 9 minimum NMOS per level plus
+ * a share of a dummy reference column (CalculateArea).
+ *
+ * Constants fitted to NeuroSim V1.4 at 22 nm (bench/fixtures/neurosim/rram22_c2_a128_flash{4,5,6}_lbl.json,
+ * energy per conversion = ADC energy / conversions, linear in the level count): the switching energy per
+ * level (which NeuroSim derives from gate and column capacitances), a per-conversion encoder energy, and
+ * the areas per level and per converter in F²; energies scale to other nodes as C·V²
+ * (hardware/technology.ts cmosEnergyScale).
+ */
+const MLSA_SWITCHING_ENERGY_PER_LEVEL_22NM_J = 1.63e-15;
+// Encoder (MultilevelSAEncoder.cpp) and level-independent switching: per conversion, and its area.
+const MLSA_ENCODER_ENERGY_22NM_J = 4.1e-15;
+const MLSA_AREA_PER_LEVEL_F2 = 3826;
+const MLSA_ENCODER_AREA_F2 = 30_580;
+/**
+ * Column settling (one conversion): NeuroSim's ColumnLatency_Table grows with the reference columns'
+ * resistance and capacitance, i.e. with the level count; fitted to the V1.4 clock periods at 22 nm
+ * (clkPeriod / beta = 1.087, 1.188, 1.441 ns for 4, 5, 6 bits in bench/fixtures/neurosim/
+ * rram22_c2_a128_flash{4,5,6}_lbl.json).
+ */
+function mlsaSettlingS(levels: number): number {
+  return 0.977e-9 + 7.37e-12 * levels;
+}
+
+/**
+ * ADC figures for one converter of `bits` bits. SAR: the architecture's model. Flash under NeuroSim
+ * (`neurosim-sar` architectures): the multi-level sense amplifier above, with the column load evaluated at
+ * `columnOhm` (the column resistance of a typical read) and `readVoltageV`. Flash under the other models: the
+ * SAR's figures at the crossover resolution scaled by the comparator count 2^N − 1 (exponential in N),
+ * resolving all bits in one step instead of the SAR's N + 1.
  */
 export function adcFigures(
   arch: ArchitectureParams,
@@ -161,16 +294,38 @@ export function adcFigures(
   node: TechNode,
   vddV: number,
   columnLoadInAdc: boolean,
+  columnOhm = Infinity,
+  readVoltageV = 0.5,
 ): AdcFigures {
   const sar = sarFigures(arch.adcModel, arch, bits, node, vddV, columnLoadInAdc);
   if (type === 'sar') return sar;
+  const levels = 2 ** bits - 1;
+  if (arch.adcModel === 'neurosim-sar') {
+    // NeuroSim normalises the column to its 0.5 V characterisation (R′ = R·0.5/Vread).
+    const mirrorW = columnLoadInAdc ? mlsaLevelPowerW(node, (columnOhm * 0.5) / readVoltageV) : 0;
+    const switchingJ = MLSA_SWITCHING_ENERGY_PER_LEVEL_22NM_J * cmosEnergyScale(22, node, vddV);
+    const featureUm = featureSizeM(node) * 1e6;
+    const settlingS = mlsaSettlingS(levels);
+    return {
+      fixedEnergyJ:
+        levels * (mirrorW * settlingS + switchingJ) +
+        MLSA_ENCODER_ENERGY_22NM_J * cmosEnergyScale(22, node, vddV),
+      columnTimeS: 0,
+      columnCoefficient: 0,
+      countsCellCurrent: columnLoadInAdc,
+      conversionTimeS: settlingS,
+      areaUm2: (levels * MLSA_AREA_PER_LEVEL_F2 + MLSA_ENCODER_AREA_F2) * featureUm * featureUm,
+    };
+  }
   const crossover = arch.flashCrossoverBits;
   const atCrossover = sarFigures(arch.adcModel, arch, crossover, node, vddV, columnLoadInAdc);
-  const comparatorRatio = (2 ** bits - 1) / (2 ** crossover - 1);
+  const comparatorRatio = levels / (2 ** crossover - 1);
   return {
     fixedEnergyJ: atCrossover.fixedEnergyJ * comparatorRatio,
-    columnTimeS: atCrossover.columnTimeS * comparatorRatio,
+    // the column load is drawn once per conversion, not once per comparator
+    columnTimeS: atCrossover.columnTimeS > 0 ? sar.conversionTimeS / (bits + 1) : 0,
     columnCoefficient: atCrossover.columnCoefficient,
+    countsCellCurrent: atCrossover.countsCellCurrent,
     conversionTimeS: sar.conversionTimeS / (bits + 1),
     areaUm2: atCrossover.areaUm2 * comparatorRatio,
   };
@@ -196,7 +351,7 @@ export function dacFigures(
 /** SRAM 6T cell footprint in µm² at a node (REFERENCE.md §1, NeuroSim Param.cpp). */
 export function sramCellAreaUm2(node: TechNode, sramDevice: DeviceParams | undefined): number {
   const f2 = sramDevice ? cellAreaF2At(sramDevice, node) : 280;
-  const featureUm = TECH_NODE_TABLE[node].featureSizeNm * 1e-3;
+  const featureUm = featureSizeM(node) * 1e6;
   return f2 * featureUm * featureUm;
 }
 

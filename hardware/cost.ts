@@ -3,17 +3,20 @@
  * total, with a per-component breakdown. `evaluateNetwork` is the search's hot path: it allocates a few
  * small objects per call and nothing per layer unless per-layer results are asked for.
  *
- * Model, per layer (one image):
+ * Model, per layer (one image); docs/hardware-model.md gives every formula with its source:
  * - Mapping (hardware/mapping.ts) gives arrays, conversions and word-line drives per input cycle.
- * - Cycle time: DAC settling + read pulse + colsPerAdc conversions (× NeuroSim's sensing factor); with
- *   `overlapReadAndConvert` (ISAAC's sample-and-hold pipeline) the read and the conversions overlap.
+ * - Cycle time: colsPerAdc conversions of one sensing clock each (conversion × the sensing factor: NeuroSim
+ *   V1.4's synchronous clock); architectures with a separate read step (ISAAC) add DAC settling and the
+ *   device read pulse, and with `overlapReadAndConvert` the read and the conversions overlap.
  * - Energy: array (cell current or word-line charging, see CellCurrentAccounting), ADC, sample-and-hold,
  *   DAC / word-line drivers, shift-and-add, partial-sum accumulation, buffers (tile and global),
  *   interconnect (intra-tile bus, inter-tile NoC by mesh hops), off-chip I/O power × time, leakage
  *   (fraction of peak dynamic power × time).
- * - Latency: layer-by-layer = Σ layers; pipelined = the slowest layer (weight duplication balances it).
- * - Area: tiles × (arrays + ADCs + DACs + S&H + shift-add + tile buffer + bus + router share) + global
- *   buffer, × layout efficiency, + off-chip I/O. A layer owns whole tiles (tiles are not shared).
+ * - Latency: per layer, MVMs / copies × input cycles × cycle time (copies: weight duplication, and with
+ *   `fillTilesWithCopies` the spare arrays of the layer's own processing elements) + MVMs × data movement
+ *   (buffer and interconnect clock cycles); layer-by-layer = Σ layers, pipelined = the slowest layer.
+ * - Area: tiles × (arrays + ADCs + DACs + S&H + shift-add + periphery per row/column + tile buffer +
+ *   interconnect) + global buffer, × layout efficiency, + off-chip I/O. A layer owns whole tiles.
  *
  * Metrics: TOPS/W = ops / energy, TOPS/mm² = ops / (time per image · area), EDP = E·t (J·s),
  * EDAP = E·t·A (J·s·mm²), with 1 MAC = 2 ops (REFERENCE.md conventions), all whole-network totals.
@@ -26,7 +29,14 @@ import type { HardwareLibrary } from './library';
 import { DEFAULT_LIBRARY, getArchitecture, getDevice } from './library';
 import type { LayerMapping } from './mapping';
 import { emptyMapping, mapLayerInto } from './mapping';
-import { TECH_NODE_TABLE, areaScale, cmosEnergyScale } from './technology';
+import {
+  TECH_NODE_TABLE,
+  areaScale,
+  circuitAreaFactor,
+  cmosEnergyScale,
+  featureSizeM,
+  peripheryClockFloorS,
+} from './technology';
 import type { HardwareConfig, LayerShape } from './types';
 
 /** Energy per image by component, in J. */
@@ -43,7 +53,10 @@ export interface EnergyBreakdown {
   leakage: number;
 }
 
-/** Chip area by component, in mm² (layoutOverhead = sum × (layoutEfficiency − 1)). */
+/**
+ * Chip area by component, in mm² (layoutOverhead = the empty corners of edge-periphery bounding boxes plus
+ * (sum + corners) × (layoutEfficiency − 1)).
+ */
 export interface AreaBreakdown {
   array: number;
   adc: number;
@@ -53,6 +66,8 @@ export interface AreaBreakdown {
   tileBuffer: number;
   globalBuffer: number;
   interconnect: number;
+  /** Decoders, drivers, muxes, switch matrices, adder trees (architecture peripheryAreaF2 per row/column). */
+  periphery: number;
   layoutOverhead: number;
   offChipIo: number;
 }
@@ -136,6 +151,13 @@ interface Context {
   arch: ArchitectureParams;
   arraysPerTile: number;
   cycleTimeS: number;
+  /** The sensing clock: one conversion × sensingLatencyFactor (NeuroSim synchronous mode's clkPeriod). */
+  clockS: number;
+  /** One data-movement cycle: the clock × (reference columns / columns)^exponent (wider buses). */
+  moveClockS: number;
+  /** Arrays per side of a processing element (arraysPerTile/4) and of a tile, for spareArrayCopies. */
+  peSide: number;
+  tileSide: number;
   /** Probability that a row is driven in an input cycle (some of its dacBits input bits are 1). */
   rowActiveProbability: number;
   /** Array: energy per driven weight cell and per driven zero-level cell (J). */
@@ -167,6 +189,9 @@ interface Context {
   dacAreaPerArrayUm2: number;
   sampleHoldAreaPerArrayUm2: number;
   shiftAddAreaPerArrayUm2: number;
+  peripheryAreaPerArrayUm2: number;
+  /** Empty corner of an array's bounding box with edge periphery (µm²). */
+  cornerAreaPerArrayUm2: number;
   tileBufferAreaMm2: number;
   interconnectAreaPerTileMm2: number;
   globalBufferAreaPerByteMm2: number;
@@ -195,26 +220,34 @@ function prepareContext(
   const gMin = digital || device.onOffRatio === null ? 0 : gMax / device.onOffRatio;
   const gMean = gMin + meanLevel * (gMax - gMin);
 
-  // Geometry: square-pitch cells of cellAreaF2·F² (F = NeuroSim wire width).
-  const featureM = nodeParams.featureSizeNm * 1e-9;
+  // Geometry: square-pitch cells of cellAreaF2·F², F = the node (hardware/technology.ts featureSizeM).
+  const featureM = featureSizeM(node);
   const cellAreaM2 = cellAreaF2At(device, node) * featureM * featureM;
   const pitchUm = Math.sqrt(cellAreaM2) * 1e6;
   const wordLineCapF = arch.wireCapacitanceFPerUm * hw.cols * pitchUm;
   const bitLineCapF = arch.wireCapacitanceFPerUm * hw.rows * pitchUm;
 
   const cellCurrentInAdc = arch.cellCurrentAccounting === 'adc' && !digital;
-  const adc = adcFigures(arch, hw.adcType, hw.adcBits, node, vdd, cellCurrentInAdc);
-  const cellCurrentCountedByAdc = adc.columnTimeS > 0;
+  // A typical column: every row driven with probability rowActive, cells at the mean level.
+  const rowActive = 1 - Math.pow(1 - density, hw.dacBits);
+  const typicalColumnOhm = 1 / (hw.rows * rowActive * gMean);
+  const adc = adcFigures(arch, hw.adcType, hw.adcBits, node, vdd, cellCurrentInAdc, typicalColumnOhm, vread);
+  const cellCurrentCountedByAdc = adc.countsCellCurrent;
   const dac = dacFigures(arch, hw.dacBits, node, vdd);
 
   // Cycle: DAC settles, the read pulse develops the column, colsPerAdc conversions share each ADC.
-  const sensingS = hw.colsPerAdc * adc.conversionTimeS * arch.sensingLatencyFactor;
-  const frontS = dac.latencyS + device.readPulseS;
+  // NeuroSim's synchronous clock: one conversion × beta, but no faster than the periphery's floor.
+  const clockS = arch.separateReadStep
+    ? adc.conversionTimeS * arch.sensingLatencyFactor
+    : Math.max(adc.conversionTimeS * arch.sensingLatencyFactor, peripheryClockFloorS(node));
+  const sensingS = hw.colsPerAdc * clockS;
+  const readPulseS = arch.separateReadStep ? device.readPulseS : 0;
+  const frontS = arch.separateReadStep ? dac.latencyS + readPulseS : 0;
   const cycleTimeS = arch.overlapReadAndConvert ? Math.max(frontS, sensingS) : frontS + sensingS;
   // Rows stay driven while the muxed columns are converted unless the read is pipelined ahead of them.
   const driveTimeS = arch.overlapReadAndConvert
-    ? device.readPulseS
-    : device.readPulseS + hw.colsPerAdc * adc.conversionTimeS;
+    ? readPulseS
+    : readPulseS + hw.colsPerAdc * adc.conversionTimeS;
 
   // Word lines recharge once per sensing step (NeuroSim: × numColMuxed).
   const sensingSteps = arch.overlapReadAndConvert ? 1 : hw.colsPerAdc;
@@ -230,7 +263,7 @@ function prepareContext(
       offCellEnergyJ = gMean > 0 ? (device.readEnergyPerCellJ * gMin) / gMean : 0;
       arrayWordLineJ = 0;
     } else {
-      // REFERENCE.md §2 "Physical": E ≈ Vread²·G·t_read per driven cell
+      // Ohmic read: E = Vread²·G·t_read per driven cell
       cellEnergyJ = vread * vread * gMean * device.readPulseS;
       offCellEnergyJ = vread * vread * gMin * device.readPulseS;
     }
@@ -243,7 +276,7 @@ function prepareContext(
   const adderEnergyPerBitJ = arch.adderEnergyPerBitJ.energyJ * digitalScale(arch.adderEnergyPerBitJ.node);
   const dacEnergyPerDriveJ = dac.powerW * driveTimeS;
 
-  const rowActiveProbability = 1 - Math.pow(1 - density, hw.dacBits);
+  const rowActiveProbability = rowActive;
   // NeuroSim: c/R′ with R′ = R_col·0.5/Vread → power = c·G_col·Vread/0.5
   const adcColumnPowerPerSiemensW = cellCurrentCountedByAdc ? (adc.columnCoefficient * vread) / 0.5 : 0;
 
@@ -251,17 +284,45 @@ function prepareContext(
   const tileBufferAreaMm2 =
     (arch.tileBuffer.bytes * bufferAreaPerByteUm2(arch.tileBuffer, node, sramDevice)) / 1e6;
   const globalBufferAreaPerByteMm2 = bufferAreaPerByteUm2(arch.globalBuffer, node, sramDevice) / 1e6;
-  const interconnectAreaPerTileMm2 =
-    arch.bus.areaMm2PerTile * areaScale(arch.bus.node, node) +
-    (arch.router.areaMm2 / arch.router.tilesPerRouter) * areaScale(arch.router.node, node);
+  // Circuits (not cells) at FinFET nodes shrink less than F² (hardware/technology.ts circuitAreaFactor).
+  const f2Um2 = (featureM * 1e6) ** 2 * circuitAreaFactor(node);
+  const pa = arch.peripheryAreaF2;
+  const levelShifters = (device.writeVoltageV ?? 0) > 1.5;
+  const peripheryPerRowF2 = pa.perRow + (levelShifters ? pa.levelShiftersPerRow : 0);
+  const peripheryPerColumnF2 = pa.perColumn + (levelShifters ? pa.levelShiftersPerColumn : 0);
+  const peripheryAreaPerArrayUm2 = (peripheryPerRowF2 * hw.rows + peripheryPerColumnF2 * hw.cols) * f2Um2;
 
   const adcsPerArray = Math.ceil(hw.cols / hw.colsPerAdc);
   const arrayAreaUm2 = hw.rows * hw.cols * cellAreaM2 * 1e12;
-  const adcAreaPerArrayUm2 = adcsPerArray * adc.areaUm2;
+  const adcAreaPerArrayUm2 = adcsPerArray * adc.areaUm2 * circuitAreaFactor(node);
   const dacAreaPerArrayUm2 = hw.rows * dac.areaUm2;
   const sampleHoldAreaPerArrayUm2 = hw.cols * arch.sampleHold.areaUm2 * areaScale(arch.sampleHold.node, node);
   const shiftAddAreaPerArrayUm2 =
     arch.shiftAdd.unitsPerArray * arch.shiftAdd.areaUm2PerUnit * areaScale(arch.shiftAdd.node, node);
+  // Periphery laid along the array's edges: column circuits (ADCs, S&H, shift-add, column periphery) in a
+  // strip as wide as the array, row circuits (drivers, row periphery) in a strip as tall as it; the array's
+  // bounding box adds the corner between the strips, col·row/array. NeuroSim V1.4 floorplans this way
+  // (SubArray.cpp places periphery at the array's width/height; Tile.cpp/Chip.cpp take bounding boxes):
+  // the form reproduces its chip area within −7 … +8 % for every V1.4 fixture (22 nm RRAM at 64–256
+  // rows, SRAM, FeFET at 7 nm; bench/fixtures/neurosim), where the chip/component-sum ratio runs 1.05–12.
+  const columnStripUm2 =
+    adcAreaPerArrayUm2 +
+    sampleHoldAreaPerArrayUm2 +
+    shiftAddAreaPerArrayUm2 +
+    peripheryPerColumnF2 * hw.cols * f2Um2;
+  const rowStripUm2 = dacAreaPerArrayUm2 + peripheryPerRowF2 * hw.rows * f2Um2;
+  const cornerAreaPerArrayUm2 = arch.edgePeripheryLayout ? (columnStripUm2 * rowStripUm2) / arrayAreaUm2 : 0;
+  // Tile interconnect: buses across the tile, as long as its side and as wide as a fixed number of feature
+  // sizes (NeuroSim V1.4 interconnect area per tile = 179 µm × (node/22 nm) × √(tile area) within ±20 % on
+  // every V1.4 fixture at 64–256 rows, 7–45 nm, SRAM and NVM; bench/fixtures/neurosim).
+  const tileArrays = hw.arraysPerTile ?? arch.arraysPerTile;
+  const tileCoreUm2 =
+    tileArrays * (arrayAreaUm2 + columnStripUm2 + rowStripUm2 + cornerAreaPerArrayUm2) +
+    tileBufferAreaMm2 * 1e6;
+  const interconnectAreaPerTileMm2 =
+    arch.bus.areaMm2PerTile * areaScale(arch.bus.node, node) +
+    (arch.router.areaMm2 / arch.router.tilesPerRouter) * areaScale(arch.router.node, node) +
+    (arch.tileInterconnectWidthF * featureM * 1e6 * Math.sqrt(tileCoreUm2)) / 1e6;
 
   // Peak dynamic power of a fully used array: every row driven, every column converted, each cycle.
   const fullColumnConductance = hw.rows * rowActiveProbability * gMean;
@@ -279,6 +340,11 @@ function prepareContext(
     arch,
     arraysPerTile: hw.arraysPerTile ?? arch.arraysPerTile,
     cycleTimeS,
+    clockS,
+    moveClockS:
+      clockS * (arch.dataMovementCycles.referenceCols / hw.cols) ** arch.dataMovementCycles.colsExponent,
+    peSide: Math.max(1, Math.floor(Math.sqrt((hw.arraysPerTile ?? arch.arraysPerTile) / 4))),
+    tileSide: Math.max(1, Math.floor(Math.sqrt(hw.arraysPerTile ?? arch.arraysPerTile))),
     rowActiveProbability,
     cellEnergyJ,
     offCellEnergyJ,
@@ -297,13 +363,18 @@ function prepareContext(
     globalBufferReadJ: arch.globalBuffer.readEnergyPerByteJ * digitalScale(arch.globalBuffer.node),
     globalBufferWriteJ: arch.globalBuffer.writeEnergyPerByteJ * digitalScale(arch.globalBuffer.node),
     hasGlobalBuffer: arch.globalBuffer.bytes !== 0,
-    busEnergyPerByteJ: arch.bus.energyPerByteJ * digitalScale(arch.bus.node),
-    routerEnergyPerByteHopJ: arch.router.energyPerByteHopJ * digitalScale(arch.router.node),
+    // Wires between circuits are as long as the circuits are wide: √(circuitAreaFactor) longer at FinFET nodes.
+    busEnergyPerByteJ:
+      arch.bus.energyPerByteJ * digitalScale(arch.bus.node) * Math.sqrt(circuitAreaFactor(node)),
+    routerEnergyPerByteHopJ:
+      arch.router.energyPerByteHopJ * digitalScale(arch.router.node) * Math.sqrt(circuitAreaFactor(node)),
     arrayAreaUm2,
     adcAreaPerArrayUm2,
     dacAreaPerArrayUm2,
     sampleHoldAreaPerArrayUm2,
     shiftAddAreaPerArrayUm2,
+    peripheryAreaPerArrayUm2,
+    cornerAreaPerArrayUm2,
     tileBufferAreaMm2,
     interconnectAreaPerTileMm2,
     globalBufferAreaPerByteMm2,
@@ -404,6 +475,29 @@ function layerDynamicEnergy(
   e.leakage = 0;
 }
 
+/**
+ * Copies of a layer that fit in the spare arrays of the processing elements it occupies (NeuroSim V1.4
+ * Chip.cpp ChipDesignInitialize / ChipFloorPlan "speed-up of each layer"). NeuroSim's novel mapping gives
+ * each kernel position of a K×K convolution its own processing elements of (√(arraysPerTile/4))² arrays;
+ * dense and 1×1 layers fill whole tiles of (√arraysPerTile)² arrays (conventional mapping). The rows and
+ * columns of arrays a layer needs are rounded up to whole elements; the ratio of provided to needed arrays,
+ * rounded down to a power of two, is the copy count. Reproduces the speed-ups NeuroSim prints for VGG-8
+ * (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json: 16, 4, 4, 2, 2, 1, 1, 8) except the first
+ * layer's (4 here).
+ */
+function spareArrayCopies(layer: LayerShape, m: LayerMapping, ctx: Context, rows: number): number {
+  const kernel = layer.kernelH * layer.kernelW;
+  const novel = layer.kind !== 'dense' && kernel > 1;
+  const side = novel ? ctx.peSide : ctx.tileSide;
+  const rowArrays = novel ? Math.ceil(m.rowsNeeded / kernel / rows) : m.rowTiles;
+  const colArrays = m.colTiles;
+  const provided = Math.ceil(rowArrays / side) * side * Math.ceil(colArrays / side) * side;
+  const ratio = provided / Math.max(1, rowArrays * colArrays);
+  let copies = 1;
+  while (copies * 2 <= ratio) copies *= 2;
+  return copies;
+}
+
 // Scratch storage reused across calls (evaluation is synchronous, so one set suffices).
 const scratchMapping = emptyMapping();
 const scratchEnergy = zeroEnergy();
@@ -499,7 +593,24 @@ export function evaluateNetwork(
     const layerTiles = Math.ceil((m.arrays * layerCopies) / apt);
     const e = scratchEnergy;
     layerDynamicEnergy(ctx, layer, m, e, scratchTraffic);
-    const latency = Math.ceil(m.mvms / layerCopies) * m.inputCycles * ctx.cycleTimeS;
+    // Spare arrays of the layer's own tiles hold more copies (NeuroSim's speed-up); they share its data path.
+    const arrayCopies = arch.fillTilesWithCopies
+      ? Math.max(layerCopies, Math.min(m.mvms, spareArrayCopies(layer, m, ctx, hw.rows)))
+      : layerCopies;
+    const dm = arch.dataMovementCycles;
+    const inputBitsPerMvm =
+      (layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels) *
+      layer.kernelH *
+      Math.min(layer.stride, layer.kernelW) *
+      layer.activationBits;
+    const moveS =
+      ctx.moveClockS *
+      (dm.perMvm +
+        dm.perInputBit * inputBitsPerMvm +
+        dm.perOutputBit * layer.outChannels * layer.activationBits);
+    const latency =
+      Math.ceil(m.mvms / arrayCopies) * m.inputCycles * ctx.cycleTimeS +
+      Math.ceil(m.mvms / layerCopies) * moveS;
     const conversions = m.mvms * m.inputCycles * m.conversionsPerCycle;
 
     total.array += e.array;
@@ -585,6 +696,7 @@ export function evaluateNetwork(
     tileBuffer: chipTiles * ctx.tileBufferAreaMm2,
     globalBuffer: globalBufferBytes * ctx.globalBufferAreaPerByteMm2,
     interconnect: chipTiles * ctx.interconnectAreaPerTileMm2,
+    periphery: (tileArrays * ctx.peripheryAreaPerArrayUm2) / 1e6,
     layoutOverhead: 0,
     offChipIo: arch.offChipIo.areaMm2,
   };
@@ -596,8 +708,10 @@ export function evaluateNetwork(
     area.shiftAdd +
     area.tileBuffer +
     area.globalBuffer +
-    area.interconnect;
-  area.layoutOverhead = onChip * (arch.layoutEfficiency - 1);
+    area.interconnect +
+    area.periphery;
+  const cornerMm2 = (tileArrays * ctx.cornerAreaPerArrayUm2) / 1e6;
+  area.layoutOverhead = (onChip + cornerMm2) * arch.layoutEfficiency - onChip;
   const areaMm2 = onChip + area.layoutOverhead + area.offChipIo;
 
   const ops = 2 * macs;
@@ -633,7 +747,9 @@ export function evaluateNetwork(
           ctx.adcAreaPerArrayUm2 +
           ctx.sampleHoldAreaPerArrayUm2 +
           ctx.dacAreaPerArrayUm2 +
-          ctx.shiftAddAreaPerArrayUm2)) /
+          ctx.shiftAddAreaPerArrayUm2 +
+          ctx.peripheryAreaPerArrayUm2 +
+          ctx.cornerAreaPerArrayUm2)) /
         1e6 +
       ctx.tileBufferAreaMm2 +
       ctx.interconnectAreaPerTileMm2;

@@ -47,6 +47,12 @@ export interface DeviceParams {
    * crossbar power, not the device's conductance).
    */
   readEnergyPerCellJ?: number;
+  /**
+   * Programming voltage in V; above 1.5 V the array needs level shifters on its drivers (NeuroSim V1.4
+   * Param.cpp: "Enable level shifter if writeVoltage > 1.5V"), which the architecture's periphery area
+   * adds. Undefined = written at logic levels (SRAM).
+   */
+  writeVoltageV?: number;
   /** Signed weights on two cells (G+ − G−): doubles the columns per weight. */
   differentialPairs: boolean;
   /** Smallest technology node the device is offered at. */
@@ -101,6 +107,8 @@ const rram: DeviceParams = {
   // NeuroSim Param.cpp: readVoltage = 0.5 V, readPulseWidth = 10 ns
   readVoltageV: 0.5,
   readPulseS: 10e-9,
+  // NeuroSim V1.4 Param.cpp writeVoltage = 2 V for its analog synaptic devices
+  writeVoltageV: 2,
   // Signed weights as G+ − G− (the usual pairing for analog NVM: NeuRRAM, IBM); REFERENCE.md §2 "×2".
   differentialPairs: true,
   minNode: RRAM_MIN_NODE,
@@ -142,6 +150,8 @@ const pcm: DeviceParams = {
   readVoltageV: 0.2,
   // aihwkit pcm.py: t_read = 250 ns
   readPulseS: 250e-9,
+  // NeuroSim V1.4 Param.cpp writeVoltage = 2 V for its analog synaptic devices
+  writeVoltageV: 2,
   // REFERENCE.md §1: "1–2 devices/weight"; IBM pairs G+ / G−.
   differentialPairs: true,
   minNode: ANY_NODE,
@@ -180,6 +190,8 @@ const fefet: DeviceParams = {
   readVoltageV: 0.5,
   // Assumption: NeuroSim's default 10 ns read pulse (REFERENCE.md gives none for FeFET)
   readPulseS: 10e-9,
+  // NeuroSim V1.4 Param.cpp writeVoltage = 2 V for its analog synaptic devices
+  writeVoltageV: 2,
   differentialPairs: true,
   minNode: ANY_NODE,
   minNodeReason: 'no node limit known for FeFET (GF 22 nm is the data point)',

@@ -62,6 +62,7 @@ const deviceFields = {
   readVoltageV: z.number().gt(0).max(3).nullable(),
   readPulseS: z.number().gt(0).max(1e-5),
   readEnergyPerCellJ: z.number().gt(0).max(1e-9).optional(),
+  writeVoltageV: z.number().gt(0).max(10).optional(),
   differentialPairs: z.boolean(),
   minNode: techNodeSchema,
   minNodeReason: z.string(),
@@ -150,6 +151,23 @@ const architectureFields = {
   dynamicEnergyFactor: z.number().min(0.5).max(5),
   sensingLatencyFactor: z.number().min(0.5).max(5),
   overlapReadAndConvert: z.boolean(),
+  separateReadStep: z.boolean(),
+  dataMovementCycles: z.strictObject({
+    perMvm: z.number().min(0).max(1e6),
+    perInputBit: z.number().min(0).max(100),
+    perOutputBit: z.number().min(0).max(100),
+    referenceCols: z.number().gt(0),
+    colsExponent: z.number().min(0).max(2),
+  }),
+  fillTilesWithCopies: z.boolean(),
+  edgePeripheryLayout: z.boolean(),
+  tileInterconnectWidthF: z.number().min(0).max(1e6),
+  peripheryAreaF2: z.strictObject({
+    perRow: z.number().min(0).max(1e7),
+    perColumn: z.number().min(0).max(1e7),
+    levelShiftersPerRow: z.number().min(0).max(1e7),
+    levelShiftersPerColumn: z.number().min(0).max(1e7),
+  }),
   leakageFraction: z.number().min(0).max(0.5),
   inputBitDensity: z.number().gt(0).max(1),
   meanCellLevel: z.number().min(0).max(1),
@@ -170,6 +188,8 @@ const nestedKeys = [
   'bus',
   'router',
   'offChipIo',
+  'dataMovementCycles',
+  'peripheryAreaF2',
 ] as const;
 
 /** An override of an architecture preset (nested groups may be given in part), or a new one (`extends`). */
@@ -186,6 +206,8 @@ export const architectureOverrideSchema = z
     bus: architectureFields.bus.partial(),
     router: architectureFields.router.partial(),
     offChipIo: architectureFields.offChipIo.partial(),
+    dataMovementCycles: architectureFields.dataMovementCycles.partial(),
+    peripheryAreaF2: architectureFields.peripheryAreaF2.partial(),
     extends: z.string(),
   })
   .partial();

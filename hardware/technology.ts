@@ -20,7 +20,10 @@ export interface TechNodeParams {
   node: TechNode;
   /** Nominal supply voltage (V). */
   vddV: number;
-  /** NeuroSim's feature size F: the node's wire width in nm (22 nm node → 40 nm wire). */
+  /**
+   * The node's metal wire width in nm (NeuroSim V1.4 Param.cpp `wireWidth`: 22 nm node → 40 nm wire). It
+   * sets wire resistance only: cells and transistors are drawn in the node's own F (see featureSizeM).
+   */
   featureSizeNm: number;
   /** NeuroSim low-power SAR-ADC power fit at this node. */
   sarAdc: SarAdcFit;
@@ -72,8 +75,8 @@ export function techNodeParams(node: TechNode): TechNodeParams {
 
 /**
  * Dynamic energy of CMOS logic from a reference node to `node`: E = C·V², switched capacitance
- * proportional to the node length (first-order Dennard scaling; a modelling assumption, no REFERENCE.md
- * row). `vddV` lets a supply-voltage override scale the result.
+ * proportional to the node length (first-order Dennard scaling), times circuitEnergyFactor below 22 nm.
+ * `vddV` lets a supply-voltage override scale the result.
  */
 export function cmosEnergyScale(
   fromNode: TechNode,
@@ -82,11 +85,73 @@ export function cmosEnergyScale(
 ): number {
   const from = TECH_NODE_TABLE[fromNode];
   const ratio = vddV / from.vddV;
-  return (node / fromNode) * ratio * ratio;
+  return ((node / fromNode) * ratio * ratio * circuitEnergyFactor(node)) / circuitEnergyFactor(fromNode);
 }
 
-/** Area of a circuit from a reference node to `node`: proportional to F² (NeuroSim's feature size). */
+/**
+ * FinFET capacitance per device does not shrink with the node length: NeuroSim V1.4's ADC and accumulation
+ * energy per operation at 7 nm are 1.8–2.0 × their 22 nm values scaled by node·V²
+ * (bench/fixtures/neurosim/fefet7_c2_a128_flash5_lbl.json against fefet22_c2_a128_flash5_lbl.json).
+ * 1 at ≥ 22 nm, 1.9 at 7 nm, log-log interpolated between.
+ */
+export function circuitEnergyFactor(node: TechNode): number {
+  if (node >= 22) return 1;
+  if (node <= 7) return 1.9;
+  return Math.pow(1.9, Math.log(22 / node) / Math.log(22 / 7));
+}
+
+/**
+ * The feature size F (m) that cell and transistor footprints are multiplied by: the node itself. NeuroSim
+ * V1.4 ProcessingUnit.cpp sets `inputParameter.processNode = param->technode` and Technology.cpp
+ * `featureSize = featureSizeInNano·1e-9`; SubArray.cpp draws the array as numCol·widthInFeatureSize·
+ * tech.featureSize. (Param.cpp's `featuresize = wireWidth` is only used for wire lengths in the accuracy
+ * model.)
+ */
+export function featureSizeM(node: TechNode): number {
+  return node * 1e-9;
+}
+
+/** Area of a circuit from a reference node to `node`: proportional to F² (F = the node, see featureSizeM). */
 export function areaScale(fromNode: TechNode, node: TechNode): number {
-  const ratio = TECH_NODE_TABLE[node].featureSizeNm / TECH_NODE_TABLE[fromNode].featureSizeNm;
+  const ratio = featureSizeM(node) / featureSizeM(fromNode);
   return ratio * ratio;
+}
+
+/**
+ * NeuroSim V1.4's synchronous clock never runs faster than its slowest subarray periphery (main.cpp takes
+ * the largest layer clock period; decoders, drivers and the column RC set it when the ADC is fast). The
+ * floor is read off NeuroSim's printed clock period where a fast flash ADC does not set it:
+ * 45 nm 7.80 ns (bench/fixtures/neurosim/rram45_c2_a128_flash5_lbl.json), 22 nm ≤ 1.52 ns (the 4-bit flash
+ * clock, rram22_c2_a128_flash4_lbl.json). Log-log interpolation in the node between these points, held
+ * constant outside them.
+ */
+const CLOCK_FLOOR_POINTS: ReadonlyArray<readonly [node: number, floorS: number]> = [
+  [45, 7.8e-9],
+  [22, 1.5e-9],
+];
+
+export function peripheryClockFloorS(node: TechNode): number {
+  const points = CLOCK_FLOOR_POINTS;
+  if (node >= points[0][0]) return points[0][1];
+  const last = points[points.length - 1];
+  if (node <= last[0]) return last[1];
+  let i = 0;
+  while (node < points[i + 1][0]) i++;
+  const [n0, f0] = points[i];
+  const [n1, f1] = points[i + 1];
+  const t = Math.log(node / n0) / Math.log(n1 / n0);
+  return f0 * Math.pow(f1 / f0, t);
+}
+
+/**
+ * NeuroSim V1.4 lays out FinFET/GAA-node circuits on fin and gate pitches (Technology.cpp, FunctionUnit
+ * gate-area rules below 14 nm), so its peripheral circuits shrink far less than F²: at 7 nm its ADC,
+ * accumulation, other periphery and interconnect per array are 2.7–5.4 × their 22 nm areas scaled by F²
+ * (bench/fixtures/neurosim/fefet7_c2_a128_flash5_lbl.json against fefet22_c2_a128_flash5_lbl.json). This
+ * factor multiplies F²-scaled circuit area: 1 at ≥ 22 nm, 4.5 at 7 nm, log-log interpolated between.
+ */
+export function circuitAreaFactor(node: TechNode): number {
+  if (node >= 22) return 1;
+  if (node <= 7) return 4.5;
+  return Math.pow(4.5, Math.log(22 / node) / Math.log(22 / 7));
 }

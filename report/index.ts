@@ -387,6 +387,7 @@ const AREA_COMPONENTS = [
   'tileBuffer',
   'globalBuffer',
   'interconnect',
+  'periphery',
   'layoutOverhead',
   'offChipIo',
 ] as const;
