@@ -37,6 +37,7 @@ import {
   type FoldedNetworkJson,
 } from '../hardware/evaluator/serialize';
 import { SimulatorEvaluator } from '../hardware/evaluator/simulator';
+import { firstImages } from '../models/tasks/evaluationImages';
 import type { EvaluationImages, RobustnessResult } from '../hardware/evaluator/types';
 
 export const DEMO_DIR = path.join(__dirname, '..', 'runs', 'robustness-demo');
@@ -160,14 +161,12 @@ function argument(name: string, fallback: number): number {
   return match ? Number(match.split('=')[1]) : fallback;
 }
 
+/** The first images of the test split, referenced where Fashion-MNIST keeps them. */
 export function splitImages(split: Split, count = split.count): EvaluationImages {
-  const n = Math.min(count, split.count);
-  const pixels = split.height * split.width * split.channels;
+  const data = firstImages(split, count);
   return {
-    images: split.x.subarray(0, n * pixels),
-    labels: split.y.subarray(0, n),
-    shape: [split.height, split.width, split.channels],
-    reference: { name: 'fashion-mnist', split: 'test', offset: 0, count: n },
+    ...data,
+    reference: { name: 'fashion-mnist', split: 'test', offset: 0, count: data.labels.length },
   };
 }
 

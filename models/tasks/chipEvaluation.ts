@@ -27,7 +27,7 @@ import { foldedAccuracy, forwardFolded } from '../inference';
 import { Supernet, type PathSpec } from '../supernet';
 import { exportFoldedNetwork } from '../tfjsExport';
 import { SupernetTrainer } from '../supernetTrainer';
-import { referencedImages, splitImages, testImages } from './evaluationImages';
+import { firstImages, referencedImages, testImages } from './evaluationImages';
 import { loadTrainedSupernet, pathAccuracy, scheduleFor, stageData, stageSpace } from './shared';
 
 /** The TensorFlow.js LayersModel (model.json + weights.bin) inside the model directory. */
@@ -85,7 +85,7 @@ async function measure(
         driftSeconds: config.robustness.driftSeconds,
         noise: config.robustness.noise,
         data: measured,
-        calibration: splitImages(train, ADC_CALIBRATION_IMAGES),
+        calibration: firstImages(train, ADC_CALIBRATION_IMAGES),
       },
       {
         onProgress: (p) => context.report({ step: p.done, total: p.total, message: `${key}: ${p.message}` }),
@@ -170,7 +170,7 @@ export async function runRobustness(
   const decoded = decode(stageSpace(config), candidate.genome);
   const supernet = await loadTrainedSupernet(request.runDir, config);
   const network = recalibratedSubnet(supernet, decoded, splits, config, config.supernet.batchSize);
-  const data = splitImages(splits.validation, config.robustness.images);
+  const data = firstImages(splits.validation, config.robustness.images);
   const digital = foldedAccuracy(network, data.images, data.labels);
   const result = await measure(
     path.join(request.dir, 'evaluator'),

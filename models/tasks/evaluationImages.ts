@@ -15,7 +15,7 @@ import type { EvaluationImages } from '../../hardware/evaluator/types';
 import { sha256, writeFileAtomic } from '../../storage/atomic';
 
 /** The first `count` images of a split, in memory. */
-export function splitImages(split: Split, count: number): EvaluationImages {
+export function firstImages(split: Split, count: number): EvaluationImages {
   const n = Math.min(count, split.count);
   const pixels = split.height * split.width * split.channels;
   return {
@@ -27,7 +27,7 @@ export function splitImages(split: Split, count: number): EvaluationImages {
 
 /** The test split's first images, with a reference to where they lie in the configured dataset. */
 export function testImages(config: RunConfig, test: Split, count: number): EvaluationImages {
-  const data = splitImages(test, count);
+  const data = firstImages(test, count);
   const dir =
     config.dataset.dir ?? (config.dataset.name === 'fashion-mnist' ? DEBIAN_FASHION_MNIST_DIR : undefined);
   return {

@@ -21,11 +21,11 @@ import { deriveSeed } from '../../common/rng';
 import type { Splits } from '../../data/dataset';
 import { SimulatorEvaluator, sampleSeed } from '../../hardware/evaluator/simulator';
 import { accuracyStats } from '../../hardware/evaluator/statistics';
-import type { EvaluationImages } from '../../hardware/evaluator/types';
 import { deviceWeightNoiseHook } from '../../hardware/noise/weightNoise';
 import type { HardwareConfig } from '../../hardware/types';
 import type { FoldedNetwork } from '../folded';
 import { foldedAccuracy, forwardFolded } from '../inference';
+import { firstImages } from './evaluationImages';
 
 /** ADC-range calibration images of stage 2's chips (training images; stage 3 uses 256). */
 export const SEARCH_ADC_CALIBRATION_IMAGES = 128;
@@ -37,17 +37,6 @@ export interface SearchRobustness {
   accuracies: number[];
   driftSeconds: number;
   model: 'chip' | 'weight';
-}
-
-/** The first `count` images of a split as evaluator input (no copy). */
-export function firstSplitImages(split: Splits['validation'], count: number): EvaluationImages {
-  const n = Math.min(count, split.count);
-  const pixels = split.height * split.width * split.channels;
-  return {
-    images: split.x.subarray(0, n * pixels),
-    labels: split.y.subarray(0, n),
-    shape: [split.height, split.width, split.channels],
-  };
 }
 
 /** The seed stage 2's chips of candidate `key` derive from (sample i: sampleSeed(seed, i)). */
@@ -68,7 +57,7 @@ export async function searchRobustness(
 ): Promise<SearchRobustness> {
   const { robustSamples: samples, robustImages } = config.evolution;
   const timeS = searchDriftSeconds(config);
-  const data = firstSplitImages(splits.validation, robustImages);
+  const data = firstImages(splits.validation, robustImages);
   const seed = searchChipSeed(config, key);
   let accuracies: number[];
   if (model === 'chip') {
@@ -83,7 +72,7 @@ export async function searchRobustness(
         driftSeconds: [timeS],
         noise: config.robustness.noise,
         data,
-        calibration: firstSplitImages(splits.train, SEARCH_ADC_CALIBRATION_IMAGES),
+        calibration: firstImages(splits.train, SEARCH_ADC_CALIBRATION_IMAGES),
       },
       { onProgress: (p) => onProgress?.(`${key}: noisy chips ${p.done}/${p.total} images`) },
     );

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadFashionMnist } from '../../../data/fashionMnist';
 import { validateConfig } from '../../../config/load';
-import { referencedImages, splitImages, testImages } from '../../../models/tasks/evaluationImages';
+import { firstImages, referencedImages, testImages } from '../../../models/tasks/evaluationImages';
 import type { Split } from '../../../data/dataset';
 
 function split(count: number): Split {
@@ -23,7 +23,7 @@ describe('evaluation images for an external evaluator', () => {
   });
 
   it('writes a selection as an IDX pair the reference points to; loading it gives the same images', async () => {
-    const data = splitImages(split(7), 5);
+    const data = firstImages(split(7), 5);
     const referenced = await referencedImages(dir, data);
     expect(referenced.reference).toMatchObject({ name: 'idx', split: 'train', offset: 0, count: 5 });
     const loaded = await loadFashionMnist('train', referenced.reference!.dir!);
