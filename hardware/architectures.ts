@@ -10,7 +10,7 @@
 import type { TechNode } from './types';
 
 /**
- * - `neurosim-sar`: NeuroSim SAR fit P = (a·N + b) µW + c/R′, E = P·(N+1)·1 ns (REFERENCE.md §2).
+ * - `neurosim-sar`: NeuroSim SAR fit P = (a·N + b) µW + c/R′, E = P·(N+1)·1 ns (NeuroSim V1.4 SarADC.cpp).
  * - `mnsim-table`: MNSIM's ADC presets (bits → area, power, sample rate); its 8-bit entry is ISAAC's ADC.
  * - `survey`: survey-optimal ADCs at 1 GS/s (Accelergy ADC fit).
  */
@@ -20,7 +20,7 @@ export type AdcModelName = 'neurosim-sar' | 'mnsim-table' | 'survey';
  * Who pays for the current through the cells:
  * - `adc`: NeuroSim's convention: the ADC's column-load term c/R′ carries it ("already considered in
  *   multilevelsenseamp", NeuroSim V1.4 SubArray.cpp), so the array itself only charges its word lines.
- * - `array`: the array pays Vread²·G·t per driven cell (REFERENCE.md §2 "Physical") or the device's
+ * - `array`: the array pays Vread²·G·t per driven cell (docs/sources.md §Circuit components) or the device's
  *   published per-cell read energy; the ADC has no column-load term.
  */
 export type CellCurrentAccounting = 'adc' | 'array';
@@ -42,7 +42,7 @@ export interface ArchitectureParams {
   sarAreaReference: { bits: number; node: TechNode; areaUm2: number };
   /**
    * Bits at which a flash ADC (2^N − 1 comparators) costs as much as a SAR: flash is cheaper below, SAR
-   * above. REFERENCE.md §2 (NeuroSim manual): flash better at ≤ 3 bits, SAR better at ≥ 4 bits.
+   * above. NeuroSim manual: flash better at ≤ 3 bits, SAR better at ≥ 4 bits.
    */
   flashCrossoverBits: number;
   cellCurrentAccounting: CellCurrentAccounting;
@@ -66,7 +66,7 @@ export interface ArchitectureParams {
   router: { energyPerByteHopJ: number; areaMm2: number; tilesPerRouter: number; node: TechNode };
   /** Off-chip I/O that runs all the time (power) and its area; zero when not modelled. */
   offChipIo: { powerW: number; areaMm2: number };
-  /** Chip area = component sum × this factor (REFERENCE.md §2: 1.0–3.5 in NeuroSim runs). */
+  /** Chip area = component sum × this factor (1.0–3.5 in DNN+NeuroSim runs). */
   layoutEfficiency: number;
   /** Multiplies dynamic energy (NeuroSim validated mode: 1.22 after layout). */
   dynamicEnergyFactor: number;
@@ -123,16 +123,16 @@ export interface ArchitectureParams {
    * box (hardware/cost.ts); false = components pack without gaps.
    */
   edgePeripheryLayout: boolean;
-  /** Static power as a fraction of the chip's peak dynamic power (REFERENCE.md §2: leakage 1–5 %). */
+  /** Static power as a fraction of the chip's peak dynamic power (leakage 1–5 % in DNN+NeuroSim runs). */
   leakageFraction: number;
-  /** Fraction of input bits that are 1 (REFERENCE.md §2: 0.15–0.3 typical). */
+  /** Fraction of input bits that are 1 (0.15–0.3 typical in DNN+NeuroSim runs). */
   inputBitDensity: number;
   /** Mean programmed level as a fraction of the conductance range (0.5 = levels used uniformly). */
   meanCellLevel: number;
   source: string;
 }
 
-// ISAAC Table 2 (32 nm), as REFERENCE.md §2 lists them.
+// ISAAC Table 2 (32 nm; Shafiee et al., ISCA 2016).
 const ISAAC_NODE: TechNode = 32;
 // DAC 1-bit: 3.9 µW, 0.166 µm² at 32 nm (ISAAC); ×2 per bit (MNSIM)
 const ISAAC_DAC = { powerW: 3.9e-6, areaUm2: 0.166, node: ISAAC_NODE, factorPerBit: 2 };
@@ -159,7 +159,7 @@ const ISAAC_EDRAM: BufferTechnology = {
   node: ISAAC_NODE,
 };
 // Horowitz ISSCC 2014: 32-bit read of an 8 KB SRAM = 5 pJ at 45 nm → 1.25 pJ/B (write assumed equal);
-// area from the SRAM 6T cell footprint of the node (REFERENCE.md §1)
+// area from the SRAM 6T cell footprint of the node (NeuroSim V1.4 Param.cpp)
 const HOROWITZ_SRAM: BufferTechnology = {
   kind: 'sram',
   readEnergyPerByteJ: 5e-12 / 4,
@@ -178,7 +178,7 @@ const ISAAC_ROUTER = {
   node: ISAAC_NODE,
 };
 
-/** NeuroSim V1.4-like chip (REFERENCE.md §2; NeuroSim Param.cpp). */
+/** NeuroSim V1.4-like chip (DNN+NeuroSim V1.4 Param.cpp; docs/sources.md §Circuit components). */
 const neurosim: ArchitectureParams = {
   name: 'neurosim',
   description:
@@ -244,14 +244,14 @@ const neurosim: ArchitectureParams = {
   // (0.60 µJ of 18.3 µJ, bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json; LSTP devices leak
   // little). Static power scales with the chip, so an idle (layer-by-layer, under-used) chip leaks more.
   leakageFraction: 0.00063,
-  // REFERENCE.md §2: input bit density 0.15–0.3 typical → 0.2
+  // input bit density 0.15–0.3 typical in DNN+NeuroSim runs → 0.2
   inputBitDensity: 0.2,
   meanCellLevel: 0.5,
   source:
     'NeuroSim V1.4 (SarADC.cpp, SubArray.cpp, Param.cpp); ISAAC Table 2 for DAC/S&H/shift-add/bus/router',
 };
 
-/** ISAAC-CE (Shafiee et al., ISCA 2016, Table 2; REFERENCE.md §2, §4). */
+/** ISAAC-CE (Shafiee et al., ISCA 2016, Table 2; docs/sources.md §Calibration anchors). */
 const isaac: ArchitectureParams = {
   name: 'isaac',
   description: 'ISAAC-CE: fast SAR ADCs shared by all 128 columns, eDRAM tiles, HyperTransport I/O',
@@ -272,7 +272,7 @@ const isaac: ArchitectureParams = {
   bus: ISAAC_BUS,
   router: ISAAC_ROUTER,
   // ISAAC Table 2: HyperTransport, 4 links, 10.4 W, 22.88 mm² (= chip 65.8 W / 85.4 mm² minus 168 tiles
-  // of 330 mW / 0.372 mm²); REFERENCE.md §4 gives the chip totals only.
+  // of 330 mW / 0.372 mm²); the paper gives the chip totals only.
   offChipIo: { powerW: 10.4, areaMm2: 22.88 },
   // ISAAC's chip area is the component sum
   layoutEfficiency: 1.0,

@@ -1,6 +1,6 @@
 /**
  * Prints the calibration table: the cost model configured as ISAAC-CE, a NeuroSim-like 22 nm RRAM / SRAM
- * chip and a HERMES-like 14 nm PCM chip, beside the published anchors (REFERENCE.md §4).
+ * chip and a HERMES-like 14 nm PCM chip, beside the published anchors (docs/sources.md §Calibration anchors).
  * Run: npx tsx hardware/calibrate.ts
  */
 import { calibrationTable, formatCalibrationTable } from './calibration';

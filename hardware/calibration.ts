@@ -1,6 +1,7 @@
 /**
  * Calibration mode: the cost model configured as published chips, its figures beside the anchors of
- * REFERENCE.md §4. `calibrationTable()` returns the rows; hardware/calibrate.ts prints them.
+ * docs/sources.md §Calibration anchors. `calibrationTable()` returns the rows; hardware/calibrate.ts prints
+ * them.
  */
 import type { EvaluateOptions, NetworkCost } from './cost';
 import { evaluateNetwork } from './cost';
@@ -121,10 +122,10 @@ function evaluate(
   return evaluateNetwork(layers, hw, library, options);
 }
 
-/** The model beside the REFERENCE.md §4 anchors. */
+/** The model beside the anchors of docs/sources.md §Calibration anchors. */
 export function calibrationTable(library: HardwareLibrary = DEFAULT_LIBRARY): CalibrationRow[] {
   const rows: CalibrationRow[] = [];
-  const isaacSource = 'ISAAC (Shafiee et al., ISCA 2016), REFERENCE.md §4';
+  const isaacSource = 'ISAAC (Shafiee et al., ISCA 2016), Table 2';
   // Peak figures: every crossbar busy every cycle with every row driven.
   const isaac = evaluate(isaacPeakWorkload(ISAAC_CE.tiles), ISAAC_CE, library, { inputBitDensity: 1 });
   const isaacConfig = 'isaac / rram-isaac, 32 nm, 168 tiles, peak workload';
@@ -208,7 +209,8 @@ export function calibrationTable(library: HardwareLibrary = DEFAULT_LIBRARY): Ca
   const vgg8 = vgg8Cifar10(8, 8);
   const rram = evaluate(vgg8, NEUROSIM_RRAM_22, library);
   const rramConfig = 'neurosim / rram, 22 nm, 128×128, 5-bit SAR, 2 b/cell, VGG-8 8-bit';
-  const chipBand = 'REFERENCE.md §4: 8-bit VGG-8 on 22 nm RRAM/SRAM, chip level 10–35 TOPS/W (suspect > 50)';
+  const chipBand =
+    'DNN+NeuroSim runs: 8-bit VGG-8 on 22 nm RRAM/SRAM, chip level 10–35 TOPS/W (suspect > 50)';
   rows.push(
     row('neurosim-rram22.topsPerW', rramConfig, 'TOPS/W', 'TOPS/W', rram.topsPerW, null, 10, 35, chipBand),
   );
@@ -222,7 +224,7 @@ export function calibrationTable(library: HardwareLibrary = DEFAULT_LIBRARY): Ca
       null,
       0.26,
       0.7,
-      'REFERENCE.md §2: ADC 26–70 % of dynamic energy in NeuroSim runs',
+      'DNN+NeuroSim runs: ADC 26–70 % of dynamic energy',
     ),
   );
   rows.push(
@@ -235,7 +237,7 @@ export function calibrationTable(library: HardwareLibrary = DEFAULT_LIBRARY): Ca
       null,
       0.1,
       0.35,
-      'REFERENCE.md §2: interconnect typically 10–35 % of chip energy',
+      'DNN+NeuroSim runs: interconnect typically 10–35 % of chip energy',
     ),
   );
   rows.push(
@@ -248,7 +250,7 @@ export function calibrationTable(library: HardwareLibrary = DEFAULT_LIBRARY): Ca
       null,
       0.01,
       0.05,
-      'REFERENCE.md §2: leakage 1–5 %',
+      'DNN+NeuroSim runs: leakage 1–5 %',
     ),
   );
   rows.push(
@@ -261,7 +263,7 @@ export function calibrationTable(library: HardwareLibrary = DEFAULT_LIBRARY): Ca
       null,
       11.91,
       195.7,
-      'REFERENCE.md §4: TSMC 22 nm ReRAM macro 11.91 (8-bit) … 195.7 (binary) TOPS/W',
+      'ISSCC 2021: TSMC 22 nm ReRAM macro 11.91 (8-bit) … 195.7 (binary) TOPS/W',
     ),
   );
 
@@ -291,7 +293,7 @@ export function calibrationTable(library: HardwareLibrary = DEFAULT_LIBRARY): Ca
       9.76,
       2,
       30,
-      'REFERENCE.md §4: IBM HERMES 9.76 TOPS/W measured; 8-bit networks on analog chips 2–30 TOPS/W',
+      'Le Gallo et al. 2023: IBM HERMES 9.76 TOPS/W measured; 8-bit networks on analog chips 2–30 TOPS/W',
     ),
   );
   return rows;

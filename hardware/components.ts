@@ -37,7 +37,7 @@ function sarAreaUm2(arch: ArchitectureParams, bits: number, node: TechNode): num
 }
 
 /**
- * MNSIM ADC presets (bits: area µm², power W, sample rate /s), REFERENCE.md §2. The 8-bit entry is ISAAC's
+ * MNSIM ADC presets (bits: area µm², power W, sample rate /s), MNSIM. The 8-bit entry is ISAAC's
  * 32 nm ADC; the others are taken to be 32 nm as well (assumption: MNSIM does not state their node).
  */
 const MNSIM_ADC_TABLE: ReadonlyArray<readonly [bits: number, areaUm2: number, powerW: number, rate: number]> =
@@ -71,7 +71,7 @@ function mnsimLookup(bits: number): { energyJ: number; areaUm2: number; rate: nu
 }
 
 /**
- * Survey-optimal ADC (Accelergy fit, 1 GS/s; REFERENCE.md §2): 4–8 bit ≈ 0.9–1.7 pJ at 32 nm,
+ * Survey-optimal ADC (Accelergy's ADC plug-in fit to Murmann's ADC survey, 1 GS/s): 4–8 bit ≈ 0.9–1.7 pJ at 32 nm,
  * 0.46–0.85 pJ at 22 nm, 3.5–6.5 pJ at 65 nm; ×2.7 per bit above 8 bits; area 5–6k µm² at 32 nm.
  */
 const SURVEY_4BIT_ENERGY: ReadonlyArray<readonly [node: number, energyJ: number]> = [
@@ -348,7 +348,7 @@ export function dacFigures(
   };
 }
 
-/** SRAM 6T cell footprint in µm² at a node (REFERENCE.md §1, NeuroSim Param.cpp). */
+/** SRAM 6T cell footprint in µm² at a node (NeuroSim V1.4 Param.cpp; docs/sources.md §Devices). */
 export function sramCellAreaUm2(node: TechNode, sramDevice: DeviceParams | undefined): number {
   const f2 = sramDevice ? cellAreaF2At(sramDevice, node) : 280;
   const featureUm = featureSizeM(node) * 1e6;

@@ -19,7 +19,8 @@
  *   interconnect) + global buffer, × layout efficiency, + off-chip I/O. A layer owns whole tiles.
  *
  * Metrics: TOPS/W = ops / energy, TOPS/mm² = ops / (time per image · area), EDP = E·t (J·s),
- * EDAP = E·t·A (J·s·mm²), with 1 MAC = 2 ops (REFERENCE.md conventions), all whole-network totals.
+ * EDAP = E·t·A (J·s·mm²), with 1 MAC = 2 ops (ISAAC convention; docs/sources.md §Conventions), all
+ * whole-network totals.
  */
 import type { ArchitectureParams } from './architectures';
 import { adcFigures, bufferAreaPerByteUm2, dacFigures } from './components';

@@ -1,8 +1,8 @@
 /**
  * The device library: one entry per memory-cell technology (a family default plus named presets), with
  * the electrical parameters the cost model needs and the non-ideality parameters the noise models need.
- * Every number names its source; "assumption" marks values REFERENCE.md does not give, chosen so that the
- * preset is usable and easy to override from config (see hardware/schema.ts).
+ * Every number names its primary source (collected in docs/sources.md §Devices); "assumption" marks values
+ * no source gives, chosen so that the preset is usable and easy to override from config (see hardware/schema.ts).
  *
  * Conventions:
  * - Conductance range: Gmax = 1/Ron, Gmin = Gmax/onOffRatio. `null` Ron / on-off = a digital SRAM cell.
@@ -18,7 +18,7 @@ export interface ParameterRange {
   max: number;
 }
 
-/** Which published noise model the noise engineer should apply (REFERENCE.md §3), if any. */
+/** Which published noise model the noise models apply (docs/sources.md §Noise models), if any. */
 export type DeviceNoiseModel = 'aihwkit-pcm' | 'aihwkit-reram-wan2022' | 'gaussian';
 
 export interface DeviceParams {
@@ -85,12 +85,12 @@ export interface DeviceParams {
 const range = (nominal: number, min: number, max: number): ParameterRange => ({ nominal, min, max });
 const none = (): ParameterRange => range(0, 0, 0);
 
-// NeuroSim refuses RRAM below 22 nm (REFERENCE.md §1).
+// NeuroSim refuses RRAM below 22 nm (DNN+NeuroSim V1.4 Technology.cpp / Param.cpp).
 const RRAM_MIN_NODE: TechNode = 22;
-const RRAM_MIN_NODE_REASON = 'NeuroSim refuses RRAM below 22 nm (REFERENCE.md §1)';
+const RRAM_MIN_NODE_REASON = 'NeuroSim refuses RRAM below 22 nm (DNN+NeuroSim V1.4 Technology.cpp)';
 const ANY_NODE: TechNode = 5;
 
-/** RRAM 1T1R, NeuroSim V1.4 defaults (NeuroSim Param.cpp; REFERENCE.md §1). */
+/** RRAM 1T1R, NeuroSim V1.4 defaults (NeuroSim Param.cpp; docs/sources.md §Devices). */
 const rram: DeviceParams = {
   name: 'rram',
   family: 'rram',
@@ -101,7 +101,7 @@ const rram: DeviceParams = {
   ronOhm: 100e3,
   onOffRatio: 17,
   minBitsPerCell: 1,
-  // REFERENCE.md §1: "1–2 (≤4 with verify)"
+  // 1–2 bits per cell, up to 4 with write-verify (docs/sources.md §Devices)
   maxBitsPerCell: 4,
   maxBitsPerCellWithoutVerify: 2,
   // NeuroSim Param.cpp: readVoltage = 0.5 V, readPulseWidth = 10 ns
@@ -109,15 +109,16 @@ const rram: DeviceParams = {
   readPulseS: 10e-9,
   // NeuroSim V1.4 Param.cpp writeVoltage = 2 V for its analog synaptic devices
   writeVoltageV: 2,
-  // Signed weights as G+ − G− (the usual pairing for analog NVM: NeuRRAM, IBM); REFERENCE.md §2 "×2".
+  // Signed weights as G+ − G− (the usual pairing for analog NVM: NeuRRAM, IBM); see docs/hardware-model.md
+  // §Mapping.
   differentialPairs: true,
   minNode: RRAM_MIN_NODE,
   minNodeReason: RRAM_MIN_NODE_REASON,
-  bitsPerCellReason: 'RRAM holds 1–2 bits per cell, up to 4 only with write-verify (REFERENCE.md §1)',
+  bitsPerCellReason: 'RRAM holds 1–2 bits per cell, up to 4 only with write-verify (NeuRRAM, Wan 2022)',
   // NeuRRAM (Wan et al. 2022): 2.5–5 % of the range after write-verify; 10–30 % without
   programmingSigma: range(0.035, 0.025, 0.05),
   programmingSigmaUnverified: range(0.2, 0.1, 0.3),
-  // REFERENCE.md §3 (RRAM, aihwkit ReRamWan2022): "Add ~1 % read noise"
+  // ~1 % read noise on top of the aihwkit ReRamWan2022 programming σ (NeuRRAM measurements, Wan et al. 2022)
   readNoiseSigma: range(0.01, 0.005, 0.02),
   outputNoiseFullScale: null,
   // RRAM does not drift as a power law; its σ relaxes instead (below).
@@ -132,7 +133,7 @@ const rram: DeviceParams = {
   source: 'NeuroSim V1.4 Param.cpp; NeuRRAM (Wan 2022); aihwkit reram.py; MNSIM',
 };
 
-/** PCM (IBM), NeuroSim manual and aihwkit pcm.py (REFERENCE.md §1, §3). */
+/** PCM (IBM), NeuroSim manual and aihwkit pcm.py (docs/sources.md §Devices, §Noise models). */
 const pcm: DeviceParams = {
   name: 'pcm',
   family: 'pcm',
@@ -146,13 +147,13 @@ const pcm: DeviceParams = {
   // Analog device; with 1–4.2 % programming σ about 16 levels stay apart → 4 bits (assumption).
   maxBitsPerCell: 4,
   maxBitsPerCellWithoutVerify: 4,
-  // Assumption: PCM reads at ~0.2 V to stay below threshold switching (REFERENCE.md gives no read voltage).
+  // Assumption: PCM reads at ~0.2 V to stay below threshold switching (no source at hand gives one).
   readVoltageV: 0.2,
   // aihwkit pcm.py: t_read = 250 ns
   readPulseS: 250e-9,
   // NeuroSim V1.4 Param.cpp writeVoltage = 2 V for its analog synaptic devices
   writeVoltageV: 2,
-  // REFERENCE.md §1: "1–2 devices/weight"; IBM pairs G+ / G−.
+  // 1–2 devices per weight; IBM pairs G+ / G− (Joshi et al., Nature Communications 2020).
   differentialPairs: true,
   minNode: ANY_NODE,
   minNodeReason: 'no node limit known for PCM (IBM HERMES is 14 nm)',
@@ -160,7 +161,7 @@ const pcm: DeviceParams = {
   // aihwkit polynomial: σ_prog = 1.05 % (g = 0) … 4.2 % (g = 1) of gmax; nominal at g = 0.5 (3.8 %)
   programmingSigma: range(0.038, 0.0105, 0.042),
   programmingSigmaUnverified: null,
-  // Use the aihwkit 1/f read-noise formula (REFERENCE.md §3); Q_s ranges 0.0088 … 0.2.
+  // Use the aihwkit 1/f read-noise formula (aihwkit pcm.py; docs/sources.md §Noise models); Q_s 0.0088 … 0.2.
   readNoiseSigma: range(0.014, 0.0088, 0.2),
   outputNoiseFullScale: null,
   // aihwkit: ν ≈ 0.05–0.1 (μ_ν clamped to [0.049, 0.1]), t0 = 20 s
@@ -174,7 +175,7 @@ const pcm: DeviceParams = {
   source: 'NeuroSim manual; aihwkit pcm.py (Nandakumar et al. 2019)',
 };
 
-/** FeFET, GF 22 nm (NeuroSim manual / V2.1 Param.cpp; REFERENCE.md §1). */
+/** FeFET, GF 22 nm (NeuroSim manual / V2.1 Param.cpp; docs/sources.md §Devices). */
 const fefet: DeviceParams = {
   name: 'fefet',
   family: 'fefet',
@@ -184,11 +185,11 @@ const fefet: DeviceParams = {
   ronOhm: 240e3,
   onOffRatio: 100,
   minBitsPerCell: 1,
-  // REFERENCE.md §1: 1–5 bits per cell
+  // NeuroSim V2.1 Param.cpp: 1–5 bits per cell
   maxBitsPerCell: 5,
   maxBitsPerCellWithoutVerify: 5,
   readVoltageV: 0.5,
-  // Assumption: NeuroSim's default 10 ns read pulse (REFERENCE.md gives none for FeFET)
+  // Assumption: NeuroSim's default 10 ns read pulse (no FeFET-specific figure at hand)
   readPulseS: 10e-9,
   // NeuroSim V1.4 Param.cpp writeVoltage = 2 V for its analog synaptic devices
   writeVoltageV: 2,
@@ -212,7 +213,7 @@ const fefet: DeviceParams = {
   source: 'NeuroSim manual / V2.1 Param.cpp; FeFET variability literature (unverified)',
 };
 
-/** STT-MRAM, Intel 22FFL (NeuroSim manual; REFERENCE.md §1). */
+/** STT-MRAM, Intel 22FFL (NeuroSim manual; docs/sources.md §Devices). */
 const mram: DeviceParams = {
   name: 'mram',
   family: 'mram',
@@ -223,7 +224,7 @@ const mram: DeviceParams = {
   minBitsPerCell: 1,
   maxBitsPerCell: 1,
   maxBitsPerCellWithoutVerify: 1,
-  // Assumption: MTJs are read at ~0.1 V to avoid read disturb (REFERENCE.md gives no read voltage)
+  // Assumption: MTJs are read at ~0.1 V to avoid read disturb (no source at hand gives one)
   readVoltageV: 0.1,
   // Assumption: NeuroSim's default 10 ns read pulse
   readPulseS: 10e-9,
@@ -231,7 +232,7 @@ const mram: DeviceParams = {
   differentialPairs: true,
   minNode: ANY_NODE,
   minNodeReason: 'no node limit known for STT-MRAM (Intel 22FFL is the data point)',
-  bitsPerCellReason: 'STT-MRAM stores 1 bit per cell (on/off ratio 2.8, REFERENCE.md §1)',
+  bitsPerCellReason: 'STT-MRAM stores 1 bit per cell (on/off ratio 2.8, NeuroSim manual)',
   // R σ 3–8 % (unverified)
   programmingSigma: range(0.05, 0.03, 0.08),
   programmingSigmaUnverified: null,
@@ -247,7 +248,7 @@ const mram: DeviceParams = {
   source: 'NeuroSim manual (Intel 22FFL); MRAM variability literature (unverified)',
 };
 
-/** SRAM 6T analog CIM (NeuroSim manual, Param.cpp; aihwkit io.py; REFERENCE.md §1). */
+/** SRAM 6T analog CIM (NeuroSim manual, Param.cpp; aihwkit io.py; docs/sources.md §Devices). */
 const sram: DeviceParams = {
   name: 'sram',
   family: 'sram',
@@ -262,13 +263,13 @@ const sram: DeviceParams = {
   maxBitsPerCellWithoutVerify: 1,
   // Bit lines swing at VDD
   readVoltageV: null,
-  // Assumption: ~2 ns bit-line development for a 128-row column (REFERENCE.md gives no SRAM read time)
+  // Assumption: ~2 ns bit-line development for a 128-row column (no source at hand gives an SRAM read time)
   readPulseS: 2e-9,
   // Digital bit slices: the sign is the weighted MSB slice in the shift-add, no pairs needed.
   differentialPairs: false,
   minNode: ANY_NODE,
   minNodeReason: 'SRAM is available at every node',
-  bitsPerCellReason: 'an SRAM 6T cell stores 1 bit (REFERENCE.md §1)',
+  bitsPerCellReason: 'an SRAM 6T cell stores 1 bit (NeuroSim Param.cpp)',
   programmingSigma: null,
   programmingSigmaUnverified: null,
   readNoiseSigma: null,
@@ -283,7 +284,7 @@ const sram: DeviceParams = {
   source: 'NeuroSim manual / Param.cpp; aihwkit io.py',
 };
 
-/** Named presets refine a family default (REFERENCE.md §1, "More device presets"). */
+/** Named presets refine a family default (docs/sources.md §Devices, "Further presets"). */
 const presets: DeviceParams[] = [
   {
     ...rram,
@@ -301,7 +302,7 @@ const presets: DeviceParams[] = [
     cellAreaF2: 36,
     ronOhm: 6e3,
     onOffRatio: 150,
-    source: 'REFERENCE.md §1 (Winbond 90 nm preset)',
+    source: 'NeuroSim V1.3 Param.cpp (Winbond 90 nm RRAM option)',
   },
   {
     ...rram,
@@ -310,7 +311,7 @@ const presets: DeviceParams[] = [
     cellAreaF2: 16,
     ronOhm: 100e3,
     onOffRatio: 10,
-    source: 'REFERENCE.md §1 (Tsinghua 130 nm preset)',
+    source: 'NeuroSim V1.3 Param.cpp (Tsinghua 130 nm RRAM option)',
   },
   {
     ...rram,

@@ -1,7 +1,7 @@
 /**
- * Layer → crossbar mapping (REFERENCE.md §2 "Mapping"): rows = Cin·K², columns = Cout·⌈Wbits/bitsPerCell⌉
- * (×2 with differential pairs), arrays = ⌈rows/Nr⌉·⌈cols/Nc⌉, one matrix-vector multiplication (MVM) per
- * output pixel, ⌈Abits/DACbits⌉ bit-serial input cycles per MVM.
+ * Layer → crossbar mapping (DNN+NeuroSim, ISAAC; docs/hardware-model.md §Mapping): rows = Cin·K²,
+ * columns = Cout·⌈Wbits/bitsPerCell⌉ (×2 with differential pairs), arrays = ⌈rows/Nr⌉·⌈cols/Nc⌉, one
+ * matrix-vector multiplication (MVM) per output pixel, ⌈Abits/DACbits⌉ bit-serial input cycles per MVM.
  *
  * Depthwise layers: each channel's K×K kernel only meets its own input channel, so a dense mapping would
  * be a Cin·K² × C matrix that is zero off the block diagonal. We map it block-diagonally: channel c gets

@@ -30,28 +30,29 @@ export interface TechNodeParams {
 }
 
 /**
- * VDD and wire width: NeuroSim Technology.cpp (REFERENCE.md §1).
- * SAR fit (LP devices): 65–7 nm from REFERENCE.md §2; 130, 90, 10 and 5 nm from the same NeuroSim V1.4
- * SarADC.cpp table (LP branch), which REFERENCE.md does not reproduce.
+ * VDD: DNN+NeuroSim V1.4 Technology.cpp; wire width: its Param.cpp `wireWidth`.
+ * SAR fit (LP devices): every node from the DNN+NeuroSim V1.4 SarADC.cpp table (LP branch).
+ * The whole table is restated in docs/sources.md §Technology nodes.
  */
 export const TECH_NODE_TABLE: Readonly<Record<TechNode, TechNodeParams>> = {
   // NeuroSim V1.4 SarADC.cpp (LP): 130 nm → (8.4483, 65.243, 0.169380)
   130: { node: 130, vddV: 1.3, featureSizeNm: 175, sarAdc: { a: 8.4483, b: 65.243, c: 0.16938 } },
   // NeuroSim V1.4 SarADC.cpp (LP): 90 nm → (5.9869, 37.462, 0.144323)
   90: { node: 90, vddV: 1.2, featureSizeNm: 110, sarAdc: { a: 5.9869, b: 37.462, c: 0.144323 } },
-  // REFERENCE.md §2 (NeuroSim SAR LP): 65 nm → (3.7506, 25.844, 0.12127)
+  // NeuroSim V1.4 SarADC.cpp (LP): 65 nm → (3.7506, 25.844, 0.12127)
   65: { node: 65, vddV: 1.1, featureSizeNm: 105, sarAdc: { a: 3.7506, b: 25.844, c: 0.12127 } },
-  // REFERENCE.md §2: 45 nm → (2.1691, 16.693, 0.10023)
+  // NeuroSim V1.4 SarADC.cpp (LP): 45 nm → (2.1691, 16.693, 0.10023)
   45: { node: 45, vddV: 1.0, featureSizeNm: 80, sarAdc: { a: 2.1691, b: 16.693, c: 0.10023 } },
-  // REFERENCE.md §2: 32 nm → (1.1294, 8.8998, 0.07945)
+  // NeuroSim V1.4 SarADC.cpp (LP): 32 nm → (1.1294, 8.8998, 0.07945)
   32: { node: 32, vddV: 0.9, featureSizeNm: 56, sarAdc: { a: 1.1294, b: 8.8998, c: 0.07945 } },
-  // REFERENCE.md §2: 22 nm → (0.538, 4.3753, 0.07234); NeuroSim Technology.cpp: 22 nm → 0.85 V, 40 nm wire
+  // NeuroSim V1.4 SarADC.cpp (LP): 22 nm → (0.538, 4.3753, 0.07234); Technology.cpp: 22 nm → 0.85 V;
+  // Param.cpp: 40 nm wire
   22: { node: 22, vddV: 0.85, featureSizeNm: 40, sarAdc: { a: 0.538, b: 4.3753, c: 0.07234 } },
-  // REFERENCE.md §2: 14 nm → (0.3132, 2.5681, 0.06109)
+  // NeuroSim V1.4 SarADC.cpp (LP): 14 nm → (0.3132, 2.5681, 0.06109)
   14: { node: 14, vddV: 0.8, featureSizeNm: 32, sarAdc: { a: 0.3132, b: 2.5681, c: 0.06109 } },
   // NeuroSim V1.4 SarADC.cpp (LP): 10 nm → (0.1823, 1.5073, 0.051580)
   10: { node: 10, vddV: 0.75, featureSizeNm: 22, sarAdc: { a: 0.1823, b: 1.5073, c: 0.05158 } },
-  // REFERENCE.md §2: 7 nm → (0.1061, 0.8847, 0.04356)
+  // NeuroSim V1.4 SarADC.cpp (LP): 7 nm → (0.1061, 0.8847, 0.04356)
   7: { node: 7, vddV: 0.7, featureSizeNm: 20, sarAdc: { a: 0.1061, b: 0.8847, c: 0.04356 } },
   // NeuroSim V1.4 SarADC.cpp (LP): 5 nm → (0.0645, 0.5511, 0.0388)
   5: { node: 5, vddV: 0.7, featureSizeNm: 15, sarAdc: { a: 0.0645, b: 0.5511, c: 0.0388 } },

@@ -13,16 +13,16 @@ import type { DeviceFamily, HardwareConfig, LayerShape, TechNode } from './types
 
 /** Ranges the cost model is meant for (outside them its fits extrapolate too far). */
 export const HARDWARE_LIMITS = {
-  /** Crossbar rows / columns (CIMNAS searches 32–512; REFERENCE.md §5). */
+  /** Crossbar rows / columns (CIMNAS, Krestinskaya et al. 2025, searches 32–512). */
   rows: { min: 8, max: 2048 },
   cols: { min: 8, max: 2048 },
   /** ADC resolution: MNSIM's table reaches 10 bits; beyond 12 no IMC design is reported. */
   adcBits: { min: 1, max: 12 },
   /** A flash ADC needs 2^N − 1 comparators: 255 at 8 bits is the practical limit. */
   flashAdcMaxBits: 8,
-  /** Bit-serial DAC resolution (Gibbon/CrossNAS use 1–2 bits; REFERENCE.md §5). */
+  /** Bit-serial DAC resolution (Gibbon/CrossNAS use 1–2 bits; docs/sources.md §Search defaults). */
   dacBits: { min: 1, max: 8 },
-  /** CIMNAS supply range floor 0.50 V (REFERENCE.md §5); the ceiling is the node's nominal VDD. */
+  /** CIMNAS supply range floor 0.50 V (Krestinskaya et al. 2025); the ceiling is the node's nominal VDD. */
   supplyVoltageMinV: 0.5,
   arraysPerTile: { min: 1, max: 4096 },
   tiles: { min: 1, max: 1_000_000 },

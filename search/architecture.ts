@@ -30,7 +30,8 @@ export interface OperatorDefinition {
 
 /**
  * The declarative operator table. Kernels {3,5,7} and expansions {1,3,6} are the MobileNetV2-style
- * choices CIMNAS searches (REFERENCE.md §5). Adding an operator here makes it available to configs.
+ * choices CIMNAS searches (Krestinskaya et al. 2025; docs/sources.md §Search defaults). Adding an operator
+ * here makes it available to configs.
  */
 export const OPERATORS = {
   conv3: { family: 'conv', kernel: 3, expansion: 1 },

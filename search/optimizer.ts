@@ -341,7 +341,7 @@ export function assertResultShape(result: EvaluationResult, objectiveCount: numb
 }
 
 /**
- * The metrics a search may optimize, with their natural direction (REFERENCE.md conventions:
+ * The metrics a search may optimize, with their natural direction (docs/sources.md §Conventions:
  * EDAP = energy·latency·area, EDP = energy·latency, TOPS/W = ops/energy, TOPS/mm² = ops/(latency·area)).
  * Robust accuracy comes from Monte-Carlo device noise: its mean, or its 5th percentile for a
  * worst-case-minded search.

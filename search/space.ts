@@ -46,7 +46,7 @@ import type { GeneSpec as OptimizerGene, OptimizerHooks } from './optimizer';
 
 export const DEVICE_FAMILIES = ['rram', 'pcm', 'fefet', 'sram', 'mram'] as const;
 
-/** Technology nodes the node table covers (REFERENCE.md §1, NeuroSim Technology.cpp). */
+/** Technology nodes of the node table (NeuroSim V1.4 Technology.cpp; docs/sources.md §Technology nodes). */
 export const TECH_NODES = [130, 90, 65, 45, 32, 22, 14, 10, 7, 5] as const satisfies readonly TechNode[];
 
 export const ADC_TYPES = ['sar', 'flash'] as const satisfies readonly AdcType[];
@@ -54,10 +54,10 @@ export const ADC_TYPES = ['sar', 'flash'] as const satisfies readonly AdcType[];
 /** Crossbar sizes: powers of two from 8 to 1024. */
 export const CROSSBAR_SIZES = [8, 16, 32, 64, 128, 256, 512, 1024] as const;
 
-/** The hardware value sets (rows/cols 32..512, as CIMNAS searches: REFERENCE.md §5). */
+/** Default hardware value sets (rows/cols 32..512, as CIMNAS searches: docs/sources.md §Search defaults). */
 const DEFAULT_ARRAY_SIZES: readonly number[] = [32, 64, 128, 256, 512];
 
-/** A small two-stage network for 28×28 inputs (DESIGN.md's example space). */
+/** A small two-stage network for 28×28 inputs (the first two stages of examples/full.yaml, two blocks each). */
 const DEFAULT_STAGES: ReadonlyArray<{ blocks: number; widths: readonly number[]; stride: 1 | 2 }> = [
   { blocks: 2, widths: [16, 24, 32], stride: 1 },
   { blocks: 2, widths: [32, 48, 64], stride: 2 },
@@ -384,8 +384,8 @@ export function resolveSearchSpace(input: unknown, rules: HardwareRules = defaul
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * Which hardware combinations exist. The default table below follows REFERENCE.md; the device library in
- * hardware/ may export its own implementation (same interface) so the space and the cost model agree.
+ * Which hardware combinations exist. The default table below follows docs/sources.md §Devices; the device
+ * library in hardware/ may export its own implementation (same interface) so the space and the cost model agree.
  */
 export interface HardwareRules {
   /** Technology nodes (nm) at which a device (family or preset name) is offered. */
@@ -423,22 +423,23 @@ interface DeviceRuleRow {
 
 const ALL_NODES: readonly number[] = TECH_NODES;
 
-/** REFERENCE.md §1 ("Devices" table and the node paragraph below it). */
+/** docs/sources.md §Devices (the device table and the rules derived from it) and §Technology nodes. */
 const DEFAULT_DEVICE_RULES: Record<(typeof DEVICE_FAMILIES)[number], DeviceRuleRow> = {
   rram: {
-    // "NeuroSim refuses RRAM below 22 nm" (REFERENCE.md §1, NeuroSim Technology/Param).
+    // "NeuroSim refuses RRAM below 22 nm" (NeuroSim V1.4 Technology.cpp / Param.cpp).
     nodes: ALL_NODES.filter((node) => node >= 22),
     nodesReason: 'NeuroSim refuses RRAM below 22 nm',
     // RRAM 1T1R row: "1–2 (≤4 with verify)"; 3–4 bits assume write-verify programming (NeuRRAM, Wan 2022).
     bitsPerCell: [1, 2, 3, 4],
-    bitsPerCellReason: 'RRAM holds 1–2 bits per cell, up to 4 only with write-verify (REFERENCE.md §1)',
+    bitsPerCellReason: 'RRAM holds 1–2 bits per cell, up to 4 only with write-verify (NeuRRAM, Wan 2022)',
   },
   pcm: {
-    // The reference gives no node floor for PCM (IBM HERMES is 14 nm PCM: REFERENCE.md §4).
+    // No node floor is known for PCM (IBM HERMES is 14 nm PCM: Le Gallo et al., Nature Electronics 2023).
     nodes: ALL_NODES,
     nodesReason: 'no node limit known for PCM',
-    // PCM row: "analog"; with programming σ of 1–4.2 % of gmax (aihwkit, REFERENCE.md §3) 16 levels are
-    // ~6 % of the range apart, about the most that stay distinguishable, so we cap at 4 bits.
+    // PCM row: "analog"; with programming σ of 1–4.2 % of gmax (aihwkit pcm.py; docs/sources.md §Noise
+    // models) 16 levels are ~6 % of the range apart, about the most that stay distinguishable, so we cap
+    // at 4 bits.
     bitsPerCell: [1, 2, 3, 4],
     bitsPerCellReason:
       'PCM is analog but its 1–4 % programming noise leaves at most ~16 usable levels (4 bits)',
@@ -456,7 +457,7 @@ const DEFAULT_DEVICE_RULES: Record<(typeof DEVICE_FAMILIES)[number], DeviceRuleR
     nodes: ALL_NODES,
     nodesReason: 'SRAM is available at every node',
     bitsPerCell: [1],
-    bitsPerCellReason: 'an SRAM 6T cell stores 1 bit (REFERENCE.md §1)',
+    bitsPerCellReason: 'an SRAM 6T cell stores 1 bit (NeuroSim Param.cpp)',
   },
   mram: {
     // No node floor in the reference (Intel 22FFL is its data point).
@@ -464,11 +465,14 @@ const DEFAULT_DEVICE_RULES: Record<(typeof DEVICE_FAMILIES)[number], DeviceRuleR
     nodesReason: 'no node limit known for STT-MRAM',
     // STT-MRAM row: 1 bit per cell (on/off 2.8 leaves no room for more levels).
     bitsPerCell: [1],
-    bitsPerCellReason: 'STT-MRAM stores 1 bit per cell (on/off ratio 2.8, REFERENCE.md §1)',
+    bitsPerCellReason: 'STT-MRAM stores 1 bit per cell (on/off ratio 2.8, NeuroSim manual)',
   },
 };
 
-/** Nominal VDD per node (REFERENCE.md §1, NeuroSim Technology.cpp). A higher supply is not modelled. */
+/**
+ * Nominal VDD per node (NeuroSim V1.4 Technology.cpp; docs/sources.md §Technology nodes). A higher supply
+ * is not modelled.
+ */
 const NOMINAL_SUPPLY_VOLTAGE: Record<number, number> = {
   130: 1.3,
   90: 1.2,
@@ -488,12 +492,12 @@ export interface DefaultRulesOptions {
    * (Shafiee et al., ISCA 2016). The hardware cost model's own tile definition should replace this.
    */
   arraysPerTile?: number;
-  /** Signed weights on two columns (differential pairs, REFERENCE.md §2 mapping "×2"). */
+  /** Signed weights on two columns (differential pairs, docs/hardware-model.md §Mapping). */
   differentialPairs?: boolean;
 }
 
 /**
- * Crossbar arrays one layer needs, with the REFERENCE.md §2 mapping: rows = Cin·K², cols =
+ * Crossbar arrays one layer needs, with the mapping of docs/hardware-model.md §Mapping: rows = Cin·K², cols =
  * Cout·⌈Wbits/bitsPerCell⌉ (×2 differential), arrays = ⌈rows/Nr⌉·⌈cols/Nc⌉. A depthwise layer has one
  * K²-row kernel per channel; channels are packed block-diagonally, as many per array as fit.
  */
@@ -514,7 +518,7 @@ export function arraysForLayer(
   return Math.ceil(rows / hardware.rows) * Math.ceil(cols / hardware.cols);
 }
 
-/** The REFERENCE.md table as HardwareRules; options tune the capacity check. */
+/** The device table of docs/sources.md §Devices as HardwareRules; options tune the capacity check. */
 export function createDefaultHardwareRules(options: DefaultRulesOptions = {}): HardwareRules {
   const arraysPerTile = options.arraysPerTile ?? 96;
   const differentialPairs = options.differentialPairs ?? true;

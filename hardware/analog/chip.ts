@@ -2,9 +2,9 @@
  * The simulated analog chip: a FoldedNetwork's weight layers mapped onto crossbars of the candidate's
  * hardware, sampled Monte-Carlo, and exposed as the LinearOp that models/inference runs the network with.
  *
- * Mapping (REFERENCE.md §2, hardware/mapping.ts): a conv layer's kernel is a (Cin·K²) × Cout matrix, rows in
- * (kh, kw, cin) order, split into row chunks of `hw.rows` rows; each chunk is one array's worth of word
- * lines and produces its own partial sums. Column tiling does not change any sum (no wire resistance is
+ * Mapping (docs/hardware-model.md §Mapping, hardware/mapping.ts): a conv layer's kernel is a (Cin·K²) ×
+ * Cout matrix, rows in (kh, kw, cin) order, split into row chunks of `hw.rows` rows; each chunk is one
+ * array's worth of word lines and produces its own partial sums. Column tiling does not change any sum (no wire resistance is
  * modelled), so columns are not split. Dense = conv with K = 1. Depthwise layers are packed block-diagonally
  * as hardware/mapping.ts describes: ⌊rows/K²⌋ channels (limited by columns) share an array, each channel's
  * K² rows feeding only its own columns through programmed cells — the off-diagonal cells sit at level 0 but

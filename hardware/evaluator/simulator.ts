@@ -51,7 +51,7 @@ export interface SimulatorEvaluatorOptions {
   measureNoiseFree?: boolean;
 }
 
-/** The seed of Monte-Carlo sample `index` of a candidate (DESIGN.md: candidate seed → sample seed). */
+/** Seed of Monte-Carlo sample `index` of a candidate (docs/design.md §Data flow: candidate → sample seed). */
 export function sampleSeed(candidateSeed: number, index: number): number {
   return deriveSeed(candidateSeed, 'mc', index);
 }

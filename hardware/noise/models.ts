@@ -1,6 +1,6 @@
 /**
- * Conductance-level device noise (REFERENCE.md §3): what a cell programmed to target g holds at time t
- * after programming. All conductances are normalized to Gmax (see settings.ts).
+ * Conductance-level device noise (aihwkit pcm.py / reram.py; docs/sources.md §Noise models): what a cell
+ * programmed to target g holds at time t after programming. All conductances are normalized to Gmax (see settings.ts).
  *
  * - aihwkit-pcm: aihwkit PCMLikeNoiseModel (Nandakumar et al., ICECS 2019) — polynomial programming σ,
  *   conductance-dependent drift exponent ν, accumulated 1/f read noise.

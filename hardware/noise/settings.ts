@@ -201,7 +201,7 @@ export function resolveCellNoiseForDevice(device: DeviceParams, settings: NoiseS
   const verified = device.programmingSigma?.nominal ?? 0;
   const unverified = device.programmingSigmaUnverified?.nominal ?? verified;
   // Without write-verify the polynomial models (fitted on verified devices) are scaled by the device's
-  // unverified/verified σ ratio (NeuRRAM: 2.5–5 % verified vs 10–30 % unverified, REFERENCE.md §1).
+  // unverified/verified σ ratio (NeuRRAM: 2.5–5 % verified vs 10–30 % unverified, Wan et al., Nature 2022).
   const verifyFactor = settings.writeVerify || verified === 0 ? 1 : unverified / verified;
   const deviceSigma = settings.writeVerify ? verified : unverified;
 

@@ -6,8 +6,8 @@
  * For a weight with integer level L (its channel's grid: step = max|w_c| / (2^(b−1) − 1), as
  * models/quantization.ts quantizes), bit-sliced onto cells as hardware/analog/encoding.ts maps it, a cell
  * of slice s (shift h_s, 2^w_s − 1 = M_s levels over the conductance range 1 − gMin) that errs by δg moves
- * the weight by 2^h_s · M_s/(1 − gMin) · δg levels (REFERENCE.md §3: "a cell holding the bits with shift s
- * contributes σ_G·2^s"). The weight's error is Gaussian with
+ * the weight by 2^h_s · M_s/(1 − gMin) · δg levels (docs/sources.md §Noise models, bit slicing: "a cell
+ * holding the bits with shift s contributes σ_G·2^s"). The weight's error is Gaussian with
  *     σ_L² = Σ_s 4^h_s · (M_s/(1 − gMin))² · (σ_g(g+_s)² + σ_g(g−_s)²)
  * where σ_g(g) is the cell's total conductance σ at the target time: programming (the model's σ(g)),
  * relaxation, the spread of drift left after global compensation (g·σ_ν·ln((t+t0)/t0)), PCM's accumulated

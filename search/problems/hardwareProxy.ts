@@ -5,12 +5,13 @@
  *
  * STAND-IN NOTICE. The cost model here (`proxyCostModel`) is a deliberately small analytical estimate
  * written for this benchmark while the project's real cost model (`hardware/`) was being built in parallel.
- * It follows the REFERENCE.md §2 mapping rules and constants (cited below) but skips buffers, interconnect
- * and pipelining. It sits behind the `HardwareCostModel` interface: pass the real model's adapter as
- * `costModel` to `hardwareProblem` and nothing else changes. The accuracy proxy is not a trained network:
- * it is a fixed, documented function of the genes (see `accuracyProxy`) so the search has the trade-offs
- * the literature reports (REFERENCE.md §5: more bits per cell, fewer ADC bits and larger arrays must cost
- * accuracy) without training anything.
+ * It follows the DNN+NeuroSim / ISAAC mapping rules (docs/hardware-model.md §Mapping) and the constants
+ * cited below but skips buffers, interconnect and pipelining. It sits behind the `HardwareCostModel`
+ * interface: pass the real model's adapter as `costModel` to `hardwareProblem` and nothing else changes.
+ * The accuracy proxy is not a trained network: it is a fixed, documented function of the genes (see
+ * `accuracyProxy`) so the search has the trade-offs the literature reports (docs/sources.md §Search
+ * defaults: more bits per cell, fewer ADC bits and larger arrays must cost accuracy) without training
+ * anything.
  */
 import type { HardwareConfig, LayerShape } from '../../hardware/types';
 import { OBJECTIVE_METRICS, constraintViolation, objectiveVector } from '../optimizer';
@@ -84,7 +85,8 @@ export function vggLikeLayers(weightBits: number, activationBits: number): Layer
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The genome: ten genes, each indexing a value list (Gibbon/CrossNAS/CIMNAS value sets, REFERENCE.md §5)
+// The genome: ten genes, each indexing a value list (Gibbon/CrossNAS/CIMNAS value sets,
+// docs/sources.md §Search defaults)
 
 export const DEVICES = ['rram', 'pcm', 'fefet', 'sram', 'mram'] as const;
 export const CROSSBAR_SIZES = [64, 128, 256] as const;
@@ -139,7 +141,7 @@ export function decodeHardwareGenome(genome: Genome): DecodedHardwareGenome {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Device table for the proxy (REFERENCE.md §1; NeuroSim manual / Param.cpp; aihwkit; NeuRRAM)
+// Device table for the proxy (NeuroSim manual / Param.cpp; aihwkit; NeuRRAM; docs/sources.md §Devices)
 
 interface ProxyDevice {
   /** Cell area in F² (NeuroSim manual). */
@@ -148,9 +150,9 @@ interface ProxyDevice {
   conductanceUs: number;
   /** Read pulse in ns. */
   readNs: number;
-  /** Most bits one cell holds (REFERENCE.md §1 bits/cell column). */
+  /** Most bits one cell holds (docs/sources.md §Devices, bits/cell column). */
   maxBitsPerCell: number;
-  /** Programming / output noise as a fraction of the conductance range (REFERENCE.md §1 σ column, mid-range). */
+  /** Programming / output noise, fraction of the G range (docs/sources.md §Devices σ column, mid-range). */
   sigma: number;
 }
 
@@ -167,16 +169,19 @@ export function maxBitsPerCell(device: string): number {
   return (PROXY_DEVICES as Record<string, ProxyDevice | undefined>)[device]?.maxBitsPerCell ?? 1;
 }
 
-/** Supply voltage and NeuroSim wire width (REFERENCE.md §1, NeuroSim Technology.cpp). */
+/** Supply voltage and NeuroSim wire width (NeuroSim V1.4 Technology.cpp / Param.cpp). */
 const NODE_TABLE: Record<number, { vdd: number; wireNm: number; sar: [number, number] }> = {
-  // sar: NeuroSim SAR ADC power fit P = (a·N + b) µW (REFERENCE.md §2), column-load term omitted.
+  // sar: NeuroSim SAR ADC power fit P = (a·N + b) µW (NeuroSim V1.4 SarADC.cpp), column-load term omitted.
   65: { vdd: 1.1, wireNm: 105, sar: [3.7506, 25.844] },
   45: { vdd: 1.0, wireNm: 80, sar: [2.1691, 16.693] },
   32: { vdd: 0.9, wireNm: 56, sar: [1.1294, 8.8998] },
   22: { vdd: 0.85, wireNm: 40, sar: [0.538, 4.3753] },
 };
 
-/** SAR ADC area at 32 nm by resolution (MNSIM presets, REFERENCE.md §2), linear in between, µm². */
+/**
+ * SAR ADC area at 32 nm by resolution (MNSIM ADC presets; docs/sources.md §Circuit components), linear in
+ * between, µm².
+ */
 function sarAreaUm2At32(bits: number): number {
   const table: Array<[number, number]> = [
     [1, 1],
@@ -194,9 +199,10 @@ function sarAreaUm2At32(bits: number): number {
 }
 
 /**
- * The stand-in cost model: REFERENCE.md §2's mapping (rows = Cin·K², cols = Cout·⌈Wbits/bitsPerCell⌉,
- * arrays = ⌈rows/Nr⌉·⌈cols/Nc⌉, ⌈Abits/DACbits⌉ input cycles, columns sharing an ADC multiply time),
- * layer-by-layer latency, and per-event energies from the cited constants. No buffers, NoC or pipelining.
+ * The stand-in cost model: the mapping of docs/hardware-model.md §Mapping (rows = Cin·K²,
+ * cols = Cout·⌈Wbits/bitsPerCell⌉, arrays = ⌈rows/Nr⌉·⌈cols/Nc⌉, ⌈Abits/DACbits⌉ input cycles, columns
+ * sharing an ADC multiply time), layer-by-layer latency, and per-event energies from the cited constants.
+ * No buffers, NoC or pipelining.
  */
 export const proxyCostModel: HardwareCostModel = {
   evaluate(layers, hardware) {
@@ -221,7 +227,8 @@ export const proxyCostModel: HardwareCostModel = {
     // MNSIM); energy scaled to our shorter cycle (~10 ns) → ~0.04 pJ per row per cycle.
     const dacEnergy = 0.04e-12 * 2 ** (hardware.dacBits - 1) * nodeScale;
     const dacArea = 0.166 * 2 ** (hardware.dacBits - 1) * areaScale;
-    // Cell read energy: V_read² · G · t_read, V_read = 0.5 V, input bit density 0.25 (REFERENCE.md §2).
+    // Cell read energy: V_read² · G · t_read, V_read = 0.5 V (NeuroSim Param.cpp), input bit density 0.25
+    // (within the 0.15–0.3 typical of NeuroSim runs; docs/sources.md §Circuit components).
     const cellEnergy = 0.25 * 0.25 * device.conductanceUs * 1e-6 * device.readNs * 1e-9;
     const cellAreaUm2 = device.cellF2 * (node.wireNm * 1e-3) ** 2;
     // Shift-and-add per conversion: one 8-bit add, 0.03 pJ at 45 nm (Horowitz 2014).
@@ -246,7 +253,7 @@ export const proxyCostModel: HardwareCostModel = {
       energy += mvms * cycles * rows * colTiles * dacEnergy;
       energy += mvms * cycles * rows * cols * cellEnergy;
       // All arrays of a layer work in parallel; within one, colsPerAdc columns queue for their ADC.
-      // On-chip buffers: inputs read and outputs written once per MVM at ~1 pJ/B (SRAM, REFERENCE.md §2).
+      // On-chip buffers: inputs read and outputs written once per MVM at ~1 pJ/B (SRAM: Horowitz, ISSCC 2014).
       energy += mvms * ((rows + layer.outChannels) * layer.activationBits * bufferEnergyPerBit);
       latency += mvms * cycles * (device.readNs * 1e-9 + hardware.colsPerAdc * adcLatency);
       ops += 2 * mvms * rows * layer.outChannels;
@@ -255,7 +262,7 @@ export const proxyCostModel: HardwareCostModel = {
     const arrayAreaUm2 =
       hardware.rows * hardware.cols * cellAreaUm2 + adcsPerArray * adcArea + hardware.rows * dacArea;
     const area = (arrays * arrayAreaUm2 * 1.5) / 1e6; // layout-efficiency factor 1.5 (NeuroSim runs 1.0–3.5)
-    energy *= 1.22; // NeuroSim validated-mode factor for layout and sensing (REFERENCE.md §2)
+    energy *= 1.22; // validated-mode factor for layout and sensing (NeuroSim Param.cpp, zeta = 1.22)
     return {
       energy,
       latency,
@@ -269,7 +276,8 @@ export const proxyCostModel: HardwareCostModel = {
 };
 
 /**
- * The fixed accuracy proxy, in [0.1, 0.92]: a VGG-like network at 92 % on Fashion-MNIST (REFERENCE.md §6)
+ * The fixed accuracy proxy, in [0.1, 0.92]: a VGG-like network at 92 % on Fashion-MNIST (the Xiao et al.
+ * 2017 benchmark table; docs/sources.md §Data)
  * minus independent penalties, each chosen to reproduce a trend the literature reports:
  * - quantization: 0.4·2^−Wbits + 0.3·2^−Abits (≈ 2.5 % at 4-bit weights, < 0.2 % at 8-bit);
  * - ADC resolution: partial sums need ⌈log2 rows⌉ + bitsPerCell + dacBits − 1 bits to be exact; each
