@@ -4,10 +4,10 @@
  *
  * A hook receives each weight layer's (already fake-quantized) kernel and returns the perturbed kernel; the
  * straight-through gradient passes through the perturbation unchanged (the noise is a constant offset).
- * The default is the weight-level abstraction NAS papers use (REFERENCE.md §3): w' = w + N(0, σ·max|w|)
- * with σ ≈ 0.05–0.15 (0.1 headline). max|w| is taken per output channel: with per-channel weight scales
- * (models/quantization.ts) each output channel's largest weight maps to the device's full conductance
- * range, so a conductance error of σ·Gmax is σ·max|w_c| in that channel's weight units.
+ * The default is the weight-level abstraction NAS papers use (docs/sources.md §Noise models):
+ * w' = w + N(0, σ·max|w|) with σ ≈ 0.05–0.15 (0.1 headline). max|w| is taken per output channel: with
+ * per-channel weight scales (models/quantization.ts) each output channel's largest weight maps to the
+ * device's full conductance range, so a conductance error of σ·Gmax is σ·max|w_c| in that channel's weight units.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed } from '../common/rng';
@@ -27,7 +27,7 @@ export type WeightNoiseHook = (
 ) => tf.Tensor;
 
 export interface GaussianWeightNoiseOptions {
-  /** σ relative to the per-output-channel max|w| (REFERENCE.md §3: 0.05–0.15, 0.1 headline). */
+  /** σ relative to the per-output-channel max|w| (0.05–0.15 in NAS papers; docs/sources.md §Noise models). */
   relativeSigma: number;
   seed: number;
 }

@@ -7,9 +7,9 @@
  * format), loads the referenced labelled images itself, and for every sample seed and drift time runs the
  * network on them — here digitally, with imcnas's own inference (models/inference.ts forwardFolded, the
  * arithmetic the chip is given) on a copy of the weights perturbed by seeded Gaussian noise relative to
- * each output channel's largest |weight| (the weight-level abstraction of NAS papers, REFERENCE.md §3:
- * w' = w + N(0, σ·max|w_c|); a channel's largest weight spans the cell's whole conductance range). It
- * answers one accuracy per (time, sample), the noise-free accuracy, and measured metrics.
+ * each output channel's largest |weight| (the weight-level abstraction of NAS papers, docs/sources.md
+ * §Noise models: w' = w + N(0, σ·max|w_c|); a channel's largest weight spans the cell's whole conductance
+ * range). It answers one accuracy per (time, sample), the noise-free accuracy, and measured metrics.
  *
  * The noise it maps from the request (`noise`, imcnas's NoiseSettings):
  * - σ: `noise.programmingSigma` when set (the gaussian abstraction), else the programming σ the device

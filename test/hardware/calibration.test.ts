@@ -17,7 +17,7 @@ const byId = (id: string) => {
   return found;
 };
 
-describe('ISAAC-CE calibration (REFERENCE.md §4)', () => {
+describe('ISAAC-CE calibration (Shafiee et al., ISCA 2016; docs/sources.md §Calibration anchors)', () => {
   it('lands within ±30 % of the published TOPS/W and TOPS/mm²', () => {
     expect(Math.abs(byId('isaac.topsPerW').model / 0.6275 - 1)).toBeLessThanOrEqual(0.3);
     expect(Math.abs(byId('isaac.topsPerMm2').model / 0.479 - 1)).toBeLessThanOrEqual(0.3);

@@ -47,7 +47,8 @@ function request(overrides: Partial<RobustnessRequest> = {}): RobustnessRequest 
     candidateId: 'gen-0001/cand 3',
     network: trainedNet,
     hardware: { ...CHIP },
-    // The gaussian abstraction at σ = 10 % of a channel's largest weight (REFERENCE.md §3 headline).
+    // The gaussian abstraction at σ = 10 % of a channel's largest weight (the headline σ of NAS papers,
+    // docs/sources.md §Noise models).
     noise: { model: 'gaussian', programmingSigma: 0.1 },
     samples: 6,
     seed: 42,

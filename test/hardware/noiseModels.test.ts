@@ -1,6 +1,7 @@
 /**
- * Each conductance model reproduces its published formula (REFERENCE.md §3) on sampled conductances:
- * means and standard deviations over many cells within stated statistical tolerances.
+ * Each conductance model reproduces its published formula (aihwkit pcm.py / reram.py; docs/sources.md
+ * §Noise models) on sampled conductances: means and standard deviations over many cells within stated
+ * statistical tolerances.
  */
 import { BUILTIN_DEVICES } from '../../hardware/devices';
 import {

@@ -1,5 +1,5 @@
 /**
- * The noise-aware-training perturbation: the brief's `(layerName, weights, hw) → tf.Tensor` and the
+ * The noise-aware-training perturbation: the `(layerName, weights, hw) → tf.Tensor` interface and the
  * supernet hook built from the same device model; per-weight σ from bit slicing, grid inference, seeds,
  * stuck-at faults, depthwise packing leakage; and the config schema of the noise settings.
  */
@@ -69,7 +69,7 @@ describe('device weight perturbation', () => {
     }
   });
 
-  test('more bits per cell → larger weight σ for the same conductance σ (REFERENCE.md §3 bit slicing)', () => {
+  test('more bits per cell → larger weight σ for the same conductance σ (bit slicing)', () => {
     const model = resolveCellNoise(
       HW,
       noiseSettings({ model: 'gaussian', programmingSigma: 0.05, readNoiseScale: 0 }),

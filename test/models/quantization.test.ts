@@ -103,7 +103,7 @@ describe('straight-through estimators (Bengio et al. 2013)', () => {
   });
 });
 
-describe('Gaussian weight noise (REFERENCE.md §3)', () => {
+describe('Gaussian weight noise (weight-level abstraction, docs/sources.md §Noise models)', () => {
   it('adds N(0, σ·max|w_c|) per output channel, reproducibly per (seed, step, layer)', () => {
     const noise = gaussianWeightNoise({ relativeSigma: 0.1, seed: 4 });
     // Two output channels with max|w| 1 and 10.

@@ -35,7 +35,7 @@ describe('the hardware proxy problem', () => {
     const highAdc = metrics(withGene(2, ADC_BITS.length - 1));
     expect(highAdc.energy).toBeGreaterThan(lowAdc.energy);
     expect(highAdc.accuracy).toBeGreaterThanOrEqual(lowAdc.accuracy);
-    // More bits per cell: fewer arrays (less area), lower accuracy (REFERENCE.md §5).
+    // More bits per cell: fewer arrays (less area), lower accuracy (docs/sources.md §Search defaults).
     const oneBit = metrics(withGene(5, 0));
     const fourBits = metrics(withGene(5, BITS_PER_CELL.length - 1));
     expect(fourBits.area).toBeLessThan(oneBit.area);

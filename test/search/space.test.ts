@@ -330,7 +330,7 @@ describe('sampled genomes', () => {
         if (!space.quantization.activationBits.includes(layer.activationBits))
           problems.push(`${key}: ${layer.name} activation bits`);
       }
-      // The rules of REFERENCE.md §1, restated independently of the rules table.
+      // The rules of docs/sources.md §Devices, restated independently of the rules table.
       const family = hardware.device.split('-')[0];
       if (family === 'rram' && hardware.techNode < 22)
         problems.push(`${key}: rram at ${hardware.techNode} nm`);

@@ -1,6 +1,7 @@
 /**
  * Replays recorded histories of real runs through the current workflow code. A change to workflow code
- * that would break a running search fails here; such a change needs `patched()` (see DESIGN.md).
+ * that would break a running search fails here; such a change needs `patched()` (see docs/design.md
+ * §Temporal conventions).
  * Record a new history with `IMCNAS_RECORD_HISTORIES=1 npx jest test/integration/workflow`.
  */
 import { promises as fs } from 'node:fs';
