@@ -302,7 +302,7 @@ const presets: DeviceParams[] = [
     cellAreaF2: 36,
     ronOhm: 6e3,
     onOffRatio: 150,
-    source: 'NeuroSim V1.3 Param.cpp (Winbond 90 nm RRAM option)',
+    source: 'Winbond 90 nm RRAM (6 kΩ, on/off 150 as in NeuroSim V1.3 Param.cpp; 36 F² unverified)',
   },
   {
     ...rram,
@@ -311,7 +311,7 @@ const presets: DeviceParams[] = [
     cellAreaF2: 16,
     ronOhm: 100e3,
     onOffRatio: 10,
-    source: 'NeuroSim V1.3 Param.cpp (Tsinghua 130 nm RRAM option)',
+    source: 'Tsinghua 130 nm RRAM (100 kΩ, on/off 10, 16 F²; primary source unverified)',
   },
   {
     ...rram,
