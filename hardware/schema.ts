@@ -241,7 +241,7 @@ export function deviceProblems(device: DeviceParams, where: string): string[] {
   }
   if ((family === 'sram' || family === 'mram') && device.maxBitsPerCell > 1) {
     problems.push(
-      `${where}.maxBitsPerCell: ${family} stores 1 bit per cell, got ${device.maxBitsPerCell} (REFERENCE.md §1); use 1`,
+      `${where}.maxBitsPerCell: ${family} stores 1 bit per cell, got ${device.maxBitsPerCell} (NeuroSim V1.4 Param.cpp: SRAM and STT-MRAM cells are binary); use 1`,
     );
   }
   if (family === 'rram' && device.minNode < 22) {

@@ -178,7 +178,7 @@ describe('buildHardwareLibrary (config overrides)', () => {
       'devices.rram.minNode: NeuroSim refuses RRAM below 22 nm, got 14 nm; use 22 or larger',
     ]);
     expect(problemsOf({ devices: { sram: { maxBitsPerCell: 2 } } })).toEqual([
-      'devices.sram.maxBitsPerCell: sram stores 1 bit per cell, got 2 (REFERENCE.md §1); use 1',
+      'devices.sram.maxBitsPerCell: sram stores 1 bit per cell, got 2 (NeuroSim V1.4 Param.cpp: SRAM and STT-MRAM cells are binary); use 1',
     ]);
     expect(problemsOf({ devices: { mine: { extends: 'rram' } } })).toEqual([
       expect.stringMatching(
