@@ -56,6 +56,8 @@ export interface FrontPoint {
   key: string;
   genome: number[];
   objectives: number[];
+  /** The design in words (search/describe.ts); absent in histories written before it existed. */
+  description?: { network: string; chip: string };
 }
 
 /** What the `progress` query answers; also carried across continue-as-new. */
@@ -287,6 +289,8 @@ export interface FrontMember {
   key: string;
   genome: number[];
   objectives: number[];
+  /** The design in words (search/describe.ts); absent in summaries written before it existed. */
+  description?: { network: string; chip: string };
 }
 
 export interface GenerationSummary {

@@ -14,7 +14,8 @@ import {
   type CandidateMetrics,
   type OptimizerState,
 } from '../search/evolution';
-import { genomeKey, resolveSearchSpace } from '../search/space';
+import { decode, genomeKey, resolveSearchSpace } from '../search/space';
+import { describeDesign } from '../search/describe';
 import type { RunConfig } from '../config/schema';
 import type { GenerationSummary, ProposeInput, ProposedGeneration, TellInput } from './contracts';
 
@@ -93,7 +94,8 @@ async function tell(input: TellInput, summaryFile: string): Promise<GenerationSu
   );
   if (!proposal) throw new Error(`generation ${input.generation} was never proposed`);
   const { config } = input;
-  const optimizer = restoreOptimizer(space(config), proposal.state);
+  const searchSpace = space(config);
+  const optimizer = restoreOptimizer(searchSpace, proposal.state);
   const byKey = new Map(input.results.map((result) => [result.key, result.metrics]));
   optimizer.tell(
     proposal.candidates.map(({ key, genome }) => {
@@ -107,6 +109,7 @@ async function tell(input: TellInput, summaryFile: string): Promise<GenerationSu
     key: genomeKey(candidate.genome),
     genome: candidate.genome,
     objectives: candidate.objectives,
+    description: describeDesign(decode(searchSpace, candidate.genome)),
   }));
   const accuracyIndex = config.objectives.findIndex((objective) => objective.metric === 'accuracy');
   const edapIndex = config.objectives.findIndex((objective) => objective.metric === 'edap');

@@ -9,6 +9,35 @@ function formatMetric(name: string, value: number): string {
   return Math.abs(value) >= 1e4 || Math.abs(value) < 1e-2 ? value.toExponential(3) : value.toFixed(3);
 }
 
+const SI_PREFIXES: ReadonlyArray<[number, string]> = [
+  [1e9, 'G'],
+  [1e6, 'M'],
+  [1e3, 'k'],
+  [1, ''],
+  [1e-3, 'm'],
+  [1e-6, 'µ'],
+  [1e-9, 'n'],
+  [1e-12, 'p'],
+  [1e-15, 'f'],
+];
+
+/** Engineering notation with an SI prefix: 2.356e-6 J → "2.36 µJ" (three significant digits). */
+export function withSiPrefix(value: number, unit: string): string {
+  if (!Number.isFinite(value)) return `${value} ${unit}`;
+  if (value === 0) return `0 ${unit}`;
+  const magnitude = Math.abs(value);
+  const [scale, prefix] = SI_PREFIXES.find(([factor]) => magnitude >= factor * 0.9995) ?? SI_PREFIXES.at(-1)!;
+  return `${Number((value / scale).toPrecision(3))} ${prefix}${unit}`;
+}
+
+/** Three significant digits, in exponent form when the number is far from 1. */
+function significant(value: number): string {
+  const magnitude = Math.abs(value);
+  return magnitude !== 0 && (magnitude < 0.01 || magnitude >= 1e5)
+    ? value.toExponential(2)
+    : value.toPrecision(3);
+}
+
 function duration(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds)} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
@@ -47,23 +76,33 @@ export function describeDropped(dropped: SearchResult['dropped']): string {
   return parts.join(', ');
 }
 
+type Description = SearchResult['front'][number]['description'];
+
+/** The design's network and chip in words, indented under its row (nothing for old results without it). */
+function descriptionLines(description: Description, indent: string): string[] {
+  return description
+    ? [`${indent}network ${description.network}`, `${indent}chip    ${description.chip}`]
+    : [];
+}
+
 export function describeFront(objectives: string[], front: SearchResult['front']): string[] {
   const sorted = [...front].sort((a, b) => b.objectives[0]! - a.objectives[0]!);
   return [
     `  ${'design'.padEnd(28)} ${objectives.map((o) => o.padStart(12)).join(' ')}`,
-    ...sorted.map(
-      (m) =>
-        `  ${m.key.padEnd(28)} ${m.objectives.map((v, i) => formatMetric(objectives[i]!, v).padStart(12)).join(' ')}`,
-    ),
+    ...sorted.flatMap((m) => [
+      `  ${m.key.padEnd(28)} ${m.objectives.map((v, i) => formatMetric(objectives[i]!, v).padStart(12)).join(' ')}`,
+      ...descriptionLines(m.description, '      '),
+    ]),
   ];
 }
 
-export function describeFinal(final: FinalModelResult): string[] {
+export function describeFinal(final: FinalModelResult, description?: Description): string[] {
   const h = final.hardware;
   return [
     `  design ${final.key}`,
+    ...descriptionLines(description, '    '),
     `    test accuracy: digital ${pct(final.testAccuracyDigital)}; on ${final.samples} noisy chips mean ${pct(final.testAccuracyMean)} ± ${pct(final.testAccuracyStd)}, 5th percentile ${pct(final.testAccuracyP5)}`,
-    `    chip: energy ${h.energy.toExponential(3)} J/image, latency ${h.latency.toExponential(3)} s, area ${h.area.toFixed(3)} mm², EDAP ${h.edap.toExponential(3)} J·s·mm², ${h.topsPerWatt.toPrecision(3)} TOPS/W, ${h.topsPerMm2.toPrecision(3)} TOPS/mm²`,
+    `    cost: energy ${withSiPrefix(h.energy, 'J')}/image, latency ${withSiPrefix(h.latency, 's')}, area ${significant(h.area)} mm², EDAP ${h.edap.toExponential(3)} J·s·mm², ${significant(h.topsPerWatt)} TOPS/W, ${significant(h.topsPerMm2)} TOPS/mm²`,
     `    exported to ${final.exportDir}`,
   ];
 }
@@ -82,17 +121,19 @@ export function describeResult(result: SearchResult, objectives: string[]): stri
     `Pareto front (${result.front.length} designs):`,
     ...describeFront(objectives, result.front),
   ];
+  const descriptions = new Map(result.front.map((member) => [member.key, member.description]));
   if (result.robust.length > 0) {
     lines.push('Robustness on noisy chips (validation images):');
     for (const r of result.robust) {
+      const chip = descriptions.get(r.key)?.chip;
       lines.push(
-        `  ${r.key.padEnd(28)} digital ${pct(r.digitalAccuracy)}, noisy mean ${pct(r.accuracyMean)} ± ${pct(r.accuracyStd)}, p5 ${pct(r.accuracyP5)} (${r.samples} chips)`,
+        `  ${r.key.padEnd(28)} digital ${pct(r.digitalAccuracy)}, noisy mean ${pct(r.accuracyMean)} ± ${pct(r.accuracyStd)}, p5 ${pct(r.accuracyP5)} (${r.samples} chips)${chip ? ` — ${chip}` : ''}`,
       );
     }
   }
   if (result.finals.length > 0) {
     lines.push('Final retrained designs:');
-    for (const final of result.finals) lines.push(...describeFinal(final));
+    for (const final of result.finals) lines.push(...describeFinal(final, descriptions.get(final.key)));
   }
   lines.push(`results: ${result.resultsFile}`);
   return lines;

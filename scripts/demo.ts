@@ -33,12 +33,14 @@ async function main(): Promise<void> {
   const handle = client.workflow.getHandle(search.workflowId);
   let last = '';
   let lastDetailAt = 0;
+  let lastDetail = '';
   const ticker = setInterval(() => {
     Promise.all([handle.query<SearchProgress>('progress'), handle.describe()])
       .then(([p, described]) => {
         const line = progressLine(p);
         const now = Date.now();
-        // Stages 3 and 4 move in long steps: show what the activity in flight last reported, every 15 s.
+        // Stages 3 and 4 move in long steps: show what the activity in flight last reported, every 15 s when
+        // it moved on and every minute while it stays the same (one Monte-Carlo batch can take minutes).
         const detail =
           p.stage === 'robustness' || p.stage === 'retraining'
             ? describePendingWork(described.raw.pendingActivities)[0]?.trim()
@@ -47,8 +49,9 @@ async function main(): Promise<void> {
           last = line;
           lastDetailAt = now;
           console.log(`  [${Math.round((now - started) / 1000)} s] ${line}`);
-        } else if (detail && now - lastDetailAt >= 15000) {
+        } else if (detail && now - lastDetailAt >= (detail === lastDetail ? 60000 : 15000)) {
           lastDetailAt = now;
+          lastDetail = detail;
           console.log(`  [${Math.round((now - started) / 1000)} s]   ${detail}`);
         }
       })

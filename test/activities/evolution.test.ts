@@ -52,6 +52,10 @@ describe('generation bookkeeping', () => {
       expect(await tellGeneration({ runDir, generation, config, results: [] })).toEqual(summary);
       expect(summary.evaluations).toBe(8 * (generation + 1));
       expect(summary.front.length).toBeGreaterThan(0);
+      for (const member of summary.front) {
+        expect(member.description?.network).toMatch(/\//);
+        expect(member.description?.chip).toMatch(/ nm, \d+×\d+, /);
+      }
       expect(summary.bestEdap!).toBeLessThanOrEqual(lastFrontEdap); // elitism: the best never gets worse
       lastFrontEdap = summary.bestEdap!;
     }
