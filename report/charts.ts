@@ -46,6 +46,14 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** d3-format: three significant digits with an SI prefix, trailing zeros trimmed ("2.36µ", "100p"). */
+const SI_AXIS_FORMAT = '.3~s';
+
+/** Log axes carry costs (SI prefixes); a linear axis such as a hypervolume keeps vega's default. */
+function axisFormat(format: string | undefined) {
+  return format ? { axis: { format } } : {};
+}
+
 export interface ScatterAxis {
   field: string;
   title: string;
@@ -59,7 +67,8 @@ function axisEncoding(axis: ScatterAxis) {
     type: 'quantitative' as const,
     title: axis.title,
     scale: axis.log ? { type: 'log' as const } : { zero: false },
-    ...(axis.percent ? { axis: { format: '.0%' } } : {}),
+    // Costs on log axes span decades (1e-12 to 1e-3 J): SI prefixes (1µ, 10µ) read better than 0.000001.
+    ...axisFormat(axis.percent ? '.0%' : axis.log ? SI_AXIS_FORMAT : undefined),
   };
 }
 
@@ -180,7 +189,7 @@ export function generationCurve(
       type: 'quantitative',
       title: yTitle,
       scale: options.log ? { type: 'log' } : { zero: false },
-      ...(options.percent ? { axis: { format: '.1%' } } : {}),
+      ...axisFormat(options.percent ? '.1%' : options.log ? SI_AXIS_FORMAT : undefined),
     },
     color: { field: 'run', type: 'nominal', title: 'run' },
   });

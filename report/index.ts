@@ -3,6 +3,7 @@
  * any kind) written next to results.json. `buildReport` reads a run directory (and optionally a second run
  * to compare with) and returns the page; `writeReport` writes it atomically.
  */
+import { describeDesign } from '../search/describe';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DroppedCounts, SearchResult } from '../activities/contracts';
@@ -708,6 +709,7 @@ export async function searchResultFromRunDir(target: string): Promise<SearchResu
       key: c.key,
       genome: c.genome,
       objectives: objectiveValues(results, c),
+      description: describeDesign(c),
     })),
     robust: results.robustness,
     finals: results.finalModels,
