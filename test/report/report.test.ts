@@ -68,10 +68,14 @@ test('the front in report.html is the front `imcnas results <runDir>` prints', a
     objectives,
     rows.map((row) => ({ key: row.key, genome: [], objectives: row.objectives })),
   );
+  // Each printed row is followed by its design in words (network, chip); the rows themselves must match.
   const lines = printed.stdout.split('\n');
   const start = lines.findIndex((line) => line === expected[0]);
   expect(start).toBeGreaterThan(-1);
-  expect(lines.slice(start, start + expected.length)).toEqual(expected);
+  const block = lines.slice(start, start + 3 * expected.length);
+  expect(block.filter((line) => line.startsWith('      network '))).toHaveLength(rows.length);
+  const rowLines = block.filter((line) => !/^ {6}(network|chip) {1,4}/.test(line));
+  expect(rowLines.slice(0, expected.length)).toEqual(expected);
   expect(lines[start - 1]).toBe(`Pareto front (${rows.length} designs):`);
   // The report the reporting activity wrote during the recorded run (real Temporal server) shows it too.
   const recorded = await fs.readFile(path.join(REPORT_RUN_FIXTURE, REPORT_FILE), 'utf8');
