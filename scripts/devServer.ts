@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs, openSync, closeSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/searchAttributes';
 import { devServerDir } from './paths';
@@ -63,19 +64,80 @@ const INDEXED_VALUE_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType>
   Double: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
 };
 
+/** gRPC status NOT_FOUND (the namespace does not exist). */
+const GRPC_NOT_FOUND = 5;
+
+/** How long a namespace registered here keeps closed workflows (the dev server's own default is 1 day). */
+const REGISTERED_NAMESPACE_RETENTION_S = 3 * 24 * 3600;
+
+/**
+ * Creates `namespace` on a reused server that lacks it (a server this tool starts pre-creates it) and waits
+ * until the server serves it: a new namespace reaches the frontend's namespace cache within seconds.
+ */
+export async function ensureNamespace(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const exists = async () => {
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return true;
+      } catch (error) {
+        if ((error as { code?: number }).code === GRPC_NOT_FOUND) return false;
+        throw error;
+      }
+    };
+    if (await exists()) return;
+    await connection.workflowService
+      .registerNamespace({
+        namespace,
+        description: 'created by imcnas',
+        workflowExecutionRetentionPeriod: msToTs(REGISTERED_NAMESPACE_RETENTION_S * 1000),
+      })
+      .catch((error: { code?: number }) => {
+        // ALREADY_EXISTS: another process registered it first.
+        if (error.code !== 6) throw error;
+      });
+    await retryUntil(exists, `namespace "${namespace}" to become available on ${address}`);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Polls `attempt` until it resolves true; errors count as "not yet". A bound on hangs, not a speed target. */
+async function retryUntil(attempt: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await attempt()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline)
+      throw new SetupError(
+        `timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 /** Registers any of imcnas's search attributes the namespace lacks (a reused server may not have them). */
 export async function ensureSearchAttributes(address: string, namespace: string): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
-    const existing = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = Object.entries(SEARCH_ATTRIBUTE_TYPES).filter(
-      ([name]) => !(name in existing.customAttributes),
-    );
-    if (missing.length === 0) return;
-    await connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]])),
-    });
+    // Retried: right after a namespace is registered the operator service may not see it yet.
+    await retryUntil(async () => {
+      const existing = await connection.operatorService.listSearchAttributes({ namespace });
+      const missing = Object.entries(SEARCH_ATTRIBUTE_TYPES).filter(
+        ([name]) => !(name in existing.customAttributes),
+      );
+      if (missing.length === 0) return true;
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]])),
+      });
+      return false; // check again: the list confirms the attributes are in place
+    }, `search attributes in namespace "${namespace}"`);
   } finally {
     await connection.close();
   }
@@ -139,6 +201,7 @@ export async function ensureDevServer(options: DevServerOptions = {}): Promise<D
   const resolved = resolveOptions(options);
   const uiUrl = `http://${splitAddress(resolved.address).host}:${resolved.uiPort}`;
   if (await serverAnswers(resolved.address)) {
+    await ensureNamespace(resolved.address, resolved.namespace);
     await ensureSearchAttributes(resolved.address, resolved.namespace);
     return { address: resolved.address, uiUrl, reused: true, dataDir: resolved.dataDir };
   }

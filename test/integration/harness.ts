@@ -17,6 +17,11 @@ import { ensureDevServer } from '../../scripts/devServer';
 import { connectWorker, createWorkers } from '../../worker';
 
 export const TEST_ADDRESS = process.env.IMCNAS_TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+/**
+ * The tests' own namespace, so a user's dev server (reused when one answers) keeps its Web UI list to the
+ * user's searches; created on first use.
+ */
+export const TEST_NAMESPACE = process.env.IMCNAS_TEST_NAMESPACE ?? 'imcnas-test';
 
 export interface Harness {
   client: Client;
@@ -32,11 +37,13 @@ export interface Harness {
 
 export async function createHarness(label: string, address = TEST_ADDRESS): Promise<Harness> {
   installJsonLogging('WARN');
-  await ensureDevServer({ address });
+  await ensureDevServer({ address, namespace: TEST_NAMESPACE });
+  // Worker and CLI processes a test spawns read their namespace from the environment they inherit.
+  process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
   const prefix = `test-${label}-${process.pid}-${Date.now().toString(36)}`;
   const artifactRoot = await fs.mkdtemp(path.join(os.tmpdir(), `imcnas-${label}-`));
-  const connection = await connectWorker({ address, namespace: 'default' });
-  const client = await connectClient({ address, namespace: 'default' });
+  const connection = await connectWorker({ address, namespace: TEST_NAMESPACE });
+  const client = await connectClient({ address, namespace: TEST_NAMESPACE });
   let workers: Worker[] = [];
   let running: Array<Promise<void>> = [];
   const harness: Harness = {
@@ -45,7 +52,7 @@ export async function createHarness(label: string, address = TEST_ADDRESS): Prom
     prefix,
     artifactRoot,
     async startWorkers() {
-      workers = await createWorkers({ connection, namespace: 'default', taskQueuePrefix: prefix });
+      workers = await createWorkers({ connection, namespace: TEST_NAMESPACE, taskQueuePrefix: prefix });
       running = workers.map((worker) => worker.run());
     },
     async stopWorkers() {
@@ -60,7 +67,7 @@ export async function createHarness(label: string, address = TEST_ADDRESS): Prom
       const full = validateConfig({
         name: label,
         ...config,
-        temporal: { ...(config.temporal ?? {}), address, taskQueuePrefix: prefix },
+        temporal: { ...(config.temporal ?? {}), address, namespace: TEST_NAMESPACE, taskQueuePrefix: prefix },
       });
       return { searchId, runDir: path.join(artifactRoot, searchId), config: full };
     },

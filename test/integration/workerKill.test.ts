@@ -15,6 +15,7 @@ import {
   startNasSearch,
   TINY,
   TEST_ADDRESS,
+  TEST_NAMESPACE,
   waitFor,
   type Harness,
 } from './harness';
@@ -26,7 +27,12 @@ const ROOT = path.join(__dirname, '..', '..');
 function startWorkerProcess(prefix: string): ChildProcess {
   const loader = pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
   return spawn(process.execPath, ['--import', loader, path.join(ROOT, 'worker.ts'), '--prefix', prefix], {
-    env: { ...process.env, TEMPORAL_ADDRESS: TEST_ADDRESS, IMCNAS_LOG_LEVEL: 'WARN' },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: TEST_ADDRESS,
+      TEMPORAL_NAMESPACE: TEST_NAMESPACE,
+      IMCNAS_LOG_LEVEL: 'WARN',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true, // its own process group: the kill takes its training children with it, like a crash
   });
