@@ -14,7 +14,8 @@ import {
   type CandidateMetrics,
   type OptimizerState,
 } from '../search/evolution';
-import { genomeKey, resolveSearchSpace } from '../search/space';
+import { genomeKey } from '../search/space/keys';
+import { resolveSearchSpace } from '../search/space/parse';
 import type { RunConfig } from '../config/schema';
 import type { GenerationSummary, ProposeInput, ProposedGeneration, TellInput } from './contracts';
 

@@ -78,7 +78,7 @@ export function maxSupplyVoltage(node: number): number | undefined {
 }
 
 /**
- * The rules in the shape search/space.ts's `HardwareRules` expects (structurally typed, so this module
+ * The rules in the shape search/space/rules.ts's `HardwareRules` expects (structurally typed, so this module
  * does not depend on the search): nodes and bits per cell per device, supply ceilings, and the tiles a
  * network needs.
  */

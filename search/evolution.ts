@@ -19,15 +19,10 @@ import {
   OBJECTIVE_METRICS,
 } from './optimizer';
 import { RandomSearch, type RandomSearchState } from './randomSearch';
-import {
-  buildLayout,
-  crossoverBlocks,
-  decode,
-  optimizerGenes,
-  optimizerHooks,
-  type Genome,
-  type SearchSpace,
-} from './space';
+import { crossoverBlocks, optimizerGenes, optimizerHooks } from './space/adapters';
+import { decode, type Genome } from './space/codec';
+import { buildLayout } from './space/layout';
+import type { SearchSpace } from './space/schema';
 
 export interface EvolutionSettings {
   algorithm: 'nsga2' | 'random';
