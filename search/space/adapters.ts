@@ -5,7 +5,8 @@ import type { GeneSpec as OptimizerGene, OptimizerHooks } from '../optimizer';
 import { decode, type Genome } from './codec';
 import { repair } from './feasibility';
 import { buildLayout, type GenomeLayout } from './layout';
-import { defaultHardwareRules, type HardwareRules } from './rules';
+import type { HardwareRules } from '../../hardware/validate';
+import { defaultHardwareRules } from './rules';
 import { randomSourceFrom, sampleGenome } from './sampling';
 import type { SearchSpace } from './schema';
 

@@ -3,7 +3,9 @@
 import { layerShapes } from '../architecture';
 import { decode, geneValue, genomeShapeProblems, inactiveGenes, type Genome } from './codec';
 import { buildLayout, type GenomeLayout } from './layout';
-import { defaultHardwareRules, voltageAllowed, type HardwareRules } from './rules';
+import type { HardwareRules } from '../../hardware/validate';
+import type { AdcType } from '../../hardware/types';
+import { adcAllowed, defaultHardwareRules, voltageAllowed } from './rules';
 import { show, type SearchSpace } from './schema';
 
 interface HardwareValues {
@@ -13,6 +15,8 @@ interface HardwareValues {
   supplyVoltage: number | null;
   cols: number;
   colsPerAdc: number;
+  adcType: AdcType;
+  adcBits: number;
 }
 
 export function hardwareValues(layout: GenomeLayout, genome: readonly number[]): HardwareValues {
@@ -25,7 +29,20 @@ export function hardwareValues(layout: GenomeLayout, genome: readonly number[]):
     supplyVoltage: genes.supplyVoltage === null ? null : value(genes.supplyVoltage),
     cols: value(genes.cols),
     colsPerAdc: value(genes.colsPerAdc),
+    adcType: geneValue(layout, genome, genes.adcType) as AdcType,
+    adcBits: value(genes.adcBits),
   };
+}
+
+/** Why a supply voltage is refused at a node, with the source of the limit. */
+function voltageProblem(rules: HardwareRules, node: number, volts: number): string {
+  return volts < rules.minSupplyVoltage
+    ? `${volts} V is below the cost model's ${rules.minSupplyVoltage} V floor (CIMNAS supply range, Krestinskaya et al. 2025)`
+    : `${volts} V exceeds the ${node} nm node's nominal VDD ${rules.maxSupplyVoltage(node)} V (NeuroSim Technology.cpp)`;
+}
+
+function adcProblem(rules: HardwareRules, adcType: AdcType, adcBits: number): string {
+  return `a ${adcType} ADC cannot have ${adcBits} bits — ${rules.adcBitsReason(adcType)}`;
 }
 
 export function cellFeasible(rules: HardwareRules, values: HardwareValues): boolean {
@@ -42,7 +59,7 @@ export function capacityCheck(
   rules: HardwareRules,
 ): { needed: number; explanation: string; available: number } | null {
   const layout = buildLayout(space);
-  if (layout.hardware.tiles === null || !rules.capacityNeed) return null;
+  if (layout.hardware.tiles === null) return null;
   const candidate = decode(space, genome);
   const need = rules.capacityNeed(
     layerShapes(candidate.architecture, candidate.quantization),
@@ -68,23 +85,24 @@ export function checkFeasible(
   const values = hardwareValues(layout, genome);
   if (!rules.nodesFor(values.device).includes(values.techNode)) {
     problems.push(
-      `hardware.techNode: ${values.device} is not offered at ${values.techNode} nm — ${rules.nodesReason?.(values.device) ?? 'device rules'}`,
+      `hardware.techNode: ${values.device} is not offered at ${values.techNode} nm — ${rules.nodesReason(values.device)}`,
     );
   }
   if (!rules.bitsPerCellFor(values.device).includes(values.bitsPerCell)) {
     problems.push(
-      `hardware.bitsPerCell: ${values.device} cannot store ${values.bitsPerCell} bits per cell — ${rules.bitsPerCellReason?.(values.device) ?? 'device rules'}`,
+      `hardware.bitsPerCell: ${values.device} cannot store ${values.bitsPerCell} bits per cell — ${rules.bitsPerCellReason(values.device)}`,
     );
   }
   if (values.supplyVoltage !== null && !voltageAllowed(rules, values.techNode, values.supplyVoltage)) {
-    problems.push(
-      `hardware.supplyVoltage: ${values.supplyVoltage} V exceeds the ${values.techNode} nm node's nominal VDD ${rules.maxSupplyVoltage?.(values.techNode)} V (NeuroSim Technology.cpp)`,
-    );
+    problems.push(`hardware.supplyVoltage: ${voltageProblem(rules, values.techNode, values.supplyVoltage)}`);
   }
   if (values.colsPerAdc > values.cols) {
     problems.push(
       `hardware.colsPerAdc: ${values.colsPerAdc} columns cannot share one ADC in a ${values.cols}-column array`,
     );
+  }
+  if (!adcAllowed(rules, values.adcType, values.adcBits)) {
+    problems.push(`hardware.adcBits: ${adcProblem(rules, values.adcType, values.adcBits)}`);
   }
   if (problems.length === 0) {
     const capacity = capacityCheck(space, genome, rules);
@@ -133,7 +151,7 @@ export interface RepairResult {
 
 /**
  * A feasible, canonical genome near the given one. The device is kept as chosen and dependent genes move:
- * node, then bits per cell, then supply voltage, then columns per ADC, then tiles; each to the nearest
+ * node, then bits per cell, then supply voltage, then columns per ADC, then ADC bits, then tiles; each to the nearest
  * feasible value, each move explained. Out-of-range genes are clamped first. Throws only on a wrong length.
  */
 export function repair(
@@ -175,6 +193,7 @@ export function repair(
     rules.nodesFor(device).includes(node) &&
     (voltages === null || voltages.some((volts) => voltageAllowed(rules, node, volts)));
   const deviceUsable = (device: string) =>
+    rules.knownDevices().includes(device) &&
     nodes.some((node) => nodeUsable(device, node)) &&
     bitsPerCell.some((bits) => rules.bitsPerCellFor(device).includes(bits));
 
@@ -210,8 +229,8 @@ export function repair(
       true,
     )!;
     const why = rules.nodesFor(device).includes(node)
-      ? `no supply voltage of the space fits ${node} nm (nominal VDD ${rules.maxSupplyVoltage?.(node)} V)`
-      : `${device} is not offered at ${node} nm — ${rules.nodesReason?.(device) ?? 'device rules'}`;
+      ? `no supply voltage of the space fits ${node} nm (nominal VDD ${rules.maxSupplyVoltage(node)} V, NeuroSim Technology.cpp)`
+      : `${device} is not offered at ${node} nm — ${rules.nodesReason(device)}`;
     move(genes.techNode, to, why);
   }
   const bits = bitsPerCell[repaired[genes.bitsPerCell]];
@@ -225,7 +244,7 @@ export function repair(
     move(
       genes.bitsPerCell,
       to,
-      `${device} cannot store ${bits} bits per cell — ${rules.bitsPerCellReason?.(device) ?? 'device rules'}`,
+      `${device} cannot store ${bits} bits per cell — ${rules.bitsPerCellReason(device)}`,
     );
   }
   if (genes.supplyVoltage !== null && voltages !== null) {
@@ -238,11 +257,7 @@ export function repair(
         (value) => voltageAllowed(rules, finalNode, value),
         false,
       )!;
-      move(
-        genes.supplyVoltage,
-        to,
-        `${volts} V exceeds the ${finalNode} nm node's nominal VDD ${rules.maxSupplyVoltage?.(finalNode)} V (NeuroSim Technology.cpp)`,
-      );
+      move(genes.supplyVoltage, to, voltageProblem(rules, finalNode, volts));
     }
   }
 
@@ -253,6 +268,32 @@ export function repair(
   if (shared > cols) {
     const to = nearestAllowedIndex(sharing, repaired[genes.colsPerAdc], (value) => value <= cols, false)!;
     move(genes.colsPerAdc, to, `${shared} columns cannot share one ADC in a ${cols}-column array`);
+  }
+
+  // The ADC type stays as chosen when some ADC resolution of the space suits it; its bits move.
+  const adcTypes = layout.genes[genes.adcType].values as AdcType[];
+  const adcBitChoices = layout.genes[genes.adcBits].values as number[];
+  const adcType = adcTypes[repaired[genes.adcType]];
+  const adcBits = adcBitChoices[repaired[genes.adcBits]];
+  if (!adcAllowed(rules, adcType, adcBits)) {
+    const why = adcProblem(rules, adcType, adcBits);
+    const bitsTo = nearestAllowedIndex(
+      adcBitChoices,
+      repaired[genes.adcBits],
+      (value) => adcAllowed(rules, adcType, value),
+      false,
+    );
+    if (bitsTo !== undefined) {
+      move(genes.adcBits, bitsTo, why);
+    } else {
+      // No resolution of the space suits this type (parse guarantees one type that some resolution suits).
+      const typeTo = adcTypes.findIndex((type) => adcAllowed(rules, type, adcBits));
+      if (typeTo >= 0) {
+        move(genes.adcType, typeTo, why);
+      } else {
+        unresolved.push(`hardware.adcBits: ${why}, and no other choice of the space fits`);
+      }
+    }
   }
 
   for (const gene of inactiveGenes(layout, repaired)) {

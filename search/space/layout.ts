@@ -15,7 +15,8 @@
  *   `canonicalize` sets it, `encode` writes it, and the space size and `sampleGenome` count and draw
  *   canonical genomes only, so each distinct candidate is counted and drawn once.
  * - Hardware constraints (device ↔ node, device ↔ bits per cell, node ↔ supply voltage, columns per ADC
- *   ≤ columns) only relate genes of the same gene group, so the feasible space is a product over groups:
+ *   ≤ columns, ADC type ↔ ADC bits; all from the hardware library, see ./rules.ts) only relate genes of
+ *   the same gene group, so the feasible space is a product over groups:
  *   it is counted exactly and sampled uniformly, and a crossover that swaps whole groups between two
  *   feasible parents yields a feasible child. Capacity (a tiles budget, when `hardware.tiles` is given)
  *   depends on the whole genome: it is checked per candidate, and sampling rejects and redraws.
@@ -45,9 +46,9 @@ export interface LayoutGene {
 /**
  * How a group's genes constrain each other: 'block' (a skip operator makes the block's other genes
  * inactive, canonical 0), 'cell' (device ↔ node ↔ bits per cell ↔ supply voltage), 'array' (columns per
- * ADC ≤ columns), 'free' (no constraint).
+ * ADC ≤ columns), 'periphery' (ADC bits ≤ what the ADC type allows), 'free' (no constraint).
  */
-export type GeneGroupKind = 'free' | 'block' | 'cell' | 'array';
+export type GeneGroupKind = 'free' | 'block' | 'cell' | 'array' | 'periphery';
 
 /** Genes that belong together: NSGA-II's per-block crossover swaps whole groups. Groups are contiguous. */
 export interface GeneGroup {
@@ -241,9 +242,27 @@ function buildLayoutUncached(space: SearchSpace): GenomeLayout {
     'hardware',
     hardware.colsPerAdc,
   );
-  const adcBits = addGene('hardware.periphery', 'free', 'hardware.adcBits', 'hardware', hardware.adcBits);
-  const adcTypeGene = addGene('hardware.periphery', 'free', 'hardware.adcType', 'hardware', hardware.adcType);
-  const dacBits = addGene('hardware.periphery', 'free', 'hardware.dacBits', 'hardware', hardware.dacBits);
+  const adcBits = addGene(
+    'hardware.periphery',
+    'periphery',
+    'hardware.adcBits',
+    'hardware',
+    hardware.adcBits,
+  );
+  const adcTypeGene = addGene(
+    'hardware.periphery',
+    'periphery',
+    'hardware.adcType',
+    'hardware',
+    hardware.adcType,
+  );
+  const dacBits = addGene(
+    'hardware.periphery',
+    'periphery',
+    'hardware.dacBits',
+    'hardware',
+    hardware.dacBits,
+  );
   const tiles = hardware.tiles
     ? addGene('hardware.tiles', 'free', 'hardware.tiles', 'hardware', hardware.tiles)
     : null;

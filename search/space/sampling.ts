@@ -3,7 +3,8 @@
 import { geneValue, type Genome } from './codec';
 import { capacityCheck, cellFeasible, hardwareValues } from './feasibility';
 import { buildLayout, type GeneGroup, type GenomeLayout } from './layout';
-import { defaultHardwareRules, spaceRuleProblems, type HardwareRules } from './rules';
+import type { HardwareRules } from '../../hardware/validate';
+import { adcAllowed, defaultHardwareRules, spaceRuleProblems } from './rules';
 import type { SearchSpace } from './schema';
 
 /** Feasible canonical assignments of one group, as mixed-radix codes (null = every assignment). */
@@ -47,6 +48,12 @@ function groupFeasibility(space: SearchSpace, rules: HardwareRules): GroupFeasib
       writeCode(scratch, group.genes, radices, code);
       if (accept(scratch)) codes.push(code);
     }
+    // A periphery group with nothing excluded (no flash ADC above its limit among the choices) is drawn
+    // gene by gene, as it was before ADC limits joined the rules: the same uniform distribution, and the
+    // same draws from a seed as searches run before.
+    if (group.kind === 'periphery' && codes.length === product) {
+      return { group, radices, codes: null, count: BigInt(product) };
+    }
     return { group, radices, codes, count: BigInt(codes.length) };
   });
   byRules.set(rules, result);
@@ -73,6 +80,11 @@ function groupPredicate(
       return (genome) => {
         const values = hardwareValues(layout, genome);
         return values.colsPerAdc <= values.cols;
+      };
+    case 'periphery':
+      return (genome) => {
+        const values = hardwareValues(layout, genome);
+        return adcAllowed(rules, values.adcType, values.adcBits);
       };
     case 'free':
       return () => true;
@@ -183,7 +195,7 @@ export function spaceSize(space: SearchSpace, rules: HardwareRules = defaultHard
     else network *= count;
   }
   const vectors = layout.cardinalities.reduce((product, cardinality) => product * BigInt(cardinality), 1n);
-  const exact = layout.hardware.tiles === null || !rules.capacityNeed;
+  const exact = layout.hardware.tiles === null;
   return {
     candidates: summarizeCount(candidates),
     genomeVectors: summarizeCount(vectors),

@@ -4,13 +4,15 @@
  */
 
 import { z } from 'zod';
+import { DEVICE_FAMILIES } from '../../hardware/devices';
+import { TECH_NODES } from '../../hardware/technology';
 import type { AdcType, TechNode } from '../../hardware/types';
+import { HARDWARE_LIMITS } from '../../hardware/validate';
 import { OPERATOR_NAMES, type OperatorName } from '../architecture';
 
-export const DEVICE_FAMILIES = ['rram', 'pcm', 'fefet', 'sram', 'mram'] as const;
-
-/** Technology nodes of the node table (NeuroSim V1.4 Technology.cpp; docs/sources.md §Technology nodes). */
-export const TECH_NODES = [130, 90, 65, 45, 32, 22, 14, 10, 7, 5] as const satisfies readonly TechNode[];
+// Device families, technology nodes and the ranges of ADC/DAC bits, supply voltage and tiles are the
+// hardware library's (hardware/devices.ts, hardware/technology.ts, hardware/validate.ts HARDWARE_LIMITS):
+// a value the cost model refuses is refused here, before any work starts.
 
 export const ADC_TYPES = ['sar', 'flash'] as const satisfies readonly AdcType[];
 
@@ -96,10 +98,10 @@ const deviceName = z
   .string({ error: (issue) => `a device name is a string, got ${show(issue.input)}` })
   .regex(new RegExp(`^(${DEVICE_FAMILIES.join('|')})(-[a-z0-9]+(-[a-z0-9]+)*)?$`), {
     error: (issue) =>
-      `unknown device ${show(issue.input)}: use ${DEVICE_FAMILIES.join(', ')} or a preset named <family>-<preset> (e.g. rram-neurram)`,
+      `unknown device ${show(issue.input)}: use ${DEVICE_FAMILIES.join(', ')} or a preset named <family>-<preset> (e.g. rram-isaac)`,
   });
 
-const techNode = z.literal(TECH_NODES, {
+const techNode = z.literal(TECH_NODES as readonly TechNode[] as [TechNode, ...TechNode[]], {
   error: (issue) => `technology node must be one of ${TECH_NODES.join(', ')} nm, got ${show(issue.input)}`,
 });
 
@@ -206,19 +208,25 @@ export const QuantizationSpaceSchema = strictObject({
 const HardwareSpaceObject = strictObject({
   devices: choiceList(deviceName, 'devices')
     .default(() => [...DEVICE_FAMILIES])
-    .describe('device families (rram, pcm, fefet, sram, mram) or library presets such as rram-neurram'),
+    .describe('device families (rram, pcm, fefet, sram, mram) or library presets such as rram-isaac'),
   crossbar: choiceList(crossbarSize, 'crossbar sizes')
     .optional()
     .describe('square array sizes (one gene); give this or rows/cols'),
   rows: choiceList(crossbarSize, 'row counts').optional().describe('array rows (default 32..512)'),
   cols: choiceList(crossbarSize, 'column counts').optional().describe('array columns (default 32..512)'),
-  adcBits: choiceList(integerFrom(1, 12, 'ADC resolution (bits)'), 'ADC resolutions')
+  adcBits: choiceList(
+    integerFrom(HARDWARE_LIMITS.adcBits.min, HARDWARE_LIMITS.adcBits.max, 'ADC resolution (bits)'),
+    'ADC resolutions',
+  )
     .default(() => [3, 4, 5, 6, 7, 8])
     .describe('ADC resolution choices'),
   adcType: choiceList(adcType, 'ADC types')
     .default(() => [...ADC_TYPES])
     .describe('ADC architectures: sar, flash'),
-  dacBits: choiceList(integerFrom(1, 8, 'DAC bits per cycle'), 'DAC resolutions')
+  dacBits: choiceList(
+    integerFrom(HARDWARE_LIMITS.dacBits.min, HARDWARE_LIMITS.dacBits.max, 'DAC bits per cycle'),
+    'DAC resolutions',
+  )
     .default(() => [1, 2, 4])
     .describe('input bits applied per cycle'),
   bitsPerCell: choiceList(integerFrom(1, 8, 'bits per cell'), 'bits-per-cell values')
@@ -230,10 +238,13 @@ const HardwareSpaceObject = strictObject({
   techNode: choiceList(techNode, 'technology nodes')
     .default((): TechNode[] => [65, 45, 32, 22, 14, 7])
     .describe('technology nodes in nm (limited by device)'),
-  supplyVoltage: choiceList(numberFrom(0.3, 1.5, 'supply voltage (V)'), 'supply voltages')
+  supplyVoltage: choiceList(
+    numberFrom(HARDWARE_LIMITS.supplyVoltageMinV, 1.5, 'supply voltage (V)'),
+    'supply voltages',
+  )
     .optional()
     .describe("supply-voltage choices in V, at most the node's nominal VDD; omit for nominal VDD"),
-  tiles: choiceList(integerFrom(1, 1_000_000, 'tiles'), 'tile counts')
+  tiles: choiceList(integerFrom(HARDWARE_LIMITS.tiles.min, HARDWARE_LIMITS.tiles.max, 'tiles'), 'tile counts')
     .optional()
     .describe('tile-budget choices; when given, the network must fit (weights stay resident)'),
 });

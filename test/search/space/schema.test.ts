@@ -85,7 +85,17 @@ describe('SearchSpaceSchema', () => {
     [
       'a device without a feasible node (rules)',
       { hardware: { devices: ['rram'], techNode: [14, 7] } },
-      /^hardware\.devices\[0\]: rram is offered at none of hardware\.techNode .*NeuroSim refuses RRAM below 22 nm: add one of/,
+      /^hardware\.devices\[0\]: rram is offered at none of hardware\.techNode .*NeuroSim refuses RRAM below 22 nm \(DNN\+NeuroSim V1\.4 Technology\.cpp\): add one of/,
+    ],
+    [
+      'a device the hardware library does not know',
+      { hardware: { devices: ['rram', 'rram-neurram'] } },
+      /^hardware\.devices\[1\]: unknown device rram-neurram: the hardware library has rram, .*add rram-neurram to the library's devices/,
+    ],
+    [
+      'a supply voltage below what the cost model accepts',
+      { hardware: { supplyVoltage: [0.4, 0.8] } },
+      /^hardware\.supplyVoltage\[0\]: supply voltage \(V\) must be a number from 0\.5 to 1\.5, got 0\.4/,
     ],
     [
       'a device without a feasible bits-per-cell value (rules)',

@@ -6,12 +6,12 @@ import { type Genome } from '../../../search/space/codec';
 import { type GenomeLayout } from '../../../search/space/layout';
 import { resolveSearchSpace } from '../../../search/space/parse';
 import { sampleGenome } from '../../../search/space/sampling';
-import { type SearchSpace } from '../../../search/space/schema';
+import { type SearchSpace, type SearchSpaceInput } from '../../../search/space/schema';
 
 export const defaultSpace = resolveSearchSpace({});
 
 /** Every option switched away from its default, to exercise the other branches of the layout. */
-export const richSpace = resolveSearchSpace({
+export const richSpaceInput = {
   network: {
     stem: { channels: 8, kernel: 5, stride: 2 },
     stages: [
@@ -25,12 +25,13 @@ export const richSpace = resolveSearchSpace({
   },
   quantization: { weightBits: [2, 4, 8], activationBits: [4, 8], granularity: 'layer' },
   hardware: { supplyVoltage: [0.6, 0.7, 0.8, 0.9, 1.0], tiles: [64, 256, 1024, 4096], rows: [64, 128, 256] },
-});
+} satisfies SearchSpaceInput;
+export const richSpace = resolveSearchSpace(richSpaceInput);
 
 export const networkGranularitySpace = resolveSearchSpace({
   network: { stages: [{ blocks: 4, widths: [16, 32], stride: 2 }], operators: ['mbconv3_e3', 'skip'] },
   quantization: { granularity: 'network' },
-  hardware: { crossbar: [64, 128], colsPerAdc: [1, 8, 128], devices: ['rram', 'rram-neurram', 'sram'] },
+  hardware: { crossbar: [64, 128], colsPerAdc: [1, 8, 128], devices: ['rram', 'rram-isaac', 'sram'] },
 });
 
 export const spaces: Array<[string, SearchSpace]> = [
