@@ -1,11 +1,11 @@
 /** The space in the shape of search/optimizer.ts's ask/tell contract: genes, crossover blocks, hooks. */
 
+import type { HardwareRules } from '../../hardware/validate';
 import { layerShapes, macsPerImage } from '../architecture';
 import type { GeneSpec as OptimizerGene, OptimizerHooks } from '../optimizer';
 import { decode, type Genome } from './codec';
 import { repair } from './feasibility';
 import { buildLayout, type GenomeLayout } from './layout';
-import type { HardwareRules } from '../../hardware/validate';
 import { defaultHardwareRules } from './rules';
 import { randomSourceFrom, sampleGenome } from './sampling';
 import type { SearchSpace } from './schema';

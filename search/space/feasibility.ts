@@ -1,10 +1,10 @@
 /** Whether a genome is feasible under the hardware rules, why not, and the nearest feasible genome. */
 
+import type { AdcType } from '../../hardware/types';
+import type { HardwareRules } from '../../hardware/validate';
 import { layerShapes } from '../architecture';
 import { decode, geneValue, genomeShapeProblems, inactiveGenes, type Genome } from './codec';
 import { buildLayout, type GenomeLayout } from './layout';
-import type { HardwareRules } from '../../hardware/validate';
-import type { AdcType } from '../../hardware/types';
 import { adcAllowed, defaultHardwareRules, voltageAllowed } from './rules';
 import { show, type SearchSpace } from './schema';
 

@@ -1,7 +1,7 @@
 /** Parsing a search-space config: the schema first, then the hardware rules. */
 
-import { SearchSpaceSchema, formatIssues, type SearchSpace } from './schema';
 import type { HardwareRules } from '../../hardware/validate';
+import { SearchSpaceSchema, formatIssues, type SearchSpace } from './schema';
 import { defaultHardwareRules, spaceRuleProblems } from './rules';
 
 export type ParseResult = { ok: true; space: SearchSpace } | { ok: false; problems: string[] };

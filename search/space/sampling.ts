@@ -1,9 +1,9 @@
 /** Exact counting of the feasible space and uniform sampling over distinct feasible candidates. */
 
+import type { HardwareRules } from '../../hardware/validate';
 import { geneValue, type Genome } from './codec';
 import { capacityCheck, cellFeasible, hardwareValues } from './feasibility';
 import { buildLayout, type GeneGroup, type GenomeLayout } from './layout';
-import type { HardwareRules } from '../../hardware/validate';
 import { adcAllowed, defaultHardwareRules, spaceRuleProblems } from './rules';
 import type { SearchSpace } from './schema';
 
