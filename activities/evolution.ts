@@ -14,7 +14,9 @@ import {
   type CandidateMetrics,
   type OptimizerState,
 } from '../search/evolution';
-import { decode, genomeKey, resolveSearchSpace } from '../search/space';
+import { decode } from '../search/space/codec';
+import { genomeKey } from '../search/space/keys';
+import { resolveSearchSpace } from '../search/space/parse';
 import { describeDesign } from '../search/describe';
 import type { RunConfig } from '../config/schema';
 import type { GenerationSummary, ProposeInput, ProposedGeneration, TellInput } from './contracts';

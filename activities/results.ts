@@ -9,7 +9,9 @@ import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../storage/a
 import { recordWork } from '../storage/stageTiming';
 import { writeReport } from '../report';
 import type { SearchResultsFile } from '../report/runData';
-import { decode, describeCandidate, resolveSearchSpace } from '../search/space';
+import { decode } from '../search/space/codec';
+import { describeCandidate } from '../search/space/keys';
+import { resolveSearchSpace } from '../search/space/parse';
 import type {
   CandidateMetricsJson,
   GenerationHistoryPoint,

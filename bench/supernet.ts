@@ -29,13 +29,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BenchFigures } from './run';
 import { Rng } from '../common/rng';
 import { loadSplits, type DatasetSpec } from '../data/dataset';
-import {
-  decode,
-  describeCandidate,
-  sampleGenome,
-  resolveSearchSpace,
-  type SearchSpaceInput,
-} from '../search/space';
+import { decode } from '../search/space/codec';
+import { describeCandidate } from '../search/space/keys';
+import { resolveSearchSpace } from '../search/space/parse';
+import { sampleGenome } from '../search/space/sampling';
+import type { SearchSpaceInput } from '../search/space/schema';
 import { initTensorEngine } from '../tensor/backend';
 import { runInChild } from '../tensor/childProcess';
 import { Supernet, type PathSpec } from '../models/supernet';

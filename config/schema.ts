@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { OBJECTIVE_METRICS, type ObjectiveMetric } from '../search/optimizer';
-import { SearchSpaceSchema } from '../search/space';
+import { SearchSpaceSchema } from '../search/space/schema';
 import { NoiseSettingsSchema } from '../hardware/noise/schema';
 
 const positiveInt = () => z.number().int().min(1);

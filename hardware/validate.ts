@@ -9,7 +9,7 @@ import type { HardwareLibrary } from './library';
 import { DEFAULT_LIBRARY } from './library';
 import { mapLayer } from './mapping';
 import { TECH_NODES, TECH_NODE_TABLE, isTechNode } from './technology';
-import type { DeviceFamily, HardwareConfig, LayerShape, TechNode } from './types';
+import type { AdcType, DeviceFamily, HardwareConfig, LayerShape, TechNode } from './types';
 
 /** Ranges the cost model is meant for (outside them its fits extrapolate too far). */
 export const HARDWARE_LIMITS = {
@@ -77,23 +77,64 @@ export function maxSupplyVoltage(node: number): number | undefined {
   return isTechNode(node) ? TECH_NODE_TABLE[node].vddV : undefined;
 }
 
+/** Most ADC bits an ADC architecture allows (a flash ADC needs 2^N − 1 comparators). */
+export function maxAdcBits(adcType: AdcType): number {
+  return adcType === 'flash' ? HARDWARE_LIMITS.flashAdcMaxBits : HARDWARE_LIMITS.adcBits.max;
+}
+
+/** Why maxAdcBits(adcType) is what it is (shown when a genome asks for more). */
+export function adcBitsReason(adcType: AdcType): string {
+  const bits = maxAdcBits(adcType);
+  return adcType === 'flash'
+    ? `a flash ADC of N bits needs 2^N − 1 comparators: ${2 ** bits - 1} at ${bits} bits is the practical limit (hardware/validate.ts HARDWARE_LIMITS)`
+    : `MNSIM's ADC table reaches 10 bits and no IMC design reports more than ${bits} (hardware/validate.ts HARDWARE_LIMITS)`;
+}
+
 /**
- * The rules in the shape search/space.ts's `HardwareRules` expects (structurally typed, so this module
- * does not depend on the search): nodes and bits per cell per device, supply ceilings, and the tiles a
- * network needs.
+ * What combinations of hardware genes exist, derived from one hardware library: the search space
+ * (search/space/) samples, repairs and explains genomes with these, so the search and the cost model
+ * (validateHardware, requiredTiles → mapLayer) never disagree about what is feasible. Every rule is
+ * a function of the library, so a device a user adds to the library governs the search too.
  */
-export function createHardwareRules(library: HardwareLibrary = DEFAULT_LIBRARY) {
+export interface HardwareRules {
+  /** Device names (families and presets) the library knows. */
+  knownDevices(): readonly string[];
+  /** Technology nodes (nm) at which a device is offered. */
+  nodesFor(device: string): readonly number[];
+  /** Bits per cell a device can store. */
+  bitsPerCellFor(device: string): readonly number[];
+  /** Why nodesFor(device) is limited, with its source (used in explanations). */
+  nodesReason(device: string): string;
+  /** Why bitsPerCellFor(device) is limited, with its source. */
+  bitsPerCellReason(device: string): string;
+  /** Highest supply voltage a node allows (its nominal VDD); undefined = unlimited. */
+  maxSupplyVoltage(techNode: number): number | undefined;
+  /** Lowest supply voltage the cost model accepts. */
+  minSupplyVoltage: number;
+  /** Most ADC bits an ADC architecture allows, and why. */
+  maxAdcBits(adcType: AdcType): number;
+  adcBitsReason(adcType: AdcType): string;
+  /** Tiles a network needs on this hardware (weights resident on chip), with the cost model's mapping. */
+  capacityNeed(
+    layers: readonly LayerShape[],
+    hardware: HardwareConfig,
+  ): { tiles: number; explanation: string };
+}
+
+/** The rules of one hardware library (see HardwareRules). */
+export function createHardwareRules(library: HardwareLibrary = DEFAULT_LIBRARY): HardwareRules {
   const rules = (device: string) => deviceRules(device, library);
   return {
-    nodesFor: (device: string): readonly number[] => rules(device).nodes,
-    bitsPerCellFor: (device: string): readonly number[] => rules(device).bitsPerCell,
-    nodesReason: (device: string): string => rules(device).nodesReason,
-    bitsPerCellReason: (device: string): string => rules(device).bitsPerCellReason,
+    knownDevices: () => [...library.devices.keys()],
+    nodesFor: (device) => rules(device).nodes,
+    bitsPerCellFor: (device) => rules(device).bitsPerCell,
+    nodesReason: (device) => rules(device).nodesReason,
+    bitsPerCellReason: (device) => rules(device).bitsPerCellReason,
     maxSupplyVoltage,
-    capacityNeed: (
-      layers: readonly LayerShape[],
-      hardware: HardwareConfig,
-    ): { tiles: number; explanation: string } => {
+    minSupplyVoltage: HARDWARE_LIMITS.supplyVoltageMinV,
+    maxAdcBits,
+    adcBitsReason,
+    capacityNeed: (layers, hardware) => {
       const need = requiredTiles(layers, hardware, library);
       return {
         tiles: need.tiles,
@@ -195,9 +236,9 @@ export function validateHardware(hw: HardwareConfig, library: HardwareLibrary = 
       HARDWARE_LIMITS.adcBits.max,
     )
   ) {
-    if (hw.adcType === 'flash' && hw.adcBits > HARDWARE_LIMITS.flashAdcMaxBits) {
+    if (hw.adcType === 'flash' && hw.adcBits > maxAdcBits('flash')) {
       problems.push(
-        `hardware.adcBits: a flash ADC of ${hw.adcBits} bits needs ${2 ** hw.adcBits - 1} comparators; use adcType "sar" or at most ${HARDWARE_LIMITS.flashAdcMaxBits} bits`,
+        `hardware.adcBits: a flash ADC of ${hw.adcBits} bits needs ${2 ** hw.adcBits - 1} comparators; use adcType "sar" or at most ${maxAdcBits('flash')} bits`,
       );
     }
   }
@@ -236,7 +277,7 @@ export function validateHardware(hw: HardwareConfig, library: HardwareLibrary = 
     }
   }
   if (hw.supplyVoltage !== undefined) {
-    const max = nodeOk ? TECH_NODE_TABLE[hw.techNode].vddV : undefined;
+    const max = nodeOk ? maxSupplyVoltage(hw.techNode) : undefined;
     const min = HARDWARE_LIMITS.supplyVoltageMinV;
     if (
       typeof hw.supplyVoltage !== 'number' ||

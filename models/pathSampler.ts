@@ -9,14 +9,10 @@
  * supernet ignores them.
  */
 import { Rng, deriveSeed } from '../common/rng';
-import {
-  decode,
-  genomeKey,
-  sampleGenome,
-  type Candidate,
-  type Genome,
-  type SearchSpace,
-} from '../search/space';
+import { decode, type Candidate, type Genome } from '../search/space/codec';
+import { genomeKey } from '../search/space/keys';
+import { sampleGenome } from '../search/space/sampling';
+import type { SearchSpace } from '../search/space/schema';
 
 export class PathSampler {
   constructor(

@@ -9,7 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadSplits, type DatasetSpec } from '../data/dataset';
-import { resolveSearchSpace, type SearchSpaceInput } from '../search/space';
+import { resolveSearchSpace } from '../search/space/parse';
+import type { SearchSpaceInput } from '../search/space/schema';
 import { initTensorEngine, type BackendChoice } from '../tensor/backend';
 import type { ChildContext } from '../tensor/childProcess';
 import { Supernet, type PathSpec } from './supernet';

@@ -33,7 +33,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, deriveSeed } from '../common/rng';
-import { buildLayout, decode, largestNetworkGenome, type Candidate, type SearchSpace } from '../search/space';
+import { largestNetworkGenome } from '../search/space/adapters';
+import { decode, type Candidate } from '../search/space/codec';
+import { buildLayout } from '../search/space/layout';
+import type { SearchSpace } from '../search/space/schema';
 import { OPERATORS, validateArchitecture, type OperatorName } from '../search/architecture';
 import { batchNormTraining } from '../tensor/batchNorm';
 import type { FoldedLayer, FoldedNetwork } from './folded';
@@ -393,7 +396,7 @@ export class Supernet implements TrainableModel {
   }
 
   /**
-   * The largest path: the search's largest network (search/space.ts largestNetworkGenome: widest widths,
+   * The largest path: the search's largest network (search/space/adapters.ts largestNetworkGenome: widest widths,
    * most bits, in every slot the operator with the most multiply-accumulates per image). It must be the
    * same network: the sandwich rule trains it on `largestPathShare` of the steps, the trainer validates
    * it, and the search opens its first generation with it. Counting MACs per output pixel instead (as

@@ -19,15 +19,11 @@ import {
   OBJECTIVE_METRICS,
 } from './optimizer';
 import { RandomSearch, type RandomSearchState } from './randomSearch';
-import {
-  buildLayout,
-  crossoverBlocks,
-  decode,
-  optimizerGenes,
-  optimizerHooks,
-  type Genome,
-  type SearchSpace,
-} from './space';
+import { crossoverBlocks, optimizerGenes, optimizerHooks } from './space/adapters';
+import { decode, type Genome } from './space/codec';
+import { buildLayout } from './space/layout';
+import { hardwareRulesFor } from './space/rules';
+import type { SearchSpace } from './space/schema';
 
 export interface EvolutionSettings {
   algorithm: 'nsga2' | 'random';
@@ -75,10 +71,12 @@ export function createOptimizer(
   objectives: readonly ObjectiveSetting[],
   evolution: EvolutionSettings,
   seed: number,
+  library: HardwareLibrary = DEFAULT_LIBRARY,
 ): AskTellOptimizer {
   const layout = buildLayout(space);
   const genes = optimizerGenes(layout);
-  const hooks = optimizerHooks(space);
+  // The hardware library that costs the candidates also decides which ones are feasible.
+  const hooks = optimizerHooks(space, hardwareRulesFor(library));
   if (evolution.algorithm === 'random') {
     return new RandomSearch({ genes, objectives: objectiveSpecs(objectives), seed }, hooks);
   }
@@ -101,8 +99,12 @@ export function saveOptimizer(optimizer: AskTellOptimizer): OptimizerState {
   return { algorithm, ...(optimizer.toJSON() as object) } as OptimizerState;
 }
 
-export function restoreOptimizer(space: SearchSpace, state: OptimizerState): AskTellOptimizer {
-  const hooks = optimizerHooks(space);
+export function restoreOptimizer(
+  space: SearchSpace,
+  state: OptimizerState,
+  library: HardwareLibrary = DEFAULT_LIBRARY,
+): AskTellOptimizer {
+  const hooks = optimizerHooks(space, hardwareRulesFor(library));
   const { algorithm, ...rest } = state;
   return algorithm === 'random'
     ? RandomSearch.fromJSON(rest as RandomSearchState, hooks)

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { CandidateResult, ProposedCandidate } from '../../activities/contracts';
 import type { RunConfig } from '../../config/schema';
 import { hardwareMetrics, needsRobustMetrics } from '../../search/evolution';
-import { decode } from '../../search/space';
+import { decode } from '../../search/space/codec';
 import { readJsonIfExists, writeJsonAtomic } from '../../storage/atomic';
 import type { ChildContext } from '../../tensor/childProcess';
 import { searchRobustness } from './searchRobustness';

@@ -19,7 +19,8 @@ import type {
   RobustnessResult as EvaluatorResult,
 } from '../../hardware/evaluator/types';
 import { hardwareMetrics } from '../../search/evolution';
-import { decode, describeCandidate } from '../../search/space';
+import { decode } from '../../search/space/codec';
+import { describeCandidate } from '../../search/space/keys';
 import { writeJsonAtomic } from '../../storage/atomic';
 import type { ChildContext } from '../../tensor/childProcess';
 import type { FoldedNetwork } from '../folded';

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '../../config/schema';
 import { deriveSeed } from '../../common/rng';
 import { epochBatches, gatherBatch, loadSplits, type Split, type Splits } from '../../data/dataset';
-import { resolveSearchSpace, type SearchSpace } from '../../search/space';
+import { resolveSearchSpace } from '../../search/space/parse';
+import type { SearchSpace } from '../../search/space/schema';
 import { initTensorEngine } from '../../tensor/backend';
 import { Supernet, type PathSpec } from '../supernet';
 import {

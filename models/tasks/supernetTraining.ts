@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { reportAtSeconds, type RunConfig } from '../../config/schema';
 import { deriveSeed } from '../../common/rng';
-import { decode } from '../../search/space';
+import { decode } from '../../search/space/codec';
 import { pruneCheckpoints } from '../../storage/checkpoints';
 import type { ChildContext } from '../../tensor/childProcess';
 import type { PathSpec } from '../supernet';

@@ -10,7 +10,8 @@ import { proposeGeneration, tellGeneration } from '../../activities/evolution';
 import type { CandidateResult } from '../../activities/contracts';
 import { validateConfig } from '../../config/load';
 import { hardwareMetrics, judge, needsRobustMetrics } from '../../search/evolution';
-import { parseGenomeKey, resolveSearchSpace } from '../../search/space';
+import { parseGenomeKey } from '../../search/space/keys';
+import { resolveSearchSpace } from '../../search/space/parse';
 
 const config = validateConfig({
   name: 'evo',

@@ -1,12 +1,9 @@
 import { describeFinal, describeFront, describePendingWork, withSiPrefix } from '../../client/format';
 import { describeChip, describeDesign, describeNetwork } from '../../search/describe';
-import {
-  decode,
-  largestNetworkGenome,
-  randomSourceFrom,
-  resolveSearchSpace,
-  sampleGenome,
-} from '../../search/space';
+import { largestNetworkGenome } from '../../search/space/adapters';
+import { decode } from '../../search/space/codec';
+import { resolveSearchSpace } from '../../search/space/parse';
+import { randomSourceFrom, sampleGenome } from '../../search/space/sampling';
 
 const details = (value: unknown) => ({
   payloads: [{ data: new Uint8Array(Buffer.from(JSON.stringify(value), 'utf8')) }],

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadSplits, type Splits } from '../../data/dataset';
 import { DEBIAN_FASHION_MNIST_DIR } from '../../data/fashionMnist';
-import { resolveSearchSpace } from '../../search/space';
+import { resolveSearchSpace } from '../../search/space/parse';
 import { initTensorEngine } from '../../tensor/backend';
 import { Supernet, type PathSpec } from '../../models/supernet';
 import {

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../common/rng';
 import { OPERATORS, layerShapes } from '../../search/architecture';
-import { decode, sampleGenome } from '../../search/space';
+import { decode } from '../../search/space/codec';
+import { sampleGenome } from '../../search/space/sampling';
 import { initTensorEngine } from '../../tensor/backend';
 import { describePath } from '../../models/pathTopology';
 import { digitalLinearOp, forwardFolded } from '../../models/inference';

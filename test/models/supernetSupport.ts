@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../common/rng';
 import { OPERATOR_NAMES } from '../../search/architecture';
-import { resolveSearchSpace, type SearchSpace, type SearchSpaceInput } from '../../search/space';
+import { resolveSearchSpace } from '../../search/space/parse';
+import type { SearchSpace, SearchSpaceInput } from '../../search/space/schema';
 
 /** Every operator of the table, two stages of two slots, 4–12 channels. */
 export function tinySpace(

@@ -22,7 +22,9 @@ import {
   type ExportedModelMetadata,
 } from '../../models/tfjsExport';
 import type { OperatorName } from '../../search/architecture';
-import { buildLayout, decode, resolveSearchSpace, type Genome } from '../../search/space';
+import { decode, type Genome } from '../../search/space/codec';
+import { buildLayout } from '../../search/space/layout';
+import { resolveSearchSpace } from '../../search/space/parse';
 import { sha256 } from '../../storage/atomic';
 import { initTensorEngine } from '../../tensor/backend';
 

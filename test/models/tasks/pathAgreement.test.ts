@@ -14,7 +14,10 @@ import { stageSpace, supernetDir } from '../../../models/tasks/shared';
 import * as supernetTraining from '../../../models/tasks/supernetTraining';
 import { Supernet, pathKey } from '../../../models/supernet';
 import { judge } from '../../../search/evolution';
-import { decode, genomeKey, largestNetworkGenome, sampleGenome } from '../../../search/space';
+import { largestNetworkGenome } from '../../../search/space/adapters';
+import { decode } from '../../../search/space/codec';
+import { genomeKey } from '../../../search/space/keys';
+import { sampleGenome } from '../../../search/space/sampling';
 import { initTensorEngine } from '../../../tensor/backend';
 
 const context = { report: () => undefined };
