@@ -1,7 +1,11 @@
 /**
  * The worker's logs as JSON lines (one object per line: time, level, message and the SDK's context such as
  * workflowId and activityType), so a cluster's log pipeline can index them. Installed once per process.
+ * The SDK's native core logs are forwarded into the same lines (otherwise core prints its own colored
+ * text to the console, among a demo's progress lines).
  */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 
 let installed = false;
@@ -12,16 +16,27 @@ let installed = false;
  */
 const EXPECTED_WARNINGS = new Set(['No workflows registered, not polling for workflow tasks']);
 
+/**
+ * `file`: write the lines to this file (appended, its folder created) instead of stderr, e.g. the demo,
+ * whose terminal shows progress and results only.
+ */
 export function installJsonLogging(
   level: LogLevel = (process.env.IMCNAS_LOG_LEVEL as LogLevel) ?? 'INFO',
+  file?: string,
 ): void {
   if (installed) return;
   installed = true;
+  let out: { write(line: string): unknown } = process.stderr;
+  if (file) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    out = createWriteStream(file, { flags: 'a' });
+  }
   Runtime.install({
+    telemetryOptions: { logging: { forward: {}, filter: { core: level, other: 'ERROR' } } },
     logger: new DefaultLogger(level, (entry) => {
       if (EXPECTED_WARNINGS.has(entry.message)) return;
       const { sdkComponent, taskToken: _taskToken, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
-      process.stderr.write(
+      out.write(
         `${JSON.stringify(
           {
             time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),

@@ -10,25 +10,29 @@ import type { SearchProgress, SearchResult } from '../activities/contracts';
 import { installJsonLogging } from '../client/logging';
 import { runInProcessWorkers } from '../worker';
 import { describePendingWork, describeResult } from '../client/format';
-import { REPO_ROOT } from './paths';
+import { cacheRoot, REPO_ROOT } from './paths';
 import { setup } from './setup';
 
 async function main(): Promise<void> {
   const configFile = process.argv[2] ?? path.join(REPO_ROOT, 'examples', 'quick.yaml');
   const config = await loadConfigFile(configFile);
   const started = Date.now();
-  // The demo prints its own story; the worker speaks up only when something is wrong.
-  installJsonLogging('WARN');
+  // The demo prints its own story; the worker's log lines (JSON, the SDK's included) go to a file.
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const workerLog = path.join(cacheRoot(), 'logs', `demo-${stamp}.log`);
+  installJsonLogging('INFO', workerLog);
   const settings = clientSettingsFor(config);
   const { server } = await setup({ address: settings.address });
 
   const workers = await runInProcessWorkers(settings, config.temporal.taskQueuePrefix);
 
   const client = await connectClient(settings);
-  const searchId = `${config.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
+  const searchId = `${config.name}-${stamp}`;
   const search = await startSearch(client, config, { searchId });
   const ui = webUiUrl(server?.uiUrl ?? defaultUiBase(settings.address), settings.namespace, search.searchId);
-  console.log(`Search ${search.searchId} started.\n  Web UI     ${ui}\n  artifacts  ${search.runDir}`);
+  console.log(
+    `Search ${search.searchId} started.\n  Web UI     ${ui}\n  artifacts  ${search.runDir}\n  worker log ${workerLog}`,
+  );
 
   const handle = client.workflow.getHandle(search.workflowId);
   let last = '';
@@ -60,6 +64,9 @@ async function main(): Promise<void> {
   let result: SearchResult;
   try {
     result = (await handle.result()) as SearchResult;
+  } catch (error) {
+    console.error(`The search did not complete; the worker's log is ${workerLog}`);
+    throw error;
   } finally {
     clearInterval(ticker);
   }
@@ -71,6 +78,7 @@ async function main(): Promise<void> {
     `  report     ${path.join(result.runDir, 'report.html')} (open it in a browser; works offline)`,
   );
   console.log(`  Web UI     ${ui}`);
+  console.log(`  worker log ${workerLog}`);
   console.log(`  status     npm run imcnas -- status ${result.searchId}`);
 
   await workers.stop();
