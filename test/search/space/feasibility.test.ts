@@ -1,4 +1,5 @@
 import { Rng } from '../../../common/rng';
+import { createOptimizer } from '../../../search/evolution';
 import { layerShapes } from '../../../search/architecture';
 import { optimizerHooks } from '../../../search/space/adapters';
 import { decode, isCanonical } from '../../../search/space/codec';
@@ -184,6 +185,17 @@ describe('repair and checkFeasible', () => {
     expect(repair(space, genome, rules).changes).toEqual([
       'hardware.techNode 22 → 45: rram-mine is not offered at 22 nm — our foundry offers it at 45 nm and above',
     ]);
+    // The optimizer built on the same library proposes only what the library allows.
+    const optimizer = createOptimizer(
+      space,
+      [{ metric: 'accuracy' }, { metric: 'edap' }],
+      { algorithm: 'nsga2', population: 16, crossover: 'block' },
+      3,
+      library,
+    );
+    for (const proposal of optimizer.propose(16)) {
+      expect(checkFeasible(space, proposal, rules)).toEqual([]);
+    }
   });
 
   it('turns any integer vector into a feasible one', () => {
