@@ -167,8 +167,10 @@ export function projectSetting(fixture: NeuroSimFixture): {
     const ron = cNumber(param(fixture, 'resistanceOn'));
     deviceOverride.ronOhm = ron;
     deviceOverride.onOffRatio = cNumber(param(fixture, 'resistanceOff')) / ron;
-    deviceOverride.readVoltageV = fixture.neurosim.version === '1.3' ? 0.5 : (V14_READ_VOLTAGE[node] ?? 0.5);
   }
+  // NeuroSim reads every cell type at Param.cpp's readVoltage (its sense amplifiers normalise the column to
+  // it, SRAM included: MultilevelSenseAmp.cpp / SarADC.cpp GetColumnPower).
+  deviceOverride.readVoltageV = fixture.neurosim.version === '1.3' ? 0.5 : (V14_READ_VOLTAGE[node] ?? 0.5);
   const libraryConfig: Record<string, unknown> = { devices: { [device]: deviceOverride } };
   // NeuroSim V1.3 reports the chip as the plain sum of its components (Chip.cpp ChipCalculateArea has no
   // tile bounding boxes yet), V1.4 as the tiles' bounding boxes (the preset's layoutEfficiency); V1.3's
