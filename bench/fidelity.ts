@@ -156,6 +156,8 @@ export function projectSetting(fixture: NeuroSimFixture): {
     architecture: 'neurosim',
     executionMode: param(fixture, 'pipeline') === 'true' ? 'pipelined' : 'layer-by-layer',
   };
+  // NeuroSim's pipeline duplicates weights by the input-map rule (Param.cpp speedUpDegree = 8, Chip.cpp)
+  if (hw.executionMode === 'pipelined') hw.pipelineSpeedUp = 'ifm';
   // NeuroSim maps one column per weight slice (no differential pair) and uses its own resistances.
   const deviceOverride: Record<string, unknown> = { differentialPairs: false };
   // NeuroSim draws every analog cell (RRAM, FeFET, the PCM stand-in) as a 1T1R cell of 4 × 12 F²

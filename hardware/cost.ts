@@ -493,13 +493,16 @@ function layerDynamicEnergy(
  * each kernel position of a K×K convolution its own processing elements of (√(arraysPerTile/4))² arrays;
  * dense and 1×1 layers fill whole tiles of (√arraysPerTile)² arrays (conventional mapping). The rows and
  * columns of arrays a layer needs are rounded up to whole elements; the ratio of provided to needed arrays,
- * rounded down to a power of two, is the copy count. Reproduces the speed-ups NeuroSim prints for VGG-8
- * (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json: 16, 4, 4, 2, 2, 1, 1, 8) except the first
- * layer's (4 here).
+ * rounded down to a power of two, is the copy count. Convolutions with fewer rows than an array (VGG-8's
+ * first layer) map conventionally, as in NeuroSim. Reproduces the speed-ups NeuroSim prints for VGG-8
+ * (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json: 16, 4, 4, 2, 2, 1, 1, 8; the last layer's
+ * copies share its single vector, so the project keeps 1).
  */
 function spareArrayCopies(layer: LayerShape, m: LayerMapping, ctx: Context, rows: number): number {
   const kernel = layer.kernelH * layer.kernelW;
-  const novel = layer.kind !== 'dense' && kernel > 1;
+  // Novel mapping only for convolutions that fill an array's rows (Chip.cpp ChipDesignInitialize: "large Cov
+  // layers use novel mapping", Cin·K² ≥ numRowSubArray; small ones are mapped conventionally).
+  const novel = layer.kind !== 'dense' && kernel > 1 && m.rowsNeeded >= rows;
   const side = novel ? ctx.peSide : ctx.tileSide;
   const rowArrays = novel ? Math.ceil(m.rowsNeeded / kernel / rows) : m.rowTiles;
   const colArrays = m.colTiles;
@@ -584,6 +587,29 @@ function duplicationCopies(
 }
 
 /**
+ * NeuroSim V1.4's pipeline speed-up per layer (Chip.cpp ChipDesignInitialize): S = min(speedUpDegree 8,
+ * maxIFM/minIFM over K×K convolutions), each layer ⌈(IFM/⌈maxIFM/S⌉)²⌉ (dense and 1×1 layers: their 1×1
+ * input map gives 1). IFM = output map × stride + K − 1 (NeuroSim's unpadded input map).
+ */
+function ifmSpeedUpCopies(layers: readonly LayerShape[], copies: Float64Array): void {
+  const n = layers.length;
+  const ifm = (layer: LayerShape) => layer.outH * layer.stride + layer.kernelH - 1;
+  let maxIfm = 0;
+  let minIfm = Infinity;
+  for (let i = 0; i < n; i++) {
+    const layer = layers[i];
+    maxIfm = Math.max(maxIfm, ifm(layer));
+    if (layer.kernelH !== 1) minIfm = Math.min(minIfm, ifm(layer));
+  }
+  const degree = Number.isFinite(minIfm) ? Math.max(1, Math.min(8, Math.floor(maxIfm / minIfm))) : 1;
+  const bound = Math.ceil(maxIfm / degree);
+  for (let i = 0; i < n; i++) {
+    const layer = layers[i];
+    copies[i] = layer.kind === 'dense' ? 1 : Math.max(1, Math.ceil((ifm(layer) / bound) ** 2));
+  }
+}
+
+/**
  * Cost of running `layers` on the chip `hw`. Assumes `hw` passed validateHardware (unknown device,
  * architecture or node names throw).
  */
@@ -606,8 +632,11 @@ export function evaluateNetwork(
     scratchTransferS = new Float64Array(size);
   }
   const copies = scratchCopies;
+  const ifmSpeedUp = pipelined && hw.pipelineSpeedUp === 'ifm';
   if (pipelined && hw.weightDuplication && hw.tiles !== undefined) {
     duplicationCopies(layers, hw, ctx, hw.tiles, copies);
+  } else if (ifmSpeedUp) {
+    ifmSpeedUpCopies(layers, copies);
   } else {
     for (let i = 0; i < n; i++) copies[i] = 1;
   }
@@ -627,14 +656,20 @@ export function evaluateNetwork(
   for (let i = 0; i < n; i++) {
     const layer = layers[i];
     const m = mapLayerInto(layer, hw, ctx.device, scratchMapping);
-    const layerCopies = copies[i];
-    const layerTiles = Math.ceil((m.arrays * layerCopies) / apt);
     const e = scratchEnergy;
     layerDynamicEnergy(ctx, layer, m, e, scratchTraffic);
     // Spare arrays of the layer's own tiles hold more copies (NeuroSim's speed-up); they share its data path.
-    const arrayCopies = arch.fillTilesWithCopies
-      ? Math.max(layerCopies, Math.min(m.mvms, spareArrayCopies(layer, m, ctx, hw.rows)))
-      : layerCopies;
+    const fillCopies = arch.fillTilesWithCopies
+      ? Math.min(m.mvms, spareArrayCopies(layer, m, ctx, hw.rows))
+      : 1;
+    // The IFM speed-up's copies go first into the spare arrays, then into added tiles (NeuroSim: the
+    // larger of the two speed-ups).
+    if (ifmSpeedUp) copies[i] = Math.max(1, Math.ceil(copies[i] / fillCopies));
+    const layerCopies = copies[i];
+    const arrayCopies = ifmSpeedUp
+      ? Math.min(m.mvms, Math.max(fillCopies, layerCopies * fillCopies))
+      : Math.max(layerCopies, fillCopies);
+    const layerTiles = Math.ceil((m.arrays * layerCopies) / apt);
     const dm = arch.dataMovementCycles;
     const inputBitsPerMvm =
       (layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels) *

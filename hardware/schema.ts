@@ -400,4 +400,5 @@ export const hardwareConfigSchema = z.strictObject({
     .optional(),
   executionMode: z.enum(['layer-by-layer', 'pipelined']).optional(),
   weightDuplication: z.boolean().optional(),
+  pipelineSpeedUp: z.literal('ifm').optional(),
 });
