@@ -263,6 +263,8 @@ const neurosim: ArchitectureParams = {
   edgePeripheryLayout: true,
   // NeuroSim sums each circuit's leakage (transistor widths × the node's off current), so its static power
   // follows the circuits' area, not the empty layout: hardware/technology.ts leakagePowerDensityWPerMm2.
+  // (leakageFraction is kept for overrides that turn leakageByArea off: 0.063 % of peak dynamic power gave
+  // NeuroSim's 0.60 µJ for VGG-8 at 22 nm, bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json.)
   leakageFraction: 0.00063,
   leakageByArea: true,
   // input bit density 0.15–0.3 typical in DNN+NeuroSim runs → 0.2
