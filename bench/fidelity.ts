@@ -156,6 +156,8 @@ export function projectSetting(fixture: NeuroSimFixture): {
     architecture: 'neurosim',
     executionMode: param(fixture, 'pipeline') === 'true' ? 'pipelined' : 'layer-by-layer',
   };
+  // NeuroSim's pipeline duplicates weights by the input-map rule (Param.cpp speedUpDegree = 8, Chip.cpp)
+  if (hw.executionMode === 'pipelined') hw.pipelineSpeedUp = 'ifm';
   // NeuroSim maps one column per weight slice (no differential pair) and uses its own resistances.
   const deviceOverride: Record<string, unknown> = { differentialPairs: false };
   // NeuroSim draws every analog cell (RRAM, FeFET, the PCM stand-in) as a 1T1R cell of 4 × 12 F²
@@ -167,8 +169,10 @@ export function projectSetting(fixture: NeuroSimFixture): {
     const ron = cNumber(param(fixture, 'resistanceOn'));
     deviceOverride.ronOhm = ron;
     deviceOverride.onOffRatio = cNumber(param(fixture, 'resistanceOff')) / ron;
-    deviceOverride.readVoltageV = fixture.neurosim.version === '1.3' ? 0.5 : (V14_READ_VOLTAGE[node] ?? 0.5);
   }
+  // NeuroSim reads every cell type at Param.cpp's readVoltage (its sense amplifiers normalise the column to
+  // it, SRAM included: MultilevelSenseAmp.cpp / SarADC.cpp GetColumnPower).
+  deviceOverride.readVoltageV = fixture.neurosim.version === '1.3' ? 0.5 : (V14_READ_VOLTAGE[node] ?? 0.5);
   const libraryConfig: Record<string, unknown> = { devices: { [device]: deviceOverride } };
   // NeuroSim V1.3 reports the chip as the plain sum of its components (Chip.cpp ChipCalculateArea has no
   // tile bounding boxes yet), V1.4 as the tiles' bounding boxes (the preset's layoutEfficiency); V1.3's

@@ -98,6 +98,13 @@ export interface ArchitectureParams {
      */
     referenceCols: number;
     colsExponent: number;
+    /**
+     * Repeated global-wire delay at 22 nm in ns/mm; when given, the bit terms (the H-tree transfers) take
+     * ⌈wire delay × distance / clock⌉ cycles each instead of one, the distance from the chip's centre to a
+     * tile running from half the chip side to the side, the delay ∝ 1/wire width at other nodes (NeuroSim
+     * V1.4 HTree.cpp CalculateLatency). Omitted = one cycle per transfer.
+     */
+    wireDelayNsPerMm22?: number;
   };
   /**
    * Spare arrays in a layer's own tiles hold copies of its weights that work on other output pixels
@@ -125,6 +132,11 @@ export interface ArchitectureParams {
   edgePeripheryLayout: boolean;
   /** Static power as a fraction of the chip's peak dynamic power (leakage 1–5 % in DNN+NeuroSim runs). */
   leakageFraction: number;
+  /**
+   * Static power in proportion to the circuits' area instead (hardware/technology.ts
+   * leakagePowerDensityWPerMm2: per node); leakageFraction is then not used. Omitted = false.
+   */
+  leakageByArea?: boolean;
   /** Fraction of input bits that are 1 (0.15–0.3 typical in DNN+NeuroSim runs). */
   inputBitDensity: number;
   /** Mean programmed level as a fraction of the conductance range (0.5 = levels used uniformly). */
@@ -218,12 +230,21 @@ const neurosim: ArchitectureParams = {
   // sar4,sar5}_lbl.json). NeuroSim V1.3's data path takes about 3× as many (159.5, 0.0202, 0.0330).
   // The exponent: NeuroSim's buffer + interconnect latency over the array-size sweep, 464, 314, 197 µs for
   // 64, 128, 256 columns (rram22_c2_a{64,128,256}_flash5_lbl.json), falls as columns^−0.6.
+  // The bit terms are H-tree transfers (NeuroSim Chip.cpp: GhTree->CalculateLatency over ⌈(numBitToLoadOut +
+  // numBitToLoadIn)/busWidth⌉ transfers): the fitted cycles divided by the 1.6 cycles per transfer the
+  // wire-delay model gives the fit's 12–13 mm chips at 22 nm.
+  // Wire delay: NeuroSim V1.4 spends one cycle per H-tree transfer wherever the wire is shorter than a clock
+  // (ic latency / clock = 37.2 k cycles for VGG-8 at 45 nm and with SAR ADCs), 1.65 for the 12.2 mm chip of
+  // rram22_c2_a128_flash5_lbl and 1.0 for the 8.3 mm SRAM chip at a 1.70 ns clock (sram22_c1_a128_flash5_lbl);
+  // 0.2 ns/mm at 22 nm reproduces both; 4.1 cycles for the 16.3 mm FeFET chip at 7 nm follows from the
+  // 1/wire-width scaling (fefet7_c2_a128_flash5_lbl).
   dataMovementCycles: {
     perMvm: 50.8,
-    perInputBit: 0.00111,
-    perOutputBit: 0.0191,
+    perInputBit: 0.00111 / 1.6,
+    perOutputBit: 0.0191 / 1.6,
     referenceCols: 128,
     colsExponent: 0.6,
+    wireDelayNsPerMm22: 0.2,
   },
   fillTilesWithCopies: true,
   // Fitted to NeuroSim V1.4 at 22 nm, 128×128, per array: the accumulation area and 65 % of the other
@@ -240,10 +261,12 @@ const neurosim: ArchitectureParams = {
     levelShiftersPerColumn: 46_900,
   },
   edgePeripheryLayout: true,
-  // Fitted: 0.063 % of peak dynamic power gives NeuroSim V1.4's leakage energy for VGG-8 at 22 nm
-  // (0.60 µJ of 18.3 µJ, bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json; LSTP devices leak
-  // little). Static power scales with the chip, so an idle (layer-by-layer, under-used) chip leaks more.
+  // NeuroSim sums each circuit's leakage (transistor widths × the node's off current), so its static power
+  // follows the circuits' area, not the empty layout: hardware/technology.ts leakagePowerDensityWPerMm2.
+  // (leakageFraction is kept for overrides that turn leakageByArea off: 0.063 % of peak dynamic power gave
+  // NeuroSim's 0.60 µJ for VGG-8 at 22 nm, bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json.)
   leakageFraction: 0.00063,
+  leakageByArea: true,
   // input bit density 0.15–0.3 typical in DNN+NeuroSim runs → 0.2
   inputBitDensity: 0.2,
   meanCellLevel: 0.5,

@@ -274,11 +274,36 @@ const MLSA_ENCODER_AREA_F2 = 30_580;
  * Column settling (one conversion): NeuroSim's ColumnLatency_Table grows with the reference columns'
  * resistance and capacitance, i.e. with the level count; fitted to the V1.4 clock periods at 22 nm
  * (clkPeriod / beta = 1.087, 1.188, 1.441 ns for 4, 5, 6 bits in bench/fixtures/neurosim/
- * rram22_c2_a128_flash{4,5,6}_lbl.json).
+ * rram22_c2_a128_flash{4,5,6}_lbl.json, less the 0.09 ns word-line drive).
  */
-function mlsaSettlingS(levels: number): number {
-  return 0.977e-9 + 7.37e-12 * levels;
+function mlsaSettlingS(levels: number, node: TechNode): number {
+  // 0.09 ns of NeuroSim's printed clock / beta is the word-line drive (hardware/technology.ts wordLineDriveS)
+  const at22 = 0.887e-9 + 7.37e-12 * levels;
+  const table = COLUMN_LATENCY_TABLE[node];
+  const ref = COLUMN_LATENCY_TABLE[22];
+  if (!table || !ref) return at22;
+  // The reference resistance at which NeuroSim's 22 nm table gives the fitted settling, read at `node`.
+  const referenceOhm = Math.max(0, (at22 - ref[1]) / ref[0]);
+  return table[0] * referenceOhm + table[1];
 }
+
+/**
+ * NeuroSim V1.4 MultilevelSenseAmp.cpp ColumnLatency_Table, current mode, resistive branch (R ≥ 4.8 kΩ):
+ * settling = slope·R + offset per node, [slope s/Ω, offset s]. It carries the 22 nm settling fit above to
+ * other nodes (7 nm settles in 0.74× the 22 nm time, 45 nm in 1.9×).
+ */
+const COLUMN_LATENCY_TABLE: Partial<Record<TechNode, readonly [slope: number, offset: number]>> = {
+  130: [3.78659e-14, 2.60629e-9],
+  90: [2.8688e-14, 2.31147e-9],
+  65: [2.12366e-14, 2.14339e-9],
+  45: [1.54619e-14, 1.60263e-9],
+  32: [1.15509e-14, 1.19475e-9],
+  22: [8.02517e-15, 8.51803e-10],
+  14: [6.18337e-15, 8.17633e-10],
+  10: [4.72185e-15, 7.28474e-10],
+  7: [3.72084e-15, 7.02172e-10],
+  5: [2.77641e-15, 6.46706e-10],
+};
 
 /**
  * ADC figures for one converter of `bits` bits. SAR: the architecture's model. Flash under NeuroSim
@@ -305,7 +330,7 @@ export function adcFigures(
     const mirrorW = columnLoadInAdc ? mlsaLevelPowerW(node, (columnOhm * 0.5) / readVoltageV) : 0;
     const switchingJ = MLSA_SWITCHING_ENERGY_PER_LEVEL_22NM_J * cmosEnergyScale(22, node, vddV);
     const featureUm = featureSizeM(node) * 1e6;
-    const settlingS = mlsaSettlingS(levels);
+    const settlingS = mlsaSettlingS(levels, node);
     return {
       fixedEnergyJ:
         levels * (mirrorW * settlingS + switchingJ) +

@@ -32,11 +32,13 @@ import type { LayerMapping } from './mapping';
 import { emptyMapping, mapLayerInto } from './mapping';
 import {
   TECH_NODE_TABLE,
+  accessTransistorOnOhm,
   areaScale,
   circuitAreaFactor,
   cmosEnergyScale,
   featureSizeM,
-  peripheryClockFloorS,
+  leakagePowerDensityWPerMm2,
+  wordLineDriveS,
 } from './technology';
 import type { HardwareConfig, LayerShape } from './types';
 
@@ -198,6 +200,8 @@ interface Context {
   globalBufferAreaPerByteMm2: number;
   /** Peak dynamic power of one fully used array (W), for leakage. */
   peakArrayPowerW: number;
+  /** Global-wire delay per length relative to 22 nm: ∝ 1/wire width (hardware/technology.ts featureSizeNm). */
+  wireDelayNodeFactor: number;
 }
 
 function prepareContext(
@@ -228,19 +232,24 @@ function prepareContext(
   const wordLineCapF = arch.wireCapacitanceFPerUm * hw.cols * pitchUm;
   const bitLineCapF = arch.wireCapacitanceFPerUm * hw.rows * pitchUm;
 
-  const cellCurrentInAdc = arch.cellCurrentAccounting === 'adc' && !digital;
+  // SRAM cells sum on the bit line through their access transistors: every driven row conducts the same
+  // whatever its bit (NeuroSim V1.4 ProcessingUnit.cpp GetColumnResistance, SRAM: 1/(resCellAccess + wire)).
+  const sramColumn = digital && device.family === 'sram' && arch.cellCurrentAccounting === 'adc';
+  const columnCellG = sramColumn ? 1 / accessTransistorOnOhm(node) : gMean;
+  const columnZeroG = sramColumn ? columnCellG : gMin;
+  const cellCurrentInAdc = arch.cellCurrentAccounting === 'adc' && (!digital || sramColumn);
   // A typical column: every row driven with probability rowActive, cells at the mean level.
   const rowActive = 1 - Math.pow(1 - density, hw.dacBits);
-  const typicalColumnOhm = 1 / (hw.rows * rowActive * gMean);
+  const typicalColumnOhm = 1 / (hw.rows * rowActive * columnCellG);
   const adc = adcFigures(arch, hw.adcType, hw.adcBits, node, vdd, cellCurrentInAdc, typicalColumnOhm, vread);
   const cellCurrentCountedByAdc = adc.countsCellCurrent;
   const dac = dacFigures(arch, hw.dacBits, node, vdd);
 
   // Cycle: DAC settles, the read pulse develops the column, colsPerAdc conversions share each ADC.
-  // NeuroSim's synchronous clock: one conversion × beta, but no faster than the periphery's floor.
+  // NeuroSim's synchronous clock: (word-line drive + one conversion) × beta (SubArray.cpp CalculateLatency).
   const clockS = arch.separateReadStep
     ? adc.conversionTimeS * arch.sensingLatencyFactor
-    : Math.max(adc.conversionTimeS * arch.sensingLatencyFactor, peripheryClockFloorS(node));
+    : (wordLineDriveS(node, hw.cols) + adc.conversionTimeS) * arch.sensingLatencyFactor;
   const sensingS = hw.colsPerAdc * clockS;
   const readPulseS = arch.separateReadStep ? device.readPulseS : 0;
   const frontS = arch.separateReadStep ? dac.latencyS + readPulseS : 0;
@@ -326,7 +335,7 @@ function prepareContext(
     (arch.tileInterconnectWidthF * featureM * 1e6 * Math.sqrt(tileCoreUm2)) / 1e6;
 
   // Peak dynamic power of a fully used array: every row driven, every column converted, each cycle.
-  const fullColumnConductance = hw.rows * rowActiveProbability * gMean;
+  const fullColumnConductance = hw.rows * rowActiveProbability * columnCellG;
   const conversionEnergyFullJ =
     adc.fixedEnergyJ + adc.columnTimeS * adcColumnPowerPerSiemensW * fullColumnConductance;
   const peakArrayEnergyPerCycleJ =
@@ -353,8 +362,8 @@ function prepareContext(
     bitLineEnergyJ,
     adcFixedEnergyJ: adc.fixedEnergyJ,
     adcColumnEnergyPerSiemensJ: adc.columnTimeS * adcColumnPowerPerSiemensW,
-    meanCellConductanceS: gMean,
-    zeroLevelConductanceS: gMin,
+    meanCellConductanceS: columnCellG,
+    zeroLevelConductanceS: columnZeroG,
     sampleHoldEnergyJ,
     shiftAddEnergyJ,
     dacEnergyPerDriveJ,
@@ -380,6 +389,8 @@ function prepareContext(
     interconnectAreaPerTileMm2,
     globalBufferAreaPerByteMm2,
     peakArrayPowerW,
+    // Repeated-wire delay per length ∝ √(r·c) with r ∝ 1/width² (NeuroSim V1.4 HTree.cpp unitLatencyRep)
+    wireDelayNodeFactor: TECH_NODE_TABLE[22].featureSizeNm / nodeParams.featureSizeNm,
   };
 }
 
@@ -482,13 +493,16 @@ function layerDynamicEnergy(
  * each kernel position of a K×K convolution its own processing elements of (√(arraysPerTile/4))² arrays;
  * dense and 1×1 layers fill whole tiles of (√arraysPerTile)² arrays (conventional mapping). The rows and
  * columns of arrays a layer needs are rounded up to whole elements; the ratio of provided to needed arrays,
- * rounded down to a power of two, is the copy count. Reproduces the speed-ups NeuroSim prints for VGG-8
- * (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json: 16, 4, 4, 2, 2, 1, 1, 8) except the first
- * layer's (4 here).
+ * rounded down to a power of two, is the copy count. Convolutions with fewer rows than an array (VGG-8's
+ * first layer) map conventionally, as in NeuroSim. Reproduces the speed-ups NeuroSim prints for VGG-8
+ * (bench/fixtures/neurosim/rram22_c2_a128_flash5_lbl.json: 16, 4, 4, 2, 2, 1, 1, 8; the last layer's
+ * copies share its single vector, so the project keeps 1).
  */
 function spareArrayCopies(layer: LayerShape, m: LayerMapping, ctx: Context, rows: number): number {
   const kernel = layer.kernelH * layer.kernelW;
-  const novel = layer.kind !== 'dense' && kernel > 1;
+  // Novel mapping only for convolutions that fill an array's rows (Chip.cpp ChipDesignInitialize: "large Cov
+  // layers use novel mapping", Cin·K² ≥ numRowSubArray; small ones are mapped conventionally).
+  const novel = layer.kind !== 'dense' && kernel > 1 && m.rowsNeeded >= rows;
   const side = novel ? ctx.peSide : ctx.tileSide;
   const rowArrays = novel ? Math.ceil(m.rowsNeeded / kernel / rows) : m.rowTiles;
   const colArrays = m.colTiles;
@@ -504,6 +518,29 @@ const scratchMapping = emptyMapping();
 const scratchEnergy = zeroEnergy();
 const scratchTraffic: LayerTraffic = { nocBytes: 0 };
 let scratchCopies = new Float64Array(64);
+// Per layer: array compute + buffer time, and H-tree transfer time at one cycle per transfer (s).
+let scratchFixedS = new Float64Array(64);
+let scratchTransferS = new Float64Array(64);
+
+/**
+ * Mean clock cycles one H-tree transfer takes: ⌈t/clock⌉ per transfer (NeuroSim V1.4 HTree.cpp
+ * CalculateLatency, synchronous: `ceil(readLatency·clkFreq)`), with the wire delay t proportional to a
+ * tile's distance from the chip's centre, taken as uniform between half the chip side and the side
+ * (the H-tree's vertical and horizontal stages add up to half a side each, the main bus up to another half).
+ * `longest` = the delay to the farthest tile in clock periods.
+ */
+export function meanCyclesPerTransfer(longest: number): number {
+  if (!(longest > 1)) return 1;
+  const lo = longest / 2;
+  const hi = longest;
+  let total = 0;
+  // ∫ ⌈x⌉ dx over [lo, hi]: whole unit intervals k−1 < x ≤ k contribute k × their overlap.
+  for (let k = Math.max(1, Math.ceil(lo)); k - 1 < hi; k++) {
+    const overlap = Math.min(hi, k) - Math.max(lo, k - 1);
+    if (overlap > 0) total += k * overlap;
+  }
+  return Math.max(1, total / (hi - lo));
+}
 
 /**
  * Copies per layer for pipelined weight duplication: the smallest pipeline interval T such that giving
@@ -550,6 +587,29 @@ function duplicationCopies(
 }
 
 /**
+ * NeuroSim V1.4's pipeline speed-up per layer (Chip.cpp ChipDesignInitialize): S = min(speedUpDegree 8,
+ * maxIFM/minIFM over K×K convolutions), each layer ⌈(IFM/⌈maxIFM/S⌉)²⌉ (dense and 1×1 layers: their 1×1
+ * input map gives 1). IFM = output map × stride + K − 1 (NeuroSim's unpadded input map).
+ */
+function ifmSpeedUpCopies(layers: readonly LayerShape[], copies: Float64Array): void {
+  const n = layers.length;
+  const ifm = (layer: LayerShape) => layer.outH * layer.stride + layer.kernelH - 1;
+  let maxIfm = 0;
+  let minIfm = Infinity;
+  for (let i = 0; i < n; i++) {
+    const layer = layers[i];
+    maxIfm = Math.max(maxIfm, ifm(layer));
+    if (layer.kernelH !== 1) minIfm = Math.min(minIfm, ifm(layer));
+  }
+  const degree = Number.isFinite(minIfm) ? Math.max(1, Math.min(8, Math.floor(maxIfm / minIfm))) : 1;
+  const bound = Math.ceil(maxIfm / degree);
+  for (let i = 0; i < n; i++) {
+    const layer = layers[i];
+    copies[i] = layer.kind === 'dense' ? 1 : Math.max(1, Math.ceil((ifm(layer) / bound) ** 2));
+  }
+}
+
+/**
  * Cost of running `layers` on the chip `hw`. Assumes `hw` passed validateHardware (unknown device,
  * architecture or node names throw).
  */
@@ -565,10 +625,18 @@ export function evaluateNetwork(
   const n = layers.length;
   const pipelined = hw.executionMode === 'pipelined';
 
-  if (scratchCopies.length < n) scratchCopies = new Float64Array(Math.max(n, scratchCopies.length * 2));
+  if (scratchCopies.length < n) {
+    const size = Math.max(n, scratchCopies.length * 2);
+    scratchCopies = new Float64Array(size);
+    scratchFixedS = new Float64Array(size);
+    scratchTransferS = new Float64Array(size);
+  }
   const copies = scratchCopies;
+  const ifmSpeedUp = pipelined && hw.pipelineSpeedUp === 'ifm';
   if (pipelined && hw.weightDuplication && hw.tiles !== undefined) {
     duplicationCopies(layers, hw, ctx, hw.tiles, copies);
+  } else if (ifmSpeedUp) {
+    ifmSpeedUpCopies(layers, copies);
   } else {
     for (let i = 0; i < n; i++) copies[i] = 1;
   }
@@ -581,8 +649,6 @@ export function evaluateNetwork(
   let requiredTiles = 0;
   let usedCells = 0;
   let conversionsTotal = 0;
-  let latencySum = 0;
-  let interval = 0;
   let nocBytes = 0;
   let largestActivationBytes = 0;
   const dynamicFactor = arch.dynamicEnergyFactor;
@@ -590,28 +656,36 @@ export function evaluateNetwork(
   for (let i = 0; i < n; i++) {
     const layer = layers[i];
     const m = mapLayerInto(layer, hw, ctx.device, scratchMapping);
-    const layerCopies = copies[i];
-    const layerTiles = Math.ceil((m.arrays * layerCopies) / apt);
     const e = scratchEnergy;
     layerDynamicEnergy(ctx, layer, m, e, scratchTraffic);
     // Spare arrays of the layer's own tiles hold more copies (NeuroSim's speed-up); they share its data path.
-    const arrayCopies = arch.fillTilesWithCopies
-      ? Math.max(layerCopies, Math.min(m.mvms, spareArrayCopies(layer, m, ctx, hw.rows)))
-      : layerCopies;
+    const fillCopies = arch.fillTilesWithCopies
+      ? Math.min(m.mvms, spareArrayCopies(layer, m, ctx, hw.rows))
+      : 1;
+    // The IFM speed-up's copies go first into the spare arrays, then into added tiles (NeuroSim: the
+    // larger of the two speed-ups).
+    if (ifmSpeedUp) copies[i] = Math.max(1, Math.ceil(copies[i] / fillCopies));
+    const layerCopies = copies[i];
+    const arrayCopies = ifmSpeedUp
+      ? Math.min(m.mvms, Math.max(fillCopies, layerCopies * fillCopies))
+      : Math.max(layerCopies, fillCopies);
+    const layerTiles = Math.ceil((m.arrays * layerCopies) / apt);
     const dm = arch.dataMovementCycles;
     const inputBitsPerMvm =
       (layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels) *
       layer.kernelH *
       Math.min(layer.stride, layer.kernelW) *
       layer.activationBits;
-    const moveS =
+    const movingMvms = Math.ceil(m.mvms / layerCopies);
+    const computeS = Math.ceil(m.mvms / arrayCopies) * m.inputCycles * ctx.cycleTimeS;
+    const bufferS = movingMvms * ctx.moveClockS * dm.perMvm;
+    const transferS =
+      movingMvms *
       ctx.moveClockS *
-      (dm.perMvm +
-        dm.perInputBit * inputBitsPerMvm +
-        dm.perOutputBit * layer.outChannels * layer.activationBits);
-    const latency =
-      Math.ceil(m.mvms / arrayCopies) * m.inputCycles * ctx.cycleTimeS +
-      Math.ceil(m.mvms / layerCopies) * moveS;
+      (dm.perInputBit * inputBitsPerMvm + dm.perOutputBit * layer.outChannels * layer.activationBits);
+    // Transfers wait for the chip's size (known after the loop): latency = fixed part + transfers × cycles each.
+    scratchFixedS[i] = computeS + bufferS;
+    scratchTransferS[i] = transferS;
     const conversions = m.mvms * m.inputCycles * m.conversionsPerCycle;
 
     total.array += e.array;
@@ -628,8 +702,6 @@ export function evaluateNetwork(
     requiredTiles += layerTiles;
     usedCells += m.usedCells * layerCopies;
     conversionsTotal += conversions;
-    latencySum += latency;
-    if (latency > interval) interval = latency;
     const bytesPerActivation = layer.activationBits / 8;
     const inputChannels = layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels;
     const activationBytes =
@@ -648,7 +720,7 @@ export function evaluateNetwork(
         tiles: layerTiles,
         ops: 2 * m.macs,
         energyJ: 0,
-        latencyS: latency,
+        latencyS: 0,
         conversions,
         areaMm2: 0,
         utilization: (m.usedCells * layerCopies) / (layerTiles * apt * hw.rows * hw.cols),
@@ -677,12 +749,6 @@ export function evaluateNetwork(
   total.accumulation *= dynamicFactor;
   total.buffer *= dynamicFactor;
   total.interconnect = (total.interconnect + nocBytes * nocEnergyPerByte) * dynamicFactor;
-
-  const latency = pipelined ? interval : latencySum;
-  const leakagePowerW = arch.leakageFraction * ctx.peakArrayPowerW * chipTiles * apt;
-  total.leakage = leakagePowerW * latency;
-  total.offChipIo = arch.offChipIo.powerW * latency;
-  const energyJ = sumEnergy(total);
 
   // Area (mm²).
   const tileArrays = chipTiles * apt;
@@ -714,6 +780,28 @@ export function evaluateNetwork(
   const cornerMm2 = (tileArrays * ctx.cornerAreaPerArrayUm2) / 1e6;
   area.layoutOverhead = (onChip + cornerMm2) * arch.layoutEfficiency - onChip;
   const areaMm2 = onChip + area.layoutOverhead + area.offChipIo;
+
+  // Latency: the H-tree's transfers take longer on a bigger chip (wire delay ∝ distance ∝ √area).
+  const wireDelay = arch.dataMovementCycles.wireDelayNsPerMm22;
+  const cyclesPerTransfer =
+    wireDelay === undefined
+      ? 1
+      : meanCyclesPerTransfer((wireDelay * 1e-9 * ctx.wireDelayNodeFactor * Math.sqrt(areaMm2)) / ctx.clockS);
+  let latencySum = 0;
+  let interval = 0;
+  for (let i = 0; i < n; i++) {
+    const layerLatency = scratchFixedS[i] + scratchTransferS[i] * cyclesPerTransfer;
+    latencySum += layerLatency;
+    if (layerLatency > interval) interval = layerLatency;
+    if (perLayer) perLayer[i].latencyS = layerLatency;
+  }
+  const latency = pipelined ? interval : latencySum;
+  const leakagePowerW = arch.leakageByArea
+    ? leakagePowerDensityWPerMm2(hw.techNode) * onChip
+    : arch.leakageFraction * ctx.peakArrayPowerW * chipTiles * apt;
+  total.leakage = leakagePowerW * latency;
+  total.offChipIo = arch.offChipIo.powerW * latency;
+  const energyJ = sumEnergy(total);
 
   const ops = 2 * macs;
   const result: NetworkCost = {

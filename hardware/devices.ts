@@ -261,8 +261,11 @@ const sram: DeviceParams = {
   minBitsPerCell: 1,
   maxBitsPerCell: 1,
   maxBitsPerCellWithoutVerify: 1,
-  // Bit lines swing at VDD
-  readVoltageV: null,
+  // NeuroSim's parallel (compute-in-memory) SRAM read senses the access transistors' column current at
+  // Param.cpp readVoltage, as for analog cells (MultilevelSenseAmp.cpp / SarADC.cpp GetColumnPower; its
+  // parallel mode has no bit-line precharge): 0.5 V, the value the analog presets use (V1.4: 0.51–0.55 V at
+  // 45–22 nm)
+  readVoltageV: 0.5,
   // Assumption: ~2 ns bit-line development for a 128-row column (no source at hand gives an SRAM read time)
   readPulseS: 2e-9,
   // Digital bit slices: the sign is the weighted MSB slice in the shift-add, no pairs needed.

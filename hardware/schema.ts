@@ -158,6 +158,7 @@ const architectureFields = {
     perOutputBit: z.number().min(0).max(100),
     referenceCols: z.number().gt(0),
     colsExponent: z.number().min(0).max(2),
+    wireDelayNsPerMm22: z.number().min(0).max(100).optional(),
   }),
   fillTilesWithCopies: z.boolean(),
   edgePeripheryLayout: z.boolean(),
@@ -169,6 +170,7 @@ const architectureFields = {
     levelShiftersPerColumn: z.number().min(0).max(1e7),
   }),
   leakageFraction: z.number().min(0).max(0.5),
+  leakageByArea: z.boolean().optional(),
   inputBitDensity: z.number().gt(0).max(1),
   meanCellLevel: z.number().min(0).max(1),
   source: z.string(),
@@ -398,4 +400,5 @@ export const hardwareConfigSchema = z.strictObject({
     .optional(),
   executionMode: z.enum(['layer-by-layer', 'pipelined']).optional(),
   weightDuplication: z.boolean().optional(),
+  pipelineSpeedUp: z.literal('ifm').optional(),
 });

@@ -119,32 +119,6 @@ export function areaScale(fromNode: TechNode, node: TechNode): number {
 }
 
 /**
- * NeuroSim V1.4's synchronous clock never runs faster than its slowest subarray periphery (main.cpp takes
- * the largest layer clock period; decoders, drivers and the column RC set it when the ADC is fast). The
- * floor is read off NeuroSim's printed clock period where a fast flash ADC does not set it:
- * 45 nm 7.80 ns (bench/fixtures/neurosim/rram45_c2_a128_flash5_lbl.json), 22 nm ≤ 1.52 ns (the 4-bit flash
- * clock, rram22_c2_a128_flash4_lbl.json). Log-log interpolation in the node between these points, held
- * constant outside them.
- */
-const CLOCK_FLOOR_POINTS: ReadonlyArray<readonly [node: number, floorS: number]> = [
-  [45, 7.8e-9],
-  [22, 1.5e-9],
-];
-
-export function peripheryClockFloorS(node: TechNode): number {
-  const points = CLOCK_FLOOR_POINTS;
-  if (node >= points[0][0]) return points[0][1];
-  const last = points[points.length - 1];
-  if (node <= last[0]) return last[1];
-  let i = 0;
-  while (node < points[i + 1][0]) i++;
-  const [n0, f0] = points[i];
-  const [n1, f1] = points[i + 1];
-  const t = Math.log(node / n0) / Math.log(n1 / n0);
-  return f0 * Math.pow(f1 / f0, t);
-}
-
-/**
  * NeuroSim V1.4 lays out FinFET/GAA-node circuits on fin and gate pitches (Technology.cpp, FunctionUnit
  * gate-area rules below 14 nm), so its peripheral circuits shrink far less than F²: at 7 nm its ADC,
  * accumulation, other periphery and interconnect per array are 2.7–5.4 × their 22 nm areas scaled by F²
@@ -155,4 +129,85 @@ export function circuitAreaFactor(node: TechNode): number {
   if (node >= 22) return 1;
   if (node <= 7) return 4.5;
   return Math.pow(4.5, Math.log(22 / node) / Math.log(22 / 7));
+}
+
+/**
+ * On-resistance of a minimum access transistor (Ω), the SRAM cell's read path: NeuroSim V1.4 SubArray.cpp
+ * `resCellAccess = CalculateOnResistance(widthAccessCMOS·F (2F at ≤ 14 nm), NMOS)` with formula.cpp
+ * R = effectiveResistanceMultiplier·VDD / (currentOnNmos·W_eff) and Technology.cpp's LP devices at 300 K:
+ * [multiplier, on-current A/m, effective width m] per node (FinFETs: one fin's width + 2 × height, 7/5 nm:
+ * the listed effective width). Param.cpp widthAccessCMOS = 1.
+ */
+const ACCESS_TRANSISTOR: Readonly<Record<TechNode, readonly [number, number, number]>> = {
+  130: [1.54, 300.7, 130e-9],
+  90: [1.77, 346.3, 90e-9],
+  65: [1.77, 400.0, 65e-9],
+  45: [1.77, 500.2, 45e-9],
+  32: [1.77, 600.2, 32e-9],
+  22: [1.77, 791.9, 22e-9],
+  14: [2.09, 595.045, 92e-9],
+  10: [2.09, 599.237, 98e-9],
+  7: [2.05, 562.048, 107e-9],
+  5: [2.1, 578.494, 106e-9],
+};
+
+export function accessTransistorOnOhm(node: TechNode): number {
+  const [multiplier, currentOnPerM, widthM] = ACCESS_TRANSISTOR[node];
+  return (multiplier * TECH_NODE_TABLE[node].vddV) / (currentOnPerM * widthM);
+}
+
+/**
+ * Leakage power per mm² of circuit area (layout gaps excluded), W/mm²: NeuroSim V1.4's leakage power over
+ * its own component-area sum (array + ADC + accumulation + interconnect + other) for the NVM chips of
+ * bench/fixtures/neurosim: 45 nm 15.8 µW/mm² (rram45_c2_a128_flash5_lbl: 3.41 mW / 216 mm²), 22 nm
+ * 34 µW/mm² (rram22_c2_a128_flash5_lbl: 1.56 mW / 45.9 mm²), 7 nm 164 µW/mm² (fefet7_c2_a128_flash5_lbl:
+ * 3.60 mW / 21.9 mm²; FinFET off currents are higher). Log-log interpolation in the node, held outside.
+ */
+const LEAKAGE_DENSITY_POINTS: ReadonlyArray<readonly [node: number, wPerMm2: number]> = [
+  [45, 15.8e-6],
+  [22, 34e-6],
+  [7, 164e-6],
+];
+
+export function leakagePowerDensityWPerMm2(node: TechNode): number {
+  const points = LEAKAGE_DENSITY_POINTS;
+  if (node >= points[0][0]) return points[0][1];
+  const last = points[points.length - 1];
+  if (node <= last[0]) return last[1];
+  let i = 0;
+  while (node < points[i + 1][0]) i++;
+  const [n0, d0] = points[i];
+  const [n1, d1] = points[i + 1];
+  const t = Math.log(node / n0) / Math.log(n1 / n0);
+  return d0 * Math.pow(d1 / d0, t);
+}
+
+/**
+ * The word-line switch matrix's share of NeuroSim V1.4's clock (SubArray.cpp CalculateLatency, parallel
+ * mode: clock = (max(wlSwitchMatrix + buffers, mux + muxDecoder) + precharger + sense amplifier + encoder +
+ * SAR) × beta), in s, for an array of `cols` columns: NeuroSim's printed clock / beta minus the SAR's
+ * (N + 1) ns, at 128 columns 3.3 ns at 45 nm (rram45_c1_a128_sar8_lbl: 17.23 ns / 1.4 − 9 ns), 0.09 ns at
+ * 22 nm (rram22_c2_a128_sar{4,5,6}_lbl: 7.124, 8.524, 9.924 ns / 1.4 − 5, 6, 7 ns), 0.054 ns at 7 nm
+ * (fefet7_c2_a128_flash5_lbl: 1.288 ns / 1.4 − the flash settling); log-log between nodes, held outside;
+ * × (cols/128)^1.7 (rram45_c1_a64_sar8_lbl: 1.0 ns at 64 columns; word-line RC grows faster than its length).
+ */
+const WORD_LINE_DRIVE_POINTS: ReadonlyArray<readonly [node: number, seconds: number]> = [
+  [45, 3.3e-9],
+  [22, 0.09e-9],
+  [7, 0.054e-9],
+];
+
+export function wordLineDriveS(node: TechNode, cols: number): number {
+  const points = WORD_LINE_DRIVE_POINTS;
+  let at128: number;
+  if (node >= points[0][0]) at128 = points[0][1];
+  else if (node <= points[points.length - 1][0]) at128 = points[points.length - 1][1];
+  else {
+    let i = 0;
+    while (node < points[i + 1][0]) i++;
+    const [n0, t0] = points[i];
+    const [n1, t1] = points[i + 1];
+    at128 = t0 * Math.pow(t1 / t0, Math.log(node / n0) / Math.log(n1 / n0));
+  }
+  return at128 * Math.pow(cols / 128, 1.7);
 }

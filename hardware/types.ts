@@ -62,6 +62,12 @@ export interface HardwareConfig {
    * budget so they process several output pixels at once (ISAAC-style balancing).
    */
   weightDuplication?: boolean;
+  /**
+   * Pipelined mode only: 'ifm' copies each convolution's weights so that every layer processes an
+   * ⌈IFM/S⌉-sized share of the largest input map per step (NeuroSim V1.4 Chip.cpp ChipDesignInitialize:
+   * speed-up = ⌈(IFM / ⌈maxIFM/S⌉)²⌉, S = min(8, maxIFM/minIFM)), adding tiles as it needs them.
+   */
+  pipelineSpeedUp?: 'ifm';
 }
 
 export type ExecutionMode = 'layer-by-layer' | 'pipelined';

@@ -326,6 +326,21 @@ export function validateHardware(hw: HardwareConfig, library: HardwareLibrary = 
       );
     }
   }
+  if (hw.pipelineSpeedUp !== undefined) {
+    if (hw.pipelineSpeedUp !== 'ifm') {
+      problems.push(`hardware.pipelineSpeedUp: must be "ifm" or absent, got ${show(hw.pipelineSpeedUp)}`);
+    }
+    if (hw.executionMode !== 'pipelined') {
+      problems.push(
+        'hardware.pipelineSpeedUp: only balances a pipeline; set hardware.executionMode to "pipelined" or remove it',
+      );
+    }
+    if (hw.weightDuplication) {
+      problems.push(
+        'hardware.pipelineSpeedUp: the tile-budget weight duplication and the IFM speed-up are alternatives; turn one off',
+      );
+    }
+  }
   return problems;
 }
 

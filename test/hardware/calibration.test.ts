@@ -31,6 +31,13 @@ describe('ISAAC-CE calibration (Shafiee et al., ISCA 2016; docs/sources.md §Cal
   });
 });
 
+describe('PUMA calibration (Ankit et al., ASPLOS 2019; docs/sources.md §Calibration anchors)', () => {
+  it('lands within ±30 % of the published peak TOPS/W and TOPS/mm²', () => {
+    expect(Math.abs(byId('puma.topsPerW').model / 0.837 - 1)).toBeLessThanOrEqual(0.3);
+    expect(Math.abs(byId('puma.topsPerMm2').model / 0.577 - 1)).toBeLessThanOrEqual(0.3);
+  });
+});
+
 describe('sanity ranges for matching configurations', () => {
   const vgg8 = vgg8Cifar10(8, 8);
 

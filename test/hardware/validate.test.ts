@@ -79,6 +79,20 @@ describe('validateHardware', () => {
     expect(problems.find((p) => p.startsWith('hardware.supplyVoltage'))).toMatch(/nominal VDD 0.85 V/);
   });
 
+  it("accepts NeuroSim's IFM pipeline speed-up only for a pipeline without the tile-budget duplication", () => {
+    expect(validateHardware({ ...valid, executionMode: 'pipelined', pipelineSpeedUp: 'ifm' })).toEqual([]);
+    const problems = validateHardware({ ...valid, pipelineSpeedUp: 'ifm' });
+    expect(problems).toEqual([expect.stringMatching(/^hardware\.pipelineSpeedUp: only balances a pipeline/)]);
+    const both = validateHardware({
+      ...valid,
+      executionMode: 'pipelined',
+      pipelineSpeedUp: 'ifm',
+      weightDuplication: true,
+      tiles: 100,
+    });
+    expect(both).toEqual([expect.stringMatching(/^hardware\.pipelineSpeedUp: the tile-budget/)]);
+  });
+
   it('names unknown devices, architectures and nodes with the alternatives', () => {
     const problems = validateHardware({
       ...valid,

@@ -197,6 +197,12 @@ CONFIGS = [
     cfg('sram22_c1_a128_flash4_lbl', memcelltype='1', cellBit='1', levelOutput='16'),
     # A deeper network.
     cfg('resnet18c_rram22_c2_a128_flash5_lbl', net='ResNet18C'),
+    # Small arrays with a big ADC (a demo design: RRAM 45 nm, 64x64, 1 bit/cell, 8-bit SAR) and its 128-row
+    # twin: the edge-periphery layout at its extreme.
+    cfg('rram45_c1_a64_sar8_lbl', rows=64, technode='45', cellBit='1', levelOutput='256', SARADC='true'),
+    cfg('rram45_c1_a128_sar8_lbl', technode='45', cellBit='1', levelOutput='256', SARADC='true'),
+    # SRAM with a SAR ADC: the access transistors' column current in the SAR's c/R' term.
+    cfg('sram22_c1_a128_sar5_lbl', memcelltype='1', cellBit='1', SARADC='true'),
 ]
 
 SWEEPS = {
@@ -210,6 +216,8 @@ SWEEPS = {
     'node_fefet': ['fefet45_c2_a128_flash5_lbl', 'fefet22_c2_a128_flash5_lbl', 'fefet7_c2_a128_flash5_lbl'],
     'device_22nm': ['sram22_c1_a128_flash5_lbl', 'rram22_c1_a128_flash5_lbl'],
     'dataflow': ['rram22_c2_a128_flash5_lbl', 'rram22_c2_a128_flash5_pipe'],
+    'array_size_sar8_45nm': ['rram45_c1_a64_sar8_lbl', 'rram45_c1_a128_sar8_lbl'],
+    'adc_type_sram': ['sram22_c1_a128_flash5_lbl', 'sram22_c1_a128_sar5_lbl'],
 }
 
 
