@@ -193,9 +193,6 @@ describe('issue #14 defects, on the real Temporal dev server with real activitie
       delete process.env.TEMPORAL_API_KEY;
       delete process.env.IMCNAS_ENV_REPORT;
     }
-    expect(result.outcome).toBe('complete');
-    expect(result.robust).toHaveLength(1);
-    expect(result.finals).toHaveLength(1);
     // Stages 3 and 4 each started the evaluator; each one reported (so the passEnv variable arrived).
     const reports = (await fs.readdir(harness.artifactRoot)).filter((name) =>
       name.startsWith('evaluator-env.'),
@@ -208,6 +205,9 @@ describe('issue #14 defects, on the real Temporal dev server with real activitie
       expect(names).toContain('IMCNAS_ENV_REPORT');
       expect(names).toContain('PATH');
     }
+    expect(result.outcome).toBe('complete');
+    expect(result.robust).toHaveLength(1);
+    expect(result.finals).toHaveLength(1);
 
     // Starting the finished id again with an edited configuration: refused before anything starts,
     // saying how to start anew or resume; the old run directory and the finished run stay as they were.
@@ -344,10 +344,27 @@ describe('issue #14 defects, on the real Temporal dev server with real activitie
   it('an orphaned training child exits on its own when its worker is killed with -9', async () => {
     // A worker process of its own (its own queues): the in-process workers must not take this search.
     const orphanHarness = await createHarness('orphan');
-    // Checkpoints far apart: the old child went on training until its next checkpoint.
+    // One long epoch with no checkpoint inside (every training image, wider layers): the old child trained
+    // on without turning its event loop until the epoch's end, minutes away, and never noticed its parent
+    // was gone. The new child checks on every step, so only the step in progress finishes.
     const input = orphanHarness.input('orphan', {
       ...TINY,
-      supernet: { ...TINY.supernet, epochs: 1, stepsPerEpoch: 100_000, checkpointEverySteps: 100_000 },
+      dataset: { name: 'fashion-mnist', validation: 500 },
+      space: {
+        ...TINY.space,
+        network: {
+          ...TINY.space!.network!,
+          stem: { channels: 32 },
+          stages: [{ blocks: 2, widths: [64, 128], stride: 2 }],
+        },
+      },
+      supernet: {
+        ...TINY.supernet,
+        epochs: 1,
+        batchSize: 64,
+        stepsPerEpoch: undefined,
+        checkpointEverySteps: 100_000,
+      },
     });
     const worker = startWorkerProcess(orphanHarness.prefix, orphanHarness.artifactRoot);
     let child = 0;
@@ -366,7 +383,7 @@ describe('issue #14 defects, on the real Temporal dev server with real activitie
       );
       expect(await running(child)).toBe(true);
       process.kill(worker.pid!, 'SIGKILL'); // the worker alone: its child is orphaned, not killed with it
-      // Polled with a generous bound, no timing asserted: the old child trained on for 100,000 steps.
+      // Polled with a generous bound, no timing asserted: the old child trained on to the end of the epoch.
       await waitFor(
         async () => ((await running(child)) ? undefined : true),
         `orphan ${child} to exit`,
