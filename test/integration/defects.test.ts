@@ -132,7 +132,9 @@ describe('issue #14 defects, on the real Temporal dev server with real activitie
     const cwd = path.join(outside, 'a', 'b');
     await fs.mkdir(cwd, { recursive: true });
     const config = harness.input('unsafe', TINY).config;
-    const relativeId = '../../escaped';
+    // Unique per run: the server keeps workflow ids, and an earlier run may have started one.
+    const escaped = `escaped-${harness.prefix.split('-').slice(-2).join('-')}`;
+    const relativeId = `../../${escaped}`;
     const absoluteId = path.join(outside, 'absolute');
     const strayInput = harness.input('stray', TINY);
     try {
@@ -141,7 +143,7 @@ describe('issue #14 defects, on the real Temporal dev server with real activitie
         await expect(startSearch(harness.client, config, { searchId, cwd })).rejects.toThrow(
           /is not allowed/,
         );
-      expect(await exists(path.join(outside, 'a', 'escaped'))).toBe(false);
+      expect(await exists(path.join(outside, 'a', escaped))).toBe(false);
       expect(await exists(absoluteId)).toBe(false);
       for (const searchId of [relativeId, absoluteId])
         await expect(harness.client.workflow.getHandle(workflowIdFor(searchId)).describe()).rejects.toThrow();
