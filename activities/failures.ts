@@ -7,6 +7,7 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { isNonRetryableType, PERMISSION_ERROR_CODES } from '../common/failures';
 import * as path from 'node:path';
+import { types } from 'node:util';
 import { checkRunDir, checkSearchId, UnsafePathError } from '../storage/runPaths';
 import { ChildCancelledError, ChildTaskError } from '../tensor/childProcess';
 
@@ -30,7 +31,9 @@ export function toActivityFailure(error: unknown): unknown {
       cause,
     });
   }
-  if (!(error instanceof Error)) return error;
+  // Not `instanceof Error`: an error from another realm (Node's own fs errors seen from jest's vm context,
+  // where the integration tests run their workers) fails it, and a permission error would then be retried.
+  if (!(error instanceof Error || types.isNativeError(error))) return error;
   const type = typeOf(error.name, (error as NodeJS.ErrnoException).code);
   if (!isNonRetryableType(type)) return error;
   return ApplicationFailure.create({ type, message: error.message, nonRetryable: true, cause: error });

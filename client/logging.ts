@@ -6,6 +6,7 @@
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { types } from 'node:util';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 
 let installed = false;
@@ -54,10 +55,11 @@ export function installJsonLogging(
 
 /**
  * JSON.stringify writes an Error as `{}` (its fields are not enumerable): a failed activity's log line
- * would hide its cause. Errors become their type, message, failure type, stack and cause.
+ * would hide its cause. Errors become their type, message, failure type, stack and cause — also an error
+ * from another realm (a vm context, such as the workflow sandbox or jest's), which fails `instanceof Error`.
  */
 export function errorReplacer(_key: string, value: unknown): unknown {
-  if (!(value instanceof Error)) return value;
+  if (!(value instanceof Error || types.isNativeError(value))) return value;
   const failureType = (value as { type?: unknown }).type;
   return {
     type: value.name,

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import * as vm from 'node:vm';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { toActivityFailure, withErrorPolicy } from '../../activities/failures';
 import { errorReplacer } from '../../client/logging';
@@ -37,6 +38,17 @@ describe('activity error policy', () => {
     const failure = toActivityFailure(error) as ApplicationFailure;
     expect(failure.type).toBe('FilesystemPermissionError');
     expect(failure.nonRetryable).toBe(true);
+  });
+
+  it("classifies an error from another realm (Node's fs errors as jest's workers see them) the same way", () => {
+    const error = vm.runInNewContext(
+      "Object.assign(new Error(\"EPERM: operation not permitted, mkdir '/runs/x'\"), { code: 'EPERM' })",
+    ) as Error;
+    expect(error instanceof Error).toBe(false);
+    const failure = toActivityFailure(error) as ApplicationFailure;
+    expect(failure.type).toBe('FilesystemPermissionError');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/EPERM/);
   });
 
   it('an evaluator command that cannot start is a setup error', () => {
@@ -130,5 +142,13 @@ describe('worker log lines', () => {
     expect(line.error.failureType).toBe('RangeError');
     expect(line.error.message).toBe('objective missing');
     expect(line.error.stack).toMatch(/failures\.test\.ts/);
+  });
+
+  it('carry an error from another realm (the workflow sandbox) too', () => {
+    const error = vm.runInNewContext('new RangeError("objective missing")') as Error;
+    const line = JSON.parse(JSON.stringify({ error }, errorReplacer)) as {
+      error: { type: string; message: string };
+    };
+    expect(line.error).toMatchObject({ type: 'RangeError', message: 'objective missing' });
   });
 });
