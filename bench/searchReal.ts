@@ -28,7 +28,9 @@
  *
  * With the defaults (5 seeds × 2 algorithms × 16 × 4 = 640 evaluations, none shared between runs) it took
  * 1,722 s under `nice -n 10` on the shared 2-core machine at a load average of 12–18: stage 1 316 s, each
- * search 112–176 s (`npm run bench -- searchReal`, 2026-12-02).
+ * search 112–176 s (`npm run bench -- searchReal`, 2026-12-02). Seeds 6–10 then took 1,191 s more
+ * (`IMCNAS_BENCH_SEEDS=10` with IMCNAS_BENCH_DIR holding seeds 1–5). A run that reads everything back
+ * reports `new_evaluations` 0 and its seconds are then only the bookkeeping's.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -44,8 +46,9 @@ import { supernetDir } from '../models/tasks/shared';
 import { objectiveSpecs, restoreOptimizer, type OptimizerState } from '../search/evolution';
 import type { Nsga2 } from '../search/nsga2';
 import type { RandomSearch } from '../search/randomSearch';
+import { normalizedHypervolume, logScaleObjectives } from '../search/hypervolume';
 import { scoreUnderOneNormalization, type ScoredRun } from '../search/problems/comparison';
-import { resolveSearchSpace } from '../search/space';
+import { genomeKey, resolveSearchSpace } from '../search/space';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
 import { runInChild } from '../tensor/childProcess';
 import type { BenchFigures } from './run';
@@ -98,7 +101,8 @@ interface RunOutcome {
   seed: number;
   seconds: number;
   newEvaluations: number;
-  evaluated: { accuracy: number; edap: number; violation: number }[];
+  /** Every evaluated candidate with the generation that proposed it. */
+  evaluated: { accuracy: number; edap: number; violation: number; generation: number }[];
 }
 
 /** One stage-2 search: propose → evaluate (cached by genome key in `evaluations`) → tell, per generation. */
@@ -116,9 +120,11 @@ async function search(
   await fs.mkdir(runDir, { recursive: true });
   const started = Date.now();
   let newEvaluations = 0;
+  const generationOf = new Map<string, number>();
   const generations = config.evolution.generations;
   for (let generation = 0; generation < generations; generation++) {
     const proposal = await proposeGeneration({ runDir, generation, config });
+    for (const candidate of proposal.candidates) generationOf.set(candidate.key, generation);
     const cached = new Map<string, CandidateResult>();
     const pending: ProposedCandidate[] = [];
     for (const candidate of proposal.candidates) {
@@ -169,6 +175,7 @@ async function search(
       accuracy: candidate.objectives[accuracyIndex]!,
       edap: candidate.objectives[edapIndex]!,
       violation: candidate.constraintViolation,
+      generation: generationOf.get(genomeKey(candidate.genome)) ?? -1,
     })),
   };
 }
@@ -240,7 +247,26 @@ export async function run(): Promise<BenchFigures> {
           .sort((a, b) => a - b);
         return sorted[Math.floor(sorted.length / 2)]!;
       });
+      // The hypervolume after each generation, under the final normalization: where each algorithm gains.
+      const afterGeneration = (outcome: RunOutcome, generation: number) =>
+        normalizedHypervolume(
+          logScaleObjectives(
+            feasible(outcome)
+              .filter((candidate) => candidate.generation <= generation)
+              .map((candidate) => [candidate.accuracy, candidate.edap]),
+            [false, true],
+          ),
+          ['max', 'min'],
+          score.bounds,
+        );
+      const byGeneration = Array.from({ length: base.evolution.generations }, (_, generation) =>
+        mean(mine.map((outcome) => afterGeneration(outcome, generation))),
+      );
       return {
+        [`hv_${algorithm}_by_generation`]: byGeneration.map((value) => round(value, 3)).join(' '),
+        [`hv_${algorithm}_first_generation_per_seed`]: mine
+          .map((outcome) => round(afterGeneration(outcome, 0), 3))
+          .join(' '),
         [`${algorithm}_best_accuracy_mean`]: round(mean(bestAccuracy)),
         [`${algorithm}_best_edap_mean`]: Number(mean(bestEdap).toPrecision(4)),
         [`${algorithm}_log10_best_edap_mean`]: round(mean(bestEdap.map(Math.log10)), 3),
