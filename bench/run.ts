@@ -25,6 +25,7 @@ export const BENCHMARKS = [
   'robustSearch',
   'fidelity',
   'variation',
+  'searchReal',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

@@ -93,6 +93,63 @@ export function compareWithRandomSearch(
     );
   const nsga2 = fronts.map((front) => normalizedHypervolume(front.nsga2, goals, bounds));
   const random = fronts.map((front) => normalizedHypervolume(front.random, goals, bounds));
+  return summarize(budget, bounds, nsga2, random);
+}
+
+/** One run's feasible evaluated objective vectors (raw units), for `scoreUnderOneNormalization`. */
+export interface ScoredRun {
+  algorithm: 'nsga2' | 'random';
+  seed: number;
+  objectives: number[][];
+}
+
+/**
+ * Hypervolume of every run under ONE normalization: flagged objectives on a log10 scale, ideal and nadir
+ * from the union of all runs' non-dominated sets (so neither algorithm sets its own yardstick), reference
+ * point 1.1 per normalized objective. NSGA-II and random runs are paired by seed for `nsga2Wins`; every
+ * seed must have one run of each.
+ */
+export function scoreUnderOneNormalization(
+  runs: readonly ScoredRun[],
+  goals: readonly Goal[],
+  logScaled: readonly boolean[],
+  budget: number,
+): ComparisonResult {
+  const scaled = runs.map((run) => ({
+    ...run,
+    front: logScaleObjectives(
+      nonDominatedCandidates(
+        run.objectives.map((objectives, i) => ({
+          key: String(i),
+          genome: [],
+          objectives,
+          constraintViolation: 0,
+        })),
+        goals,
+      ).map((candidate) => candidate.objectives),
+      logScaled,
+    ),
+  }));
+  const bounds = boundsOf(
+    scaled.flatMap((run) => run.front),
+    goals,
+  );
+  const seeds = [...new Set(runs.map((run) => run.seed))];
+  const of = (algorithm: ScoredRun['algorithm']) =>
+    seeds.map((seed) => {
+      const run = scaled.find((candidate) => candidate.algorithm === algorithm && candidate.seed === seed);
+      if (!run) throw new RangeError(`scoreUnderOneNormalization: seed ${seed} has no ${algorithm} run`);
+      return normalizedHypervolume(run.front, goals, bounds);
+    });
+  return summarize(budget, bounds, of('nsga2'), of('random'));
+}
+
+function summarize(
+  budget: number,
+  bounds: NormalizationBounds,
+  nsga2: number[],
+  random: number[],
+): ComparisonResult {
   return {
     budget,
     bounds,

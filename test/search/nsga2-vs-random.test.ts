@@ -1,4 +1,4 @@
-import { compareWithRandomSearch } from '../../search/problems/comparison';
+import { compareWithRandomSearch, scoreUnderOneNormalization } from '../../search/problems/comparison';
 import {
   ADC_BITS,
   BITS_PER_CELL,
@@ -89,5 +89,51 @@ describe('NSGA-II beats random search at an equal budget', () => {
     );
     expect(result.nsga2Mean).toBeGreaterThan(result.randomMean + result.randomStd);
     expect(result.nsga2Wins).toBeGreaterThanOrEqual(8);
+  });
+});
+
+describe('scoreUnderOneNormalization', () => {
+  // (accuracy max, EDAP min); EDAP on a log10 scale.
+  const runs = [
+    {
+      algorithm: 'nsga2' as const,
+      seed: 1,
+      objectives: [
+        [0.9, 100],
+        [0.5, 1],
+      ],
+    },
+    // The second point is dominated within its run: it must not stretch the bounds to (0.4, 1000).
+    {
+      algorithm: 'random' as const,
+      seed: 1,
+      objectives: [
+        [0.7, 10],
+        [0.4, 1000],
+      ],
+    },
+    { algorithm: 'nsga2' as const, seed: 2, objectives: [[0.9, 1]] },
+    { algorithm: 'random' as const, seed: 2, objectives: [[0.5, 100]] },
+  ];
+
+  it("normalizes every run by the union of the runs' non-dominated sets, EDAP in log10, reference 1.1", () => {
+    const result = scoreUnderOneNormalization(runs, ['max', 'min'], [false, true], 2);
+    expect(result.bounds).toEqual({ ideal: [0.9, 0], nadir: [0.5, 2] });
+    // Seed 1: NSGA-II's points normalize to (0, 1) and (1, 0): 1.1·0.1 + 0.1·1 = 0.21; random's (0.7, 10)
+    // to (0.5, 0.5): 0.6² = 0.36. Seed 2: (0, 0) → 1.21 against (1, 1) → 0.01.
+    expect(result.nsga2[0]).toBeCloseTo(0.21, 10);
+    expect(result.random[0]).toBeCloseTo(0.36, 10);
+    expect(result.nsga2[1]).toBeCloseTo(1.21, 10);
+    expect(result.random[1]).toBeCloseTo(0.01, 10);
+    expect(result.nsga2Mean).toBeCloseTo(0.71, 10);
+    expect(result.randomMean).toBeCloseTo(0.185, 10);
+    expect(result.nsga2Wins).toBe(1);
+    expect(result.budget).toBe(2);
+  });
+
+  it('refuses a seed without a run of each algorithm', () => {
+    expect(() => scoreUnderOneNormalization(runs.slice(0, 3), ['max', 'min'], [false, true], 2)).toThrow(
+      /seed 2 has no random run/,
+    );
   });
 });
