@@ -1,0 +1,71 @@
+import { benchConfig, kendallTauB, positiveIntegerFromEnv } from '../../bench/supernet';
+import { samplePaths } from '../../bench/supernetSeed';
+import { pathKey } from '../../models/supernet';
+import { resolveSearchSpace } from '../../search/space';
+
+describe('kendallTauB', () => {
+  it('is 1 for the same order, -1 for the reverse, and ignores the scale', () => {
+    expect(kendallTauB([1, 2, 3, 4], [10, 20, 30, 40])).toBe(1);
+    expect(kendallTauB([1, 2, 3, 4], [0.4, 0.3, 0.2, 0.1])).toBe(-1);
+  });
+
+  it('counts one swapped pair of four as (5 - 1) / 6', () => {
+    expect(kendallTauB([1, 2, 3, 4], [1, 3, 2, 4])).toBeCloseTo(4 / 6, 12);
+  });
+
+  it('corrects for ties (τ-b)', () => {
+    // Pairs: (0,1) tie in a only, (0,2) (1,2) concordant: 2 / √(3 · 2).
+    expect(kendallTauB([1, 1, 2], [1, 2, 3])).toBeCloseTo(2 / Math.sqrt(6), 12);
+  });
+});
+
+describe('positiveIntegerFromEnv', () => {
+  it('takes the fallback when unset or empty and the value when set', () => {
+    expect(positiveIntegerFromEnv('X', 5, {})).toBe(5);
+    expect(positiveIntegerFromEnv('X', 5, { X: '' })).toBe(5);
+    expect(positiveIntegerFromEnv('X', 5, { X: '12' })).toBe(12);
+  });
+
+  it('rejects anything but a positive integer, naming the variable', () => {
+    for (const bad of ['0', '-3', '2.5', 'ten']) {
+      expect(() =>
+        positiveIntegerFromEnv('IMCNAS_BENCH_SUPERNET_PATHS', 20, { IMCNAS_BENCH_SUPERNET_PATHS: bad }),
+      ).toThrow(/IMCNAS_BENCH_SUPERNET_PATHS must be a positive integer/);
+    }
+  });
+});
+
+describe('benchConfig', () => {
+  it('defaults to 20 paths, 2 seeds and one standalone epoch', () => {
+    const config = benchConfig({});
+    expect(config.sampledPaths).toBe(20);
+    expect(config.supernetSeeds).toEqual([7, 8]);
+    expect(config.standaloneEpochs).toBe(1);
+  });
+
+  it('reads the budgets from the environment', () => {
+    const config = benchConfig({
+      IMCNAS_BENCH_SUPERNET_SEEDS: '3',
+      IMCNAS_BENCH_SUPERNET_TRAIN_IMAGES: '1000',
+      IMCNAS_BENCH_SUPERNET_EPOCHS: '2',
+    });
+    expect(config.supernetSeeds).toEqual([7, 8, 9]);
+    expect(config.dataset.trainSubset).toBe(1000);
+    expect(config.epochs).toBe(2);
+  });
+});
+
+describe('samplePaths', () => {
+  const space = resolveSearchSpace({ network: { stem: { stride: 2 } } });
+
+  it('is a pure function of the seed', () => {
+    expect(samplePaths(space, 7, 5).map(pathKey)).toEqual(samplePaths(space, 7, 5).map(pathKey));
+  });
+
+  it('gives each seed its own sample of distinct paths', () => {
+    const a = samplePaths(space, 7, 20).map(pathKey);
+    const b = samplePaths(space, 8, 20).map(pathKey);
+    expect(new Set(a).size).toBe(20);
+    expect(a.filter((key) => b.includes(key))).toEqual([]);
+  });
+});
