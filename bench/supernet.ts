@@ -20,12 +20,18 @@
  * Architecture Search", ICLR 2020). The split sizes (IMCNAS_BENCH_SUPERNET_TRAIN_IMAGES, default 5,000;
  * IMCNAS_BENCH_SUPERNET_VALIDATION_IMAGES, default 2,000) keep 40 standalone epochs affordable on two shared
  * cores. The configuration is stated in the results (`config`).
+ *
+ * Comparing supernet recipes: IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE (default 0.6) sets the sandwich
+ * rule's share, and IMCNAS_BENCH_SUPERNET_STANDALONE_FROM=<a previous results file> reuses that run's
+ * standalone accuracies instead of training the same paths again (they depend on the path, its seed and
+ * the standalone recipe only; the file must match all three, else an error says what differs).
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { BenchFigures } from './run';
 import { deriveSeed } from '../common/rng';
 import { loadSplits, type DatasetSpec } from '../data/dataset';
-import { describeCandidate, type SearchSpaceInput } from '../search/space';
+import { describeCandidate, type Candidate, type SearchSpaceInput } from '../search/space';
 import { runInChild } from '../tensor/childProcess';
 import { stepsPerEpoch } from '../models/supernetTrainer';
 import type { PathTrainingRequest, PathTrainingResult } from '../models/pathTrainingTask';
@@ -45,6 +51,65 @@ export function positiveIntegerFromEnv(name: string, fallback: number, env = pro
     );
   }
   return value;
+}
+
+/** A number in [0, 1] from the environment variable `name`, or `fallback` when it is unset. */
+export function unitIntervalFromEnv(name: string, fallback: number, env = process.env): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!(value >= 0 && value <= 1)) {
+    throw new RangeError(
+      `${name} must be a number in [0, 1], got ${JSON.stringify(text)}; unset it for ${fallback}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The standalone accuracies of a previous run (`file`, a bench/results/supernet.json) for the same paths:
+ * standalone training depends only on the path, its seed and the standalone recipe, not on the supernet,
+ * so supernet recipes can be compared on one set of standalone trainings. Anything that would make them
+ * other trainings (another split, recipe, or path sample) is an error naming what differs.
+ */
+export async function standaloneFromFile(
+  file: string,
+  config: ReturnType<typeof benchConfig>,
+  seeds: ReadonlyArray<{ seed: number; sampled: Candidate[] }>,
+): Promise<number[][]> {
+  const fix = 'unset IMCNAS_BENCH_SUPERNET_STANDALONE_FROM to train the standalone paths';
+  const previous = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+  const before = JSON.parse(String(previous.config)) as Record<string, unknown>;
+  for (const key of [
+    'datasetSeed',
+    'dataset',
+    'batchSize',
+    'learningRate',
+    'warmupFraction',
+    'calibrationBatches',
+    'standaloneEpochs',
+  ] as const) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(config[key])) {
+      throw new Error(
+        `IMCNAS_BENCH_SUPERNET_STANDALONE_FROM: ${file} has ${key} ${JSON.stringify(before[key])}, this run ${JSON.stringify(config[key])}; ${fix}`,
+      );
+    }
+  }
+  return seeds.map(({ seed, sampled }) => {
+    const pairs = previous[`pairs_inherited_standalone_seed_${seed}`];
+    if (typeof pairs !== 'string')
+      throw new Error(`IMCNAS_BENCH_SUPERNET_STANDALONE_FROM: ${file} has no seed ${seed}; ${fix}`);
+    const rows = JSON.parse(pairs) as Array<[string, number, number]>;
+    return sampled.map((candidate, index) => {
+      const name = describeCandidate(candidate).split(' | ')[0];
+      if (rows[index]?.[0] !== name) {
+        throw new Error(
+          `IMCNAS_BENCH_SUPERNET_STANDALONE_FROM: ${file}'s seed ${seed} path ${index} is ${JSON.stringify(rows[index]?.[0])}, this run's ${JSON.stringify(name)}; ${fix}`,
+        );
+      }
+      return rows[index]![2];
+    });
+  });
 }
 
 /**
@@ -73,7 +138,9 @@ export function benchConfig(env = process.env) {
     batchSize: 32,
     epochs: positiveIntegerFromEnv('IMCNAS_BENCH_SUPERNET_EPOCHS', DEFAULT_EPOCHS, env),
     learningRate: 0.1,
-    largestPathShare: 0.6,
+    largestPathShare: unitIntervalFromEnv('IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE', 0.6, env),
+    /** A previous results file whose standalone accuracies of the same paths are reused (header). */
+    standaloneFrom: env.IMCNAS_BENCH_SUPERNET_STANDALONE_FROM || null,
     warmupFraction: 0.03,
     calibrationBatches: 10,
     calibrationBatchSize: 128,
@@ -181,33 +248,47 @@ export async function run(): Promise<BenchFigures> {
     result.sampled.map((candidate, index) => ({ seed: result.seed, index, candidate })),
   );
   let finished = 0;
-  const standaloneFlat = await pool(
-    jobs.map(({ seed, index, candidate }) => async () => {
-      const request: PathTrainingRequest = {
-        space: SPACE,
-        path: { architecture: candidate.architecture, quantization: candidate.quantization },
-        seed: standaloneSeed(seed, index),
-        dataset: config.dataset,
-        datasetSeed: config.datasetSeed,
+  const reused = config.standaloneFrom
+    ? await standaloneFromFile(config.standaloneFrom, config, seeds)
+    : null;
+  const standaloneFlat: PathTrainingResult[] = reused
+    ? reused.flat().map((validationAccuracy) => ({
+        validationAccuracy,
         steps: standaloneSteps,
-        batchSize: config.batchSize,
-        learningRate: config.learningRate,
-        warmupSteps: Math.round(standaloneSteps * config.warmupFraction),
-        calibrationBatches: config.calibrationBatches,
-        validationImages,
-        backend: 'wasm',
-      };
-      const result = await runInChild<PathTrainingRequest, PathTrainingResult>({
-        modulePath: pathModule,
-        request,
-        stallTimeoutMs,
-      });
-      finished++;
-      log(`standalone ${finished}/${jobs.length} (seed ${seed} path ${index}): ${result.validationAccuracy}`);
-      return result;
-    }),
-    config.concurrency,
-  );
+        trainSeconds: Number.NaN,
+        imagesPerSecond: Number.NaN,
+        lastLoss: null,
+        skippedSteps: Number.NaN,
+      }))
+    : await pool(
+        jobs.map(({ seed, index, candidate }) => async () => {
+          const request: PathTrainingRequest = {
+            space: SPACE,
+            path: { architecture: candidate.architecture, quantization: candidate.quantization },
+            seed: standaloneSeed(seed, index),
+            dataset: config.dataset,
+            datasetSeed: config.datasetSeed,
+            steps: standaloneSteps,
+            batchSize: config.batchSize,
+            learningRate: config.learningRate,
+            warmupSteps: Math.round(standaloneSteps * config.warmupFraction),
+            calibrationBatches: config.calibrationBatches,
+            validationImages,
+            backend: 'wasm',
+          };
+          const result = await runInChild<PathTrainingRequest, PathTrainingResult>({
+            modulePath: pathModule,
+            request,
+            stallTimeoutMs,
+          });
+          finished++;
+          log(
+            `standalone ${finished}/${jobs.length} (seed ${seed} path ${index}): ${result.validationAccuracy}`,
+          );
+          return result;
+        }),
+        config.concurrency,
+      );
   const standaloneSeconds = (Date.now() - standaloneStarted) / 1000;
 
   const figures: BenchFigures = {};
@@ -249,6 +330,7 @@ export async function run(): Promise<BenchFigures> {
     kendall_tau_min: round(Math.min(...taus)),
     kendall_tau_pooled: round(kendallTauB(allInherited, allStandalone)),
     kendall_paths: config.sampledPaths,
+    standalone_reused_from: config.standaloneFrom,
     kendall_seeds: seeds.length,
     largest_path: describeCandidate(largest.largestPath).split(' | ')[0]!,
     largest_path_val_acc: round(mean(seeds.map((result) => result.largestAccuracy))),

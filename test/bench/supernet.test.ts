@@ -1,7 +1,16 @@
-import { benchConfig, kendallTauB, positiveIntegerFromEnv } from '../../bench/supernet';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  benchConfig,
+  kendallTauB,
+  positiveIntegerFromEnv,
+  standaloneFromFile,
+  unitIntervalFromEnv,
+} from '../../bench/supernet';
 import { samplePaths } from '../../bench/supernetSeed';
 import { pathKey } from '../../models/supernet';
-import { resolveSearchSpace } from '../../search/space';
+import { describeCandidate, resolveSearchSpace } from '../../search/space';
 
 describe('kendallTauB', () => {
   it('is 1 for the same order, -1 for the reverse, and ignores the scale', () => {
@@ -67,5 +76,52 @@ describe('samplePaths', () => {
     const b = samplePaths(space, 8, 20).map(pathKey);
     expect(new Set(a).size).toBe(20);
     expect(a.filter((key) => b.includes(key))).toEqual([]);
+  });
+});
+
+describe('unitIntervalFromEnv', () => {
+  it('accepts [0, 1] and names the variable otherwise', () => {
+    expect(unitIntervalFromEnv('S', 0.6, {})).toBe(0.6);
+    expect(unitIntervalFromEnv('S', 0.6, { S: '0' })).toBe(0);
+    expect(() => unitIntervalFromEnv('S', 0.6, { S: '1.5' })).toThrow(/S must be a number in \[0, 1\]/);
+  });
+});
+
+describe('standaloneFromFile', () => {
+  const space = resolveSearchSpace({ network: { stem: { stride: 2 } } });
+  const config = benchConfig({});
+  const seeds = config.supernetSeeds.map((seed) => ({ seed, sampled: samplePaths(space, seed, 3) }));
+  const write = async (results: Record<string, unknown>) => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-supernet-bench-'));
+    const file = path.join(dir, 'supernet.json');
+    await fs.writeFile(file, JSON.stringify(results));
+    return file;
+  };
+  const previous = (overrides: Record<string, unknown> = {}) => ({
+    config: JSON.stringify({ ...config, ...overrides }),
+    ...Object.fromEntries(
+      seeds.map(({ seed, sampled }) => [
+        `pairs_inherited_standalone_seed_${seed}`,
+        JSON.stringify(
+          sampled.map((candidate, i) => [describeCandidate(candidate).split(' | ')[0], 0.1, seed + i / 10]),
+        ),
+      ]),
+    ),
+  });
+
+  it("returns a previous run's standalone accuracies of the same paths, per seed", async () => {
+    const file = await write(previous({ largestPathShare: 0 }));
+    expect(await standaloneFromFile(file, config, seeds)).toEqual([
+      [7, 7.1, 7.2],
+      [8, 8.1, 8.2],
+    ]);
+  });
+
+  it('refuses trainings of another recipe or another path sample', async () => {
+    const otherEpochs = await write(previous({ standaloneEpochs: 2 }));
+    await expect(standaloneFromFile(otherEpochs, config, seeds)).rejects.toThrow(/standaloneEpochs 2/);
+    const otherPaths = await write(previous());
+    const shifted = seeds.map(({ seed, sampled }) => ({ seed, sampled: [...sampled].reverse() }));
+    await expect(standaloneFromFile(otherPaths, config, shifted)).rejects.toThrow(/seed 7 path 0/);
   });
 });
