@@ -30,6 +30,12 @@
  * wasm and the per-read JavaScript pass (noise, ADC, shift-add) costs about as much again.
  * When the ADC is ideal and there is no per-read noise the transfer is linear: cycles and slices then fold
  * into one product with the effective weights Σ_s 2^shift_s·W_s (same result, ~cycles·slices× faster).
+ * Reads whose inputs are all zero (a patch of zeros, or a bit plane without a set bit) are left out of the
+ * product and the readout: their sum is exactly 0, their read noise σ·sqrt(Σx²) is 0, so ADC(0) = 0 adds
+ * nothing; the noise stream is jumped over their draws (xorshift32 is linear), so every other read meets
+ * the draw it met before. With output noise (drawn whatever the input) every read stays. The product sums
+ * each row in order in float32 like the full one (tfjs-wasm's matMul does; checked bit for bit against the
+ * simulator before this change, bench/reference/analogChip.ts, in test/hardware/chipReference.test.ts).
  *
  * Batching Monte-Carlo samples: a chip built for N seeds takes a batch of N·B images, sample-major (sample
  * n owns rows n·B … n·B + B − 1) and applies sample n's cells to its rows. Where every sample receives the
@@ -698,6 +704,7 @@ export class AnalogChip {
     // stays.
     const skipZeroReads = !withOutput;
     const readRow = new Int32Array(cyclesUsed * mBlock);
+    const zeroPatch = new Uint8Array(mBlock);
     for (let m0 = 0; m0 < M; m0 += mBlock) {
       const mb = math.min(mBlock, M - m0);
       im2col(plan, geometry, levels, m0, mb, patches);
@@ -720,6 +727,7 @@ export class AnalogChip {
           expandedBuffer,
           sumSquares,
           readRow,
+          zeroPatch,
           skipZeroReads,
         );
         const colsPerSample = (linear ? 1 : S) * block.outCount;
@@ -949,8 +957,9 @@ function xorshiftJump(steps: number): XorshiftJump {
 
 /**
  * Fills the expanded input of one block from the patches, one row per (cycle, pixel) read, cycle-major,
- * and Σ x² per read. With `skipZero` a read whose inputs are all zero gets no row (readRow −1; the next
- * read overwrites its place); otherwise readRow[c·mb + m] = c·mb + m. Returns the rows written.
+ * and Σ x² per read; readRow[c·mb + m] is the row of read (c, m). With `skipZero` a read whose inputs are
+ * all zero gets no row (readRow −1): the pixels whose patch is all zero are found in one scan, a zero bit
+ * plane of a nonzero patch is overwritten by the next row. Returns the rows written.
  */
 function expandInput(
   patches: Int32Array,
@@ -965,12 +974,29 @@ function expandInput(
   expanded: Float32Array,
   sumSquares: Float32Array | null,
   readRow: Int32Array,
+  zeroPatch: Uint8Array,
   skipZero: boolean,
 ): number {
+  // Pixels with an all-zero patch: level 0 drives 0 in every cycle (its chunks are all 0, signed or not).
+  if (skipZero)
+    for (let m = 0; m < mb; m++) {
+      const src = m * rowsTotal + rowStart;
+      let zero = 1;
+      for (let r = 0; r < rows; r++)
+        if (patches[src + r] !== 0) {
+          zero = 0;
+          break;
+        }
+      zeroPatch[m] = zero;
+    }
   let written = 0;
   for (let c = 0; c < cycles; c++) {
     const table = c * levelSpan - levelMin;
     for (let m = 0; m < mb; m++) {
+      if (skipZero && zeroPatch[m] === 1) {
+        readRow[c * mb + m] = -1;
+        continue;
+      }
       const src = m * rowsTotal + rowStart;
       const dst = written * rows;
       let squares = 0;
