@@ -15,11 +15,18 @@
  * - linear_mc_samples_per_s: samples per second with an ideal ADC and no per-read noise (device-variation
  *   studies: cycles and slices fold into one product).
  * - ms_per_image_sample, bit_serial_macs_per_image, digital_macs_per_image: where the time goes.
+ * - speedup_vs_reference: the simulator before the speed work of issue #16 (bench/reference/analogChip.ts)
+ *   against today's, timed alternately in this run on the same work (programming, calibration, `samples`
+ *   chips on the first REFERENCE_IMAGES test images; the machine is shared, so the ratio is the figure
+ *   that counts), the sum of each side's rounds; reference_max_logit_difference: the largest |logit|
+ *   difference between the two on that work, relative to the largest |logit| (numbers unchanged: ~1e-7).
  * Weights are untrained (BatchNorm recalibrated): the cost does not depend on their values.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fashionMnistInstalled, loadFashionMnist } from '../data/fashionMnist';
 import { ChipProgram } from '../hardware/analog/chip';
+import { forwardFolded } from '../models/inference';
+import { ChipProgram as ReferenceChipProgram } from './reference/analogChip';
 import { SimulatorEvaluator } from '../hardware/evaluator/simulator';
 import type { EvaluationImages } from '../hardware/evaluator/types';
 import { noiseSettings } from '../hardware/noise/settings';
@@ -30,6 +37,50 @@ import { currentBackendReport, initTensorEngine } from '../tensor/backend';
 import type { BenchFigures } from './run';
 
 const IMAGES = 10_000;
+const REFERENCE_IMAGES = 1_000;
+const REFERENCE_ROUNDS = 2;
+
+type ProgramClass = typeof ChipProgram | typeof ReferenceChipProgram;
+
+/**
+ * What one evaluate() call of `samples` chips does (hardware/evaluator/simulator.ts), with either
+ * simulator: program, calibrate, sample, run the replicated images in passes of 1,024; the logits.
+ */
+function chipLogits(
+  Program: ProgramClass,
+  network: FoldedNetwork,
+  data: EvaluationImages,
+  calibration: EvaluationImages,
+  images: number,
+  seeds: number[],
+): Float32Array {
+  const program = new Program(network, DEMO_CHIP, noiseSettings());
+  program.calibrateAdc((op) =>
+    tf.tidy(() => {
+      forwardFolded(network, tf.tensor4d(calibration.images, [calibration.labels.length, 28, 28, 1]), op);
+    }),
+  );
+  const chip = program.sample(seeds);
+  const batch = Math.floor(1024 / seeds.length);
+  const parts: Float32Array[] = [];
+  for (let start = 0; start < images; start += batch) {
+    const n = Math.min(batch, images - start);
+    const logits = tf.tidy(() => {
+      const x = tf.tensor4d(data.images.subarray(start * 784, (start + n) * 784), [n, 28, 28, 1]);
+      return forwardFolded(network, tf.concat(seeds.map(() => x)) as tf.Tensor4D, chip.linearOp);
+    });
+    parts.push(logits.dataSync() as Float32Array);
+    logits.dispose();
+  }
+  chip.dispose();
+  const all = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  return all;
+}
 
 async function testImages(): Promise<{ data: EvaluationImages; real: boolean }> {
   if (fashionMnistInstalled()) {
@@ -92,6 +143,27 @@ export async function run(): Promise<BenchFigures> {
   const linear = { idealAdc: true, readNoiseScale: 0, outputNoiseScale: 0 };
   const linearSeconds = await time(() => evaluator.evaluate(request(samples, 2, linear)));
 
+  // Today's simulator against the reference, alternately on the same work.
+  const seeds = Array.from({ length: samples }, (_, i) => 1000 + i);
+  let referenceSeconds = 0;
+  let currentSeconds = 0;
+  let referenceLogits: Float32Array = new Float32Array(0);
+  let currentLogits: Float32Array = new Float32Array(0);
+  for (let round = 0; round < REFERENCE_ROUNDS; round++) {
+    referenceSeconds += await time(async () => {
+      referenceLogits = chipLogits(ReferenceChipProgram, network, data, calibration, REFERENCE_IMAGES, seeds);
+    });
+    currentSeconds += await time(async () => {
+      currentLogits = chipLogits(ChipProgram, network, data, calibration, REFERENCE_IMAGES, seeds);
+    });
+  }
+  let logitScale = 0;
+  let logitDifference = 0;
+  for (let i = 0; i < referenceLogits.length; i++) {
+    logitScale = Math.max(logitScale, Math.abs(referenceLogits[i]!));
+    logitDifference = Math.max(logitDifference, Math.abs(currentLogits[i]! - referenceLogits[i]!));
+  }
+
   const program = new ChipProgram(network, DEMO_CHIP, noiseSettings());
   let bitSerialMacs = 0;
   let digitalMacs = 0;
@@ -112,6 +184,12 @@ export async function run(): Promise<BenchFigures> {
     independent_samples_per_s: Number(independentPerSecond.toPrecision(4)),
     batching_speedup: Number((mcPerSecond / independentPerSecond).toPrecision(3)),
     linear_mc_samples_per_s: Number((samples / linearSeconds).toPrecision(4)),
+    speedup_vs_reference: Number((referenceSeconds / currentSeconds).toPrecision(3)),
+    reference_mc_samples_per_s: Number(
+      ((REFERENCE_ROUNDS * samples * REFERENCE_IMAGES) / (IMAGES * referenceSeconds)).toPrecision(4),
+    ),
+    reference_max_logit_difference: Number((logitDifference / logitScale).toPrecision(3)),
+    reference_images: REFERENCE_IMAGES,
     ms_per_image_sample: Number(((1000 * batchedSeconds) / (samples * IMAGES)).toPrecision(4)),
     samples_timed: samples,
     images_per_sample: IMAGES,

@@ -82,6 +82,12 @@ export class PartialSumHistogram {
     this.total += values.length;
   }
 
+  /** Adds `count` zeros (reads whose inputs are all zero, left out of the product). */
+  addZeros(count: number): void {
+    this.counts[0]! += count;
+    this.total += count;
+  }
+
   /** Adds another histogram's counts (same or smaller size). */
   merge(other: PartialSumHistogram): void {
     for (const [value, count] of other.entries()) {

@@ -30,6 +30,12 @@
  * wasm and the per-read JavaScript pass (noise, ADC, shift-add) costs about as much again.
  * When the ADC is ideal and there is no per-read noise the transfer is linear: cycles and slices then fold
  * into one product with the effective weights Σ_s 2^shift_s·W_s (same result, ~cycles·slices× faster).
+ * Reads whose inputs are all zero (a patch of zeros, or a bit plane without a set bit) are left out of the
+ * product and the readout: their sum is exactly 0, their read noise σ·sqrt(Σx²) is 0, so ADC(0) = 0 adds
+ * nothing; the noise stream is jumped over their draws (xorshift32 is linear), so every other read meets
+ * the draw it met before. With output noise (drawn whatever the input) every read stays. The product sums
+ * each row in order in float32 like the full one (tfjs-wasm's matMul does; checked bit for bit against the
+ * simulator before this change, bench/reference/analogChip.ts, in test/hardware/chipReference.test.ts).
  *
  * Batching Monte-Carlo samples: a chip built for N seeds takes a batch of N·B images, sample-major (sample
  * n owns rows n·B … n·B + B − 1) and applies sample n's cells to its rows. Where every sample receives the
@@ -691,6 +697,14 @@ export class AnalogChip {
     const acc = new Float64Array(mBlock * Cout * samples);
     const expandedBuffer = new Float32Array(cyclesUsed * mBlock * maxRows);
     const sumSquares = withRead ? new Float32Array(cyclesUsed * mBlock) : null;
+    // Reads whose input is all zero (a zero patch, or a bit plane with no bit set) give a partial sum of
+    // exactly 0 and, with σ_read ∝ sqrt(Σx²) = 0, read noise 0: ADC(0) = 0 adds nothing. They are left out
+    // of the product and the readout; their noise draws are skipped by jumping the stream ahead, so every
+    // other read meets the same draw as before. Output noise is drawn whatever the input: then every read
+    // stays.
+    const skipZeroReads = !withOutput;
+    const readRow = new Int32Array(cyclesUsed * mBlock);
+    const zeroPatch = new Uint8Array(mBlock);
     for (let m0 = 0; m0 < M; m0 += mBlock) {
       const mb = math.min(mBlock, M - m0);
       im2col(plan, geometry, levels, m0, mb, patches);
@@ -698,9 +712,9 @@ export class AnalogChip {
       for (let b = 0; b < plan.blocks.length; b++) {
         const block = plan.blocks[b]!;
         const rows = block.rowCount;
-        // Expanded input [cyclesUsed·mb, rows], cycle-major, and Σ x² per read (per-read noise).
-        const expanded = expandedBuffer.subarray(0, cyclesUsed * mb * rows);
-        expandInput(
+        // Expanded input [reads, rows] of the reads that are not all zero, cycle-major, Σ x² per read
+        // (per-read noise), and where each (cycle, pixel) read landed (−1: all zero, left out).
+        const reads = expandInput(
           patches,
           plan.rowsTotal,
           block.rowStart,
@@ -710,22 +724,32 @@ export class AnalogChip {
           chunkTable,
           levelSpan,
           levelMin,
-          expanded,
+          expandedBuffer,
           sumSquares,
+          readRow,
+          zeroPatch,
+          skipZeroReads,
         );
         const colsPerSample = (linear ? 1 : S) * block.outCount;
-        const weights = this.blockWeights(plan, b, sampleIndices, linear);
-        const product = tf.tidy(() => tf.matMul(tf.tensor2d(expanded, [cyclesUsed * mb, rows]), weights));
-        const sums = product.dataSync() as Float32Array;
-        product.dispose();
-        if (calibration) recordPartialSums(calibration, sums, mb, S, block.outCount);
         const width = colsPerSample * samples;
         const outCount = block.outCount;
+        let product: tf.Tensor | null = null;
+        let sums: Float32Array = new Float32Array(0);
+        if (reads > 0) {
+          const weights = this.blockWeights(plan, b, sampleIndices, linear);
+          product = tf.tidy(() =>
+            tf.matMul(tf.tensor2d(expandedBuffer.subarray(0, reads * rows), [reads, rows]), weights),
+          );
+          sums = productValues(product, reads * width);
+        }
+        if (calibration) recordPartialSums(calibration, sums, readRow, mb, cyclesUsed, S, outCount);
         for (let k = 0; k < samples; k++) {
           const accBase = k * mBlock * Cout + block.outStart;
           if (linear) {
             for (let m = 0; m < mb; m++) {
-              const src = m * width + k * colsPerSample;
+              const read = readRow[m]!;
+              if (read < 0) continue;
+              const src = read * width + k * colsPerSample;
               const dst = accBase + m * Cout;
               for (let o = 0; o < outCount; o++) acc[dst + o]! += sums[src + o]!;
             }
@@ -753,8 +777,12 @@ export class AnalogChip {
             inverseStep,
             codeMin,
             codeMax,
+            readRow,
+            noise !== null && withRead ? xorshiftJump(S * outCount) : null,
           );
         }
+        // The product's values are a view of the backend's memory: used up before it is freed.
+        product?.dispose();
       }
       // Digital periphery: drift compensation, offset-code correction, the weight and input steps.
       for (let k = 0; k < samples; k++) {
@@ -841,26 +869,98 @@ function digitalPeriphery(
   }
 }
 
-/** Adds a block's noise-free sums [cycles·mb, S·outCount] to the histogram of each (cycle, slice). */
+/**
+ * Adds a block's noise-free sums to the histogram of each (cycle, slice): every (cycle, pixel) read's
+ * S·outCount sums, from row readRow[cycle·mb + pixel] of `sums` ([reads, S·outCount]), or zeros for the
+ * reads left out as all zero.
+ */
 function recordPartialSums(
   histograms: PartialSumHistogram[],
   sums: Float32Array,
+  readRow: Int32Array,
   mb: number,
+  cycles: number,
   S: number,
   outCount: number,
 ): void {
   const width = S * outCount;
-  const rows = sums.length / width;
-  for (let row = 0; row < rows; row++) {
-    const cycle = math.floor(row / mb);
-    for (let s = 0; s < S; s++) {
-      const start = row * width + s * outCount;
-      histograms[cycle * S + s]!.addAll(sums.subarray(start, start + outCount));
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    let zeroReads = 0;
+    for (let m = 0; m < mb; m++) {
+      const read = readRow[cycle * mb + m]!;
+      if (read < 0) {
+        zeroReads++;
+        continue;
+      }
+      for (let s = 0; s < S; s++) {
+        const start = read * width + s * outCount;
+        histograms[cycle * S + s]!.addAll(sums.subarray(start, start + outCount));
+      }
     }
+    if (zeroReads > 0) for (let s = 0; s < S; s++) histograms[cycle * S + s]!.addZeros(zeroReads * outCount);
   }
 }
 
-/** Fills the expanded input [cycles·mb, rows] of one block from the patches, and Σ x² per read. */
+/**
+ * The values of a product just computed: on the wasm backend a view of its memory (no copy, no garbage;
+ * valid until the next allocation on the backend, so used before any other op), else a copy.
+ */
+function productValues(product: tf.Tensor, size: number): Float32Array {
+  const backend = tf.backend() as unknown as {
+    dataIdMap?: { get(dataId: object): { memoryOffset: number } | undefined };
+    wasm?: { HEAPU8?: Uint8Array };
+  };
+  const heap = backend.wasm?.HEAPU8;
+  const entry = backend.dataIdMap?.get(product.dataId);
+  if (heap && entry && typeof entry.memoryOffset === 'number')
+    return new Float32Array(heap.buffer, entry.memoryOffset, size);
+  return product.dataSync() as Float32Array;
+}
+
+/**
+ * Jumps the xorshift32 stream of ReadNoise `steps` draws ahead at once. xorshift32 is linear over GF(2),
+ * so `steps` draws map a state x to ⊕_{bit i of x} column[i], column[i] being where state 2^i lands
+ * (Marsaglia 2003, §3: the generator is x·T, T a 32×32 binary matrix; here T^steps, column by column).
+ */
+class XorshiftJump {
+  private readonly columns = new Int32Array(32);
+
+  constructor(readonly steps: number) {
+    for (let bit = 0; bit < 32; bit++) {
+      let x = 1 << bit;
+      for (let n = 0; n < steps; n++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+      }
+      this.columns[bit] = x;
+    }
+  }
+
+  apply(state: number): number {
+    let out = 0;
+    for (let bit = 0; bit < 32; bit++) if ((state >>> bit) & 1) out ^= this.columns[bit]!;
+    return out;
+  }
+}
+
+const jumps = new Map<number, XorshiftJump>();
+
+function xorshiftJump(steps: number): XorshiftJump {
+  let jump = jumps.get(steps);
+  if (!jump) {
+    jump = new XorshiftJump(steps);
+    jumps.set(steps, jump);
+  }
+  return jump;
+}
+
+/**
+ * Fills the expanded input of one block from the patches, one row per (cycle, pixel) read, cycle-major,
+ * and Σ x² per read; readRow[c·mb + m] is the row of read (c, m). With `skipZero` a read whose inputs are
+ * all zero gets no row (readRow −1): the pixels whose patch is all zero are found in one scan, a zero bit
+ * plane of a nonzero patch is overwritten by the next row. Returns the rows written.
+ */
 function expandInput(
   patches: Int32Array,
   rowsTotal: number,
@@ -873,21 +973,47 @@ function expandInput(
   levelMin: number,
   expanded: Float32Array,
   sumSquares: Float32Array | null,
-): void {
+  readRow: Int32Array,
+  zeroPatch: Uint8Array,
+  skipZero: boolean,
+): number {
+  // Pixels with an all-zero patch: level 0 drives 0 in every cycle (its chunks are all 0, signed or not).
+  if (skipZero)
+    for (let m = 0; m < mb; m++) {
+      const src = m * rowsTotal + rowStart;
+      let zero = 1;
+      for (let r = 0; r < rows; r++)
+        if (patches[src + r] !== 0) {
+          zero = 0;
+          break;
+        }
+      zeroPatch[m] = zero;
+    }
+  let written = 0;
   for (let c = 0; c < cycles; c++) {
     const table = c * levelSpan - levelMin;
     for (let m = 0; m < mb; m++) {
+      if (skipZero && zeroPatch[m] === 1) {
+        readRow[c * mb + m] = -1;
+        continue;
+      }
       const src = m * rowsTotal + rowStart;
-      const dst = (c * mb + m) * rows;
+      const dst = written * rows;
       let squares = 0;
       for (let r = 0; r < rows; r++) {
         const value = chunkTable[table + patches[src + r]!]!;
         expanded[dst + r] = value;
         squares += value * value;
       }
-      if (sumSquares !== null) sumSquares[c * mb + m] = squares;
+      if (skipZero && squares === 0) {
+        readRow[c * mb + m] = -1;
+        continue;
+      }
+      if (sumSquares !== null) sumSquares[written] = squares;
+      readRow[c * mb + m] = written++;
     }
   }
+  return written;
 }
 
 /**
@@ -915,13 +1041,20 @@ function accumulateReads(
   inverseStep: number,
   codeMin: number,
   codeMax: number,
+  readRow: Int32Array,
+  skippedReadDraws: XorshiftJump | null,
 ): void {
   const pool = noise !== null ? noise.pool : null;
   const mask = (1 << ReadNoise.POOL_BITS) - 1;
   let x = noise !== null ? noise.state : 1;
   for (let c = 0; c < cycles; c++) {
     for (let m = 0; m < mb; m++) {
-      const row = c * mb + m;
+      const row = readRow[c * mb + m]!;
+      if (row < 0) {
+        // An all-zero read (no output noise): ADC(0) = 0; only its draws are passed over.
+        if (skippedReadDraws !== null) x = skippedReadDraws.apply(x);
+        continue;
+      }
       const readStd = sumSquares !== null ? math.sqrt(sumSquares[row]!) : 0;
       const dst = accBase + m * accStride;
       for (let s = 0; s < S; s++) {
