@@ -10,29 +10,15 @@ import { AnalogChipError, ChipProgram } from '../../hardware/analog/chip';
 import { inputChunk, inputLayout, sliceLayout, sliceWeight } from '../../hardware/analog/encoding';
 import { NO_NOISE, noiseSettings, resolveCellNoise } from '../../hardware/noise/settings';
 import { weightLevelSigma } from '../../hardware/noise/weightNoise';
-import type { HardwareConfig } from '../../hardware/types';
 import type { FoldedLayer, FoldedNetwork } from '../../models/folded';
 import { initTensorEngine } from '../../tensor/backend';
-import { digitalOp, maxAbsDifference, randomFoldedLayer, randomInput } from './analogSupport';
+import { digitalOp, maxAbsDifference, randomFoldedLayer, randomInput, testChip } from './analogSupport';
 
 beforeAll(async () => {
   await initTensorEngine({ backend: 'wasm', env: {} });
 });
 
-function hardware(overrides: Partial<HardwareConfig> = {}): HardwareConfig {
-  return {
-    device: 'rram',
-    rows: 16,
-    cols: 64,
-    adcBits: 6,
-    adcType: 'sar',
-    dacBits: 1,
-    bitsPerCell: 2,
-    colsPerAdc: 8,
-    techNode: 22,
-    ...overrides,
-  };
-}
+const hardware = testChip;
 
 function single(layer: FoldedLayer): FoldedNetwork {
   return { architecture: null as never, quantization: null as never, layers: [layer] };

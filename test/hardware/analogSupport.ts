@@ -8,6 +8,22 @@ import type { Rng } from '../../common/rng';
 import type { FoldedLayer, FoldedNetwork, LinearOp } from '../../models/folded';
 import type { HardwareConfig, LayerShape } from '../../hardware/types';
 
+/** A small RRAM test chip (16 rows, 6-bit SAR ADC, 2 bits per cell) with the given settings changed. */
+export function testChip(overrides: Partial<HardwareConfig> = {}): HardwareConfig {
+  return {
+    device: 'rram',
+    rows: 16,
+    cols: 64,
+    adcBits: 6,
+    adcType: 'sar',
+    dacBits: 1,
+    bitsPerCell: 2,
+    colsPerAdc: 8,
+    techNode: 22,
+    ...overrides,
+  };
+}
+
 export function randomLevels(rng: Rng, count: number, bits: number, sparsity = 0.2): Int32Array {
   const top = 2 ** (bits - 1) - 1;
   const levels = new Int32Array(count);

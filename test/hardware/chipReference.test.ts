@@ -13,26 +13,13 @@ import type { HardwareConfig } from '../../hardware/types';
 import type { FoldedLayer, FoldedNetwork, LinearOp } from '../../models/folded';
 import { initTensorEngine } from '../../tensor/backend';
 import { ChipProgram as ReferenceChipProgram } from '../../bench/reference/analogChip';
-import { randomFoldedLayer } from './analogSupport';
+import { randomFoldedLayer, testChip } from './analogSupport';
 
 beforeAll(async () => {
   await initTensorEngine({ backend: 'wasm', env: {} });
 });
 
-function hardware(overrides: Partial<HardwareConfig> = {}): HardwareConfig {
-  return {
-    device: 'rram',
-    rows: 32,
-    cols: 64,
-    adcBits: 6,
-    adcType: 'sar',
-    dacBits: 1,
-    bitsPerCell: 2,
-    colsPerAdc: 8,
-    techNode: 22,
-    ...overrides,
-  };
-}
+const hardware = (overrides: Partial<HardwareConfig> = {}) => testChip({ rows: 32, ...overrides });
 
 const rng = new Rng(2026);
 const common = { stride: 1, kernelH: 1, kernelW: 1, weightBits: 6, activationBits: 6 } as const;
