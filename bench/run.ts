@@ -24,6 +24,7 @@ export const BENCHMARKS = [
   'faults',
   'robustSearch',
   'fidelity',
+  'baseline',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

@@ -125,6 +125,34 @@ describe('the search workflow with stand-in activities', () => {
     expect(result.finals.map((f) => f.key)).toEqual(['g1c3', 'g1c1']);
     expect(log.calls).toMatchObject({ trainSupernetChunk: 2, retrainCandidate: 4, writeResults: 1 });
     expect(log.written?.outcome).toBe('complete');
+    // No baseline section (as in every input recorded before baselines existed): none is scheduled.
+    expect(result.baselines).toBeUndefined();
+    expect(log.calls.retrainBaseline).toBeUndefined();
+  });
+
+  it('schedules the hand-designed baselines in stage 4, beside the finals, and reports them', async () => {
+    const { outcome, log } = await runSearch({ ...BASE, baseline: { networks: ['vgg', 'resnet'] } });
+    const result = outcome as SearchResult;
+    expect(result.outcome).toBe('complete');
+    expect(result.finals).toHaveLength(2);
+    expect(result.baselines?.map((b) => b.key)).toEqual(['baseline-vgg', 'baseline-resnet']);
+    // The same retraining recipe as the finals: retrain.epochs in chunks of retrain.epochsPerActivity.
+    expect(log.calls).toMatchObject({ retrainCandidate: 4, retrainBaseline: 4, evaluateBaseline: 2 });
+    expect(log.written?.baselines?.map((b) => b.name)).toEqual(['vgg', 'resnet']);
+  });
+
+  it('a failed baseline is dropped and counted: the search completes flagged partial', async () => {
+    const { outcome } = await runSearch(
+      { ...BASE, baseline: { networks: ['vgg', 'resnet'] } },
+      { failingBaselines: (name) => name === 'vgg' },
+    );
+    const result = outcome as SearchResult;
+    expect(result.outcome).toBe('partial');
+    expect(result.dropped.baselines).toBe(1);
+    expect(result.baselines?.map((b) => b.name)).toEqual(['resnet']);
+    expect(result.problems).toEqual([
+      expect.stringMatching(/stage 4: baseline vgg failed: baseline vgg failed/),
+    ]);
   });
 
   it('stop now during stage 4 keeps the finished stage-3 results and finals', async () => {
