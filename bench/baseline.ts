@@ -9,7 +9,10 @@
  *     reads a finished run: its results.json `baselines` when it has them, otherwise it trains and tests
  *     the baselines (config.baseline, or vgg and resnet on the default chip) with that run's configuration,
  *     in this process, through the same stage-4 tasks, under a scratch directory (the run is not touched).
+ *   IMCNAS_BASELINE_CONFIG=examples/quick.yaml takes the baseline section from that file instead.
  *   IMCNAS_BASELINE_NETWORKS=vgg restricts the networks measured (comma-separated names).
+ *   IMCNAS_BASELINE_COST_ONLY=1 (with a run directory) skips the baselines' training and test: the EDAP
+ *     ratios from the cost model only, with the noisy accuracies null (cost_only: true in the figures).
  *
  * Figures: searched_noisy_mean (stage 4's first retrained design), baseline_noisy_mean_<name>,
  * edap_ratio_<name> (baseline / searched; target ≥ 10 at no worse noisy accuracy), their digital accuracies,
@@ -26,7 +29,8 @@ import { installJsonLogging } from '../client/logging';
 import { runBaselineFinal } from '../models/tasks/chipEvaluation';
 import { run as trainTask } from '../models/tasks/supernetTraining';
 import { loadRunResults } from '../report/runData';
-import { BaselineSchema, baselineNetworks } from '../search/baseline';
+import { BaselineSchema, baselineDesign, baselineNetworkNamed, baselineNetworks } from '../search/baseline';
+import { hardwareMetrics } from '../search/evolution';
 import { setup } from '../scripts/setup';
 import { runInProcessWorkers } from '../worker';
 import type { BenchFigures } from './run';
@@ -39,6 +43,9 @@ interface Measured {
   frontMinEdap: number | null;
   frontMinEdapAccuracy: number | null;
 }
+
+const COST_ONLY = process.env.IMCNAS_BASELINE_COST_ONLY === '1';
+const nullIfNaN = (x: number) => (Number.isNaN(x) ? null : x);
 
 const log = (message: string) => console.error(`[bench baseline] ${message}`);
 
@@ -75,12 +82,37 @@ async function measureBaseline(config: RunConfig, workDir: string, name: string)
   );
 }
 
+/** A baseline's cost-model figures only (no training, no test): accuracies are NaN. */
+function costOnly(config: RunConfig, name: string): BaselineResult {
+  const network = baselineNetworkNamed(config.baseline, name);
+  const design = baselineDesign(network, config.baseline!.chip, config.space.network);
+  return {
+    key: design.key,
+    name,
+    description: design.description,
+    testAccuracyDigital: NaN,
+    testAccuracyMean: NaN,
+    testAccuracyStd: NaN,
+    testAccuracyP5: NaN,
+    reportAtSeconds: NaN,
+    testDrift: [],
+    samples: 0,
+    exportDir: '',
+    hardware: { accuracy: NaN, ...hardwareMetrics(design.space, design.genome) },
+  };
+}
+
 async function fromRunDir(runDir: string): Promise<Measured> {
   const { results, config: runConfig } = await loadRunResults(runDir);
-  const config: RunConfig = { ...runConfig, baseline: runConfig.baseline ?? BaselineSchema.parse({}) };
+  // IMCNAS_BASELINE_CONFIG=<config file>: its baseline section instead of the run's (e.g. a run made before
+  // baselines existed measured against examples/quick.yaml's baseline).
+  const from = process.env.IMCNAS_BASELINE_CONFIG;
+  const section = from ? (await loadConfigFile(from)).baseline : runConfig.baseline;
+  const config: RunConfig = { ...runConfig, baseline: section ?? BaselineSchema.parse({}) };
   let baselines = (results.baselines ?? []).map(({ versus: _versus, ...b }) => b as BaselineResult);
   const names = wanted(baselineNetworks(config.baseline).map((n) => n.name));
-  if (baselines.length === 0) {
+  if (COST_ONLY) baselines = names.map((name) => costOnly(config, name));
+  else if (baselines.length === 0) {
     const workDir = path.join(os.tmpdir(), 'imcnas-bench-baseline', results.searchId);
     log(`${runDir} has no baselines: measuring ${names.join(', ')} under ${workDir}`);
     for (const name of names) baselines.push(await measureBaseline(config, workDir, name));
@@ -138,24 +170,28 @@ export async function run(): Promise<BenchFigures> {
   for (const baseline of measured.baselines) {
     const ratio = baseline.hardware.edap / searched.hardware.edap;
     figures[`baseline_design_${baseline.name}`] = baseline.description;
-    figures[`baseline_digital_${baseline.name}`] = baseline.testAccuracyDigital;
-    figures[`baseline_noisy_mean_${baseline.name}`] = baseline.testAccuracyMean;
-    figures[`baseline_noisy_p5_${baseline.name}`] = baseline.testAccuracyP5;
+    figures[`baseline_digital_${baseline.name}`] = nullIfNaN(baseline.testAccuracyDigital);
+    figures[`baseline_noisy_mean_${baseline.name}`] = nullIfNaN(baseline.testAccuracyMean);
+    figures[`baseline_noisy_p5_${baseline.name}`] = nullIfNaN(baseline.testAccuracyP5);
     figures[`baseline_edap_${baseline.name}`] = baseline.hardware.edap;
     figures[`edap_ratio_${baseline.name}`] = ratio;
-    figures[`noisy_mean_difference_${baseline.name}`] = searched.testAccuracyMean - baseline.testAccuracyMean;
+    figures[`noisy_mean_difference_${baseline.name}`] = nullIfNaN(
+      searched.testAccuracyMean - baseline.testAccuracyMean,
+    );
     if (measured.frontMinEdap !== null)
       figures[`edap_ratio_front_min_${baseline.name}`] = baseline.hardware.edap / measured.frontMinEdap;
+    // Unknown accuracy (cost only) cannot meet the target; a ratio below 10 fails it whatever the accuracy.
     allMeetTarget &&= ratio >= 10 && searched.testAccuracyMean >= baseline.testAccuracyMean;
   }
   // The first baseline's figures also under the issue's plain names.
   const first = measured.baselines[0];
   if (first) {
-    figures.baseline_noisy_mean = first.testAccuracyMean;
+    figures.baseline_noisy_mean = nullIfNaN(first.testAccuracyMean);
     figures.edap_ratio = first.hardware.edap / searched.hardware.edap;
   }
   figures.front_min_edap = measured.frontMinEdap;
   figures.front_min_edap_inherited_accuracy = measured.frontMinEdapAccuracy;
+  figures.cost_only = COST_ONLY;
   figures.target_met = allMeetTarget;
   return figures;
 }
