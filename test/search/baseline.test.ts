@@ -69,6 +69,23 @@ describe('config.baseline', () => {
     expect(vgg.key).toBe('baseline-vgg');
   });
 
+  it('allows a shortcut on a conv block only where it is an identity (stride 1, in = out)', () => {
+    const chip = validateConfig({ name: 'b', baseline: {} }).baseline!.chip;
+    const { architecture } = baselineDesign(BASELINE_PRESETS.vgg, chip, shape).candidate;
+    const withShortcut = (index: number) => ({
+      ...architecture,
+      blocks: architecture.blocks.map((b, i) => (i === index ? { ...b, residual: true } : b)),
+    });
+    expect(validateArchitecture(withShortcut(1))).toEqual([]);
+    // Block 0 changes the width (16 → 32), block 2 strides: no identity shortcut possible.
+    expect(validateArchitecture(withShortcut(0))).toEqual([
+      'blocks[0] (conv3): residual true, expected false',
+    ]);
+    expect(validateArchitecture(withShortcut(2))).toEqual([
+      'blocks[2] (conv3): residual true, expected false',
+    ]);
+  });
+
   it('accepts an explicit network beside a preset', () => {
     const config = validateConfig({
       name: 'b',

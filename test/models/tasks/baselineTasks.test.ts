@@ -94,6 +94,11 @@ describe('a hand-designed baseline', () => {
       architecture: { blocks: Array<{ residual: boolean }> };
     };
     expect(exported.architecture.blocks.map((b) => b.residual)).toEqual([true, true, false]);
+    // The exported TensorFlow.js model carries the two shortcuts as add layers.
+    const modelJson = await fs.readFile(path.join(dir, 'model', 'tfjs', 'model.json'), 'utf8');
+    expect(modelJson.match(/"class_name":"Add"/g)).toHaveLength(2);
+    expect(modelJson).toContain('stage0.block0.add');
+    expect(modelJson).toContain('stage0.block1.add');
     expect(JSON.parse(await fs.readFile(path.join(dir, 'final.json'), 'utf8'))).toMatchObject({
       key: 'baseline-tiny',
     });
