@@ -238,17 +238,21 @@ describe('the search workflow with stand-in activities', () => {
     expect(log.calls.trainSupernetChunk).toBe(2);
   });
 
-  it('a long retraining continues as new so no run exceeds 10,000 history events', async () => {
+  it('a long retraining (a winner, then a baseline) continues as new so no run exceeds 10,000 history events', async () => {
     const { outcome, handle, log } = await runSearch({
       ...BASE,
       evolution: { ...BASE.evolution, generations: 1 },
       robustness: { topK: 1, samples: 2 },
-      // 400 one-epoch chunks: about 2,400 history events in one run without continue-as-new.
+      // 400 one-epoch chunks each: about 2,400 history events per design in one run without continue-as-new.
       retrain: { count: 1, epochs: 400, epochsPerActivity: 1 },
+      baseline: { networks: ['vgg'] },
     });
     const result = outcome as SearchResult;
     expect(result.outcome).toBe('complete');
     expect(result.finals).toHaveLength(1);
+    // The baseline's epochs carried across the runs: every chunk once, then one test.
+    expect(result.baselines?.map((b) => b.key)).toEqual(['baseline-vgg']);
+    expect(log.calls).toMatchObject({ retrainBaseline: 400, evaluateBaseline: 1 });
     // Every run of the chain (newest to first) stays under the bound.
     let runId: string | undefined = (await handle.describe()).runId;
     const lengths: number[] = [];
