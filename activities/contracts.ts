@@ -102,6 +102,8 @@ export interface DroppedCounts {
   robustness: number;
   /** Stage-4 designs whose retraining or final test failed. */
   finals: number;
+  /** Hand-designed baselines whose retraining or test failed (absent before baselines existed). */
+  baselines?: number;
 }
 
 /**
@@ -131,6 +133,10 @@ export interface CarriedState {
   finals?: FinalModelResult[];
   /** Stage 4: epochs already retrained of the first winner not in `finals`. */
   retrainEpochs?: number;
+  /** Stage 4: the hand-designed baselines finished so far. */
+  baselines?: BaselineResult[];
+  /** Stage 4: epochs already retrained of the first baseline not in `baselines`. */
+  baselineEpochs?: number;
 }
 
 export interface GenerationHistoryPoint {
@@ -211,6 +217,28 @@ export interface FinalModelResult {
   hardware: CandidateMetricsJson;
 }
 
+/** A hand-designed baseline (config.baseline) after stage 4's retraining and noisy test. */
+export interface BaselineResult extends FinalModelResult {
+  /** The network's name in config.baseline.networks (key = `baseline-<name>`). */
+  name: string;
+  /** Network, bits and chip in words. */
+  description: string;
+}
+
+export interface BaselineRetrainInput {
+  runDir: string;
+  config: RunConfig;
+  /** A network name of config.baseline.networks. */
+  baseline: string;
+  untilEpoch: number;
+}
+
+export interface BaselineEvaluationInput {
+  runDir: string;
+  config: RunConfig;
+  baseline: string;
+}
+
 export interface WriteResultsInput {
   searchId: string;
   runDir: string;
@@ -218,6 +246,8 @@ export interface WriteResultsInput {
   generationHistory: GenerationHistoryPoint[];
   robust: RobustnessResult[];
   finals: FinalModelResult[];
+  /** The hand-designed baselines measured (absent in searches without config.baseline). */
+  baselines?: BaselineResult[];
   stopped: StopMode | null;
   outcome: SearchOutcome;
   dropped: DroppedCounts;
@@ -236,6 +266,8 @@ export interface SearchResult {
   front: FrontPoint[];
   robust: RobustnessResult[];
   finals: FinalModelResult[];
+  /** The hand-designed baselines measured (absent in searches without config.baseline). */
+  baselines?: BaselineResult[];
   resultsFile: string;
   outcome: SearchOutcome;
   dropped: DroppedCounts;

@@ -1,4 +1,5 @@
 /** Every activity the worker registers; workflows see only their types. */
+import { evaluateBaseline, retrainBaseline } from './baseline';
 import { evaluateCandidates, evaluateFinalModel, evaluateRobustness } from './evaluation';
 import { proposeGeneration, tellGeneration } from './evolution';
 import { writeResults } from './results';
@@ -16,6 +17,8 @@ export const activities = {
   evaluateRobustness: withErrorPolicy(evaluateRobustness),
   retrainCandidate: withErrorPolicy(retrainCandidate),
   evaluateFinalModel: withErrorPolicy(evaluateFinalModel),
+  retrainBaseline: withErrorPolicy(retrainBaseline),
+  evaluateBaseline: withErrorPolicy(evaluateBaseline),
   writeResults: withErrorPolicy(writeResults),
 };
 export type Activities = typeof activities;

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
 import { recordWork } from '../storage/stageTiming';
 import { writeReport } from '../report';
+import { resultsBaselines } from '../report/baselines';
 import type { SearchResultsFile } from '../report/runData';
 import { decode } from '../search/space/codec';
 import { describeCandidate } from '../search/space/keys';
@@ -129,6 +130,7 @@ export async function writeResults(
     front: candidates.filter((c) => c.onFront),
     robustness: input.robust,
     finalModels: input.finals,
+    ...(input.baselines ? { baselines: resultsBaselines(input.finals, input.baselines) } : {}),
     candidates,
   };
   const resultsFile = path.join(runDir, 'results.json');

@@ -16,7 +16,7 @@ import type {
   TrainSupernetChunkResult,
 } from './contracts';
 
-function chunkFile(dir: string, untilEpoch: number): string {
+export function chunkFile(dir: string, untilEpoch: number): string {
   return path.join(dir, `chunk-until-epoch-${String(untilEpoch).padStart(4, '0')}.json`);
 }
 

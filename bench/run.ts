@@ -26,6 +26,7 @@ export const BENCHMARKS = [
   'fidelity',
   'variation',
   'searchReal',
+  'baseline',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

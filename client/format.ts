@@ -1,5 +1,6 @@
 /** Human-readable lines for a search's progress and results (CLI status/watch, the demo). */
 import type { FinalModelResult, SearchProgress, SearchResult } from '../activities/contracts';
+import { describeBaselines } from '../report/baselines';
 
 const pct = (x: number | null | undefined) =>
   x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)} %`;
@@ -73,6 +74,7 @@ export function describeDropped(dropped: SearchResult['dropped']): string {
   add(dropped.candidates, 'candidate', 'candidates');
   add(dropped.robustness, 'robustness evaluation', 'robustness evaluations');
   add(dropped.finals, 'final design', 'final designs');
+  add(dropped.baselines ?? 0, 'baseline', 'baselines');
   return parts.join(', ');
 }
 
@@ -135,6 +137,7 @@ export function describeResult(result: SearchResult, objectives: string[]): stri
     lines.push('Final retrained designs:');
     for (const final of result.finals) lines.push(...describeFinal(final, descriptions.get(final.key)));
   }
+  lines.push(...describeBaselines(result.finals, result.baselines ?? []));
   lines.push(`results: ${result.resultsFile}`);
   return lines;
 }

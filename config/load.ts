@@ -2,11 +2,16 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { baselineProblems } from '../search/baseline';
 import { RunConfigSchema, type RunConfig } from './schema';
 import { ConfigError, parseOrThrow } from './validation';
 
 export function validateConfig(value: unknown): RunConfig {
-  return parseOrThrow(RunConfigSchema, value);
+  const config = parseOrThrow(RunConfigSchema, value);
+  // A baseline network takes the dataset's image shape and classes from the search space.
+  const problems = baselineProblems(config.baseline, config.space.network);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 export async function loadConfigFile(file: string): Promise<RunConfig> {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { OBJECTIVE_METRICS, type ObjectiveMetric } from '../search/optimizer';
 import { SearchSpaceSchema } from '../search/space/schema';
 import { NoiseSettingsSchema } from '../hardware/noise/schema';
+import { BaselineSchema } from '../search/baseline';
 
 const positiveInt = () => z.number().int().min(1);
 
@@ -331,6 +332,9 @@ export const RunConfigSchema = z.strictObject({
   robustness: RobustnessSchema.prefault({}),
   retrain: RetrainSchema.prefault({}),
   failures: FailuresSchema.prefault({}),
+  baseline: BaselineSchema.optional().describe(
+    'hand-designed networks on a fixed chip, retrained and tested as stage 4 does the found designs; omit for none',
+  ),
   artifacts: ArtifactsSchema.prefault({}),
   temporal: TemporalSchema.prefault({}),
 });

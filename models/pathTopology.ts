@@ -149,9 +149,12 @@ export function walkPath<T>(
     switch (block.family) {
       case 'skip':
         break;
-      case 'conv':
-        h = apply(`${prefix}.conv`, h);
+      case 'conv': {
+        const convolved = apply(`${prefix}.conv`, h);
+        // A baseline's ResNet-style shortcut (search/baseline.ts): ReLU(BN(conv(x))) + x, both ≥ 0.
+        h = block.residual ? operations.residualAdd(convolved, h, block) : convolved;
         break;
+      }
       case 'dwsep':
         h = apply(`${prefix}.pointwise`, apply(`${prefix}.depthwise`, h));
         break;

@@ -72,9 +72,12 @@ function axisEncoding(axis: ScatterAxis) {
   };
 }
 
+const BASELINE_COLOR = '#1f77b4';
+
 /**
  * Every evaluated candidate in grey, the Pareto front (over the run's objectives) highlighted. Rows carry
- * `onFront` (boolean) and `key`.
+ * `onFront` (boolean) and `key`; rows with `baseline: true` (hand-designed baselines) are blue squares
+ * labelled with their key.
  */
 export function frontScatter(rows: Row[], x: ScatterAxis, y: ScatterAxis, title: string): TopLevelSpec {
   return {
@@ -84,7 +87,7 @@ export function frontScatter(rows: Row[], x: ScatterAxis, y: ScatterAxis, title:
     data: { values: rows },
     layer: [
       {
-        transform: [{ filter: '!datum.onFront' }],
+        transform: [{ filter: '!datum.onFront && !datum.baseline' }],
         mark: { type: 'point', filled: true, opacity: 0.6, size: 40, color: OTHER_COLOR },
         encoding: { x: axisEncoding(x), y: axisEncoding(y) },
       },
@@ -99,6 +102,16 @@ export function frontScatter(rows: Row[], x: ScatterAxis, y: ScatterAxis, title:
           strokeWidth: 0.5,
         },
         encoding: { x: axisEncoding(x), y: axisEncoding(y) },
+      },
+      {
+        transform: [{ filter: 'datum.baseline === true' }],
+        mark: { type: 'square', filled: true, size: 90, color: BASELINE_COLOR, stroke: '#000000' },
+        encoding: { x: axisEncoding(x), y: axisEncoding(y) },
+      },
+      {
+        transform: [{ filter: 'datum.baseline === true' }],
+        mark: { type: 'text', align: 'left', dx: 7, fontSize: 10, color: BASELINE_COLOR },
+        encoding: { x: axisEncoding(x), y: axisEncoding(y), text: { field: 'key' } },
       },
     ],
   } as TopLevelSpec;

@@ -99,7 +99,7 @@ function headerHtml(data: RunData, runs: ComparedRun[]): string {
 
 function droppedSummary(dropped: DroppedCounts | undefined): string {
   const d = dropped ?? { candidates: 0, robustness: 0, finals: 0 };
-  return `dropped: ${d.candidates} candidates, ${d.robustness} robustness evaluations, ${d.finals} final designs`;
+  return `dropped: ${d.candidates} candidates, ${d.robustness} robustness evaluations, ${d.finals} final designs${d.baselines ? `, ${d.baselines} baselines` : ''}`;
 }
 
 function finalModelsSection(data: RunData): string {
@@ -108,45 +108,80 @@ function finalModelsSection(data: RunData): string {
     return note(
       'No retrained design: the search stopped before stage 4 (or no design passed stage 3), so there are no test-set results.',
     );
-  return table(
-    [
-      'design',
-      'test acc. digital',
-      'noisy mean',
-      'noisy std',
-      'noisy p5',
-      'chips',
-      'energy (J)',
-      'latency (s)',
-      'area (mm²)',
-      'EDAP (J·s·mm²)',
-      'TOPS/W',
-      'TOPS/mm²',
-      'description',
-    ],
-    results.finalModels.map((final) => ({
-      attributes: { 'data-key': final.key },
-      cells: [
-        final.key,
-        { text: percent(final.testAccuracyDigital), value: final.testAccuracyDigital },
-        { text: percent(final.testAccuracyMean), value: final.testAccuracyMean },
-        { text: percent(final.testAccuracyStd), value: final.testAccuracyStd },
-        { text: percent(final.testAccuracyP5), value: final.testAccuracyP5 },
-        String(final.samples),
-        { text: number(final.hardware.energy), value: final.hardware.energy },
-        { text: number(final.hardware.latency), value: final.hardware.latency },
-        { text: number(final.hardware.area), value: final.hardware.area },
-        { text: number(final.hardware.edap), value: final.hardware.edap },
-        { text: number(final.hardware.topsPerWatt), value: final.hardware.topsPerWatt },
-        { text: number(final.hardware.topsPerMm2), value: final.hardware.topsPerMm2 },
-        {
-          text: escapeHtml(results.candidates.find((c) => c.key === final.key)?.description ?? ''),
-          html: true,
-        },
+  return (
+    table(
+      [
+        'design',
+        'test acc. digital',
+        'noisy mean',
+        'noisy std',
+        'noisy p5',
+        'chips',
+        'energy (J)',
+        'latency (s)',
+        'area (mm²)',
+        'EDAP (J·s·mm²)',
+        'TOPS/W',
+        'TOPS/mm²',
+        'description',
       ],
-    })),
-    { class: 'finals' },
+      [...results.finalModels, ...(results.baselines ?? [])].map((final) => ({
+        attributes: { 'data-key': final.key },
+        cells: [
+          final.key,
+          { text: percent(final.testAccuracyDigital), value: final.testAccuracyDigital },
+          { text: percent(final.testAccuracyMean), value: final.testAccuracyMean },
+          { text: percent(final.testAccuracyStd), value: final.testAccuracyStd },
+          { text: percent(final.testAccuracyP5), value: final.testAccuracyP5 },
+          String(final.samples),
+          { text: number(final.hardware.energy), value: final.hardware.energy },
+          { text: number(final.hardware.latency), value: final.hardware.latency },
+          { text: number(final.hardware.area), value: final.hardware.area },
+          { text: number(final.hardware.edap), value: final.hardware.edap },
+          { text: number(final.hardware.topsPerWatt), value: final.hardware.topsPerWatt },
+          { text: number(final.hardware.topsPerMm2), value: final.hardware.topsPerMm2 },
+          {
+            text: escapeHtml(
+              'description' in final
+                ? `hand-designed baseline ${final.description}`
+                : (results.candidates.find((c) => c.key === final.key)?.description ?? ''),
+            ),
+            html: true,
+          },
+        ],
+      })),
+      { class: 'finals' },
+    ) + baselineComparisonTable(results.baselines ?? [])
   );
+}
+
+/** The found design against each hand-designed baseline (same retraining, noisy test and cost model). */
+function baselineComparisonTable(baselines: NonNullable<RunData['results']['baselines']>): string {
+  const compared = baselines.flatMap((baseline) =>
+    baseline.versus ? [{ baseline, versus: baseline.versus }] : [],
+  );
+  if (compared.length === 0) return '';
+  return (
+    '<p>The found design against the hand-designed baselines, each retrained with the same recipe and tested on its own fresh noisy chips: EDAP ratio = baseline / found (above 1, the found chip is better); accuracy difference = found − baseline.</p>' +
+    table(
+      ['baseline', 'found design', 'EDAP ratio', 'noisy mean difference', 'digital difference'],
+      compared.map(({ baseline, versus }) => ({
+        attributes: { 'data-key': baseline.key },
+        cells: [
+          baseline.key,
+          versus.searchedKey,
+          { text: `${versus.edapRatio.toPrecision(3)}×`, value: versus.edapRatio },
+          { text: signedPoints(versus.noisyAccuracyDifference), value: versus.noisyAccuracyDifference },
+          { text: signedPoints(versus.digitalAccuracyDifference), value: versus.digitalAccuracyDifference },
+        ],
+      })),
+      { class: 'baselines' },
+    )
+  );
+}
+
+function signedPoints(difference: number): string {
+  return `${difference >= 0 ? '+' : '−'}${Math.abs(difference * 100).toFixed(2)} points`;
 }
 
 async function frontSection(data: RunData): Promise<string[]> {
@@ -184,6 +219,18 @@ async function frontSection(data: RunData): Promise<string[]> {
     latency: c.metrics.latency,
     area: c.metrics.area,
   }));
+  // The hand-designed baselines at their retrained digital test accuracy (the front: inherited weights).
+  for (const baseline of results.baselines ?? [])
+    rows.push({
+      key: baseline.key,
+      onFront: false,
+      baseline: true,
+      accuracy: baseline.testAccuracyDigital,
+      edap: baseline.hardware.edap,
+      energy: baseline.hardware.energy,
+      latency: baseline.hardware.latency,
+      area: baseline.hardware.area,
+    } as (typeof rows)[number]);
   const y = { field: 'accuracy', title: metricTitle('accuracy'), log: false, percent: true };
   for (const metric of ['edap', 'energy', 'latency', 'area']) {
     const svg = await renderSvg(
@@ -198,7 +245,7 @@ async function frontSection(data: RunData): Promise<string[]> {
       figure(
         `front-${metric}`,
         svg,
-        `Accuracy against ${metricTitle(metric)} (log scale). Grey: every evaluated design; red: the Pareto front over ${names.join(', ')}.`,
+        `Accuracy against ${metricTitle(metric)} (log scale). Grey: every evaluated design; red: the Pareto front over ${names.join(', ')}${results.baselines?.length ? '; blue squares: the hand-designed baselines at their retrained digital test accuracy' : ''}.`,
       ),
     );
   }
@@ -715,6 +762,7 @@ export async function searchResultFromRunDir(target: string): Promise<SearchResu
     })),
     robust: results.robustness,
     finals: results.finalModels,
+    ...(results.baselines ? { baselines: results.baselines.map(({ versus: _versus, ...b }) => b) } : {}),
     resultsFile: path.join(runDir, RESULTS_FILE),
     outcome: results.outcome ?? (results.stoppedEarly ? 'stopped' : 'complete'),
     dropped: results.dropped ?? { candidates: 0, robustness: 0, finals: 0 },

@@ -28,6 +28,7 @@ import {
 import type { ArchitectureSpec, QuantizationSpec } from '../search/architecture';
 import type { HardwareConfig } from '../hardware/types';
 import { readJsonIfExists } from '../storage/atomic';
+import type { ResultsBaseline } from './baselines';
 import { readWorkTimings, type WorkTiming } from '../storage/stageTiming';
 
 export const RESULTS_FILE = 'results.json';
@@ -65,6 +66,8 @@ export interface SearchResultsFile {
   front: ResultsCandidate[];
   robustness: RobustnessResult[];
   finalModels: FinalModelResult[];
+  /** The hand-designed baselines against the found design; absent when the run had no config.baseline. */
+  baselines?: ResultsBaseline[];
   candidates: ResultsCandidate[];
 }
 

@@ -92,7 +92,10 @@ export interface BlockSpec {
   outChannels: number;
   /** Channels the depthwise stage works on: in·e for mbconv, in for dwsep, 0 for conv and skip. */
   hiddenChannels: number;
-  /** Identity shortcut around the block: mbconv only, when stride = 1 and in = out. */
+  /**
+   * Identity shortcut around the block: mbconv when stride = 1 and in = out; a conv block only in a
+   * hand-designed baseline (search/baseline.ts), under the same condition.
+   */
   residual: boolean;
 }
 
@@ -198,7 +201,11 @@ export function validateArchitecture(spec: ArchitectureSpec): string[] {
     if (block.hiddenChannels !== hidden)
       problems.push(`${where}: hiddenChannels ${block.hiddenChannels}, expected ${hidden}`);
     const residual = hasResidual(op.family, block.stride, block.inChannels, block.outChannels);
-    if (block.residual !== residual)
+    // A conv block may also carry a shortcut when stride 1 and in = out (the ResNet-style hand-designed
+    // baselines, search/baseline.ts); the search never sets one.
+    const optionalShortcut =
+      op.family === 'conv' && block.stride === 1 && block.inChannels === block.outChannels;
+    if (block.residual !== residual && !(optionalShortcut && block.residual))
       problems.push(`${where}: residual ${block.residual}, expected ${residual}`);
     current = block.outChannels;
   });

@@ -78,6 +78,8 @@ export async function nasSearch(input: SearchInput, carried?: CarriedState): Pro
     robust: carried?.robust,
     finals: carried?.finals,
     retrainEpochs: carried?.retrainEpochs,
+    baselines: carried?.baselines,
+    baselineEpochs: carried?.baselineEpochs,
   };
   const runStartedAtGeneration = progress.generation;
   // Stage 3's results as they arrive, so a stop-now in the middle keeps the finished ones.
@@ -126,6 +128,10 @@ export async function nasSearch(input: SearchInput, carried?: CarriedState): Pro
     state.finals ??= [];
     if ((state.robust?.length ?? 0) > 0 && (await keepsGoing())) {
       await retrainWinners(input, act, controls, state);
+    }
+    // The hand-designed baselines, through the same retraining and noisy test (absent in old inputs).
+    if (baselineNames(config).length > 0 && (await keepsGoing())) {
+      await retrainBaselines(input, act, controls, state);
     }
     return await finish(input, act, controls, state);
   } catch (error) {
@@ -389,6 +395,71 @@ async function retrainWinners(
   checkStageYield('stage 4 (retraining)', finals.length, winners.length, input, controls);
 }
 
+/** The names of config.baseline's networks (a built-in name or a described network's name). */
+function baselineNames(config: RunConfig): string[] {
+  return (config.baseline?.networks ?? []).map((network) =>
+    typeof network === 'string' ? network : network.name,
+  );
+}
+
+/**
+ * Stage 4 for the hand-designed baselines, beside the finals: the same retraining chunks (training queue,
+ * same retry policy), the same noisy test (evaluation queue), continuing as new between chunks when the
+ * history grows. A failed baseline is dropped and counted (the search completes flagged partial).
+ */
+async function retrainBaselines(
+  input: SearchInput,
+  act: Proxies,
+  controls: SearchControls,
+  state: CarriedState,
+): Promise<void> {
+  const { config, runDir } = input;
+  const { progress } = controls;
+  const done = (state.baselines ??= []);
+  const names = baselineNames(config);
+  const processed = done.length + (progress.dropped.baselines ?? 0);
+  for (const baseline of names.slice(processed)) {
+    try {
+      while ((state.baselineEpochs ?? 0) < config.retrain.epochs) {
+        if (!(await controls.mayContinue())) return;
+        const until = Math.min(
+          (state.baselineEpochs ?? 0) + config.retrain.epochsPerActivity,
+          config.retrain.epochs,
+        );
+        controls.setStage(
+          'retraining',
+          `Stage 4/4 — baseline ${baseline}: epochs → ${until} of ${config.retrain.epochs}`,
+        );
+        await controls.inWork(() =>
+          act.training.retrainBaseline.executeWithOptions(
+            { summary: `retrain baseline ${baseline} to epoch ${until}` },
+            [{ runDir, config, baseline, untilEpoch: until }],
+          ),
+        );
+        state.baselineEpochs = until;
+        await continueIfHistoryIsLong(input, state);
+      }
+      if (controls.stoppedNow()) return;
+      done.push(
+        await controls.inWork(() =>
+          act.evaluation.evaluateBaseline.executeWithOptions(
+            { summary: `test baseline ${baseline} under noise and export` },
+            [{ runDir, config, baseline }],
+          ),
+        ),
+      );
+    } catch (error) {
+      if (isCancellation(error) || error instanceof ContinueAsNew) throw error;
+      progress.dropped.baselines = (progress.dropped.baselines ?? 0) + 1;
+      const message = `stage 4: baseline ${baseline} failed: ${causeOf(error)}`;
+      log.warn(message);
+      controls.problem(message);
+    }
+    state.baselineEpochs = 0;
+    await continueIfHistoryIsLong(input, state);
+  }
+}
+
 /** Writes the results files and returns the search's result: the one place the result is built. */
 async function finish(
   input: SearchInput,
@@ -409,6 +480,7 @@ async function finish(
     generationHistory: state.generationHistory,
     robust,
     finals,
+    ...(state.baselines ? { baselines: state.baselines } : {}),
     stopped: progress.stopRequested,
     outcome,
     dropped: progress.dropped,
@@ -429,6 +501,7 @@ async function finish(
     front: progress.front,
     robust,
     finals,
+    ...(state.baselines ? { baselines: state.baselines } : {}),
     resultsFile: written.resultsFile,
     outcome,
     dropped: progress.dropped,
@@ -465,7 +538,7 @@ function fail(message: string, causes: string[]): never {
 }
 
 function totalDropped(dropped: DroppedCounts): number {
-  return dropped.candidates + dropped.robustness + dropped.finals;
+  return dropped.candidates + dropped.robustness + dropped.finals + (dropped.baselines ?? 0);
 }
 
 async function continueIfHistoryIsLong(input: SearchInput, state: CarriedState): Promise<void> {

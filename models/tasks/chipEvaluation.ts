@@ -6,7 +6,12 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { FinalModelResult, ProposedCandidate, RobustnessResult } from '../../activities/contracts';
+import type {
+  BaselineResult,
+  FinalModelResult,
+  ProposedCandidate,
+  RobustnessResult,
+} from '../../activities/contracts';
 import { reportAtSeconds, type RunConfig } from '../../config/schema';
 import { deriveSeed } from '../../common/rng';
 import type { Split, Splits } from '../../data/dataset';
@@ -19,8 +24,11 @@ import type {
   RobustnessResult as EvaluatorResult,
 } from '../../hardware/evaluator/types';
 import { hardwareMetrics } from '../../search/evolution';
-import { decode } from '../../search/space/codec';
+import type { HardwareConfig } from '../../hardware/types';
+import { baselineDesign, baselineNetworkNamed } from '../../search/baseline';
+import { decode, type Candidate } from '../../search/space/codec';
 import { describeCandidate } from '../../search/space/keys';
+import type { SearchSpace } from '../../search/space/schema';
 import { writeJsonAtomic } from '../../storage/atomic';
 import type { ChildContext } from '../../tensor/childProcess';
 import type { FoldedNetwork } from '../folded';
@@ -30,6 +38,7 @@ import { exportFoldedNetwork } from '../tfjsExport';
 import { SupernetTrainer } from '../supernetTrainer';
 import { firstImages, referencedImages, testImages } from './evaluationImages';
 import { loadTrainedSupernet, pathAccuracy, scheduleFor, stageData, stageSpace } from './shared';
+import { retrainSeed } from './supernetTraining';
 
 /** The TensorFlow.js LayersModel (model.json + weights.bin) inside the model directory. */
 const TFJS_EXPORT_DIR = 'tfjs';
@@ -65,12 +74,11 @@ async function measure(
   stage: 'robustness' | 'final',
   key: string,
   network: FoldedNetwork,
-  genome: number[],
+  hardware: HardwareConfig,
   data: EvaluationImages,
   train: Split,
   context: ChildContext,
 ): Promise<EvaluatorResult> {
-  const space = stageSpace(config);
   const evaluator = createEvaluator(config, workDir);
   // An external evaluator loads the images itself: give it a reference to exactly these.
   const external = config.robustness.evaluator !== 'builtin';
@@ -80,7 +88,7 @@ async function measure(
       {
         candidateId: key,
         network,
-        hardware: decode(space, genome).hardware,
+        hardware,
         samples: config.robustness.samples,
         seed: chipSeed(config, stage, key),
         driftSeconds: config.robustness.driftSeconds,
@@ -179,7 +187,7 @@ export async function runRobustness(
     'robustness',
     candidate.key,
     network,
-    candidate.genome,
+    decoded.hardware,
     data,
     splits.train,
     context,
@@ -202,12 +210,73 @@ export interface FinalRequest {
 /** Stage 4: the retrained design on the whole test set, digital and on Monte-Carlo chips; then export. */
 export async function runFinal(request: FinalRequest, context: ChildContext): Promise<FinalModelResult> {
   const { config, candidate } = request;
-  const splits = await stageData(config);
   const space = stageSpace(config);
-  const decoded = decode(space, candidate.genome);
+  return finalTest(
+    {
+      ...request,
+      key: candidate.key,
+      space,
+      genome: candidate.genome,
+      design: decode(space, candidate.genome),
+      seed: retrainSeed(config, { fixedGenome: candidate.genome }),
+    },
+    context,
+  );
+}
+
+export interface BaselineFinalRequest {
+  runDir: string;
+  trainDir: string;
+  dir: string;
+  config: RunConfig;
+  /** The name of a network of config.baseline. */
+  baseline: string;
+}
+
+/**
+ * Stage 4 for a hand-designed baseline (search/baseline.ts): the same test as runFinal — the same test
+ * images, its own fresh chips (seeded by its key), the same export and the same cost model.
+ */
+export async function runBaselineFinal(
+  request: BaselineFinalRequest,
+  context: ChildContext,
+): Promise<BaselineResult> {
+  const { config } = request;
+  const network = baselineNetworkNamed(config.baseline, request.baseline);
+  const baseline = baselineDesign(network, config.baseline!.chip, config.space.network);
+  const final = await finalTest(
+    {
+      ...request,
+      key: baseline.key,
+      space: baseline.space,
+      genome: baseline.genome,
+      design: baseline.candidate,
+      seed: retrainSeed(config, { baseline: request.baseline }),
+    },
+    context,
+  );
+  return { ...final, name: baseline.name, description: baseline.description };
+}
+
+interface FinalTestRequest {
+  runDir: string;
+  trainDir: string;
+  dir: string;
+  config: RunConfig;
+  key: string;
+  space: SearchSpace;
+  genome: number[];
+  /** The decoded design (a baseline's with its shortcuts). */
+  design: Candidate;
+  /** The seed the design was built and retrained with. */
+  seed: number;
+}
+
+async function finalTest(request: FinalTestRequest, context: ChildContext): Promise<FinalModelResult> {
+  const { config, key, space, design: decoded } = request;
+  const splits = await stageData(config);
   // Rebuild the retrained network exactly as stage 4 trained it (same seed) and load its weights.
-  const seed = deriveSeed(config.seed, 'retrain', candidate.genome.join('.'));
-  const supernet = new Supernet(space, { seed });
+  const supernet = new Supernet(space, { seed: request.seed });
   supernet.fixedPath = decoded;
   const trainer = new SupernetTrainer(supernet, scheduleFor(1, 1, 1));
   const loaded = await trainer.resume(request.trainDir);
@@ -219,20 +288,20 @@ export async function runFinal(request: FinalRequest, context: ChildContext): Pr
   context.report({
     step: 0,
     total: 1,
-    message: `${candidate.key}: digital test accuracy ${(digital * 100).toFixed(2)} %`,
+    message: `${key}: digital test accuracy ${(digital * 100).toFixed(2)} %`,
   });
   const result = await measure(
     path.join(request.dir, 'evaluator'),
     config,
     'final',
-    candidate.key,
+    key,
     network,
-    candidate.genome,
+    decoded.hardware,
     test,
     splits.train,
     context,
   );
-  const summary = summarize(candidate.key, digital, result, config);
+  const summary = summarize(key, digital, result, config);
 
   const exportDir = path.join(request.dir, 'model');
   const foldedFile = path.join(exportDir, 'folded-network.json');
@@ -250,7 +319,7 @@ export async function runFinal(request: FinalRequest, context: ChildContext): Pr
     ],
   });
   const final: FinalModelResult = {
-    key: candidate.key,
+    key,
     testAccuracyDigital: digital,
     testAccuracyMean: summary.accuracyMean,
     testAccuracyStd: summary.accuracyStd,
@@ -259,7 +328,8 @@ export async function runFinal(request: FinalRequest, context: ChildContext): Pr
     testDrift: summary.drift,
     samples: summary.samples,
     exportDir,
-    hardware: { accuracy: digital, ...hardwareMetrics(space, candidate.genome) },
+    // The cost model reads the layer shapes only (a baseline's digital shortcut adds cost nothing).
+    hardware: { accuracy: digital, ...hardwareMetrics(space, request.genome) },
   };
   await writeJsonAtomic(path.join(request.dir, 'final.json'), { ...final, raw: result });
   return final;

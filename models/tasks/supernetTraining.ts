@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { reportAtSeconds, type RunConfig } from '../../config/schema';
 import { deriveSeed } from '../../common/rng';
+import { baselineDesign, baselineKey, baselineNetworkNamed } from '../../search/baseline';
 import { decode } from '../../search/space/codec';
 import { pruneCheckpoints } from '../../storage/checkpoints';
 import type { ChildContext } from '../../tensor/childProcess';
@@ -42,6 +43,8 @@ export interface TrainingRequest {
   attempt: number;
   /** Stage 4: train this genome alone (from scratch) instead of the supernet. */
   fixedGenome?: number[];
+  /** Stage 4: train this hand-designed baseline network (config.baseline) alone, from scratch. */
+  baseline?: string;
 }
 
 export interface TrainingChunkResult {
@@ -82,9 +85,26 @@ function designNoiseHook(config: RunConfig, hardware: HardwareConfig, seed: numb
   });
 }
 
+/** The initialization seed of a stage-4 design (a baseline's from its key), or the supernet's. */
+export function retrainSeed(config: RunConfig, request: Pick<TrainingRequest, 'fixedGenome' | 'baseline'>) {
+  if (request.baseline !== undefined)
+    return deriveSeed(config.seed, 'retrain', baselineKey(request.baseline));
+  if (request.fixedGenome !== undefined)
+    return deriveSeed(config.seed, 'retrain', request.fixedGenome.join('.'));
+  return config.seed;
+}
+
 export async function run(request: TrainingRequest, context: ChildContext): Promise<TrainingChunkResult> {
   const { config, dir } = request;
-  const fixed = request.fixedGenome !== undefined;
+  const baseline =
+    request.baseline !== undefined
+      ? baselineDesign(
+          baselineNetworkNamed(config.baseline, request.baseline),
+          config.baseline!.chip,
+          config.space.network,
+        )
+      : null;
+  const fixed = request.fixedGenome !== undefined || baseline !== null;
   const settings = fixed
     ? {
         ...config.retrain,
@@ -96,10 +116,10 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
   const totalEpochs = fixed ? config.retrain.epochs : config.supernet.epochs;
   await fs.mkdir(dir, { recursive: true });
   const splits = await stageData(config, fixed ? 'retrain' : 'search');
-  const space = stageSpace(config);
+  const space = baseline?.space ?? stageSpace(config);
   // A retrained design starts from fresh weights of its own seed: "from scratch", not from the supernet.
-  const seed = fixed ? deriveSeed(config.seed, 'retrain', request.fixedGenome!.join('.')) : config.seed;
-  const design = fixed ? decode(space, request.fixedGenome!) : null;
+  const seed = retrainSeed(config, request);
+  const design = baseline?.candidate ?? (request.fixedGenome ? decode(space, request.fixedGenome) : null);
   const perEpoch = stepsPerEpochOf(splits.train, settings.batchSize, settings.stepsPerEpoch);
   const { supernet, trainer } = supernetTrainer(
     space,

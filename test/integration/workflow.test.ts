@@ -35,7 +35,20 @@ describe('nasSearch on the real Temporal dev server', () => {
   });
 
   it('runs all four stages to completion, answers the progress query and upserts search attributes', async () => {
-    const input = harness.input('e2e', TINY);
+    // With a tiny hand-designed baseline (ResNet-style shortcuts) on the default baseline chip.
+    const input = harness.input('e2e', {
+      ...TINY,
+      baseline: {
+        networks: [
+          {
+            name: 'tiny-resnet',
+            stem: { channels: 8, stride: 2 },
+            stages: [{ blocks: 2, channels: 8, stride: 2 }],
+            residual: true,
+          },
+        ],
+      },
+    });
     const handle = await startNasSearch(harness, input);
     const result = (await handle.result()) as SearchResult;
     expect((await supernetChunk(input.runDir, 2)).globalStep).toBe(20);
@@ -47,6 +60,27 @@ describe('nasSearch on the real Temporal dev server', () => {
     expect(result.robust).toHaveLength(1);
     expect(result.finals).toHaveLength(1);
     expect(result.finals[0].samples).toBe(2);
+    // The baseline went through the same retraining and noisy test and is in results.json, compared.
+    expect(result.baselines?.map((b) => [b.key, b.samples])).toEqual([['baseline-tiny-resnet', 2]]);
+    const written = JSON.parse(await fs.readFile(path.join(input.runDir, 'results.json'), 'utf8')) as {
+      baselines: Array<{
+        name: string;
+        testAccuracyMean: number;
+        versus: { searchedKey: string; edapRatio: number };
+      }>;
+    };
+    expect(written.baselines).toHaveLength(1);
+    expect(written.baselines[0]!.name).toBe('tiny-resnet');
+    expect(written.baselines[0]!.versus.searchedKey).toBe(result.finals[0].key);
+    expect(written.baselines[0]!.versus.edapRatio).toBeCloseTo(
+      result.baselines![0]!.hardware.edap / result.finals[0].hardware.edap,
+      12,
+    );
+    expect(await fs.readdir(path.join(input.runDir, 'baseline', 'tiny-resnet', 'model'))).toEqual(
+      expect.arrayContaining(['folded-network.json', 'hardware.json', 'tfjs']),
+    );
+    const report = await fs.readFile(path.join(input.runDir, 'report.html'), 'utf8');
+    expect(report).toContain('baseline-tiny-resnet');
     const progress = await handle.query<SearchProgress>('progress');
     expect(progress).toMatchObject({ stage: 'done', epochsCompleted: 2, epochsTotal: 2, generation: 1 });
     const described = await handle.describe();
@@ -62,6 +96,7 @@ describe('nasSearch on the real Temporal dev server', () => {
         'search',
         'robust',
         'final',
+        'baseline',
         'results.json',
         'front.csv',
       ]),

@@ -125,6 +125,34 @@ describe('the search workflow with stand-in activities', () => {
     expect(result.finals.map((f) => f.key)).toEqual(['g1c3', 'g1c1']);
     expect(log.calls).toMatchObject({ trainSupernetChunk: 2, retrainCandidate: 4, writeResults: 1 });
     expect(log.written?.outcome).toBe('complete');
+    // No baseline section (as in every input recorded before baselines existed): none is scheduled.
+    expect(result.baselines).toBeUndefined();
+    expect(log.calls.retrainBaseline).toBeUndefined();
+  });
+
+  it('schedules the hand-designed baselines in stage 4, beside the finals, and reports them', async () => {
+    const { outcome, log } = await runSearch({ ...BASE, baseline: { networks: ['vgg', 'resnet'] } });
+    const result = outcome as SearchResult;
+    expect(result.outcome).toBe('complete');
+    expect(result.finals).toHaveLength(2);
+    expect(result.baselines?.map((b) => b.key)).toEqual(['baseline-vgg', 'baseline-resnet']);
+    // The same retraining recipe as the finals: retrain.epochs in chunks of retrain.epochsPerActivity.
+    expect(log.calls).toMatchObject({ retrainCandidate: 4, retrainBaseline: 4, evaluateBaseline: 2 });
+    expect(log.written?.baselines?.map((b) => b.name)).toEqual(['vgg', 'resnet']);
+  });
+
+  it('a failed baseline is dropped and counted: the search completes flagged partial', async () => {
+    const { outcome } = await runSearch(
+      { ...BASE, baseline: { networks: ['vgg', 'resnet'] } },
+      { failingBaselines: (name) => name === 'vgg' },
+    );
+    const result = outcome as SearchResult;
+    expect(result.outcome).toBe('partial');
+    expect(result.dropped.baselines).toBe(1);
+    expect(result.baselines?.map((b) => b.name)).toEqual(['resnet']);
+    expect(result.problems).toEqual([
+      expect.stringMatching(/stage 4: baseline vgg failed: baseline vgg failed/),
+    ]);
   });
 
   it('stop now during stage 4 keeps the finished stage-3 results and finals', async () => {
@@ -210,17 +238,21 @@ describe('the search workflow with stand-in activities', () => {
     expect(log.calls.trainSupernetChunk).toBe(2);
   });
 
-  it('a long retraining continues as new so no run exceeds 10,000 history events', async () => {
+  it('a long retraining (a winner, then a baseline) continues as new so no run exceeds 10,000 history events', async () => {
     const { outcome, handle, log } = await runSearch({
       ...BASE,
       evolution: { ...BASE.evolution, generations: 1 },
       robustness: { topK: 1, samples: 2 },
-      // 400 one-epoch chunks: about 2,400 history events in one run without continue-as-new.
+      // 400 one-epoch chunks each: about 2,400 history events per design in one run without continue-as-new.
       retrain: { count: 1, epochs: 400, epochsPerActivity: 1 },
+      baseline: { networks: ['vgg'] },
     });
     const result = outcome as SearchResult;
     expect(result.outcome).toBe('complete');
     expect(result.finals).toHaveLength(1);
+    // The baseline's epochs carried across the runs: every chunk once, then one test.
+    expect(result.baselines?.map((b) => b.key)).toEqual(['baseline-vgg']);
+    expect(log.calls).toMatchObject({ retrainBaseline: 400, evaluateBaseline: 1 });
     // Every run of the chain (newest to first) stays under the bound.
     let runId: string | undefined = (await handle.describe()).runId;
     const lengths: number[] = [];

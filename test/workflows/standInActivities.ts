@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type {
+  BaselineResult,
   CandidateResult,
   FinalModelResult,
   ProposedCandidate,
@@ -22,6 +23,8 @@ export interface StandInBehaviour {
   /** Awaited when a retraining chunk runs (tests stop the search while it is in flight). */
   onRetrain?: (key: string, untilEpoch: number) => void | Promise<void>;
   candidatesPerGeneration?: number;
+  /** Baseline names whose noisy test fails (non-retryable). */
+  failingBaselines?: (name: string) => boolean;
 }
 
 export interface StandInLog {
@@ -147,6 +150,34 @@ export function standInActivities(behaviour: StandInBehaviour = {}): {
         samples: 2,
         exportDir: 'stand-in',
         hardware: metricsOf(input.candidate),
+      };
+    },
+    async retrainBaseline(input) {
+      count('retrainBaseline');
+      await behaviour.onRetrain?.(`baseline-${input.baseline}`, input.untilEpoch);
+      return {
+        key: `baseline-${input.baseline}`,
+        epochsCompleted: input.untilEpoch,
+        validationAccuracy: 0.9,
+        checkpoint: '',
+      };
+    },
+    async evaluateBaseline(input): Promise<BaselineResult> {
+      count('evaluateBaseline');
+      if (behaviour.failingBaselines?.(input.baseline)) throw failure(`baseline ${input.baseline} failed`);
+      return {
+        key: `baseline-${input.baseline}`,
+        name: input.baseline,
+        description: `${input.baseline}: stand-in`,
+        testAccuracyDigital: 0.9,
+        testAccuracyMean: 0.87,
+        testAccuracyStd: 0.01,
+        testAccuracyP5: 0.86,
+        reportAtSeconds: 1,
+        testDrift: [],
+        samples: 2,
+        exportDir: 'stand-in',
+        hardware: metricsOf({ key: input.baseline, genome: [20] }),
       };
     },
     async writeResults(input) {

@@ -1,0 +1,67 @@
+/**
+ * Stage 4's hand-designed baselines (config.baseline; search/baseline.ts): retraining chunks on the
+ * training queue and the noisy test on the evaluation queue, exactly as the found designs get them
+ * (activities/supernet.ts retrainCandidate, activities/evaluation.ts evaluateFinalModel). Idempotent
+ * through their result files under `<runDir>/baseline/<name>/`.
+ */
+import * as path from 'node:path';
+import { Context } from '@temporalio/activity';
+import type { BaselineFinalRequest } from '../models/tasks/chipEvaluation';
+import type { TrainingChunkResult, TrainingRequest } from '../models/tasks/supernetTraining';
+import { baselineKey } from '../search/baseline';
+import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
+import { timeStage } from '../storage/stageTiming';
+import { runChildTask } from './childTask';
+import type {
+  BaselineEvaluationInput,
+  BaselineResult,
+  BaselineRetrainInput,
+  RetrainChunkResult,
+} from './contracts';
+import { chunkFile } from './supernet';
+
+export function baselineDir(runDir: string, name: string): string {
+  return path.join(runDir, 'baseline', name);
+}
+
+export async function retrainBaseline(input: BaselineRetrainInput): Promise<RetrainChunkResult> {
+  const key = baselineKey(input.baseline);
+  const dir = path.join(baselineDir(input.runDir, input.baseline), 'train');
+  const stored = await readJsonIfExists<RetrainChunkResult>(chunkFile(dir, input.untilEpoch));
+  if (stored) return stored;
+  const result = await timeStage(input.runDir, 'retraining', `${key}-until-epoch-${input.untilEpoch}`, () =>
+    runChildTask<TrainingRequest, TrainingChunkResult>('supernetTraining', 'run', {
+      dir,
+      config: input.config,
+      untilEpoch: input.untilEpoch,
+      attempt: Context.current().info.attempt,
+      baseline: input.baseline,
+    }),
+  );
+  const final: RetrainChunkResult = {
+    key,
+    epochsCompleted: result.epochsCompleted,
+    validationAccuracy: result.validationAccuracy,
+    checkpoint: path.relative(input.runDir, result.checkpoint),
+  };
+  await writeJsonAtomic(chunkFile(dir, input.untilEpoch), final);
+  return final;
+}
+
+export async function evaluateBaseline(input: BaselineEvaluationInput): Promise<BaselineResult> {
+  const dir = baselineDir(input.runDir, input.baseline);
+  const stored = await readJsonIfExists<BaselineResult & { raw?: unknown }>(path.join(dir, 'final.json'));
+  if (stored) {
+    const { raw: _raw, ...final } = stored;
+    return final;
+  }
+  return timeStage(input.runDir, 'retraining', `${baselineKey(input.baseline)}-final-test`, () =>
+    runChildTask<BaselineFinalRequest, BaselineResult>('chipEvaluation', 'runBaselineFinal', {
+      runDir: input.runDir,
+      trainDir: path.join(dir, 'train'),
+      dir,
+      config: input.config,
+      baseline: input.baseline,
+    }),
+  );
+}
