@@ -5,3 +5,4 @@
 export * from './encoding';
 export * from './adc';
 export * from './chip';
+export * from './readoutError';

@@ -1,0 +1,243 @@
+/**
+ * The chip's readout (bit-serial DAC input, bit-sliced weights, column ADC, shift-add) as a per-layer
+ * linear model plus Gaussian noise, so a digital forward pass can carry what the ADC costs without the
+ * bit-serial simulation of chip.ts.
+ *
+ * On the chip (chip.ts, accumulateReads) an output of a layer is
+ *     y = Σ_arrays Σ_cycles c Σ_slices s 2^(in_c + sh_s) · ADC(p_cs)
+ * where p_cs = Σ_rows x_c · W_s is one column read (input chunk x_c of cycle c times the cell levels W_s
+ * of slice s; an integer without device noise) and ADC (adc.ts adcConvert) rounds to the calibrated step
+ * Δ and clips at the calibrated range. Without the ADC the same sum is exactly the digital y.
+ *
+ * The textbook model of a uniform quantizer is additive white noise independent of the signal, variance
+ * Δ²/12, valid when the signal spans many steps (Bennett, "Spectra of quantized signals", Bell System
+ * Technical Journal 27, 1948; Widrow & Kollár, "Quantization Noise", Cambridge University Press 2008,
+ * ch. 4–5). On this chip many reads are far from that regime: with a 3–4-bit ADC most partial sums of the
+ * low-order slices and input bits lie in the dead zone |p| < Δ/2 and read as 0 (an error of −p, fully
+ * correlated with the signal), and the most significant reads clip. Measured on the evaluator's trained
+ * network (test/hardware/evaluatorTrainedNet.json, noise-free chip, 300 test images): noise of the ADC's
+ * full error power alone gave 57 % at 3 bits where the chip gives 31 %. So each read class (c, s) is
+ * split into its linear part and a residual, by least squares over the noise-free partial sums the chip
+ * calibrates its ADC ranges from (ChipProgram.calibrateAdc, the same training images, put through the
+ * chip's own transfer adcConvert with the calibrated range and bits):
+ *     ADC(p) ≈ g_cs · p + r,   g_cs = Σ p·ADC(p) / Σ p²,   E[r²] = (Σ ADC(p)² − g_cs² Σ p²) / n.
+ * The linear part is exact to compute digitally: y ≈ Σ_c 2^(in_c) · (x_c ⊛ K_c) with one kernel per input
+ * cycle, K_c = Σ_s 2^(sh_s) g_cs W_s (the offset code's 2^(b−1)·Σx removed as the periphery does): one
+ * digital convolution per input cycle instead of cycles × slices bit-serial reads. The residuals are
+ * treated as independent reads: Gaussian output noise of variance Σ_cs 4^(in_c + sh_s) · E[r²] per array
+ * feeding the output, scaled to output units by weightScale_o · inputScale as digitalPeriphery scales.
+ * Device noise reaches the kernel from hardware/noise/weightNoise.ts (the weight path) with gain 1.
+ * What this drops: the residual's dependence on the signal, correlations between an output's reads, the
+ * gain the ADC applies to the device noise itself, and the rounding per-read noise adds on a lossless ADC.
+ * test/hardware/readoutError.test.ts compares it with the bit-serial chip.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { deriveSeed } from '../../common/rng';
+import type { FoldedLayer, LinearOp } from '../../models/folded';
+import { adcConvert, type PartialSumHistogram } from './adc';
+import type { ChipProgram, LayerPlan } from './chip';
+import { maxWeightLevel, sliceWeight } from './encoding';
+
+// `Math` bound once per module (see chip.ts: globals are slow under jest's sandbox).
+const math = Math;
+
+export interface LayerReadoutError {
+  layer: string;
+  /** Least-squares gain of the ADC on each read class (cycle·slices + slice); 1 for a lossless read. */
+  gains: number[];
+  /** Mean squared residual of one read of each class after its gain, partial-sum units. */
+  residualMeanSquares: number[];
+  /** Variance of one output's residual in partial-sum units (cell level × input level). */
+  variance: number;
+  /** σ of the residual in the layer's output units, per output channel. */
+  sigma: Float32Array;
+  /** Every gain is 1 and no residual: the readout is the digital product. */
+  lossless: boolean;
+  /** Kernel value per weight level and input cycle: level → Σ_s 2^sh_s g_cs W_s(level) − offset. */
+  levelTables: Float64Array[];
+  /** The layer's input encoding: bits, signed (two's complement), bits per cycle, each cycle's 2^shift. */
+  inputBits: number;
+  signed: boolean;
+  chunkWidths: number[];
+  cycleWeights: number[];
+}
+
+/** Mean over the layer's outputs of how many arrays (row blocks) feed one output. */
+function arraysPerOutput(plan: LayerPlan): number {
+  let feeds = 0;
+  for (const block of plan.blocks) feeds += block.outCount;
+  return feeds / plan.outChannels;
+}
+
+function layerReadoutError(plan: LayerPlan, classes: PartialSumHistogram[]): LayerReadoutError {
+  const layout = plan.slices;
+  const S = layout.widths.length;
+  const cycles = plan.input.widths.length;
+  const gains: number[] = [];
+  const residualMeanSquares: number[] = [];
+  for (let k = 0; k < cycles * S; k++) {
+    const histogram = classes[k];
+    if (!histogram || histogram.count === 0) {
+      gains.push(1);
+      residualMeanSquares.push(0);
+      continue;
+    }
+    // |p| histograms: a signed ADC is odd (ADC(−p) = −ADC(p)), an unsigned one sees p ≥ 0 only, so
+    // p·ADC(p) = |p|·ADC(|p|) and ADC(p)² = ADC(|p|)².
+    let sumPA = 0;
+    let sumPP = 0;
+    let sumAA = 0;
+    for (const [value, count] of histogram.entries()) {
+      const converted = adcConvert(plan.adc, value);
+      sumPA += count * value * converted;
+      sumPP += count * value * value;
+      sumAA += count * converted * converted;
+    }
+    const gain = sumPP > 0 ? sumPA / sumPP : 1;
+    gains.push(gain);
+    residualMeanSquares.push(math.max(0, sumAA - gain * gain * sumPP) / histogram.count);
+  }
+  let perArray = 0;
+  residualMeanSquares.forEach((meanSquare, k) => {
+    const shift = plan.input.shifts[math.floor(k / S)]! + layout.shifts[k % S]!;
+    perArray += 4 ** shift * meanSquare;
+  });
+  const variance = perArray * arraysPerOutput(plan);
+  const layer = plan.layer;
+  const sigma = Float32Array.from(
+    layer.weightScale,
+    (scale) => math.sqrt(variance) * scale * layer.inputScale,
+  );
+
+  const top = maxWeightLevel(layer.shape.weightBits);
+  const positive = new Array<number>(S).fill(0);
+  const negative = new Array<number>(S).fill(0);
+  const levelTables = Array.from({ length: cycles }, (_, c) => {
+    const table = new Float64Array(2 * top + 1);
+    for (let level = -top; level <= top; level++) {
+      sliceWeight(layout, level, positive, negative);
+      let value = -layout.offset;
+      for (let s = 0; s < S; s++)
+        value += 2 ** layout.shifts[s]! * gains[c * S + s]! * (positive[s]! - negative[s]!);
+      table[level + top] = value;
+    }
+    return table;
+  });
+  return {
+    layer: layer.shape.name,
+    gains,
+    residualMeanSquares,
+    variance,
+    sigma,
+    lossless: variance === 0 && gains.every((gain) => math.abs(gain - 1) < 1e-12),
+    levelTables,
+    inputBits: plan.input.bits,
+    signed: plan.input.signed,
+    chunkWidths: plan.input.widths,
+    cycleWeights: plan.input.shifts.map((shift) => 2 ** shift),
+  };
+}
+
+/**
+ * Per-layer readout model of a program whose ADC ranges were calibrated from `histograms` (what
+ * ChipProgram.calibrateAdc returns). A layer that never ran during calibration is taken as lossless.
+ */
+export function readoutErrors(
+  program: ChipProgram,
+  histograms: PartialSumHistogram[][],
+): LayerReadoutError[] {
+  return program.plans.map((plan, i) => layerReadoutError(plan, histograms[i] ?? []));
+}
+
+/**
+ * Calibrates the program's ADC ranges (runNetwork as for ChipProgram.calibrateAdc) and returns the
+ * readout model of every layer with those ranges.
+ */
+export function calibratedReadoutErrors(
+  program: ChipProgram,
+  runNetwork: (linearOp: LinearOp) => void,
+): LayerReadoutError[] {
+  return readoutErrors(program, program.calibrateAdc(runNetwork));
+}
+
+/**
+ * The linear op of the readout model: for each layer of `ideal` (the network on its grid, as programmed),
+ * Σ_c 2^(in_c) · base(x_c, K_c + (kernel − ideal kernel)) — the kernel the op receives may carry device
+ * noise, which passes with gain 1 — plus N(0, σ_o²) per output, seeded by (seed, layer, call): the same
+ * calls in the same order draw the same noise.
+ */
+export function readoutErrorOp(
+  errors: LayerReadoutError[],
+  ideal: { layers: FoldedLayer[] },
+  seed: number,
+  base: LinearOp,
+): LinearOp {
+  const byName = new Map(errors.map((error) => [error.layer, error]));
+  const idealLayers = new Map(ideal.layers.map((layer) => [layer.shape.name, layer]));
+  const kernels = new Map<string, Float32Array[]>();
+  const calls = new Map<string, number>();
+  const cycleKernels = (error: LayerReadoutError, layer: FoldedLayer, programmed: FoldedLayer) => {
+    let perCycle = kernels.get(error.layer);
+    if (!perCycle) {
+      const channels = programmed.weightScale.length;
+      const top = maxWeightLevel(programmed.shape.weightBits);
+      perCycle = error.levelTables.map((table) => {
+        const kernel = new Float32Array(programmed.kernel.length);
+        // The output channel is the fastest-moving axis of every kernel layout (models/folded.ts).
+        for (let i = 0; i < kernel.length; i++) {
+          const scale = programmed.weightScale[i % channels]!;
+          const level = scale > 0 ? math.round(programmed.kernel[i]! / scale) : 0;
+          kernel[i] = table[math.max(-top, math.min(top, level)) + top]! * scale;
+        }
+        return kernel;
+      });
+      kernels.set(error.layer, perCycle);
+    }
+    // Device noise on top of the programmed kernel, unchanged by the ADC model.
+    return perCycle.map((kernel) => {
+      if (layer.kernel === programmed.kernel) return kernel;
+      const noisy = new Float32Array(kernel.length);
+      for (let i = 0; i < kernel.length; i++)
+        noisy[i] = kernel[i]! + layer.kernel[i]! - programmed.kernel[i]!;
+      return noisy;
+    });
+  };
+  return (layer, input) => {
+    const name = layer.shape.name;
+    const error = byName.get(name);
+    const programmed = idealLayers.get(name);
+    if (!error || !programmed || error.lossless) return base(layer, input);
+    const call = calls.get(name) ?? 0;
+    calls.set(name, call + 1);
+    const perCycle = cycleKernels(error, layer, programmed);
+    return tf.tidy(() => {
+      // Input levels → the DAC chunk of every cycle (encoding.ts inputChunk, as tensor arithmetic):
+      // two's complement code, shifted and masked; a signed input's top chunk carries the sign.
+      const levels = tf.round(tf.div(input, layer.inputScale));
+      const code = error.signed ? tf.mod(levels, 2 ** error.inputBits) : levels;
+      const cycles = perCycle.length;
+      let sum: tf.Tensor | null = null;
+      for (let c = 0; c < cycles; c++) {
+        const width = 2 ** error.chunkWidths[c]!;
+        let chunk = tf.mod(tf.floor(tf.div(code, error.cycleWeights[c]!)), width);
+        if (error.signed && c === cycles - 1)
+          chunk = tf.sub(chunk, tf.mul(tf.cast(tf.greaterEqual(chunk, width / 2), 'float32'), width));
+        const part = base({ ...layer, kernel: perCycle[c]! }, tf.mul(chunk, layer.inputScale));
+        sum = sum === null ? part : tf.add(sum, tf.mul(part, error.cycleWeights[c]!));
+      }
+      let out = sum!;
+      if (error.variance > 0) {
+        const unit = tf.randomNormal(
+          out.shape,
+          0,
+          1,
+          'float32',
+          deriveSeed(seed, 'readout-error', name, call),
+        );
+        // The output channel is the last axis of every layer's output (NHWC or [n, C]).
+        out = tf.add(out, tf.mul(unit, tf.tensor1d(error.sigma, 'float32')));
+      }
+      return out;
+    });
+  };
+}
