@@ -26,7 +26,11 @@
  * digital convolution per input cycle instead of cycles × slices bit-serial reads. The residuals are
  * treated as independent reads: Gaussian output noise of variance Σ_cs 4^(in_c + sh_s) · E[r²] per array
  * feeding the output, scaled to output units by weightScale_o · inputScale as digitalPeriphery scales.
- * Device noise reaches the kernel from hardware/noise/weightNoise.ts (the weight path) with gain 1.
+ * A column read's additive output noise (SRAM's, aihwkit's out_noise; chip.ts adds it before the ADC on
+ * every read) enters the same fit exactly: ADC(p + n) is averaged over n ~ N(0, σ_out²) code by code, so
+ * the gain and the residual include what the noise does through the ADC (dithering the dead zone, or
+ * rounding away when σ_out ≪ Δ). Cell noise reaches the kernel from hardware/noise/weightNoise.ts (the
+ * weight path) with gain 1.
  * What this drops: the residual's dependence on the signal, correlations between an output's reads, the
  * gain the ADC applies to the device noise itself, and the rounding per-read noise adds on a lossless ADC.
  * test/hardware/readoutError.test.ts compares it with the bit-serial chip.
@@ -34,7 +38,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed } from '../../common/rng';
 import type { FoldedLayer, LinearOp } from '../../models/folded';
-import { adcConvert, type PartialSumHistogram } from './adc';
+import type { CellNoiseModel } from '../noise/settings';
+import { normalCdf } from '../noise/weightNoise';
+import { adcConvert, type AdcTransfer, type PartialSumHistogram } from './adc';
 import type { ChipProgram, LayerPlan } from './chip';
 import { maxWeightLevel, sliceWeight } from './encoding';
 
@@ -69,7 +75,46 @@ function arraysPerOutput(plan: LayerPlan): number {
   return feeds / plan.outChannels;
 }
 
-function layerReadoutError(plan: LayerPlan, classes: PartialSumHistogram[]): LayerReadoutError {
+/**
+ * E[ADC(v + n)] and E[ADC(v + n)²] for n ~ N(0, σ²): the probability of every code the read can land on
+ * (Φ between its rounding edges), the extreme codes taking the clipped tails.
+ */
+export function noisyConversionMoments(
+  adc: AdcTransfer,
+  value: number,
+  sigma: number,
+): { mean: number; meanSquare: number } {
+  if (adc.ideal) return { mean: value, meanSquare: value * value + sigma * sigma };
+  const codeMin = adc.signed ? -adc.codeMax : 0;
+  const spread = 7 * sigma;
+  // Codes within 7σ of the value, inside the converter's range (a value beyond it clips to the end code).
+  const lowest = math.min(adc.codeMax, math.max(codeMin, math.floor((value - spread) / adc.step)));
+  const highest = math.max(lowest, math.min(adc.codeMax, math.ceil((value + spread) / adc.step)));
+  let mean = 0;
+  let meanSquare = 0;
+  let below = 0; // Φ at the lower edge of the current code
+  for (let code = lowest; code <= highest; code++) {
+    const upper = code === highest ? 1 : normalCdf(((code + 0.5) * adc.step - value) / sigma);
+    const probability = upper - below;
+    const converted = code * adc.step;
+    mean += probability * converted;
+    meanSquare += probability * converted * converted;
+    below = upper;
+  }
+  return { mean, meanSquare };
+}
+
+/** σ of the output noise of one read of each slice, in read units (chip.ts sliceOutputSigma). */
+function sliceOutputSigma(plan: LayerPlan, model: CellNoiseModel): number[] {
+  const topInput = 2 ** math.max(...plan.input.widths) - 1;
+  return plan.slices.maxLevels.map((levels) => model.outputNoisePerRow * levels * topInput);
+}
+
+function layerReadoutError(
+  plan: LayerPlan,
+  classes: PartialSumHistogram[],
+  outputSigma: number[],
+): LayerReadoutError {
   const layout = plan.slices;
   const S = layout.widths.length;
   const cycles = plan.input.widths.length;
@@ -83,15 +128,23 @@ function layerReadoutError(plan: LayerPlan, classes: PartialSumHistogram[]): Lay
       continue;
     }
     // |p| histograms: a signed ADC is odd (ADC(−p) = −ADC(p)), an unsigned one sees p ≥ 0 only, so
-    // p·ADC(p) = |p|·ADC(|p|) and ADC(p)² = ADC(|p|)².
+    // p·ADC(p) = |p|·ADC(|p|) and ADC(p)² = ADC(|p|)²; with output noise (symmetric) the same holds for
+    // the expectations over the noise.
+    const noiseSigma = outputSigma[k % S]!;
     let sumPA = 0;
     let sumPP = 0;
     let sumAA = 0;
     for (const [value, count] of histogram.entries()) {
-      const converted = adcConvert(plan.adc, value);
-      sumPA += count * value * converted;
       sumPP += count * value * value;
-      sumAA += count * converted * converted;
+      if (noiseSigma > 0) {
+        const { mean, meanSquare } = noisyConversionMoments(plan.adc, value, noiseSigma);
+        sumPA += count * value * mean;
+        sumAA += count * meanSquare;
+      } else {
+        const converted = adcConvert(plan.adc, value);
+        sumPA += count * value * converted;
+        sumAA += count * converted * converted;
+      }
     }
     const gain = sumPP > 0 ? sumPA / sumPP : 1;
     gains.push(gain);
@@ -146,7 +199,9 @@ export function readoutErrors(
   program: ChipProgram,
   histograms: PartialSumHistogram[][],
 ): LayerReadoutError[] {
-  return program.plans.map((plan, i) => layerReadoutError(plan, histograms[i] ?? []));
+  return program.plans.map((plan, i) =>
+    layerReadoutError(plan, histograms[i] ?? [], sliceOutputSigma(plan, program.model)),
+  );
 }
 
 /**

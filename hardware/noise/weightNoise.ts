@@ -57,7 +57,7 @@ export function rectifiedGaussianStd(mean: number, sigma: number): number {
 }
 
 /** Φ(z) via the complementary error function (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
-function normalCdf(z: number): number {
+export function normalCdf(z: number): number {
   const x = math.abs(z) / math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
   const erfc =
