@@ -24,8 +24,17 @@
  * The linear part is exact to compute digitally: y ≈ Σ_c 2^(in_c) · (x_c ⊛ K_c) with one kernel per input
  * cycle, K_c = Σ_s 2^(sh_s) g_cs W_s (the offset code's 2^(b−1)·Σx removed as the periphery does): one
  * digital convolution per input cycle instead of cycles × slices bit-serial reads. The residuals are
- * treated as independent reads: Gaussian output noise of variance Σ_cs 4^(in_c + sh_s) · E[r²] per array
- * feeding the output, scaled to output units by weightScale_o · inputScale as digitalPeriphery scales.
+ * treated as independent reads of total power Σ_cs 4^(in_c + sh_s) · E[r²] per array feeding the
+ * output, scaled to output units by weightScale_o · inputScale as digitalPeriphery scales. Its shape
+ * matters as much as its power: a read off by more than half a step (a clipped sum, or a rounding that
+ * read noise flipped in a high-order slice: ±2^11 steps for 8-bit weights and 6-bit inputs) is a rare,
+ * large error on one output, which the next layer's activation clipping bounds; spread as Gaussian noise
+ * of the same power over every output it wrecked an SRAM design the chip keeps at its digital accuracy
+ * (quick.yaml candidate 2120301330023311: 34 % vs the chip's 62 % on 50 images, digital 62 %; the
+ * depthwise layer's error power 11 against a signal power of 1.4, on 4 outputs of 25,600 on the chip).
+ * So the residual is split: reads off by more than Δ/2 are drawn as events (an output is hit with
+ * probability = their expected count per output, by N(0, their power / that count)) while they are rarer
+ * than one output in two; the rest is dense Gaussian noise. With the split the same design gives 60 %.
  * A column read's additive output noise (SRAM's, aihwkit's out_noise; chip.ts adds it before the ADC on
  * every read) enters the same fit exactly: ADC(p + n) is averaged over n ~ N(0, σ_out²) code by code, so
  * the gain and the residual include what the noise does through the ADC (dithering the dead zone, or
@@ -53,10 +62,14 @@ export interface LayerReadoutError {
   gains: number[];
   /** Mean squared residual of one read of each class after its gain, partial-sum units. */
   residualMeanSquares: number[];
-  /** Variance of one output's residual in partial-sum units (cell level × input level). */
+  /** Variance of one output's residual (dense and events) in partial-sum units (level × input level). */
   variance: number;
-  /** σ of the residual in the layer's output units, per output channel. */
+  /** Variance of the residual's dense part (partial-sum units) and its σ in output units per channel. */
+  denseVariance: number;
   sigma: Float32Array;
+  /** Expected large read errors per output (rare: < 0.5, else they count as dense), and their σ. */
+  eventRate: number;
+  eventSigma: Float32Array;
   /** Every gain is 1 and no residual: the readout is the digital product. */
   lossless: boolean;
   /** Kernel value per weight level and input cycle: level → Σ_s 2^sh_s g_cs W_s(level) − offset. */
@@ -85,23 +98,33 @@ export function noisyConversionMoments(
   sigma: number,
 ): { mean: number; meanSquare: number } {
   if (adc.ideal) return { mean: value, meanSquare: value * value + sigma * sigma };
+  let mean = 0;
+  let meanSquare = 0;
+  forEachCode(adc, value, sigma, (converted, probability) => {
+    mean += probability * converted;
+    meanSquare += probability * converted * converted;
+  });
+  return { mean, meanSquare };
+}
+
+/** Every value a (non-ideal) ADC can return for v + n, n ~ N(0, σ²), with its probability (σ > 0). */
+function forEachCode(
+  adc: AdcTransfer,
+  value: number,
+  sigma: number,
+  visit: (converted: number, probability: number) => void,
+): void {
   const codeMin = adc.signed ? -adc.codeMax : 0;
   const spread = 7 * sigma;
   // Codes within 7σ of the value, inside the converter's range (a value beyond it clips to the end code).
   const lowest = math.min(adc.codeMax, math.max(codeMin, math.floor((value - spread) / adc.step)));
   const highest = math.max(lowest, math.min(adc.codeMax, math.ceil((value + spread) / adc.step)));
-  let mean = 0;
-  let meanSquare = 0;
   let below = 0; // Φ at the lower edge of the current code
   for (let code = lowest; code <= highest; code++) {
     const upper = code === highest ? 1 : normalCdf(((code + 0.5) * adc.step - value) / sigma);
-    const probability = upper - below;
-    const converted = code * adc.step;
-    mean += probability * converted;
-    meanSquare += probability * converted * converted;
+    visit(code * adc.step, upper - below);
     below = upper;
   }
-  return { mean, meanSquare };
 }
 
 /** σ of the output noise of one read of each slice, in read units (chip.ts sliceOutputSigma). */
@@ -120,11 +143,15 @@ function layerReadoutError(
   const cycles = plan.input.widths.length;
   const gains: number[] = [];
   const residualMeanSquares: number[] = [];
+  const eventRates: number[] = [];
+  const eventMeanSquares: number[] = [];
   for (let k = 0; k < cycles * S; k++) {
     const histogram = classes[k];
     if (!histogram || histogram.count === 0) {
       gains.push(1);
       residualMeanSquares.push(0);
+      eventRates.push(0);
+      eventMeanSquares.push(0);
       continue;
     }
     // |p| histograms: a signed ADC is odd (ADC(−p) = −ADC(p)), an unsigned one sees p ≥ 0 only, so
@@ -149,17 +176,46 @@ function layerReadoutError(
     const gain = sumPP > 0 ? sumPA / sumPP : 1;
     gains.push(gain);
     residualMeanSquares.push(math.max(0, sumAA - gain * gain * sumPP) / histogram.count);
+    // The residual's shape: reads off by more than half a step (a clipped sum, a rounding the noise
+    // flipped) are rare, large events; the rest (the dead zone's small sums) a dense, small error.
+    let events = 0;
+    let eventSquares = 0;
+    const half = plan.adc.ideal ? Infinity : plan.adc.step / 2;
+    const visit = (value: number, count: number) => (converted: number, probability: number) => {
+      const residual = converted - gain * value;
+      if (math.abs(residual) > half) {
+        events += count * probability;
+        eventSquares += count * probability * residual * residual;
+      }
+    };
+    for (const [value, count] of histogram.entries()) {
+      if (noiseSigma > 0 && !plan.adc.ideal) forEachCode(plan.adc, value, noiseSigma, visit(value, count));
+      else visit(value, count)(adcConvert(plan.adc, value), 1);
+    }
+    eventRates.push(events / histogram.count);
+    eventMeanSquares.push(math.min(residualMeanSquares[k]!, eventSquares / histogram.count));
   }
-  let perArray = 0;
+  const arrays = arraysPerOutput(plan);
+  let variance = 0;
+  let eventPower = 0;
+  let eventRate = 0;
   residualMeanSquares.forEach((meanSquare, k) => {
-    const shift = plan.input.shifts[math.floor(k / S)]! + layout.shifts[k % S]!;
-    perArray += 4 ** shift * meanSquare;
+    const weight = 4 ** (plan.input.shifts[math.floor(k / S)]! + layout.shifts[k % S]!) * arrays;
+    variance += weight * meanSquare;
+    eventPower += weight * eventMeanSquares[k]!;
+    eventRate += eventRates[k]! * arrays;
   });
-  const variance = perArray * arraysPerOutput(plan);
+  // Events rarer than one output in two are drawn as events; more frequent ones join the dense noise.
+  if (eventRate >= 0.5) {
+    eventPower = 0;
+    eventRate = 0;
+  }
+  const denseVariance = math.max(0, variance - eventPower);
   const layer = plan.layer;
-  const sigma = Float32Array.from(
-    layer.weightScale,
-    (scale) => math.sqrt(variance) * scale * layer.inputScale,
+  const units = (scale: number) => scale * layer.inputScale;
+  const sigma = Float32Array.from(layer.weightScale, (scale) => math.sqrt(denseVariance) * units(scale));
+  const eventSigma = Float32Array.from(layer.weightScale, (scale) =>
+    eventRate > 0 ? math.sqrt(eventPower / eventRate) * units(scale) : 0,
   );
 
   const top = maxWeightLevel(layer.shape.weightBits);
@@ -181,7 +237,10 @@ function layerReadoutError(
     gains,
     residualMeanSquares,
     variance,
+    denseVariance,
     sigma,
+    eventRate,
+    eventSigma,
     lossless: variance === 0 && gains.every((gain) => math.abs(gain - 1) < 1e-12),
     levelTables,
     inputBits: plan.input.bits,
@@ -281,7 +340,8 @@ export function readoutErrorOp(
         sum = sum === null ? part : tf.add(sum, tf.mul(part, error.cycleWeights[c]!));
       }
       let out = sum!;
-      if (error.variance > 0) {
+      // The output channel is the last axis of every layer's output (NHWC or [n, C]).
+      if (error.denseVariance > 0) {
         const unit = tf.randomNormal(
           out.shape,
           0,
@@ -289,8 +349,25 @@ export function readoutErrorOp(
           'float32',
           deriveSeed(seed, 'readout-error', name, call),
         );
-        // The output channel is the last axis of every layer's output (NHWC or [n, C]).
         out = tf.add(out, tf.mul(unit, tf.tensor1d(error.sigma, 'float32')));
+      }
+      if (error.eventRate > 0) {
+        const uniform = tf.randomUniform(
+          out.shape,
+          0,
+          1,
+          'float32',
+          deriveSeed(seed, 'readout-event', name, call),
+        );
+        const hit = tf.cast(tf.less(uniform, error.eventRate), 'float32');
+        const size = tf.randomNormal(
+          out.shape,
+          0,
+          1,
+          'float32',
+          deriveSeed(seed, 'readout-size', name, call),
+        );
+        out = tf.add(out, tf.mul(hit, tf.mul(size, tf.tensor1d(error.eventSigma, 'float32'))));
       }
       return out;
     });

@@ -80,6 +80,8 @@ describe('readout model on one layer', () => {
         ...error!,
         gains: error!.gains.map(() => 1),
         variance: 0,
+        denseVariance: 0,
+        eventRate: 0,
         lossless: false,
         levelTables: error!.levelTables.map(() => {
           const top = 2 ** (layer.shape.weightBits - 1) - 1;
