@@ -48,7 +48,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed } from '../../common/rng';
 import type { FoldedLayer, LinearOp } from '../../models/folded';
 import type { CellNoiseModel } from '../noise/settings';
-import { normalCdf } from '../noise/weightNoise';
+import { normalCdf, weightLevelSigma } from '../noise/weightNoise';
 import { adcConvert, type AdcTransfer, type PartialSumHistogram } from './adc';
 import type { ChipProgram, LayerPlan } from './chip';
 import { maxWeightLevel, sliceWeight } from './encoding';
@@ -70,6 +70,13 @@ export interface LayerReadoutError {
   /** Expected large read errors per output (rare: < 0.5, else they count as dense), and their σ. */
   eventRate: number;
   eventSigma: Float32Array;
+  /**
+   * Depthwise arrays: σ of one off-diagonal (level-0) cell position in weight levels, and for each channel
+   * the channels sharing its array (their inputs reach its column through those cells); null otherwise.
+   */
+  leakage: { levelSigma: number; neighbours: Float32Array } | null;
+  /** Every gain is 1: the linear part is the digital product (one product, not one per input cycle). */
+  unitGains: boolean;
   /** Every gain is 1 and no residual: the readout is the digital product. */
   lossless: boolean;
   /** Kernel value per weight level and input cycle: level → Σ_s 2^sh_s g_cs W_s(level) − offset. */
@@ -133,10 +140,23 @@ function sliceOutputSigma(plan: LayerPlan, model: CellNoiseModel): number[] {
   return plan.slices.maxLevels.map((levels) => model.outputNoisePerRow * levels * topInput);
 }
 
+/** Off-diagonal cells of a depthwise layer's packed arrays (see LayerReadoutError.leakage). */
+function depthwiseLeakage(plan: LayerPlan, model: CellNoiseModel, timeS: number) {
+  if (plan.kind !== 'depthwise' || plan.blocks.every((block) => block.outCount === 1)) return null;
+  const C = plan.outChannels;
+  const neighbours = new Float32Array(C * C);
+  for (const block of plan.blocks)
+    for (let a = block.outStart; a < block.outStart + block.outCount; a++)
+      for (let b = block.outStart; b < block.outStart + block.outCount; b++)
+        if (a !== b) neighbours[a * C + b] = 1;
+  return { levelSigma: weightLevelSigma(model, plan.slices, 0, timeS), neighbours };
+}
+
 function layerReadoutError(
   plan: LayerPlan,
   classes: PartialSumHistogram[],
   outputSigma: number[],
+  leakage: LayerReadoutError['leakage'] = null,
 ): LayerReadoutError {
   const layout = plan.slices;
   const S = layout.widths.length;
@@ -241,7 +261,9 @@ function layerReadoutError(
     sigma,
     eventRate,
     eventSigma,
-    lossless: variance === 0 && gains.every((gain) => math.abs(gain - 1) < 1e-12),
+    leakage,
+    unitGains: gains.every((gain) => math.abs(gain - 1) < 1e-12),
+    lossless: leakage === null && variance === 0 && gains.every((gain) => math.abs(gain - 1) < 1e-12),
     levelTables,
     inputBits: plan.input.bits,
     signed: plan.input.signed,
@@ -257,9 +279,16 @@ function layerReadoutError(
 export function readoutErrors(
   program: ChipProgram,
   histograms: PartialSumHistogram[][],
+  /** With a time: also the depthwise leakage of the cells' noise at that time (s after programming). */
+  leakageAtS: number | null = null,
 ): LayerReadoutError[] {
   return program.plans.map((plan, i) =>
-    layerReadoutError(plan, histograms[i] ?? [], sliceOutputSigma(plan, program.model)),
+    layerReadoutError(
+      plan,
+      histograms[i] ?? [],
+      sliceOutputSigma(plan, program.model),
+      leakageAtS === null ? null : depthwiseLeakage(plan, program.model, leakageAtS),
+    ),
   );
 }
 
@@ -270,8 +299,9 @@ export function readoutErrors(
 export function calibratedReadoutErrors(
   program: ChipProgram,
   runNetwork: (linearOp: LinearOp) => void,
+  leakageAtS: number | null = null,
 ): LayerReadoutError[] {
-  return readoutErrors(program, program.calibrateAdc(runNetwork));
+  return readoutErrors(program, program.calibrateAdc(runNetwork), leakageAtS);
 }
 
 /**
@@ -323,8 +353,10 @@ export function readoutErrorOp(
     if (!error || !programmed || error.lossless) return base(layer, input);
     const call = calls.get(name) ?? 0;
     calls.set(name, call + 1);
-    const perCycle = cycleKernels(error, layer, programmed);
+    const readout: LayerReadoutError = error;
+    const perCycle = error.unitGains ? [] : cycleKernels(error, layer, programmed);
     return tf.tidy(() => {
+      if (error.unitGains) return addReadoutNoise(base(layer, input));
       // Input levels → the DAC chunk of every cycle (encoding.ts inputChunk, as tensor arithmetic):
       // two's complement code, shifted and masked; a signed input's top chunk carries the sign.
       const levels = tf.round(tf.div(input, layer.inputScale));
@@ -339,9 +371,12 @@ export function readoutErrorOp(
         const part = base({ ...layer, kernel: perCycle[c]! }, tf.mul(chunk, layer.inputScale));
         sum = sum === null ? part : tf.add(sum, tf.mul(part, error.cycleWeights[c]!));
       }
-      let out = sum!;
+      return addReadoutNoise(sum!);
+    });
+    function addReadoutNoise(exact: tf.Tensor): tf.Tensor {
+      let out = exact;
       // The output channel is the last axis of every layer's output (NHWC or [n, C]).
-      if (error.denseVariance > 0) {
+      if (readout.denseVariance > 0) {
         const unit = tf.randomNormal(
           out.shape,
           0,
@@ -349,9 +384,34 @@ export function readoutErrorOp(
           'float32',
           deriveSeed(seed, 'readout-error', name, call),
         );
-        out = tf.add(out, tf.mul(unit, tf.tensor1d(error.sigma, 'float32')));
+        out = tf.add(out, tf.mul(unit, tf.tensor1d(readout.sigma, 'float32')));
       }
-      if (error.eventRate > 0) {
+      if (readout.leakage) {
+        // Σ over the other packed channels' window of x² (one depthwise convolution of x² with ones),
+        // times a level-0 cell position's variance: the column's leakage noise.
+        const C = layer.shape.outChannels;
+        const ones = tf.ones([layer.shape.kernelH, layer.shape.kernelW, C, 1]) as tf.Tensor4D;
+        const windowSquares = tf.depthwiseConv2d(
+          tf.square(input) as tf.Tensor4D,
+          ones,
+          layer.shape.stride,
+          'same',
+        );
+        const others = tf.reshape(
+          tf.matMul(tf.reshape(windowSquares, [-1, C]), tf.tensor2d(readout.leakage.neighbours, [C, C])),
+          out.shape,
+        );
+        const scale = tf.mul(tf.sqrt(others), tf.tensor1d(layer.weightScale, 'float32'));
+        const unit = tf.randomNormal(
+          out.shape,
+          0,
+          1,
+          'float32',
+          deriveSeed(seed, 'readout-leakage', name, call),
+        );
+        out = tf.add(out, tf.mul(unit, tf.mul(scale, readout.leakage.levelSigma)));
+      }
+      if (readout.eventRate > 0) {
         const uniform = tf.randomUniform(
           out.shape,
           0,
@@ -359,7 +419,7 @@ export function readoutErrorOp(
           'float32',
           deriveSeed(seed, 'readout-event', name, call),
         );
-        const hit = tf.cast(tf.less(uniform, error.eventRate), 'float32');
+        const hit = tf.cast(tf.less(uniform, readout.eventRate), 'float32');
         const size = tf.randomNormal(
           out.shape,
           0,
@@ -367,9 +427,9 @@ export function readoutErrorOp(
           'float32',
           deriveSeed(seed, 'readout-size', name, call),
         );
-        out = tf.add(out, tf.mul(hit, tf.mul(size, tf.tensor1d(error.eventSigma, 'float32'))));
+        out = tf.add(out, tf.mul(hit, tf.mul(size, tf.tensor1d(readout.eventSigma, 'float32'))));
       }
       return out;
-    });
+    }
   };
 }

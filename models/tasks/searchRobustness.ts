@@ -98,12 +98,13 @@ export async function searchRobustness(
             hardware,
             config,
             firstImages(splits.train, SEARCH_ADC_CALIBRATION_IMAGES),
+            timeS,
           )
         : null;
     accuracies = [];
     for (let i = 0; i < samples; i++) {
       const chipSeed = sampleSeed(seed, i);
-      const noisy = weightNoisyNetwork(network, hardware, config, chipSeed, timeS);
+      const noisy = weightNoisyNetwork(network, hardware, config, chipSeed, timeS, errors === null);
       const linearOp = errors ? readoutErrorOp(errors, network, chipSeed, digitalLinearOp) : digitalLinearOp;
       accuracies.push(foldedAccuracy(noisy, data.images, data.labels, linearOp));
     }
@@ -125,12 +126,15 @@ function weightNoisyNetwork(
   config: RunConfig,
   chipSeed: number,
   timeS: number,
+  /** false when the readout model draws the depthwise leakage itself. */
+  depthwiseLeakage: boolean,
 ): FoldedNetwork {
   // One draw per chip: the hook is seeded by (chip seed, step 0, layer name), the kind given explicitly.
   const perturb = deviceWeightNoiseHook(hardware, {
     seed: chipSeed,
     noise: config.robustness.noise,
     timeS,
+    depthwiseLeakage,
     weightBits: (name) => network.layers.find((layer) => layer.shape.name === name)?.shape.weightBits,
   });
   return {
@@ -153,14 +157,19 @@ function adcReadoutErrors(
   hardware: HardwareConfig,
   config: RunConfig,
   calibration: EvaluationImages,
+  timeS: number,
 ): LayerReadoutError[] {
   const program = new ChipProgram(network, hardware, noiseSettings(config.robustness.noise ?? {}));
-  return calibratedReadoutErrors(program, (op) => {
-    const images = imagesTensor(calibration, 0, calibration.labels.length);
-    try {
-      forwardFolded(network, images, op).dispose();
-    } finally {
-      images.dispose();
-    }
-  });
+  return calibratedReadoutErrors(
+    program,
+    (op) => {
+      const images = imagesTensor(calibration, 0, calibration.labels.length);
+      try {
+        forwardFolded(network, images, op).dispose();
+      } finally {
+        images.dispose();
+      }
+    },
+    timeS,
+  );
 }
