@@ -39,7 +39,14 @@
  * every read) enters the same fit exactly: ADC(p + n) is averaged over n ~ N(0, σ_out²) code by code, so
  * the gain and the residual include what the noise does through the ADC (dithering the dead zone, or
  * rounding away when σ_out ≪ Δ). Cell noise reaches the kernel from hardware/noise/weightNoise.ts (the
- * weight path) with gain 1.
+ * weight path) with gain 1, except the depthwise leakage: chip.ts packs several channels block-diagonally
+ * on one array, and the off-diagonal (level-0) cells' errors reach a channel's column multiplied by the
+ * other channels' inputs. weightNoise.ts adds them as variance on the channel's own weights, i.e. scaled
+ * by its own inputs, so a quiet channel beside active ones looks clean there and drowns on the chip (on
+ * quick.yaml's FeFET and PCM designs with 4-bit weights that alone moved the fast models' accuracy from
+ * ~50 % towards the chip's ~15 %). Here they are drawn per output as N(0, σ₀² · Σ_window x²) summed over
+ * the other channels of the array, σ₀ a level-0 weight's σ (weightNoise.ts weightLevelSigma), with one
+ * depthwise convolution of x²; the weight path is then run without its leakage term.
  * What this drops: the residual's dependence on the signal, correlations between an output's reads, the
  * gain the ADC applies to the device noise itself, and the rounding per-read noise adds on a lossless ADC.
  * test/hardware/readoutError.test.ts compares it with the bit-serial chip.

@@ -14,8 +14,9 @@
  *   inside an array's partial sums, a fraction of the cost;
  * - 'weight-adc': 'weight' plus the chip's DAC/ADC readout as hardware/analog/readoutError.ts models it
  *   (per read class the ADC's least-squares gain, folded into one digital product per input cycle, and its
- *   residual as Gaussian output noise), from the same ADC-range calibration the chip runs: the ADC's loss
- *   without the bit-serial simulation of every image on every chip.
+ *   residual as output noise: rare large read errors as events, the rest Gaussian), from the same
+ *   ADC-range calibration the chip runs, and the depthwise arrays' leakage driven by the neighbouring
+ *   channels' inputs: the chip's readout without the bit-serial simulation of every image on every chip.
  * The chips are drawn from seeds of their own ('search-chip'), independent of stage 3's ('chip') and stage
  * 4's ('final-chip'), so stage 3 measures the front on chips the search never selected for.
  */

@@ -16,6 +16,7 @@ import {
 import { imagesTensor } from '../../hardware/evaluator/simulator';
 import type { EvaluationImages } from '../../hardware/evaluator/types';
 import { NO_NOISE, noiseSettings } from '../../hardware/noise/settings';
+import { deviceWeightNoiseHook } from '../../hardware/noise/weightNoise';
 import type { FoldedLayer, FoldedNetwork } from '../../models/folded';
 import { foldedAccuracy, forwardFolded } from '../../models/inference';
 import { initTensorEngine } from '../../tensor/backend';
@@ -182,6 +183,88 @@ describe('output noise through the ADC', () => {
       chip.dispose();
     }
     tf.dispose([calibration, x, digital]);
+  });
+});
+
+describe('depthwise leakage', () => {
+  test("a quiet channel packed with active ones picks up their inputs' noise on the chip and in the model, not through its own weights", () => {
+    const rng = new Rng(44);
+    const C = 6;
+    const layer = randomFoldedLayer(rng, {
+      name: 'depthwise',
+      kind: 'depthwise',
+      inChannels: C,
+      outChannels: C,
+      kernelH: 3,
+      kernelW: 3,
+      stride: 1,
+      weightBits: 6,
+      activationBits: 4,
+    });
+    // 64 rows hold 7 channels of 9 rows: all 6 share one array. Channel 0's input is all zero.
+    const hw = testChip({ rows: 64, adcBits: 8 });
+    const values = randomInput(rng, layer, [4, 8, 8, C]).dataSync() as Float32Array;
+    for (let i = 0; i < values.length; i += C) values[i] = 0;
+    const x = tf.tensor4d(values, [4, 8, 8, C]);
+    const digital = digitalOp(layer, x);
+    // Programming error only, ideal ADC: the error is the cells' alone.
+    const settings = noiseSettings({ programmingScale: 1 }, NO_NOISE);
+    const program = new ChipProgram(single(layer), hw, settings);
+    const errors = calibratedReadoutErrors(program, (op) => op(layer, x).dispose(), 0);
+    expect(errors[0]!.leakage).not.toBeNull();
+    /** Mean squared error of channel 0 and of the others, over several chips / draws. */
+    const channelPowers = (outputs: tf.Tensor[]) => {
+      let quiet = 0;
+      let active = 0;
+      for (const y of outputs) {
+        const e = tf.sub(y, digital).dataSync();
+        for (let i = 0; i < e.length; i++) {
+          if (i % C === 0) quiet += e[i]! ** 2 / (e.length / C);
+          else active += e[i]! ** 2 / ((e.length * (C - 1)) / C);
+        }
+      }
+      return { quiet: quiet / outputs.length, active: active / outputs.length };
+    };
+    const chips = [1, 2, 3, 4, 5, 6].map((seed) => {
+      const chip = program.sample([seed]);
+      const y = chip.linearOp(layer, x);
+      chip.dispose();
+      return y;
+    });
+    const onChip = channelPowers(chips);
+    // The model: weight-level noise on the own weights (its leakage term off), leakage from the inputs.
+    const models = [1, 2, 3, 4, 5, 6].map((seed) => {
+      const noisy = deviceWeightNoiseHook(hw, {
+        seed,
+        noise: settings,
+        depthwiseLeakage: false,
+        weightBits: 6,
+      });
+      const kernel = noisy('depthwise', tf.tensor(layer.kernel, layer.kernelShape), {
+        step: 0,
+        kind: 'depthwise',
+      });
+      const noisyLayer = { ...layer, kernel: kernel.dataSync() as Float32Array };
+      return readoutErrorOp(errors, single(layer), seed, digitalOp)(noisyLayer, x);
+    });
+    const inModel = channelPowers(models);
+    // The weight path alone, leakage as extra variance on the own weights: a quiet channel sees none.
+    const weightOnly = [1, 2, 3].map((seed) => {
+      const noisy = deviceWeightNoiseHook(hw, { seed, noise: settings, weightBits: 6 });
+      const kernel = noisy('depthwise', tf.tensor(layer.kernel, layer.kernelShape), {
+        step: 0,
+        kind: 'depthwise',
+      });
+      return digitalOp({ ...layer, kernel: kernel.dataSync() as Float32Array }, x);
+    });
+    expect(channelPowers(weightOnly).quiet).toBe(0);
+    expect(onChip.quiet).toBeGreaterThan(0);
+    // Measured: model / chip 0.97 (quiet channel), 1.00 (the others).
+    for (const part of ['quiet', 'active'] as const) {
+      expect(inModel[part]).toBeGreaterThan(onChip[part] / 1.5);
+      expect(inModel[part]).toBeLessThan(onChip[part] * 1.5);
+    }
+    tf.dispose([x, digital, ...chips, ...models, ...weightOnly]);
   });
 });
 
