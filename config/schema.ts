@@ -169,7 +169,7 @@ export const EvolutionSchema = z.strictObject({
     .enum(ROBUST_MODELS)
     .default('chip')
     .describe(
-      "chip: the simulated chip of stage 3 (ADC, bit slicing, per-read noise); weight: the device model's weight-level noise only (faster, no ADC); weight-adc: weight plus the DAC/ADC readout modelled digitally per layer (each read class's ADC gain, the rest as output noise) from the chip's ADC calibration; no bit-serial simulation (docs/robust-search.md)",
+      "chip: the simulated chip of stage 3 (ADC, bit slicing, per-read noise); weight: the device model's weight-level noise only (faster, no ADC); weight-adc: weight plus the DAC/ADC readout and depthwise leakage modelled digitally per layer (each read class's ADC gain, the rest as output noise) from the chip's ADC calibration; no bit-serial simulation (docs/robust-search.md)",
     ),
   robustDriftSeconds: z
     .number()
