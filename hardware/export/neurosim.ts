@@ -22,10 +22,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FoldedLayer, FoldedNetwork } from '../../models/folded';
 import { digitalLinearOp, forwardFolded } from '../../models/inference';
 import { writeFileAtomic, writeJsonAtomic } from '../../storage/atomic';
+import type { NetworkCost } from '../cost';
 import { evaluateNetwork } from '../cost';
 import type { DeviceParams } from '../devices';
 import type { HardwareLibrary } from '../library';
 import { DEFAULT_LIBRARY, getDevice } from '../library';
+import { buildHardwareLibrary } from '../schema';
 import type { HardwareConfig, LayerShape } from '../types';
 
 /** The NeuroSim build the export targets (the same commit as the fidelity fixtures). */
@@ -203,6 +205,11 @@ export function neurosimParams(
       name: 'operationmode',
       value: '2',
       why: 'conventional parallel: all rows of an array read at once (analog MAC), as imcnas models every crossbar',
+    },
+    {
+      name: 'novelMapping',
+      value: 'false',
+      why: "conventional (im2col) mapping, as imcnas maps every layer (hardware/mapping.ts); V1.4's stock novel mapping spreads each 3×3 kernel position over its own PE",
     },
     {
       name: 'memcelltype',
@@ -445,6 +452,155 @@ export function recordLayerInputs(net: FoldedNetwork, images: Float32Array, coun
   );
 }
 
+/**
+ * NeuroSim V1.4 Param.cpp fixes the cell read voltage per node ("read voltage is fixed for Neurosim1.4, due
+ * to the assumptions for the ADC modeling equation"): 130/90 nm 0.58 V, 65 nm 0.55, 45/32 nm 0.51, 22 nm 0.55,
+ * 14 nm 0.277, 10 nm 0.28, 7 nm 0.264, 5 nm 0.253.
+ */
+const NEUROSIM_READ_VOLTAGE: Record<number, number> = {
+  130: 0.58,
+  90: 0.58,
+  65: 0.55,
+  45: 0.51,
+  32: 0.51,
+  22: 0.55,
+  14: 0.277,
+  10: 0.28,
+  7: 0.264,
+  5: 0.253,
+};
+
+/** NeuroSim NetWork.csv rows read back as layer shapes (NeuroSim's vector count, depthwise as dense). */
+export function layersOfRows(
+  rows: readonly NeuroSimLayerRow[],
+  weightBits: number,
+  activationBits: number,
+): LayerShape[] {
+  return rows.map(([h, w, cin, kh, kw, cout, , stride], i) => ({
+    name: `layer${i + 1}`,
+    kind: h === 1 && w === 1 && kh === 1 && kw === 1 ? 'dense' : 'conv',
+    inChannels: cin,
+    outChannels: cout,
+    kernelH: kh,
+    kernelW: kw,
+    stride,
+    outH: Math.floor((h - kh + 1) / stride),
+    outW: Math.floor((w - kw + 1) / stride),
+    weightBits,
+    activationBits,
+  }));
+}
+
+/** Operations NeuroSim divides by its energy for TOPS/W: Σ 2·H·W·Cin·Kh·Kw·Cout over the rows (main.cpp). */
+export function neurosimOperations(rows: readonly NeuroSimLayerRow[]): number {
+  return rows.reduce((sum, [h, w, cin, kh, kw, cout]) => sum + 2 * h * w * cin * kh * kw * cout, 0);
+}
+
+/**
+ * The imcnas cost model given what NeuroSim is given, so that what remains of a gap is the two models and
+ * not the mapping: NeuroSim's layer rows (depthwise as a dense convolution), 1-bit inputs per cycle, one
+ * column per weight slice (no differential pair), NeuroSim's read voltage, and its 1T1R / SRAM cell areas
+ * (64.5 F² / 379 F² per cell at 128×128, 22 nm: bench/fixtures/neurosim rram22_c2_a128_flash5_lbl.json and
+ * sram22_c1_a128_flash5_lbl.json, as bench/fidelity.ts sets them).
+ */
+export function neurosimAlignedSetting(
+  rows: readonly NeuroSimLayerRow[],
+  layers: readonly LayerShape[],
+  hw: HardwareConfig,
+  device: DeviceParams,
+): { layers: LayerShape[]; hw: HardwareConfig; libraryConfig: Record<string, unknown> } {
+  const override: Record<string, unknown> = {
+    differentialPairs: false,
+    cellAreaF2: device.family === 'sram' ? 379 : 64.5,
+    readVoltageV: NEUROSIM_READ_VOLTAGE[hw.techNode] ?? device.readVoltageV,
+  };
+  return {
+    layers: layersOfRows(rows, layers[0]?.weightBits ?? 8, layers[0]?.activationBits ?? 8),
+    hw: {
+      ...hw,
+      dacBits: 1,
+      bitsPerCell: device.family === 'sram' ? 1 : hw.bitsPerCell,
+      architecture: 'neurosim',
+    },
+    libraryConfig: { devices: { [hw.device]: override } },
+  };
+}
+
+/** The figures compared: chip area, latency and energy per image, TOPS/W. */
+export interface NeuroSimFigures {
+  areaMm2: number;
+  latencyS: number;
+  /** Dynamic + leakage per image, as printed (NeuroSim's TOPS/W also divides by ζ = 1.22). */
+  energyJ: number;
+  topsPerW: number;
+}
+
+export interface NeuroSimSummary extends NeuroSimFigures {
+  dynamicEnergyJ: number;
+  leakageEnergyJ: number;
+  /** Area breakdown (mm²): CIM arrays, ADCs, accumulation, interconnect, other periphery. */
+  areaBreakdownMm2: { array: number; adc: number; accumulation: number; interconnect: number; other: number };
+  tilesPerLayer: number[];
+  layerLatencyS: number[];
+  layerDynamicEnergyJ: number[];
+}
+
+const NUMBER = '([-+0-9.eE]+)';
+
+/** Parses the summary NeuroSim V1.4's main prints (layer-by-layer or pipelined). */
+export function parseNeuroSimSummary(stdout: string): NeuroSimSummary {
+  const marker = '------------------------------ Summary';
+  if (!stdout.includes(marker))
+    throw new Error('NeuroSim output has no Summary section: the run stopped early (look for ERROR in it)');
+  const summary = stdout.slice(stdout.indexOf(marker));
+  const field = (pattern: string, what: string): number => {
+    const match = new RegExp(pattern + NUMBER).exec(summary);
+    if (!match) throw new Error(`NeuroSim summary: no ${what}`);
+    return Number(match[1]);
+  };
+  const dynamicPj = field(
+    'Chip (?:total|pipeline-system) readDynamicEnergy(?: \\(per image\\))? is: ',
+    'read dynamic energy',
+  );
+  const leakagePj = field(
+    'Chip (?:total|pipeline-system) leakage Energy(?: \\(per image\\))? is: ',
+    'leakage energy',
+  );
+  const tiles = /# of tile used for each layer -+\n([\s\S]*?)\n\n/.exec(stdout)?.[1] ?? '';
+  const layers = [
+    ...stdout.matchAll(
+      /layer\d+'s readLatency is: ([-+0-9.eE]+)ns\nlayer\d+'s readDynamicEnergy is: ([-+0-9.eE]+)pJ/g,
+    ),
+  ];
+  return {
+    areaMm2: field('ChipArea : ', 'chip area') / 1e6,
+    latencyS:
+      field(
+        'Chip (?:layer-by-layer readLatency|pipeline-system-clock-cycle) \\(per image\\) is: ',
+        'latency',
+      ) * 1e-9,
+    energyJ: (dynamicPj + leakagePj) * 1e-12,
+    dynamicEnergyJ: dynamicPj * 1e-12,
+    leakageEnergyJ: leakagePj * 1e-12,
+    topsPerW: field('Energy Efficiency TOPS/W \\([^)]*\\): ', 'TOPS/W'),
+    areaBreakdownMm2: {
+      array: field('Chip total CIM array : ', 'array area') / 1e6,
+      adc: field('Total ADC \\(or S/As and precharger for SRAM\\) Area on chip : ', 'ADC area') / 1e6,
+      accumulation: field('Total Accumulation Circuits .*? on chip : ', 'accumulation area') / 1e6,
+      interconnect:
+        field('Total IC Area on chip \\(Global and Tile/PE local\\): ', 'interconnect area') / 1e6,
+      other: field('Other Peripheries .*?\\) : ', 'other periphery area') / 1e6,
+    },
+    tilesPerLayer: tiles
+      .trim()
+      .split('\n')
+      .filter((line) => line.includes(': '))
+      .map((line) => Number(line.split(': ')[1])),
+    layerLatencyS: layers.map((m) => Number(m[1]) * 1e-9),
+    layerDynamicEnergyJ: layers.map((m) => Number(m[2]) * 1e-12),
+  };
+}
+
 function csvNumbers(rows: readonly number[][], digits: number): string {
   return `${rows.map((row) => row.map((v) => v.toFixed(digits)).join(',')).join('\n')}\n`;
 }
@@ -541,17 +697,34 @@ export async function exportToNeuroSim(request: NeuroSimExportRequest): Promise<
   const command = neurosimCommand(layers, hw, 'traces').join(' ');
   const scriptCommand = neurosimCommand(layers, hw, 'traces', '$IMAGE').join(' ');
 
-  const cost = evaluateNetwork(layers, hw, library, { inputBitDensity });
-  await writeJsonAtomic(path.join(outDir, 'imcnas.json'), {
-    note: 'imcnas cost model for this design (hardware/cost.ts, library defaults) at the input bit density of the exported traces',
-    inputBitDensity,
+  const figures = (cost: NetworkCost, ops: number) => ({
     areaMm2: cost.areaMm2,
     latencyS: cost.latencyS,
     energyJ: cost.energyJ,
     topsPerW: cost.topsPerW,
     ops: cost.ops,
+    // on NeuroSim's operation count, so that the two TOPS/W compare energies
+    topsPerWOnNeuroSimOps: ops / cost.energyJ / 1e12,
     arrays: cost.arrays,
     tiles: cost.tiles,
+  });
+  const operations = neurosimOperations(rows);
+  const aligned = neurosimAlignedSetting(rows, layers, hw, device);
+  await writeJsonAtomic(path.join(outDir, 'imcnas.json'), {
+    note: 'imcnas cost model (hardware/cost.ts) at the input bit density of the exported traces: the design as searched, and given what NeuroSim is given (its rows, 1-bit inputs, no differential pairs, its read voltage and cell area)',
+    inputBitDensity,
+    neurosimOperations: operations,
+    design: figures(evaluateNetwork(layers, hw, library, { inputBitDensity }), operations),
+    asNeuroSimRuns: {
+      hardware: aligned.hw,
+      library: aligned.libraryConfig,
+      ...figures(
+        evaluateNetwork(aligned.layers, aligned.hw, buildHardwareLibrary(aligned.libraryConfig, library), {
+          inputBitDensity,
+        }),
+        operations,
+      ),
+    },
   });
   files.push('imcnas.json');
 
@@ -614,4 +787,78 @@ ln -sfn "$HERE/traces" "$WORK/traces"
 cd "$WORK"
 ${command} | tee "$HERE/neurosim-image$IMAGE.txt"
 `;
+}
+
+export interface NeuroSimComparison {
+  image: number;
+  neurosim: NeuroSimSummary;
+  imcnas: NeuroSimFigures;
+  imcnasAsNeuroSimRuns: NeuroSimFigures;
+  /** imcnas / NeuroSim for the design as searched and for the aligned setting. */
+  ratio: Record<'design' | 'aligned', Record<keyof NeuroSimFigures, number>>;
+  /** TOPS/W of both on the same operation count (NeuroSim's), energies including NeuroSim's ζ = 1.22. */
+  topsPerWOnNeuroSimOps: { neurosim: number; imcnas: number; imcnasAsNeuroSimRuns: number };
+}
+
+interface ImcnasFile {
+  neurosimOperations: number;
+  design: NeuroSimFigures & { topsPerWOnNeuroSimOps: number };
+  asNeuroSimRuns: NeuroSimFigures & { topsPerWOnNeuroSimOps: number };
+}
+
+/**
+ * NeuroSim's figures for one traced image (run.sh's neurosim-image<i>.txt in the export directory) next to
+ * imcnas's (imcnas.json); writes comparison-image<i>.json there.
+ */
+export async function compareNeuroSimRun(exportDir: string, image = 0): Promise<NeuroSimComparison> {
+  const outputFile = path.join(exportDir, `neurosim-image${image}.txt`);
+  let stdout: string;
+  try {
+    stdout = await fs.readFile(outputFile, 'utf8');
+  } catch {
+    throw new Error(
+      `${outputFile}: not found; run ${path.join(exportDir, 'run.sh')} <NeuroSIM directory> ${image} first`,
+    );
+  }
+  const neurosim = parseNeuroSimSummary(stdout);
+  const imcnasFile = JSON.parse(await fs.readFile(path.join(exportDir, 'imcnas.json'), 'utf8')) as ImcnasFile;
+  const pick = (f: NeuroSimFigures): NeuroSimFigures => ({
+    areaMm2: f.areaMm2,
+    latencyS: f.latencyS,
+    energyJ: f.energyJ,
+    topsPerW: f.topsPerW,
+  });
+  const ratio = (f: NeuroSimFigures): Record<keyof NeuroSimFigures, number> => ({
+    areaMm2: f.areaMm2 / neurosim.areaMm2,
+    latencyS: f.latencyS / neurosim.latencyS,
+    energyJ: f.energyJ / neurosim.energyJ,
+    topsPerW: f.topsPerW / neurosim.topsPerW,
+  });
+  const comparison: NeuroSimComparison = {
+    image,
+    neurosim,
+    imcnas: pick(imcnasFile.design),
+    imcnasAsNeuroSimRuns: pick(imcnasFile.asNeuroSimRuns),
+    ratio: { design: ratio(imcnasFile.design), aligned: ratio(imcnasFile.asNeuroSimRuns) },
+    topsPerWOnNeuroSimOps: {
+      neurosim: neurosim.topsPerW,
+      imcnas: imcnasFile.design.topsPerWOnNeuroSimOps,
+      imcnasAsNeuroSimRuns: imcnasFile.asNeuroSimRuns.topsPerWOnNeuroSimOps,
+    },
+  };
+  await writeJsonAtomic(path.join(exportDir, `comparison-image${image}.json`), comparison);
+  return comparison;
+}
+
+/** The comparison as a Markdown table (docs/neurosim-export.md prints it). */
+export function comparisonTable(c: NeuroSimComparison): string {
+  const row = (name: string, f: NeuroSimFigures, opsTopsW: number) =>
+    `| ${name} | ${f.areaMm2.toFixed(1)} | ${(f.latencyS * 1e3).toFixed(4)} | ${(f.energyJ * 1e6).toFixed(3)} | ${f.topsPerW.toFixed(3)} | ${opsTopsW.toFixed(3)} |`;
+  return [
+    "| model | area mm² | latency ms | energy µJ/image | TOPS/W (own ops) | TOPS/W (NeuroSim's op count) |",
+    '|---|---:|---:|---:|---:|---:|',
+    row(`NeuroSim V${NEUROSIM_TARGET.version}`, c.neurosim, c.topsPerWOnNeuroSimOps.neurosim),
+    row('imcnas, the design', c.imcnas, c.topsPerWOnNeuroSimOps.imcnas),
+    row('imcnas, as NeuroSim runs it', c.imcnasAsNeuroSimRuns, c.topsPerWOnNeuroSimOps.imcnasAsNeuroSimRuns),
+  ].join('\n');
 }

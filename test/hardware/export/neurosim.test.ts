@@ -3,7 +3,7 @@
  * genomes, traces whose weight × bit-plane products reproduce the design's own convolution outputs, the
  * errors for designs NeuroSim cannot run, and a whole export of a trained network on Fashion-MNIST.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -12,7 +12,12 @@ import { loadConfigFile } from '../../../config/load';
 import { exportRunDesignToNeuroSim } from '../../../hardware/export/fromRun';
 import {
   bitsLevel,
+  compareNeuroSimRun,
   exportToNeuroSim,
+  layersOfRows,
+  neurosimAlignedSetting,
+  neurosimOperations,
+  parseNeuroSimSummary,
   inputTrace,
   levelBits,
   neurosimCommand,
@@ -177,6 +182,72 @@ describe('Param.cpp mapping of genomes', () => {
       ),
     );
     expect(fefet).toMatchObject({ memcelltype: '3', SARADC: 'false' });
+  });
+});
+
+describe('NeuroSim results', () => {
+  // NeuroSim V1.4's output for the demo's design 2222020002001301 on test image 0 (docs/neurosim-export.md)
+  const output = readFileSync(path.join(__dirname, 'neurosim-v1.4-output.txt'), 'utf8');
+
+  test('the summary of a real run: area, latency, energy, TOPS/W, tiles and per-layer figures', () => {
+    const summary = parseNeuroSimSummary(output);
+    expect(summary.areaMm2).toBeCloseTo(458.241, 3);
+    expect(summary.latencyS).toBeCloseTo(522440e-9, 12);
+    expect(summary.dynamicEnergyJ).toBeCloseTo(1.83071e-6, 11);
+    expect(summary.leakageEnergyJ).toBeCloseTo(1.93217e-7, 12);
+    expect(summary.energyJ).toBeCloseTo(1.83071e-6 + 1.93217e-7, 11);
+    expect(summary.topsPerW).toBeCloseTo(7.76064, 5);
+    expect(summary.tilesPerLayer).toEqual([1, 1, 1, 1, 1, 1, 2, 1]);
+    expect(summary.layerLatencyS).toHaveLength(8);
+    expect(summary.layerDynamicEnergyJ).toHaveLength(8);
+    expect(summary.areaBreakdownMm2.adc).toBeCloseTo(13.9156, 4);
+    // NeuroSim's own TOPS/W: its operation count over (dynamic + leakage) · ζ 1.22 (main.cpp)
+    const rows = [
+      [30, 30, 1, 3, 3, 16, 0, 2],
+      [14, 14, 16, 1, 1, 48, 0, 1],
+      [16, 16, 48, 3, 3, 48, 0, 2],
+      [7, 7, 48, 1, 1, 32, 0, 1],
+      [9, 9, 32, 3, 3, 32, 0, 1],
+      [10, 10, 32, 3, 3, 64, 0, 2],
+      [6, 6, 64, 3, 3, 64, 0, 1],
+      [1, 1, 64, 1, 1, 10, 0, 1],
+    ] as const;
+    const ops = neurosimOperations(
+      rows.map((r) => [...r] as [number, number, number, number, number, number, number, number]),
+    );
+    expect(ops / (summary.energyJ * 1.22) / 1e12).toBeCloseTo(summary.topsPerW, 3);
+  });
+
+  test('an output that stopped early is refused, and a missing one names run.sh', async () => {
+    expect(() => parseNeuroSimSummary('ERROR!: RRAM-CIM is not supported beyond 22 nm!\n')).toThrow(
+      /no Summary section/,
+    );
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-neurosim-'));
+    await expect(compareNeuroSimRun(dir, 2)).rejects.toThrow(
+      /neurosim-image2\.txt: not found; run .*run\.sh <NeuroSIM directory> 2 first/,
+    );
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  test("rows read back: NeuroSim's layers have the design's output sizes; the aligned setting is what NeuroSim is given", () => {
+    const rows = neurosimLayerRows(SMALL_NET);
+    expect(layersOfRows(rows, 8, 8).map((l) => [l.kind, l.inChannels, l.outH, l.outW])).toEqual([
+      ['conv', 1, 14, 14],
+      ['conv', 16, 7, 7],
+      ['conv', 16, 7, 7],
+      ['dense', 32, 1, 1],
+    ]);
+    const aligned = neurosimAlignedSetting(
+      rows,
+      SMALL_NET,
+      { ...RRAM_128_CHIP, dacBits: 2, techNode: 45 },
+      rram,
+    );
+    expect(aligned.hw).toMatchObject({ dacBits: 1, architecture: 'neurosim' });
+    // Param.cpp: readVoltage 0.51 V at 45 nm
+    expect(aligned.libraryConfig).toEqual({
+      devices: { rram: { differentialPairs: false, cellAreaF2: 64.5, readVoltageV: 0.51 } },
+    });
   });
 });
 
@@ -345,6 +416,16 @@ withData('a whole export of a trained network on Fashion-MNIST test images', () 
     expect(result.approximations.some((n) => n.startsWith('dacBits 2'))).toBe(true);
     expect(result.inputBitDensity).toBeGreaterThan(0);
     expect(result.inputBitDensity).toBeLessThan(1);
+    expect(result.params.find((p) => p.name === 'inputtoggle')?.value).toBe(
+      result.inputBitDensity.toFixed(4),
+    );
+    const imcnas = JSON.parse(await fs.readFile(path.join(out, 'imcnas.json'), 'utf8')) as {
+      design: { areaMm2: number; energyJ: number };
+      asNeuroSimRuns: { hardware: HardwareConfig; energyJ: number };
+    };
+    expect(imcnas.design.areaMm2).toBeGreaterThan(0);
+    expect(imcnas.design.energyJ).toBeGreaterThan(0);
+    expect(imcnas.asNeuroSimRuns.hardware.dacBits).toBe(1);
 
     // first layer input = the image's bytes (inputScale 1/255, unsigned), unfolded with 'same' padding
     const first = trainedNet.layers[0]!;
