@@ -707,6 +707,13 @@ export async function exportToNeuroSim(request: NeuroSimExportRequest): Promise<
     topsPerWOnNeuroSimOps: ops / cost.energyJ / 1e12,
     arrays: cost.arrays,
     tiles: cost.tiles,
+    layers: (cost.layers ?? []).map((layer) => ({
+      name: layer.name,
+      latencyS: layer.latencyS,
+      energyJ: layer.energyJ,
+      arrays: layer.mapping.arrays,
+      tiles: layer.tiles,
+    })),
   });
   const operations = neurosimOperations(rows);
   const aligned = neurosimAlignedSetting(rows, layers, hw, device);
@@ -714,13 +721,14 @@ export async function exportToNeuroSim(request: NeuroSimExportRequest): Promise<
     note: 'imcnas cost model (hardware/cost.ts) at the input bit density of the exported traces: the design as searched, and given what NeuroSim is given (its rows, 1-bit inputs, no differential pairs, its read voltage and cell area)',
     inputBitDensity,
     neurosimOperations: operations,
-    design: figures(evaluateNetwork(layers, hw, library, { inputBitDensity }), operations),
+    design: figures(evaluateNetwork(layers, hw, library, { inputBitDensity, perLayer: true }), operations),
     asNeuroSimRuns: {
       hardware: aligned.hw,
       library: aligned.libraryConfig,
       ...figures(
         evaluateNetwork(aligned.layers, aligned.hw, buildHardwareLibrary(aligned.libraryConfig, library), {
           inputBitDensity,
+          perLayer: true,
         }),
         operations,
       ),
@@ -798,12 +806,28 @@ export interface NeuroSimComparison {
   ratio: Record<'design' | 'aligned', Record<keyof NeuroSimFigures, number>>;
   /** TOPS/W of both on the same operation count (NeuroSim's), energies including NeuroSim's ζ = 1.22. */
   topsPerWOnNeuroSimOps: { neurosim: number; imcnas: number; imcnasAsNeuroSimRuns: number };
+  /** Per layer: NeuroSim's read latency, dynamic energy and tiles beside imcnas's (design and aligned). */
+  layers: Array<{
+    name: string;
+    neurosim: { latencyS: number; dynamicEnergyJ: number; tiles: number };
+    imcnas: ImcnasLayerFigures;
+    imcnasAsNeuroSimRuns: ImcnasLayerFigures;
+  }>;
+}
+
+/** One layer's latency and energy in imcnas's cost model (imcnas.json). */
+export interface ImcnasLayerFigures {
+  name: string;
+  latencyS: number;
+  energyJ: number;
+  arrays: number;
+  tiles: number;
 }
 
 interface ImcnasFile {
   neurosimOperations: number;
-  design: NeuroSimFigures & { topsPerWOnNeuroSimOps: number };
-  asNeuroSimRuns: NeuroSimFigures & { topsPerWOnNeuroSimOps: number };
+  design: NeuroSimFigures & { topsPerWOnNeuroSimOps: number; layers: ImcnasLayerFigures[] };
+  asNeuroSimRuns: NeuroSimFigures & { topsPerWOnNeuroSimOps: number; layers: ImcnasLayerFigures[] };
 }
 
 /**
@@ -845,6 +869,16 @@ export async function compareNeuroSimRun(exportDir: string, image = 0): Promise<
       imcnas: imcnasFile.design.topsPerWOnNeuroSimOps,
       imcnasAsNeuroSimRuns: imcnasFile.asNeuroSimRuns.topsPerWOnNeuroSimOps,
     },
+    layers: imcnasFile.design.layers.map((layer, i) => ({
+      name: layer.name,
+      neurosim: {
+        latencyS: neurosim.layerLatencyS[i] ?? NaN,
+        dynamicEnergyJ: neurosim.layerDynamicEnergyJ[i] ?? NaN,
+        tiles: neurosim.tilesPerLayer[i] ?? NaN,
+      },
+      imcnas: layer,
+      imcnasAsNeuroSimRuns: imcnasFile.asNeuroSimRuns.layers[i]!,
+    })),
   };
   await writeJsonAtomic(path.join(exportDir, `comparison-image${image}.json`), comparison);
   return comparison;
@@ -860,5 +894,12 @@ export function comparisonTable(c: NeuroSimComparison): string {
     row(`NeuroSim V${NEUROSIM_TARGET.version}`, c.neurosim, c.topsPerWOnNeuroSimOps.neurosim),
     row('imcnas, the design', c.imcnas, c.topsPerWOnNeuroSimOps.imcnas),
     row('imcnas, as NeuroSim runs it', c.imcnasAsNeuroSimRuns, c.topsPerWOnNeuroSimOps.imcnasAsNeuroSimRuns),
+    '',
+    '| layer | latency µs NeuroSim / imcnas / aligned | dynamic energy nJ NeuroSim / imcnas / aligned | NeuroSim tiles | arrays imcnas / aligned |',
+    '|---|---:|---:|---:|---:|',
+    ...c.layers.map(
+      (l) =>
+        `| ${l.name} | ${[l.neurosim.latencyS, l.imcnas.latencyS, l.imcnasAsNeuroSimRuns.latencyS].map((v) => (v * 1e6).toFixed(1)).join(' / ')} | ${[l.neurosim.dynamicEnergyJ, l.imcnas.energyJ, l.imcnasAsNeuroSimRuns.energyJ].map((v) => (v * 1e9).toFixed(1)).join(' / ')} | ${l.neurosim.tiles} | ${l.imcnas.arrays} / ${l.imcnasAsNeuroSimRuns.arrays} |`,
+    ),
   ].join('\n');
 }
