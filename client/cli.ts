@@ -11,7 +11,7 @@ import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer }
 import { describePendingWork, describeProgress, describeResult } from './format';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
 import { promises as fs } from 'node:fs';
-import { exportRunDesignToNeuroSim } from '../hardware/export/fromRun';
+import { exportRunDesignToNeuroSim } from '../models/tasks/neurosimExport';
 import { NEUROSIM_TARGET, NeuroSimExportError } from '../hardware/export/neurosim';
 import { initTensorEngine } from '../tensor/backend';
 import * as path from 'node:path';

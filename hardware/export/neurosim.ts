@@ -105,6 +105,19 @@ export function neurosimProblems(
     problems.push(
       `hardware.bitsPerCell: ${hw.bitsPerCell} bits per cell exceed the ${bits}-bit weights; NeuroSim refuses that (main.cpp), pick bitsPerCell ≤ weightBits`,
     );
+  // Chip.cpp ChipFloorPlan (conventional mapping) sizes a tile as the widest layer's weight columns rounded
+  // up to a power of two, Cout · ⌈weightBits / cellBit⌉ (main.cpp numColPerSynapse), and stops with "SubArray
+  // Size is too large" (then crashes) when that is below 4 × the array rows.
+  if (layers.length > 0 && CELL_TYPES[device.family]) {
+    const cellBit = device.family === 'sram' ? 1 : hw.bitsPerCell;
+    const columnsPerWeight = Math.ceil(bits / cellBit);
+    const widest = Math.max(...layers.map((l) => l.outChannels));
+    const tile = 2 ** Math.ceil(Math.log2(widest * columnsPerWeight));
+    if (tile < 4 * hw.rows)
+      problems.push(
+        `hardware.rows: NeuroSim V1.4 sizes its tiles from the widest layer (${widest} outputs × ${columnsPerWeight} columns per weight → ${tile} columns) and refuses arrays with more than a quarter of that in rows (Chip.cpp: "SubArray Size is too large"); this design has ${hw.rows} rows, so pick one with arrays of ≤ ${tile / 4} rows, or wider layers`,
+      );
+  }
   if (!Number.isInteger(hw.adcBits) || hw.adcBits < 1)
     problems.push(`hardware.adcBits: must be a positive integer, got ${hw.adcBits}`);
   return problems;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../../common/rng';
 import { loadConfigFile } from '../../../config/load';
-import { exportRunDesignToNeuroSim } from '../../../hardware/export/fromRun';
+import { exportRunDesignToNeuroSim } from '../../../models/tasks/neurosimExport';
 import {
   bitsLevel,
   compareNeuroSimRun,
@@ -85,6 +85,9 @@ const SMALL_NET: LayerShape[] = [
 
 const rram = getDevice(DEFAULT_LIBRARY, 'rram');
 
+/** 32×32 arrays, 1 bit per cell: SMALL_NET's 32 outputs × 8 columns make 256-column tiles, ≥ 4 × 32 rows. */
+const SMALL_CHIP: HardwareConfig = { ...RRAM_128_CHIP, rows: 32, cols: 32, bitsPerCell: 1 };
+
 describe('NetWork.csv rows', () => {
   test('a small network: padded input maps, depthwise as a C·K² × C convolution, dense as 1×1', () => {
     expect(neurosimLayerRows(SMALL_NET)).toEqual([
@@ -130,7 +133,7 @@ describe('Param.cpp mapping of genomes', () => {
       const hw = candidate.hardware;
       const device = getDevice(DEFAULT_LIBRARY, hw.device);
       const layers = layerShapes(candidate.architecture, candidate.quantization);
-      expect(neurosimProblems(layers, hw, device)).toEqual([]);
+      const problems = neurosimProblems(layers, hw, device);
       const p = byName(neurosimParams(hw, device));
       // every Param.cpp knob follows the decoded hardware genes
       expect(p.cellBit).toBe(String(device.family === 'sram' ? 1 : hw.bitsPerCell));
@@ -139,7 +142,20 @@ describe('Param.cpp mapping of genomes', () => {
       expect(p.numColMuxed).toBe(String(hw.colsPerAdc));
       expect(p.technode).toBe(String(hw.techNode));
       expect(p.numColSubArray).toBe(String(hw.cols));
-      return { hw, p };
+      return { hw, p, problems };
+    });
+    expect(mapped[0]!.problems).toEqual([]);
+    // 0212000020101011 (FeFET 22 nm, 64×64, 4-bit weights, 2 b/cell, widest layer 48): NeuroSim V1.4 stopped
+    // on its export with "SubArray Size is too large" (docs/neurosim-export.md), so the export refuses it
+    expect(mapped[1]!.hw).toMatchObject({ device: 'fefet', rows: 64, bitsPerCell: 2 });
+    expect(mapped[1]!.problems).toEqual([
+      expect.stringMatching(/^hardware\.rows: .*→ 128 columns.*≤ 32 rows/),
+    ]);
+    expect(mapped[1]!.p).toMatchObject({
+      memcelltype: '3',
+      cellBit: '2',
+      levelOutput: '16',
+      SARADC: 'false',
     });
     // 2222020002001301 is the demo's retrained design: RRAM 45 nm, 64×64, 1 b/cell, 8-bit SAR, 2 columns/ADC
     expect(mapped[0]!.hw).toMatchObject({ device: 'rram', techNode: 45, rows: 64, bitsPerCell: 1 });
@@ -342,22 +358,29 @@ describe('designs NeuroSim cannot run', () => {
     expect(neurosimProblems(SMALL_NET, { ...RRAM_128_CHIP, device: 'mram' }, mram)).toEqual([
       expect.stringMatching(/^hardware\.device: "mram".*no NeuroSim cell type/),
     ]);
-    expect(neurosimProblems(SMALL_NET, { ...RRAM_128_CHIP, techNode: 14 }, rram)).toEqual([
+    expect(neurosimProblems(SMALL_NET, { ...SMALL_CHIP, techNode: 14 }, rram)).toEqual([
       expect.stringMatching(/^hardware\.techNode: NeuroSim V1\.4 refuses RRAM .* 14 nm.*22 nm or above/),
     ]);
     const mixed = SMALL_NET.map((l, i) => ({ ...l, weightBits: i === 0 ? 4 : 8 }));
-    expect(neurosimProblems(mixed, RRAM_128_CHIP, rram)).toEqual([
+    expect(neurosimProblems(mixed, SMALL_CHIP, rram)).toEqual([
       expect.stringMatching(/^quantization\.\*\.weightBits: .*one weight precision.*granularity: network/),
     ]);
     const fourBit = SMALL_NET.map((l) => ({ ...l, weightBits: 2 }));
-    expect(neurosimProblems(fourBit, { ...RRAM_128_CHIP, bitsPerCell: 4 }, rram)).toEqual([
+    expect(neurosimProblems(fourBit, { ...SMALL_CHIP, rows: 8, bitsPerCell: 4 }, rram)).toEqual([
       expect.stringMatching(/^hardware\.bitsPerCell: 4 bits per cell exceed the 2-bit weights/),
+    ]);
+    // 32 outputs × 2 columns (4-bit weights, 2 bits per cell) → 64-column tiles, too narrow for 64-row arrays
+    const narrow = SMALL_NET.map((l) => ({ ...l, weightBits: 4 }));
+    expect(neurosimProblems(narrow, { ...RRAM_128_CHIP, rows: 64, bitsPerCell: 2 }, rram)).toEqual([
+      expect.stringMatching(
+        /^hardware\.rows: .*32 outputs × 2 columns per weight → 64 columns.*arrays of ≤ 16 rows/,
+      ),
     ]);
     // SRAM and FeFET run at 7 nm
     expect(
       neurosimProblems(
         SMALL_NET,
-        { ...RRAM_128_CHIP, device: 'fefet', techNode: 7 },
+        { ...SMALL_CHIP, device: 'fefet', techNode: 7 },
         getDevice(DEFAULT_LIBRARY, 'fefet'),
       ),
     ).toEqual([]);
@@ -389,6 +412,18 @@ describe('designs NeuroSim cannot run', () => {
     );
     await fs.rm(run, { recursive: true, force: true });
   });
+
+  test("a front design by its genome needs a key of the run's space and the trained supernet", async () => {
+    const run = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-neurosim-run-'));
+    await fs.copyFile(path.join(__dirname, '../../../examples/quick.yaml'), path.join(run, 'config.yaml'));
+    await expect(exportRunDesignToNeuroSim({ runDir: run, designKey: 'zz' })).rejects.toThrow(
+      /designKey: "zz" is not a design of this run's search space .*use a key from `imcnas results/,
+    );
+    await expect(exportRunDesignToNeuroSim({ runDir: run, designKey: '2222020002001301' })).rejects.toThrow(
+      /designKey: 2222020002001301 has no retrained model and the run has no trained supernet .*supernet/,
+    );
+    await fs.rm(run, { recursive: true, force: true });
+  });
 });
 
 const withData = haveFashionMnist ? describe : describe.skip;
@@ -397,7 +432,8 @@ withData('a whole export of a trained network on Fashion-MNIST test images', () 
   test('files, rows, first-layer traces equal to the image pixels, run.sh command', async () => {
     const out = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-neurosim-'));
     const data = await fashionImages('test', 0, 2);
-    const hw: HardwareConfig = { ...RRAM_128_CHIP, dacBits: 2 };
+    // 64 outputs × 3 columns (6-bit weights, 2 bits per cell) → 256-column tiles: 64-row arrays fit
+    const hw: HardwareConfig = { ...RRAM_128_CHIP, rows: 64, cols: 64, dacBits: 2 };
     const result = await exportToNeuroSim({
       network: trainedNet,
       hardware: hw,
