@@ -159,6 +159,10 @@ export function neurosimApproximations(
     );
   if (device.family === 'sram' && hw.bitsPerCell > 1)
     notes.push(`bitsPerCell ${hw.bitsPerCell}: NeuroSim forces cellBit = 1 for SRAM (Param.cpp)`);
+  if (hw.executionMode === 'pipelined' && hw.pipelineSpeedUp !== 'ifm')
+    notes.push(
+      'pipelined: NeuroSim duplicates the weights of the large-map layers (Param.cpp speedUpDegree = 8, Chip.cpp); imcnas pipelines without copies unless pipelineSpeedUp is "ifm"',
+    );
   if (hw.supplyVoltage !== undefined)
     notes.push(`supplyVoltage ${hw.supplyVoltage} V: NeuroSim uses its node's nominal VDD (technology.cpp)`);
   if (hw.tiles !== undefined)
@@ -324,7 +328,9 @@ export function neurosimCommand(
 
 /** Integer weight level of kernel element `index` for output channel `out`. */
 function level(layer: FoldedLayer, index: number, out: number): number {
-  return Math.round(layer.kernel[index]! / layer.weightScale[out]!);
+  const scale = layer.weightScale[out]!;
+  // an output channel pruned to zero has no step (its kernel is all zero)
+  return scale === 0 ? 0 : Math.round(layer.kernel[index]! / scale);
 }
 
 /**

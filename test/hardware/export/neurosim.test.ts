@@ -198,6 +198,9 @@ describe('Param.cpp mapping of genomes', () => {
       ),
     );
     expect(fefet).toMatchObject({ memcelltype: '3', SARADC: 'false' });
+    const pipelined = byName(neurosimParams({ ...RRAM_128_CHIP, executionMode: 'pipelined' }, rram));
+    expect(pipelined).toMatchObject({ pipeline: 'true', novelMapping: 'false', operationmode: '2' });
+    expect(byName(neurosimParams(RRAM_128_CHIP, rram)).pipeline).toBe('false');
   });
 });
 
