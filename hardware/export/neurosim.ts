@@ -14,13 +14,12 @@
  * Nothing of NeuroSim is copied (licence CC BY-NC 4.0); the layouts follow the public wrapper and the
  * parameter names of V1.4's Param.cpp (https://github.com/neurosim/DNN_NeuroSim_V1.4). The fidelity bench
  * (bench/fidelity.ts, bench/fixtures/neurosim/README.md) documents how each knob maps and how far the two
- * models agree.
+ * models agree. The rows live in neurosimFormat.ts, the traces in neurosimTraces.ts, the comparison with
+ * NeuroSim's printed results in neurosimResults.ts; this module re-exports them.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import type { FoldedLayer, FoldedNetwork } from '../../models/folded';
-import { digitalLinearOp, forwardFolded } from '../../models/inference';
+import type { FoldedNetwork } from '../../models/folded';
 import { writeFileAtomic, writeJsonAtomic } from '../../storage/atomic';
 import type { NetworkCost } from '../cost';
 import { evaluateNetwork } from '../cost';
@@ -29,24 +28,19 @@ import type { HardwareLibrary } from '../library';
 import { DEFAULT_LIBRARY, getDevice } from '../library';
 import { buildHardwareLibrary } from '../schema';
 import type { HardwareConfig, LayerShape } from '../types';
+import {
+  NEUROSIM_TARGET,
+  NeuroSimExportError,
+  neurosimLayerRows,
+  neurosimOperations,
+  type NeuroSimLayerRow,
+} from './neurosimFormat';
+import { neurosimAlignedSetting } from './neurosimResults';
+import { inputTrace, recordLayerInputs, weightTrace } from './neurosimTraces';
 
-/** The NeuroSim build the export targets (the same commit as the fidelity fixtures). */
-export const NEUROSIM_TARGET = {
-  version: '1.4',
-  repository: 'https://github.com/neurosim/DNN_NeuroSim_V1.4',
-  commit: 'ac828e6723bf077c9b1423c5c72ff6e4981e90f4',
-} as const;
-
-/** A design NeuroSim cannot run; `problems` name the field and the fix. */
-export class NeuroSimExportError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`this design cannot be exported to NeuroSim V1.4:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'NeuroSimExportError';
-  }
-}
-
-/** One row of NeuroSim's NetWork_*.csv: IFM H, IFM W, Cin, Kh, Kw, Cout, max-pool after, stride. */
-export type NeuroSimLayerRow = [number, number, number, number, number, number, number, number];
+export * from './neurosimFormat';
+export * from './neurosimResults';
+export * from './neurosimTraces';
 
 /** One Param.cpp assignment: the C literal NeuroSim reads and the reason for it. */
 export interface NeuroSimParam {
@@ -184,28 +178,6 @@ export function neurosimApproximations(
   return notes;
 }
 
-/** The padded input size that makes NeuroSim's vector count (H − K + 1)/s equal the design's output size. */
-function paddedInput(out: number, kernel: number, stride: number): number {
-  return out * stride + kernel - 1;
-}
-
-/** NeuroSim NetWork.csv rows for the design's weight layers (depthwise as a block-diagonal convolution). */
-export function neurosimLayerRows(layers: readonly LayerShape[]): NeuroSimLayerRow[] {
-  return layers.map((layer) => {
-    if (layer.kind === 'dense') return [1, 1, layer.inChannels, 1, 1, layer.outChannels, 0, 1];
-    return [
-      paddedInput(layer.outH, layer.kernelH, layer.stride),
-      paddedInput(layer.outW, layer.kernelW, layer.stride),
-      layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels,
-      layer.kernelH,
-      layer.kernelW,
-      layer.outChannels,
-      0,
-      layer.stride,
-    ];
-  });
-}
-
 /**
  * The Param.cpp assignments for the design (V1.4 names). Knobs NeuroSim takes on its command line (weight
  * and input bits, array rows, rows read in parallel) are in `neurosimCommand`.
@@ -324,300 +296,6 @@ export function neurosimCommand(
     args.push(path.join(traceDir, `weight${i}.csv`), path.join(traceDir, `image${image}`, `input${i}.csv`));
   });
   return args;
-}
-
-/** Integer weight level of kernel element `index` for output channel `out`. */
-function level(layer: FoldedLayer, index: number, out: number): number {
-  const scale = layer.weightScale[out]!;
-  // an output channel pruned to zero has no step (its kernel is all zero)
-  return scale === 0 ? 0 : Math.round(layer.kernel[index]! / scale);
-}
-
-/**
- * The weight trace of one layer as NeuroSim's wrapper writes it: (Cin·K²) rows ordered (channel, ky, kx),
- * Cout columns, each value level / 2^(b−1) in (−1, 1), which Chip.cpp LoadInWeightData turns back into
- * the integer level + 2^(b−1). Depthwise layers are the block-diagonal C·K² × C matrix.
- */
-export function weightTrace(layer: FoldedLayer): number[][] {
-  const s = layer.shape;
-  const unit = 2 ** (s.weightBits - 1);
-  if (s.kind === 'dense') {
-    return Array.from({ length: s.inChannels }, (_, c) =>
-      Array.from({ length: s.outChannels }, (_, o) => level(layer, c * s.outChannels + o, o) / unit),
-    );
-  }
-  const cin = s.kind === 'depthwise' ? s.outChannels : s.inChannels;
-  const rows: number[][] = [];
-  for (let c = 0; c < cin; c++) {
-    for (let ky = 0; ky < s.kernelH; ky++) {
-      for (let kx = 0; kx < s.kernelW; kx++) {
-        const at = ky * s.kernelW + kx;
-        const row = new Array<number>(s.outChannels).fill(0);
-        if (s.kind === 'depthwise') {
-          // kernel [kh, kw, c, 1]
-          row[c] = level(layer, at * cin + c, c) / unit;
-        } else {
-          // kernel [kh, kw, cin, cout]
-          for (let o = 0; o < s.outChannels; o++)
-            row[o] = level(layer, (at * cin + c) * s.outChannels + o, o) / unit;
-        }
-        rows.push(row);
-      }
-    }
-  }
-  return rows;
-}
-
-/**
- * Bits of one activation level, MSB first: two's complement for signed inputs (hook.py dec2bin of
- * level / 2^(n−1)), plain binary for unsigned (post-ReLU) inputs, whose levels fill all n bits.
- */
-export function levelBits(value: number, bits: number, signed: boolean): number[] {
-  const code = signed && value < 0 ? value + 2 ** bits : value;
-  const out: number[] = [];
-  for (let b = bits - 1; b >= 0; b--) out.push(Math.floor(code / 2 ** b) % 2);
-  return out;
-}
-
-/** Inverse of levelBits. */
-export function bitsLevel(planes: readonly number[], signed: boolean): number {
-  const n = planes.length;
-  let value = 0;
-  planes.forEach((bit, i) => {
-    value += bit * 2 ** (n - 1 - i);
-  });
-  return signed && planes[0] === 1 ? value - 2 ** n : value;
-}
-
-/**
- * The input trace of one layer for one image: rows (channel, ky, kx) of the layer's im2col with the
- * design's 'same' padding (TensorFlow's: the odd pixel of padding goes after), one column group of
- * `activationBits` bit planes per output pixel (row-major), as hook.py's write_matrix_activation_conv lays
- * them out. `levels` is the layer's input on its integer grid, NHWC for one image ([H, W, C]) or [Cin]
- * for a dense layer.
- */
-export function inputTrace(layer: FoldedLayer, levels: Int32Array, inH: number, inW: number): Uint8Array[] {
-  const s = layer.shape;
-  const bits = s.activationBits;
-  const signed = layer.inputSigned;
-  if (s.kind === 'dense') {
-    return Array.from({ length: s.inChannels }, (_, c) =>
-      Uint8Array.from(levelBits(levels[c]!, bits, signed)),
-    );
-  }
-  const channels = s.kind === 'depthwise' ? s.outChannels : s.inChannels;
-  const padTop = Math.floor(Math.max((s.outH - 1) * s.stride + s.kernelH - inH, 0) / 2);
-  const padLeft = Math.floor(Math.max((s.outW - 1) * s.stride + s.kernelW - inW, 0) / 2);
-  const vectors = s.outH * s.outW;
-  const rows: Uint8Array[] = [];
-  for (let c = 0; c < channels; c++) {
-    for (let ky = 0; ky < s.kernelH; ky++) {
-      for (let kx = 0; kx < s.kernelW; kx++) {
-        const row = new Uint8Array(vectors * bits);
-        for (let oy = 0; oy < s.outH; oy++) {
-          const iy = oy * s.stride + ky - padTop;
-          for (let ox = 0; ox < s.outW; ox++) {
-            const ix = ox * s.stride + kx - padLeft;
-            const inside = iy >= 0 && iy < inH && ix >= 0 && ix < inW;
-            const value = inside ? levels[(iy * inW + ix) * channels + c]! : 0;
-            if (value === 0) continue;
-            const planes = levelBits(value, bits, signed);
-            const base = (oy * s.outW + ox) * bits;
-            for (let b = 0; b < bits; b++) row[base + b] = planes[b]!;
-          }
-        }
-        rows.push(row);
-      }
-    }
-  }
-  return rows;
-}
-
-/** One layer's recorded input for one image: integer levels and the map size. */
-export interface LayerInput {
-  levels: Int32Array;
-  height: number;
-  width: number;
-}
-
-/**
- * Runs the folded network digitally on `images` (NHWC pixels) and records every weight layer's input on
- * its integer grid, per image: result[image][layer].
- */
-export function recordLayerInputs(net: FoldedNetwork, images: Float32Array, count: number): LayerInput[][] {
-  const shape = net.architecture.inputShape;
-  const byLayer = new Map<string, { levels: Int32Array; dims: number[] }>();
-  tf.tidy(() => {
-    const x = tf.tensor4d(images.subarray(0, count * shape[0] * shape[1] * shape[2]), [count, ...shape]);
-    forwardFolded(net, x, (layer, input) => {
-      const values = input.dataSync();
-      const levels = new Int32Array(values.length);
-      for (let i = 0; i < values.length; i++) levels[i] = Math.round(values[i]! / layer.inputScale);
-      byLayer.set(layer.shape.name, { levels, dims: input.shape });
-      return digitalLinearOp(layer, input);
-    });
-  });
-  return Array.from({ length: count }, (_, n) =>
-    net.layers.map((layer) => {
-      const recorded = byLayer.get(layer.shape.name)!;
-      const dims = recorded.dims;
-      const perImage = recorded.levels.length / count;
-      return {
-        levels: recorded.levels.subarray(n * perImage, (n + 1) * perImage),
-        height: dims.length === 4 ? dims[1]! : 1,
-        width: dims.length === 4 ? dims[2]! : 1,
-      };
-    }),
-  );
-}
-
-/**
- * NeuroSim V1.4 Param.cpp fixes the cell read voltage per node ("read voltage is fixed for Neurosim1.4, due
- * to the assumptions for the ADC modeling equation"): 130/90 nm 0.58 V, 65 nm 0.55, 45/32 nm 0.51, 22 nm 0.55,
- * 14 nm 0.277, 10 nm 0.28, 7 nm 0.264, 5 nm 0.253.
- */
-const NEUROSIM_READ_VOLTAGE: Record<number, number> = {
-  130: 0.58,
-  90: 0.58,
-  65: 0.55,
-  45: 0.51,
-  32: 0.51,
-  22: 0.55,
-  14: 0.277,
-  10: 0.28,
-  7: 0.264,
-  5: 0.253,
-};
-
-/** NeuroSim NetWork.csv rows read back as layer shapes (NeuroSim's vector count, depthwise as dense). */
-export function layersOfRows(
-  rows: readonly NeuroSimLayerRow[],
-  weightBits: number,
-  activationBits: number,
-): LayerShape[] {
-  return rows.map(([h, w, cin, kh, kw, cout, , stride], i) => ({
-    name: `layer${i + 1}`,
-    kind: h === 1 && w === 1 && kh === 1 && kw === 1 ? 'dense' : 'conv',
-    inChannels: cin,
-    outChannels: cout,
-    kernelH: kh,
-    kernelW: kw,
-    stride,
-    outH: Math.floor((h - kh + 1) / stride),
-    outW: Math.floor((w - kw + 1) / stride),
-    weightBits,
-    activationBits,
-  }));
-}
-
-/** Operations NeuroSim divides by its energy for TOPS/W: Σ 2·H·W·Cin·Kh·Kw·Cout over the rows (main.cpp). */
-export function neurosimOperations(rows: readonly NeuroSimLayerRow[]): number {
-  return rows.reduce((sum, [h, w, cin, kh, kw, cout]) => sum + 2 * h * w * cin * kh * kw * cout, 0);
-}
-
-/**
- * The imcnas cost model given what NeuroSim is given, so that what remains of a gap is the two models and
- * not the mapping: NeuroSim's layer rows (depthwise as a dense convolution), 1-bit inputs per cycle, one
- * column per weight slice (no differential pair), NeuroSim's read voltage, and its 1T1R / SRAM cell areas
- * (64.5 F² / 379 F² per cell at 128×128, 22 nm: bench/fixtures/neurosim rram22_c2_a128_flash5_lbl.json and
- * sram22_c1_a128_flash5_lbl.json, as bench/fidelity.ts sets them).
- */
-export function neurosimAlignedSetting(
-  rows: readonly NeuroSimLayerRow[],
-  layers: readonly LayerShape[],
-  hw: HardwareConfig,
-  device: DeviceParams,
-): { layers: LayerShape[]; hw: HardwareConfig; libraryConfig: Record<string, unknown> } {
-  const override: Record<string, unknown> = {
-    differentialPairs: false,
-    cellAreaF2: device.family === 'sram' ? 379 : 64.5,
-    readVoltageV: NEUROSIM_READ_VOLTAGE[hw.techNode] ?? device.readVoltageV,
-  };
-  return {
-    layers: layersOfRows(rows, layers[0]?.weightBits ?? 8, layers[0]?.activationBits ?? 8),
-    hw: {
-      ...hw,
-      dacBits: 1,
-      bitsPerCell: device.family === 'sram' ? 1 : hw.bitsPerCell,
-      architecture: 'neurosim',
-    },
-    libraryConfig: { devices: { [hw.device]: override } },
-  };
-}
-
-/** The figures compared: chip area, latency and energy per image, TOPS/W. */
-export interface NeuroSimFigures {
-  areaMm2: number;
-  latencyS: number;
-  /** Dynamic + leakage per image, as printed (NeuroSim's TOPS/W also divides by ζ = 1.22). */
-  energyJ: number;
-  topsPerW: number;
-}
-
-export interface NeuroSimSummary extends NeuroSimFigures {
-  dynamicEnergyJ: number;
-  leakageEnergyJ: number;
-  /** Area breakdown (mm²): CIM arrays, ADCs, accumulation, interconnect, other periphery. */
-  areaBreakdownMm2: { array: number; adc: number; accumulation: number; interconnect: number; other: number };
-  tilesPerLayer: number[];
-  layerLatencyS: number[];
-  layerDynamicEnergyJ: number[];
-}
-
-const NUMBER = '([-+0-9.eE]+)';
-
-/** Parses the summary NeuroSim V1.4's main prints (layer-by-layer or pipelined). */
-export function parseNeuroSimSummary(stdout: string): NeuroSimSummary {
-  const marker = '------------------------------ Summary';
-  if (!stdout.includes(marker))
-    throw new Error('NeuroSim output has no Summary section: the run stopped early (look for ERROR in it)');
-  const summary = stdout.slice(stdout.indexOf(marker));
-  const field = (pattern: string, what: string): number => {
-    const match = new RegExp(pattern + NUMBER).exec(summary);
-    if (!match) throw new Error(`NeuroSim summary: no ${what}`);
-    return Number(match[1]);
-  };
-  const dynamicPj = field(
-    'Chip (?:total|pipeline-system) readDynamicEnergy(?: \\(per image\\))? is: ',
-    'read dynamic energy',
-  );
-  const leakagePj = field(
-    'Chip (?:total|pipeline-system) leakage Energy(?: \\(per image\\))? is: ',
-    'leakage energy',
-  );
-  const tiles = /# of tile used for each layer -+\n([\s\S]*?)\n\n/.exec(stdout)?.[1] ?? '';
-  const layers = [
-    ...stdout.matchAll(
-      /layer\d+'s readLatency is: ([-+0-9.eE]+)ns\nlayer\d+'s readDynamicEnergy is: ([-+0-9.eE]+)pJ/g,
-    ),
-  ];
-  return {
-    areaMm2: field('ChipArea : ', 'chip area') / 1e6,
-    latencyS:
-      field(
-        'Chip (?:layer-by-layer readLatency|pipeline-system-clock-cycle) \\(per image\\) is: ',
-        'latency',
-      ) * 1e-9,
-    energyJ: (dynamicPj + leakagePj) * 1e-12,
-    dynamicEnergyJ: dynamicPj * 1e-12,
-    leakageEnergyJ: leakagePj * 1e-12,
-    topsPerW: field('Energy Efficiency TOPS/W \\([^)]*\\): ', 'TOPS/W'),
-    areaBreakdownMm2: {
-      array: field('Chip total CIM array : ', 'array area') / 1e6,
-      adc: field('Total ADC \\(or S/As and precharger for SRAM\\) Area on chip : ', 'ADC area') / 1e6,
-      accumulation: field('Total Accumulation Circuits .*? on chip : ', 'accumulation area') / 1e6,
-      interconnect:
-        field('Total IC Area on chip \\(Global and Tile/PE local\\): ', 'interconnect area') / 1e6,
-      other: field('Other Peripheries .*?\\) : ', 'other periphery area') / 1e6,
-    },
-    tilesPerLayer: tiles
-      .trim()
-      .split('\n')
-      .filter((line) => line.includes(': '))
-      .map((line) => Number(line.split(': ')[1])),
-    layerLatencyS: layers.map((m) => Number(m[1]) * 1e-9),
-    layerDynamicEnergyJ: layers.map((m) => Number(m[2]) * 1e-12),
-  };
 }
 
 function csvNumbers(rows: readonly number[][], digits: number): string {
@@ -814,111 +492,4 @@ ln -sfn "$HERE/traces" "$WORK/traces"
 cd "$WORK"
 ${command} | tee "$HERE/neurosim-image$IMAGE.txt"
 `;
-}
-
-export interface NeuroSimComparison {
-  image: number;
-  neurosim: NeuroSimSummary;
-  imcnas: NeuroSimFigures;
-  imcnasAsNeuroSimRuns: NeuroSimFigures;
-  /** imcnas / NeuroSim for the design as searched and for the aligned setting. */
-  ratio: Record<'design' | 'aligned', Record<keyof NeuroSimFigures, number>>;
-  /** TOPS/W of both on the same operation count (NeuroSim's), energies including NeuroSim's ζ = 1.22. */
-  topsPerWOnNeuroSimOps: { neurosim: number; imcnas: number; imcnasAsNeuroSimRuns: number };
-  /** Per layer: NeuroSim's read latency, dynamic energy and tiles beside imcnas's (design and aligned). */
-  layers: Array<{
-    name: string;
-    neurosim: { latencyS: number; dynamicEnergyJ: number; tiles: number };
-    imcnas: ImcnasLayerFigures;
-    imcnasAsNeuroSimRuns: ImcnasLayerFigures;
-  }>;
-}
-
-/** One layer's latency and energy in imcnas's cost model (imcnas.json). */
-export interface ImcnasLayerFigures {
-  name: string;
-  latencyS: number;
-  energyJ: number;
-  arrays: number;
-  tiles: number;
-}
-
-interface ImcnasFile {
-  neurosimOperations: number;
-  design: NeuroSimFigures & { topsPerWOnNeuroSimOps: number; layers: ImcnasLayerFigures[] };
-  asNeuroSimRuns: NeuroSimFigures & { topsPerWOnNeuroSimOps: number; layers: ImcnasLayerFigures[] };
-}
-
-/**
- * NeuroSim's figures for one traced image (run.sh's neurosim-image<i>.txt in the export directory) next to
- * imcnas's (imcnas.json); writes comparison-image<i>.json there.
- */
-export async function compareNeuroSimRun(exportDir: string, image = 0): Promise<NeuroSimComparison> {
-  const outputFile = path.join(exportDir, `neurosim-image${image}.txt`);
-  let stdout: string;
-  try {
-    stdout = await fs.readFile(outputFile, 'utf8');
-  } catch {
-    throw new Error(
-      `${outputFile}: not found; run ${path.join(exportDir, 'run.sh')} <NeuroSIM directory> ${image} first`,
-    );
-  }
-  const neurosim = parseNeuroSimSummary(stdout);
-  const imcnasFile = JSON.parse(await fs.readFile(path.join(exportDir, 'imcnas.json'), 'utf8')) as ImcnasFile;
-  const pick = (f: NeuroSimFigures): NeuroSimFigures => ({
-    areaMm2: f.areaMm2,
-    latencyS: f.latencyS,
-    energyJ: f.energyJ,
-    topsPerW: f.topsPerW,
-  });
-  const ratio = (f: NeuroSimFigures): Record<keyof NeuroSimFigures, number> => ({
-    areaMm2: f.areaMm2 / neurosim.areaMm2,
-    latencyS: f.latencyS / neurosim.latencyS,
-    energyJ: f.energyJ / neurosim.energyJ,
-    topsPerW: f.topsPerW / neurosim.topsPerW,
-  });
-  const comparison: NeuroSimComparison = {
-    image,
-    neurosim,
-    imcnas: pick(imcnasFile.design),
-    imcnasAsNeuroSimRuns: pick(imcnasFile.asNeuroSimRuns),
-    ratio: { design: ratio(imcnasFile.design), aligned: ratio(imcnasFile.asNeuroSimRuns) },
-    topsPerWOnNeuroSimOps: {
-      neurosim: neurosim.topsPerW,
-      imcnas: imcnasFile.design.topsPerWOnNeuroSimOps,
-      imcnasAsNeuroSimRuns: imcnasFile.asNeuroSimRuns.topsPerWOnNeuroSimOps,
-    },
-    layers: imcnasFile.design.layers.map((layer, i) => ({
-      name: layer.name,
-      neurosim: {
-        latencyS: neurosim.layerLatencyS[i] ?? NaN,
-        dynamicEnergyJ: neurosim.layerDynamicEnergyJ[i] ?? NaN,
-        tiles: neurosim.tilesPerLayer[i] ?? NaN,
-      },
-      imcnas: layer,
-      imcnasAsNeuroSimRuns: imcnasFile.asNeuroSimRuns.layers[i]!,
-    })),
-  };
-  await writeJsonAtomic(path.join(exportDir, `comparison-image${image}.json`), comparison);
-  return comparison;
-}
-
-/** The comparison as a Markdown table (docs/neurosim-export.md prints it). */
-export function comparisonTable(c: NeuroSimComparison): string {
-  const row = (name: string, f: NeuroSimFigures, opsTopsW: number) =>
-    `| ${name} | ${f.areaMm2.toFixed(1)} | ${(f.latencyS * 1e3).toFixed(4)} | ${(f.energyJ * 1e6).toFixed(3)} | ${f.topsPerW.toFixed(3)} | ${opsTopsW.toFixed(3)} |`;
-  return [
-    "| model | area mm² | latency ms | energy µJ/image | TOPS/W (own ops) | TOPS/W (NeuroSim's op count) |",
-    '|---|---:|---:|---:|---:|---:|',
-    row(`NeuroSim V${NEUROSIM_TARGET.version}`, c.neurosim, c.topsPerWOnNeuroSimOps.neurosim),
-    row('imcnas, the design', c.imcnas, c.topsPerWOnNeuroSimOps.imcnas),
-    row('imcnas, as NeuroSim runs it', c.imcnasAsNeuroSimRuns, c.topsPerWOnNeuroSimOps.imcnasAsNeuroSimRuns),
-    '',
-    '| layer | latency µs NeuroSim / imcnas / aligned | dynamic energy nJ NeuroSim / imcnas / aligned | NeuroSim tiles | arrays imcnas / aligned |',
-    '|---|---:|---:|---:|---:|',
-    ...c.layers.map(
-      (l) =>
-        `| ${l.name} | ${[l.neurosim.latencyS, l.imcnas.latencyS, l.imcnasAsNeuroSimRuns.latencyS].map((v) => (v * 1e6).toFixed(1)).join(' / ')} | ${[l.neurosim.dynamicEnergyJ, l.imcnas.energyJ, l.imcnasAsNeuroSimRuns.energyJ].map((v) => (v * 1e9).toFixed(1)).join(' / ')} | ${l.neurosim.tiles} | ${l.imcnas.arrays} / ${l.imcnasAsNeuroSimRuns.arrays} |`,
-    ),
-  ].join('\n');
 }
