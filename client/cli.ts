@@ -11,6 +11,9 @@ import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer }
 import { describePendingWork, describeProgress, describeResult } from './format';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
 import { promises as fs } from 'node:fs';
+import { exportRunDesignToNeuroSim } from '../models/tasks/neurosimExport';
+import { NEUROSIM_TARGET, NeuroSimExportError } from '../hardware/export/neurosim';
+import { initTensorEngine } from '../tensor/backend';
 import * as path from 'node:path';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { SearchProgress } from '../activities/contracts';
@@ -352,6 +355,39 @@ export function buildProgram(): Command {
         if (options.json) console.log(`results written to ${options.json}`);
       });
     });
+
+  program
+    .command('export')
+    .description(
+      'export a retrained design for another simulator: --to neurosim writes NetWork.csv, Param.cpp settings, real weight/input traces and run.sh (DNN+NeuroSim V1.4)',
+    )
+    .argument('<searchId|runDir>')
+    .argument('<designKey>', 'a retrained design (a key under final/ in the run directory)')
+    .requiredOption('--to <tool>', 'neurosim')
+    .option('--out <dir>', 'write here (default: <runDir>/export/<designKey>/neurosim)')
+    .option('--images <n>', 'Fashion-MNIST test images to trace', '4')
+    .action(
+      async (target: string, designKey: string, options: { to: string; out?: string; images: string }) => {
+        if (options.to !== 'neurosim')
+          throw new ExitError(EXIT.invalid, `--to: unknown tool "${options.to}"; use --to neurosim`);
+        const images = Number(options.images);
+        if (!Number.isInteger(images) || images < 1)
+          throw new ExitError(EXIT.invalid, `--images: a whole number ≥ 1, got "${options.images}"`);
+        const runDir = await finishedRunDir(target);
+        await initTensorEngine({ log: () => undefined });
+        try {
+          const result = await exportRunDesignToNeuroSim({ runDir, designKey, outDir: options.out, images });
+          console.log(`NeuroSim V${NEUROSIM_TARGET.version} export written to ${result.outDir}`);
+          console.log(
+            `  run it: ${path.join(result.outDir, 'run.sh')} <DNN_NeuroSim_V1.4/Inference_pytorch/NeuroSIM>`,
+          );
+          for (const note of result.approximations) console.log(`  note: ${note}`);
+        } catch (error) {
+          if (error instanceof NeuroSimExportError) throw new ExitError(EXIT.invalid, error.message);
+          throw error;
+        }
+      },
+    );
 
   program
     .command('resume-failed')

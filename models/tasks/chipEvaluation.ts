@@ -144,7 +144,7 @@ export function summarize(
  * The folded network of `subnet` after BatchNorm recalibration on training batches (pathAccuracy on one
  * validation image recalibrates as a side effect); the supernet is disposed.
  */
-function recalibratedSubnet(
+export function recalibratedSubnet(
   supernet: Supernet,
   subnet: PathSpec,
   splits: Splits,

@@ -37,6 +37,19 @@ describe('imcnas CLI', () => {
     expect(text).not.toMatch(/\n\s+at /);
   });
 
+  it('export refuses an unknown tool and a design without a retrained model, naming the fix (exit 2)', async () => {
+    const run = path.join(dir, 'run');
+    await fs.mkdir(path.join(run, 'final', '0212000020101011', 'model'), { recursive: true });
+    expect(await main(['export', run, '0212000020101011', '--to', 'spice'])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toContain('--to: unknown tool "spice"; use --to neurosim');
+    errors.length = 0;
+    expect(await main(['export', run, '2101302030003301', '--to', 'neurosim'])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toMatch(
+      /designKey: 2101302030003301 has no retrained model .*export one of the retrained designs: 0212000020101011/,
+    );
+    expect(errors.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
   it('start refuses an invalid config before contacting any server', async () => {
     const file = path.join(dir, 'bad.yaml');
     await fs.writeFile(file, 'name: x\ntemporal:\n  address: 127.0.0.1:1\nsupernet:\n  batchSize: 0\n');
