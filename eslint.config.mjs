@@ -51,7 +51,7 @@ export default tseslint.config(
   {
     // Type-aware checks where a dropped promise loses work silently: the workflow (an un-awaited activity
     // is never waited for) and the activities and tasks behind it.
-    files: ['workflows/**/*.ts', 'activities/**/*.ts', 'models/tasks/**/*.ts', 'worker.ts'],
+    files: ['workflows/**/*.ts', 'activities/**/*.ts', 'tasks/**/*.ts', 'worker.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { TrainingChunkResult, TrainingRequest } from '../models/tasks/supernetTraining';
+import type { TrainingChunkResult, TrainingRequest } from '../tasks/supernetTraining';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
 import { timeStage } from '../storage/stageTiming';
 import { runChildTask } from './childTask';

@@ -40,7 +40,7 @@ import {
   type FoldedNetworkJson,
 } from '../hardware/evaluator/serialize';
 import { SimulatorEvaluator } from '../hardware/evaluator/simulator';
-import { firstImages } from '../models/tasks/evaluationImages';
+import { firstImages } from '../tasks/evaluationImages';
 import type { EvaluationImages, RobustnessResult } from '../hardware/evaluator/types';
 
 export const DEMO_DIR = path.join(__dirname, '..', 'runs', 'robustness-demo');

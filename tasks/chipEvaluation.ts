@@ -11,31 +11,31 @@ import type {
   FinalModelResult,
   ProposedCandidate,
   RobustnessResult,
-} from '../../activities/contracts';
-import { reportAtSeconds, type RunConfig } from '../../config/schema';
-import { deriveSeed } from '../../common/rng';
-import type { Split, Splits } from '../../data/dataset';
-import { foldedNetworkToJson } from '../../hardware/evaluator/serialize';
-import { ExternalEvaluator } from '../../hardware/evaluator/external';
-import { SimulatorEvaluator } from '../../hardware/evaluator/simulator';
+} from '../activities/contracts';
+import { reportAtSeconds, type RunConfig } from '../config/schema';
+import { deriveSeed } from '../common/rng';
+import type { Split, Splits } from '../data/dataset';
+import { foldedNetworkToJson } from '../hardware/evaluator/serialize';
+import { ExternalEvaluator } from '../hardware/evaluator/external';
+import { SimulatorEvaluator } from '../hardware/evaluator/simulator';
 import type {
   EvaluationImages,
   Evaluator,
   RobustnessResult as EvaluatorResult,
-} from '../../hardware/evaluator/types';
-import { hardwareMetrics } from '../../search/evolution';
-import type { HardwareConfig } from '../../hardware/types';
-import { baselineDesign, baselineNetworkNamed } from '../../search/baseline';
-import { decode, type Candidate } from '../../search/space/codec';
-import { describeCandidate } from '../../search/space/keys';
-import type { SearchSpace } from '../../search/space/schema';
-import { writeJsonAtomic } from '../../storage/atomic';
-import type { ChildContext } from '../../tensor/childProcess';
-import type { FoldedNetwork } from '../folded';
-import { foldedAccuracy, forwardFolded } from '../inference';
-import { Supernet, type PathSpec } from '../supernet';
-import { exportFoldedNetwork } from '../tfjsExport';
-import { SupernetTrainer } from '../supernetTrainer';
+} from '../hardware/evaluator/types';
+import { hardwareMetrics } from '../search/evolution';
+import type { HardwareConfig } from '../hardware/types';
+import { baselineDesign, baselineNetworkNamed } from '../search/baseline';
+import { decode, type Candidate } from '../search/space/codec';
+import { describeCandidate } from '../search/space/keys';
+import type { SearchSpace } from '../search/space/schema';
+import { writeJsonAtomic } from '../storage/atomic';
+import type { ChildContext } from '../tensor/childProcess';
+import type { FoldedNetwork } from '../models/folded';
+import { foldedAccuracy, forwardFolded } from '../models/inference';
+import { Supernet, type PathSpec } from '../models/supernet';
+import { exportFoldedNetwork } from '../models/tfjsExport';
+import { SupernetTrainer } from '../models/supernetTrainer';
 import { firstImages, referencedImages, testImages } from './evaluationImages';
 import { loadTrainedSupernet, pathAccuracy, scheduleFor, stageData, stageSpace } from './shared';
 import { retrainSeed } from './supernetTraining';
@@ -62,7 +62,7 @@ export function createEvaluator(config: RunConfig, workDir: string): Evaluator {
  * The seed a stage's Monte-Carlo chips of candidate `key` derive from (chip i: sampleSeed(seed, i)). Each
  * stage draws its own chips: stage 3 picks the winner on its chips, so stage 4 tests the retrained winner
  * on fresh ones — reusing them would make the final noisy test part of the selection. (Stage 2's chips,
- * when robust metrics are searched on, are 'search-chip': models/tasks/searchRobustness.ts.)
+ * when robust metrics are searched on, are 'search-chip': tasks/searchRobustness.ts.)
  */
 export function chipSeed(config: RunConfig, stage: 'robustness' | 'final', key: string): number {
   return deriveSeed(config.seed, stage === 'robustness' ? 'chip' : 'final-chip', key);

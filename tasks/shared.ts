@@ -4,20 +4,20 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { RunConfig } from '../../config/schema';
-import { deriveSeed } from '../../common/rng';
-import { epochBatches, gatherBatch, loadSplits, type Split, type Splits } from '../../data/dataset';
-import { resolveSearchSpace } from '../../search/space/parse';
-import type { SearchSpace } from '../../search/space/schema';
-import { initTensorEngine } from '../../tensor/backend';
-import { Supernet, type PathSpec } from '../supernet';
+import type { RunConfig } from '../config/schema';
+import { deriveSeed } from '../common/rng';
+import { epochBatches, gatherBatch, loadSplits, type Split, type Splits } from '../data/dataset';
+import { resolveSearchSpace } from '../search/space/parse';
+import type { SearchSpace } from '../search/space/schema';
+import { initTensorEngine } from '../tensor/backend';
+import { Supernet, type PathSpec } from '../models/supernet';
 import {
   SupernetTrainer,
   calibrationBatches,
   splitAccuracy,
   type LearningRateSchedule,
-} from '../supernetTrainer';
-import { gaussianWeightNoise, type WeightNoiseHook } from '../weightNoise';
+} from '../models/supernetTrainer';
+import { gaussianWeightNoise, type WeightNoiseHook } from '../models/weightNoise';
 
 let splitsCache: { key: string; splits: Promise<Splits> } | undefined;
 

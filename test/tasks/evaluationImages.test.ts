@@ -1,10 +1,10 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadFashionMnist } from '../../../data/fashionMnist';
-import { validateConfig } from '../../../config/load';
-import { firstImages, referencedImages, testImages } from '../../../models/tasks/evaluationImages';
-import type { Split } from '../../../data/dataset';
+import { loadFashionMnist } from '../../data/fashionMnist';
+import { validateConfig } from '../../config/load';
+import { firstImages, referencedImages, testImages } from '../../tasks/evaluationImages';
+import type { Split } from '../../data/dataset';
 
 function split(count: number): Split {
   const x = new Float32Array(count * 4 * 3);

@@ -7,13 +7,13 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { validateConfig } from '../../../config/load';
-import { runBaselineFinal } from '../../../models/tasks/chipEvaluation';
-import { run as trainTask } from '../../../models/tasks/supernetTraining';
-import { Supernet } from '../../../models/supernet';
-import { baselineDesign, baselineNetworkNamed } from '../../../search/baseline';
-import { hardwareMetrics } from '../../../search/evolution';
-import { initTensorEngine } from '../../../tensor/backend';
+import { validateConfig } from '../../config/load';
+import { runBaselineFinal } from '../../tasks/chipEvaluation';
+import { run as trainTask } from '../../tasks/supernetTraining';
+import { Supernet } from '../../models/supernet';
+import { baselineDesign, baselineNetworkNamed } from '../../search/baseline';
+import { hardwareMetrics } from '../../search/evolution';
+import { initTensorEngine } from '../../tensor/backend';
 
 jest.setTimeout(600_000);
 

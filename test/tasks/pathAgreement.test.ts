@@ -7,18 +7,18 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { validateConfig } from '../../../config/load';
-import { Rng } from '../../../common/rng';
-import * as candidateEvaluation from '../../../models/tasks/candidateEvaluation';
-import { stageSpace, supernetDir } from '../../../models/tasks/shared';
-import * as supernetTraining from '../../../models/tasks/supernetTraining';
-import { Supernet, pathKey } from '../../../models/supernet';
-import { judge } from '../../../search/evolution';
-import { largestNetworkGenome } from '../../../search/space/adapters';
-import { decode } from '../../../search/space/codec';
-import { genomeKey } from '../../../search/space/keys';
-import { sampleGenome } from '../../../search/space/sampling';
-import { initTensorEngine } from '../../../tensor/backend';
+import { validateConfig } from '../../config/load';
+import { Rng } from '../../common/rng';
+import * as candidateEvaluation from '../../tasks/candidateEvaluation';
+import { stageSpace, supernetDir } from '../../tasks/shared';
+import * as supernetTraining from '../../tasks/supernetTraining';
+import { Supernet, pathKey } from '../../models/supernet';
+import { judge } from '../../search/evolution';
+import { largestNetworkGenome } from '../../search/space/adapters';
+import { decode } from '../../search/space/codec';
+import { genomeKey } from '../../search/space/keys';
+import { sampleGenome } from '../../search/space/sampling';
+import { initTensorEngine } from '../../tensor/backend';
 
 const context = { report: () => undefined };
 

@@ -10,18 +10,23 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { reportAtSeconds, type RunConfig } from '../../config/schema';
-import { deriveSeed } from '../../common/rng';
-import { baselineDesign, baselineKey, baselineNetworkNamed } from '../../search/baseline';
-import { decode } from '../../search/space/codec';
-import { pruneCheckpoints } from '../../storage/checkpoints';
-import type { ChildContext } from '../../tensor/childProcess';
-import type { PathSpec } from '../supernet';
-import { SUPERNET_CHECKPOINT_PREFIX } from '../supernetTrainer';
-import { deviceWeightNoiseHook } from '../../hardware/noise/weightNoise';
-import type { HardwareConfig } from '../../hardware/types';
-import type { WeightNoiseHook } from '../weightNoise';
-import { reconcileStepLog, recordEpoch, recordEpochIfMissing, TRAINING_LOG_FILE } from '../trainingHistory';
+import { reportAtSeconds, type RunConfig } from '../config/schema';
+import { deriveSeed } from '../common/rng';
+import { baselineDesign, baselineKey, baselineNetworkNamed } from '../search/baseline';
+import { decode } from '../search/space/codec';
+import { pruneCheckpoints } from '../storage/checkpoints';
+import type { ChildContext } from '../tensor/childProcess';
+import type { PathSpec } from '../models/supernet';
+import { SUPERNET_CHECKPOINT_PREFIX } from '../models/supernetTrainer';
+import { deviceWeightNoiseHook } from '../hardware/noise/weightNoise';
+import type { HardwareConfig } from '../hardware/types';
+import type { WeightNoiseHook } from '../models/weightNoise';
+import {
+  reconcileStepLog,
+  recordEpoch,
+  recordEpochIfMissing,
+  TRAINING_LOG_FILE,
+} from '../models/trainingHistory';
 import {
   batchAt,
   pathAccuracy,

@@ -3,12 +3,12 @@
  * final test chips), and stages 3 and 4 headline the accuracy at robustness.reportAt while keeping every
  * drift time's numbers.
  */
-import { validateConfig } from '../../../config/load';
-import { sampleSeed } from '../../../hardware/evaluator/simulator';
-import { accuracyStats } from '../../../hardware/evaluator/statistics';
-import type { RobustnessResult } from '../../../hardware/evaluator/types';
-import { chipSeed, summarize } from '../../../models/tasks/chipEvaluation';
-import { searchChipSeed } from '../../../models/tasks/searchRobustness';
+import { validateConfig } from '../../config/load';
+import { sampleSeed } from '../../hardware/evaluator/simulator';
+import { accuracyStats } from '../../hardware/evaluator/statistics';
+import type { RobustnessResult } from '../../hardware/evaluator/types';
+import { chipSeed, summarize } from '../../tasks/chipEvaluation';
+import { searchChipSeed } from '../../tasks/searchRobustness';
 
 const config = validateConfig({ name: 'seeds', seed: 7, robustness: { driftSeconds: [1, 3600, 86400] } });
 

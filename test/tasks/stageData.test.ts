@@ -2,8 +2,8 @@
  * The search trains on dataset.trainSubset; the final models train on every training image unless
  * retrain.trainImages says otherwise; validation and test are the same images for both.
  */
-import { validateConfig } from '../../../config/load';
-import { stageData } from '../../../models/tasks/shared';
+import { validateConfig } from '../../config/load';
+import { stageData } from '../../tasks/shared';
 
 describe('stage data', () => {
   it('gives retraining the whole training split and the search its subset, with one validation split', async () => {

@@ -7,12 +7,12 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Split } from '../../data/dataset';
-import { DEBIAN_FASHION_MNIST_DIR } from '../../data/fashionMnist';
-import { encodeIdx } from '../../data/idx';
-import type { RunConfig } from '../../config/schema';
-import type { EvaluationImages } from '../../hardware/evaluator/types';
-import { sha256, writeFileAtomic } from '../../storage/atomic';
+import type { Split } from '../data/dataset';
+import { DEBIAN_FASHION_MNIST_DIR } from '../data/fashionMnist';
+import { encodeIdx } from '../data/idx';
+import type { RunConfig } from '../config/schema';
+import type { EvaluationImages } from '../hardware/evaluator/types';
+import { sha256, writeFileAtomic } from '../storage/atomic';
 
 /** The first `count` images of a split, in memory. */
 export function firstImages(split: Split, count: number): EvaluationImages {

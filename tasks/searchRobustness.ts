@@ -16,15 +16,15 @@
  * 4's ('final-chip'), so stage 3 measures the front on chips the search never selected for.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { searchDriftSeconds, type RunConfig } from '../../config/schema';
-import { deriveSeed } from '../../common/rng';
-import type { Splits } from '../../data/dataset';
-import { SimulatorEvaluator, sampleSeed } from '../../hardware/evaluator/simulator';
-import { accuracyStats } from '../../hardware/evaluator/statistics';
-import { deviceWeightNoiseHook } from '../../hardware/noise/weightNoise';
-import type { HardwareConfig } from '../../hardware/types';
-import type { FoldedNetwork } from '../folded';
-import { foldedAccuracy, forwardFolded } from '../inference';
+import { searchDriftSeconds, type RunConfig } from '../config/schema';
+import { deriveSeed } from '../common/rng';
+import type { Splits } from '../data/dataset';
+import { SimulatorEvaluator, sampleSeed } from '../hardware/evaluator/simulator';
+import { accuracyStats } from '../hardware/evaluator/statistics';
+import { deviceWeightNoiseHook } from '../hardware/noise/weightNoise';
+import type { HardwareConfig } from '../hardware/types';
+import type { FoldedNetwork } from '../models/folded';
+import { foldedAccuracy, forwardFolded } from '../models/inference';
 import { firstImages } from './evaluationImages';
 
 /** ADC-range calibration images of stage 2's chips (training images; stage 3 uses 256). */

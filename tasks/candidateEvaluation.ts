@@ -5,12 +5,12 @@
  * known, so a killed worker never re-evaluates a finished candidate.
  */
 import * as path from 'node:path';
-import type { CandidateResult, ProposedCandidate } from '../../activities/contracts';
-import type { RunConfig } from '../../config/schema';
-import { hardwareMetrics, needsRobustMetrics } from '../../search/evolution';
-import { decode } from '../../search/space/codec';
-import { readJsonIfExists, writeJsonAtomic } from '../../storage/atomic';
-import type { ChildContext } from '../../tensor/childProcess';
+import type { CandidateResult, ProposedCandidate } from '../activities/contracts';
+import type { RunConfig } from '../config/schema';
+import { hardwareMetrics, needsRobustMetrics } from '../search/evolution';
+import { decode } from '../search/space/codec';
+import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
+import type { ChildContext } from '../tensor/childProcess';
 import { searchRobustness } from './searchRobustness';
 import { loadTrainedSupernet, pathAccuracy, recalibrationSeed, stageData, stageSpace } from './shared';
 
