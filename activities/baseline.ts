@@ -17,7 +17,7 @@ import type {
   BaselineResult,
   BaselineRetrainInput,
   RetrainChunkResult,
-} from './contracts';
+} from '../contracts';
 import { chunkFile } from './supernet';
 
 export function baselineDir(runDir: string, name: string): string {

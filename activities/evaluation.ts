@@ -16,7 +16,7 @@ import type {
   FinalModelResult,
   RobustnessInput,
   RobustnessResult,
-} from './contracts';
+} from '../contracts';
 import { generationDir, generationLabel } from './evolution';
 import { finalDir } from './supernet';
 

@@ -5,7 +5,7 @@ import { configFileText } from '../config/load';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
 import { checkRunConfigMatches } from '../storage/runPaths';
 import { recordWork } from '../storage/stageTiming';
-import type { PrepareRunResult, SearchInput } from './contracts';
+import type { PrepareRunResult, SearchInput } from '../contracts';
 
 export interface RunManifest {
   format: 'imcnas-run-v1';

@@ -14,7 +14,7 @@ import type {
   RetrainInput,
   TrainSupernetChunkInput,
   TrainSupernetChunkResult,
-} from './contracts';
+} from '../contracts';
 
 export function chunkFile(dir: string, untilEpoch: number): string {
   return path.join(dir, `chunk-until-epoch-${String(untilEpoch).padStart(4, '0')}.json`);

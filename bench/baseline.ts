@@ -21,7 +21,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BaselineResult, FinalModelResult, SearchResult } from '../activities/contracts';
+import type { BaselineResult, FinalModelResult, SearchResult } from '../contracts';
 import { loadConfigFile } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import { clientSettingsFor, connectClient, startSearch } from '../client/searches';

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Client } from '@temporalio/client';
-import type { SearchInput, SearchProgress, SearchResult } from '../activities/contracts';
+import type { SearchInput, SearchProgress, SearchResult } from '../contracts';
 import { generationDir } from '../activities/evolution';
 import { connectClient, workflowIdFor } from '../client/searches';
 import { validateConfig } from '../config/load';

@@ -21,7 +21,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generationDir, proposeGeneration, tellGeneration } from '../activities/evolution';
-import type { CandidateResult } from '../activities/contracts';
+import type { CandidateResult } from '../contracts';
 import { loadConfigFile, validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import type { CandidateEvaluationRequest } from '../tasks/candidateEvaluation';

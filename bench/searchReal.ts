@@ -36,7 +36,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { proposeGeneration, searchDir, tellGeneration } from '../activities/evolution';
-import type { CandidateResult, ProposedCandidate } from '../activities/contracts';
+import type { CandidateResult, ProposedCandidate } from '../contracts';
 import { loadConfigFile, validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import type { CandidateEvaluationRequest, StoredEvaluation } from '../tasks/candidateEvaluation';

@@ -13,7 +13,7 @@ import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { SearchProgress } from '../activities/contracts';
+import type { SearchProgress } from '../contracts';
 import { isRunDirectoryTarget, ReportInputError, searchResultFromRunDir, writeReport } from '../report';
 import {
   clientSettingsFor,

@@ -15,7 +15,7 @@ import type {
   StopMode,
   DroppedCounts,
   SearchOutcome,
-} from '../activities/contracts';
+} from '../contracts';
 import { validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import type { RobustnessResult as EvaluatorResult } from '../hardware/evaluator/types';

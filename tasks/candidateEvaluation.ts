@@ -5,7 +5,7 @@
  * known, so a killed worker never re-evaluates a finished candidate.
  */
 import * as path from 'node:path';
-import type { CandidateResult, ProposedCandidate } from '../activities/contracts';
+import type { CandidateResult, ProposedCandidate } from '../contracts';
 import type { RunConfig } from '../config/schema';
 import { hardwareMetrics, needsRobustMetrics } from '../search/evolution';
 import { decode } from '../search/space/codec';

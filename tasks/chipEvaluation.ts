@@ -6,12 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type {
-  BaselineResult,
-  FinalModelResult,
-  ProposedCandidate,
-  RobustnessResult,
-} from '../activities/contracts';
+import type { BaselineResult, FinalModelResult, ProposedCandidate, RobustnessResult } from '../contracts';
 import { reportAtSeconds, type RunConfig } from '../config/schema';
 import { deriveSeed } from '../common/rng';
 import type { Split, Splits } from '../data/dataset';

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import type { SearchInput, TrainSupernetChunkResult } from '../../activities/contracts';
+import type { SearchInput, TrainSupernetChunkResult } from '../../contracts';
 import { validateConfig } from '../../config/load';
 import { parseStepLog } from '../../models/trainingHistory';
 import type { RunConfigInput } from '../../config/schema';

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { SearchResult } from '../../activities/contracts';
+import type { SearchResult } from '../../contracts';
 import type { StoredEvaluation } from '../../tasks/candidateEvaluation';
 import { createHarness, startNasSearch, TINY, type Harness } from './harness';
 

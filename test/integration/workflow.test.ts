@@ -9,7 +9,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import type { SearchProgress, SearchResult } from '../../activities/contracts';
+import type { SearchProgress, SearchResult } from '../../contracts';
 import { ensureWorkflowBundle } from '../../scripts/bundle';
 import {
   createHarness,

@@ -8,7 +8,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { SearchInput, SearchProgress, SearchResult } from '../../activities/contracts';
+import type { SearchInput, SearchProgress, SearchResult } from '../../contracts';
 import { validateConfig } from '../../config/load';
 import type { RunConfigInput } from '../../config/schema';
 import { ensureTemporalCli } from '../../scripts/temporalCli';
