@@ -18,7 +18,7 @@ import type {
 } from '../contracts';
 import { validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';
-import type { RobustnessResult as EvaluatorResult } from '../hardware/evaluator/types';
+import type { RobustnessResult as EvaluatorResult } from '../evaluator/types';
 import {
   readStepLog,
   readTrainingHistory,

@@ -10,14 +10,10 @@ import type { BaselineResult, FinalModelResult, ProposedCandidate, RobustnessRes
 import { reportAtSeconds, type RunConfig } from '../config/schema';
 import { deriveSeed } from '../common/rng';
 import type { Split, Splits } from '../data/dataset';
-import { foldedNetworkToJson } from '../hardware/evaluator/serialize';
-import { ExternalEvaluator } from '../hardware/evaluator/external';
-import { SimulatorEvaluator } from '../hardware/evaluator/simulator';
-import type {
-  EvaluationImages,
-  Evaluator,
-  RobustnessResult as EvaluatorResult,
-} from '../hardware/evaluator/types';
+import { foldedNetworkToJson } from '../evaluator/serialize';
+import { ExternalEvaluator } from '../evaluator/external';
+import { SimulatorEvaluator } from '../evaluator/simulator';
+import type { EvaluationImages, Evaluator, RobustnessResult as EvaluatorResult } from '../evaluator/types';
 import { hardwareMetrics } from '../search/evolution';
 import type { HardwareConfig } from '../hardware/types';
 import { baselineDesign, baselineNetworkNamed } from '../search/baseline';

@@ -11,7 +11,7 @@ import type { Split } from '../data/dataset';
 import { DEBIAN_FASHION_MNIST_DIR } from '../data/fashionMnist';
 import { encodeIdx } from '../data/idx';
 import type { RunConfig } from '../config/schema';
-import type { EvaluationImages } from '../hardware/evaluator/types';
+import type { EvaluationImages } from '../evaluator/types';
 import { sha256, writeFileAtomic } from '../storage/atomic';
 
 /** The first `count` images of a split, in memory. */

@@ -7,7 +7,7 @@
  * search sees each design's accuracy under device variation, not only its digital accuracy.
  *
  * Two noise paths, both from the device models of hardware/noise (the ones stage 3 samples):
- * - 'chip': the simulated chip itself (hardware/evaluator/simulator.ts: bit slicing, DAC/ADC, programming
+ * - 'chip': the simulated chip itself (evaluator/simulator.ts: bit slicing, DAC/ADC, programming
  *   error, drift, read noise, stuck-at faults), with the ADC ranges calibrated on training images;
  * - 'weight': the same cell model collapsed to one Gaussian per weight plus stuck-at faults
  *   (hardware/noise/weightNoise.ts), run through the digital folded network: no ADC, no per-read noise
@@ -19,8 +19,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { searchDriftSeconds, type RunConfig } from '../config/schema';
 import { deriveSeed } from '../common/rng';
 import type { Splits } from '../data/dataset';
-import { SimulatorEvaluator, sampleSeed } from '../hardware/evaluator/simulator';
-import { accuracyStats } from '../hardware/evaluator/statistics';
+import { SimulatorEvaluator, sampleSeed } from '../evaluator/simulator';
+import { accuracyStats } from '../evaluator/statistics';
 import { deviceWeightNoiseHook } from '../hardware/noise/weightNoise';
 import type { HardwareConfig } from '../hardware/types';
 import type { FoldedNetwork } from '../models/folded';

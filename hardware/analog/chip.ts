@@ -1,6 +1,7 @@
 /**
- * The simulated analog chip: a FoldedNetwork's weight layers mapped onto crossbars of the candidate's
- * hardware, sampled Monte-Carlo, and exposed as the LinearOp that models/inference runs the network with.
+ * The simulated analog chip: a folded network's weight layers (hardware/folded.ts) mapped onto crossbars
+ * of the candidate's hardware, sampled Monte-Carlo, and exposed as the LinearOp that models/inference runs
+ * the network with.
  *
  * Mapping (docs/hardware-model.md §Mapping, hardware/mapping.ts): a conv layer's kernel is a (Cin·K²) ×
  * Cout matrix, rows in (kh, kw, cin) order, split into row chunks of `hw.rows` rows; each chunk is one
@@ -48,7 +49,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed } from '../../common/rng';
-import type { FoldedLayer, FoldedNetwork, LinearOp } from '../../models/folded';
+import type { FoldedLayer, FoldedLayers, LinearOp } from '../folded';
 import type { DeviceParams } from '../devices';
 import { DEFAULT_LIBRARY, getDevice, type HardwareLibrary } from '../library';
 import type { HardwareConfig } from '../types';
@@ -143,7 +144,7 @@ export class ChipProgram {
   readonly maxBlockFloats: number;
 
   constructor(
-    readonly network: FoldedNetwork,
+    readonly network: FoldedLayers,
     readonly hw: HardwareConfig,
     readonly noise: NoiseSettings,
     options: ChipProgramOptions = {},
@@ -1271,7 +1272,7 @@ function im2col(
  * ADC ranges, and samples the chip of `seed` at `timeS` seconds after programming.
  */
 export function createAnalogChip(
-  net: FoldedNetwork,
+  net: FoldedLayers,
   hw: HardwareConfig,
   noise: NoiseSettings,
   seed: number,

@@ -6,7 +6,7 @@ import { errorReplacer } from '../../client/logging';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../common/failures';
 import { ConfigError } from '../../config/validation';
 import { ChildCancelledError, ChildTaskError, runInChild } from '../../tensor/childProcess';
-import { ExternalEvaluatorError } from '../../hardware/evaluator/external';
+import { ExternalEvaluatorError } from '../../evaluator/external';
 
 const TASK = path.join(__dirname, '..', 'fixtures', 'tasks.ts');
 

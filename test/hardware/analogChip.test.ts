@@ -10,7 +10,8 @@ import { AnalogChipError, ChipProgram } from '../../hardware/analog/chip';
 import { inputChunk, inputLayout, sliceLayout, sliceWeight } from '../../hardware/analog/encoding';
 import { NO_NOISE, noiseSettings, resolveCellNoise } from '../../hardware/noise/settings';
 import { weightLevelSigma } from '../../hardware/noise/weightNoise';
-import type { FoldedLayer, FoldedNetwork } from '../../models/folded';
+import type { FoldedLayer } from '../../hardware/folded';
+import type { FoldedNetwork } from '../../models/folded';
 import { initTensorEngine } from '../../tensor/backend';
 import { digitalOp, maxAbsDifference, randomFoldedLayer, randomInput, testChip } from './analogSupport';
 

@@ -4,9 +4,9 @@
  * drift time's numbers.
  */
 import { validateConfig } from '../../config/load';
-import { sampleSeed } from '../../hardware/evaluator/simulator';
-import { accuracyStats } from '../../hardware/evaluator/statistics';
-import type { RobustnessResult } from '../../hardware/evaluator/types';
+import { sampleSeed } from '../../evaluator/simulator';
+import { accuracyStats } from '../../evaluator/statistics';
+import type { RobustnessResult } from '../../evaluator/types';
 import { chipSeed, summarize } from '../../tasks/chipEvaluation';
 import { searchChipSeed } from '../../tasks/searchRobustness';
 

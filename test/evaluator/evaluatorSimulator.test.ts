@@ -3,9 +3,9 @@
  * digital accuracy exactly; accuracy falls with programming σ, with more bits per cell and with fewer ADC
  * bits.
  */
-import { SimulatorEvaluator } from '../../hardware/evaluator/simulator';
-import { accuracyStats, percentileOfSorted } from '../../hardware/evaluator/statistics';
-import type { EvaluationImages, RobustnessRequest } from '../../hardware/evaluator/types';
+import { SimulatorEvaluator } from '../../evaluator/simulator';
+import { accuracyStats, percentileOfSorted } from '../../evaluator/statistics';
+import type { EvaluationImages, RobustnessRequest } from '../../evaluator/types';
 import { NO_NOISE, type NoiseSettings } from '../../hardware/noise/settings';
 import { foldedAccuracy } from '../../models/inference';
 import { initTensorEngine } from '../../tensor/backend';

@@ -5,11 +5,11 @@
 import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fashionMnistInstalled, loadFashionMnist } from '../../data/fashionMnist';
-import { foldedNetworkFromJson, type FoldedNetworkJson } from '../../hardware/evaluator/serialize';
-import type { EvaluationImages, RobustnessRequest } from '../../hardware/evaluator/types';
+import { foldedNetworkFromJson, type FoldedNetworkJson } from '../../evaluator/serialize';
+import type { EvaluationImages, RobustnessRequest } from '../../evaluator/types';
 import type { NoiseSettings } from '../../hardware/noise/settings';
 import type { HardwareConfig } from '../../hardware/types';
-import { RRAM_128_CHIP } from './analogSupport';
+import { RRAM_128_CHIP } from '../hardware/analogSupport';
 
 export const trainedNet = foldedNetworkFromJson(
   JSON.parse(readFileSync(path.join(__dirname, 'evaluatorTrainedNet.json'), 'utf8')) as FoldedNetworkJson,

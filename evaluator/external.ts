@@ -1,6 +1,6 @@
 /**
  * The external evaluator adapter: a user command (NeuroSim, aihwkit, a lab bench driving a real chip)
- * speaking JSON lines over stdin/stdout as hardware/evaluator/PROTOCOL.md specifies. The adapter writes
+ * speaking JSON lines over stdin/stdout as evaluator/PROTOCOL.md specifies. The adapter writes
  * the folded network to a file the command reads (the weights reference, with its SHA-256), sends one
  * request line per evaluation, relays progress lines, and turns every way the command can fail — not
  * starting, crashing, hanging, printing garbage, answering with an error — into an ExternalEvaluatorError
@@ -8,8 +8,8 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../../storage/atomic';
-import { noiseSettings } from '../noise/settings';
+import { writeFileAtomic } from '../storage/atomic';
+import { noiseSettings } from '../hardware/noise/settings';
 import { foldedNetworkToJson, FOLDED_NETWORK_FORMAT } from './serialize';
 import { sampleSeed } from './simulator';
 import { accuracyStats } from './statistics';

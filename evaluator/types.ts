@@ -4,9 +4,9 @@
  * (external.ts, PROTOCOL.md) lets NeuroSim, aihwkit or a real chip answer instead. Requests and results
  * are plain data; results are small JSON (accuracies, statistics, measured metrics), never tensors.
  */
-import type { FoldedNetwork } from '../../models/folded';
-import type { NoiseSettings } from '../noise/settings';
-import type { HardwareConfig } from '../types';
+import type { FoldedNetwork } from '../models/folded';
+import type { NoiseSettings } from '../hardware/noise/settings';
+import type { HardwareConfig } from '../hardware/types';
 
 /** Where an evaluator that loads its own data finds the images (external evaluators need this). */
 export interface DatasetReference {

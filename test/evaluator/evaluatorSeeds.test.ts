@@ -2,8 +2,8 @@
  * The built-in Monte-Carlo evaluator on a trained network (evaluatorSupport.ts): seeds reproduce, other
  * seeds differ, grouping samples into passes changes nothing; drift curves; aborts.
  */
-import { SimulatorEvaluator, sampleSeed } from '../../hardware/evaluator/simulator';
-import type { EvaluationImages, RobustnessRequest } from '../../hardware/evaluator/types';
+import { SimulatorEvaluator, sampleSeed } from '../../evaluator/simulator';
+import type { EvaluationImages, RobustnessRequest } from '../../evaluator/types';
 import type { NoiseSettings } from '../../hardware/noise/settings';
 import { initTensorEngine } from '../../tensor/backend';
 import { CHIP, fashionImages, haveFashionMnist, requestFor } from './evaluatorSupport';

@@ -9,14 +9,14 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ExternalEvaluator, ExternalEvaluatorError } from '../../hardware/evaluator/external';
-import { foldedNetworkFromJson, type FoldedNetworkJson } from '../../hardware/evaluator/serialize';
-import { sampleSeed } from '../../hardware/evaluator/simulator';
+import { ExternalEvaluator, ExternalEvaluatorError } from '../../evaluator/external';
+import { foldedNetworkFromJson, type FoldedNetworkJson } from '../../evaluator/serialize';
+import { sampleSeed } from '../../evaluator/simulator';
 import {
   InvalidRobustnessRequestError,
   type EvaluationImages,
   type RobustnessRequest,
-} from '../../hardware/evaluator/types';
+} from '../../evaluator/types';
 import { foldedAccuracy } from '../../models/inference';
 import { initTensorEngine } from '../../tensor/backend';
 import { CHIP, fashionImages, haveFashionMnist, trainedNet } from './evaluatorSupport';

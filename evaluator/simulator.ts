@@ -16,12 +16,13 @@
  * (samplesPerPass, imagesPerPass); other groupings give the same statistics, not the same numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { deriveSeed } from '../../common/rng';
-import type { FoldedNetwork, LinearOp } from '../../models/folded';
-import { forwardFolded } from '../../models/inference';
-import { ChipProgram, type AnalogChip } from '../analog/chip';
-import type { HardwareLibrary } from '../library';
-import { noiseSettings } from '../noise/settings';
+import { deriveSeed } from '../common/rng';
+import type { LinearOp } from '../hardware/folded';
+import type { FoldedNetwork } from '../models/folded';
+import { forwardFolded } from '../models/inference';
+import { ChipProgram, type AnalogChip } from '../hardware/analog/chip';
+import type { HardwareLibrary } from '../hardware/library';
+import { noiseSettings } from '../hardware/noise/settings';
 import { accuracyStats } from './statistics';
 import {
   type DriftPoint,

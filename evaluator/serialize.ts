@@ -3,7 +3,8 @@
  * (PROTOCOL.md). Float arrays are base64 of little-endian float32, so a Python evaluator decodes them with
  * the standard library (base64 + struct/array) and every value round-trips bit for bit.
  */
-import type { FoldedLayer, FoldedNetwork } from '../../models/folded';
+import type { FoldedLayer } from '../hardware/folded';
+import type { FoldedNetwork } from '../models/folded';
 
 export const FOLDED_NETWORK_FORMAT = 'imcnas-folded-network/1';
 
