@@ -23,7 +23,7 @@ import { connectClient, workflowIdFor } from '../client/searches';
 import { validateConfig } from '../config/load';
 import type { RunConfigInput } from '../config/schema';
 import { parseStepLog } from '../models/trainingHistory';
-import { ensureDevServer, stopDevServer } from '../scripts/devServer';
+import { ensureDevServer, stopDevServer } from '../temporal/devServer';
 import { listCheckpointIndices, checkpointDirName } from '../storage/checkpoints';
 import { SUPERNET_CHECKPOINT_PREFIX } from '../models/supernetTrainer';
 import type { BenchFigures } from './run';

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfigFile } from '../config/load';
 import { ConfigError } from '../config/validation';
 import { checkSearchId, RunConflictError, UnsafePathError } from '../storage/runPaths';
-import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../scripts/devServer';
+import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../temporal/devServer';
 import { describePendingWork, describeProgress, describeResult } from './format';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
 import { promises as fs } from 'node:fs';

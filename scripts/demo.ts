@@ -10,7 +10,7 @@ import type { SearchProgress, SearchResult } from '../contracts';
 import { installJsonLogging } from '../client/logging';
 import { runInProcessWorkers } from '../worker';
 import { describePendingWork, describeResult } from '../client/format';
-import { cacheRoot, REPO_ROOT } from './paths';
+import { cacheRoot, REPO_ROOT } from '../temporal/paths';
 import { setup } from './setup';
 
 async function main(): Promise<void> {

@@ -13,7 +13,7 @@ import { parseStepLog } from '../../models/trainingHistory';
 import type { RunConfigInput } from '../../config/schema';
 import { connectClient, workflowIdFor } from '../../client/searches';
 import { installJsonLogging } from '../../client/logging';
-import { ensureDevServer } from '../../scripts/devServer';
+import { ensureDevServer } from '../../temporal/devServer';
 import { connectWorker, createWorkers } from '../../worker';
 
 export const TEST_ADDRESS = process.env.IMCNAS_TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233';

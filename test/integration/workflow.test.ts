@@ -10,7 +10,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import type { SearchProgress, SearchResult } from '../../contracts';
-import { ensureWorkflowBundle } from '../../scripts/bundle';
+import { ensureWorkflowBundle } from '../../temporal/bundle';
 import {
   createHarness,
   processAlive,

@@ -13,16 +13,37 @@ export const BUNDLE_DIR = path.join(REPO_ROOT, 'build');
 export const BUNDLE_FILE = path.join(BUNDLE_DIR, 'workflow-bundle.js');
 const WORKFLOWS_ENTRY = path.join(REPO_ROOT, 'workflows', 'index.ts');
 
-/** Everything the bundle is made of: the workflow folder, the contracts it imports and the lockfile. */
+/**
+ * The repository files the bundle is built from: workflows/index.ts and every module it reaches through
+ * relative imports (the contracts, the failure policy, the front policy, …), found by following them, so
+ * a change to any of them rebuilds the bundle. A hand-kept list went stale whenever a module moved.
+ */
+export async function workflowSources(): Promise<string[]> {
+  const seen = new Set<string>();
+  const pending = [WORKFLOWS_ENTRY];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = await fs.readFile(file, 'utf8');
+    // Type-only imports are erased before bundling (the workflow imports activity types only).
+    for (const [, specifier] of text.matchAll(
+      /^(?:import|export)\s+(?!type\s)[^;]*?from '(\.{1,2}\/[^']+)'/gm,
+    )) {
+      const target = path.resolve(path.dirname(file), specifier);
+      const resolved = [`${target}.ts`, path.join(target, 'index.ts')].find((candidate) =>
+        existsSync(candidate),
+      );
+      if (resolved) pending.push(resolved);
+    }
+  }
+  return [...seen].map((file) => path.relative(REPO_ROOT, file));
+}
+
+/** Everything the bundle is made of: the workflow code, the modules it imports and the lockfile. */
 async function sourcesDigest(): Promise<string> {
   const hash = createHash('sha256');
-  const files = [
-    ...(await fs.readdir(path.join(REPO_ROOT, 'workflows')))
-      .filter((f) => f.endsWith('.ts'))
-      .map((f) => path.join('workflows', f)),
-    path.join('activities', 'contracts.ts'),
-    'package-lock.json',
-  ].sort();
+  const files = [...(await workflowSources()), 'package-lock.json'].sort();
   for (const file of files) {
     hash.update(file);
     hash.update(await fs.readFile(path.join(REPO_ROOT, file)));
