@@ -5,8 +5,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { loadConfigFile } from '../config/load';
-import { ConfigError } from '../config/validation';
-import { checkSearchId, RunConflictError, UnsafePathError } from '../storage/runPaths';
+import { ConfigError } from '../common/validation';
+import { RunConflictError } from '../config/identity';
+import { checkSearchId, UnsafePathError } from '../storage/runPaths';
 import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../temporal/devServer';
 import { describePendingWork, describeProgress, describeResult } from './format';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';

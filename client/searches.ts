@@ -13,7 +13,8 @@ import { taskQueuesFor } from '../activities/contracts';
 import type { SearchInput, SearchProgress, SearchResult, StopMode, StopRequest } from '../contracts';
 import { loadConfigFile } from '../config/load';
 import { describePendingWork } from './format';
-import { checkRunConfigMatches, checkSearchId, recordedConfigSha256 } from '../storage/runPaths';
+import { checkRunConfigMatches } from '../config/identity';
+import { checkSearchId, recordedConfigSha256 } from '../storage/runPaths';
 import type { RunConfig } from '../config/schema';
 import {
   connectionSettingsFromEnv,
