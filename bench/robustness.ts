@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fashionMnistInstalled, loadFashionMnist } from '../data/fashionMnist';
-import { ChipProgram } from '../hardware/analog/chip';
+import { ChipProgram } from '../hardware/analog/program';
 import { forwardFolded } from '../models/inference';
 import { ChipProgram as ReferenceChipProgram } from './reference/analogChip';
 import { SimulatorEvaluator } from '../evaluator/simulator';

@@ -4,4 +4,7 @@
  */
 export * from './encoding';
 export * from './adc';
+export * from './plan';
+export * from './program';
 export * from './chip';
+export { ReadNoise } from './readout';

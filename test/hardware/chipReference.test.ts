@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../common/rng';
-import { ChipProgram } from '../../hardware/analog/chip';
+import { ChipProgram } from '../../hardware/analog/program';
 import { noiseSettings, type NoiseSettings } from '../../hardware/noise/settings';
 import type { HardwareConfig } from '../../hardware/types';
 import type { FoldedLayer, LinearOp } from '../../hardware/folded';
