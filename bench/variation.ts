@@ -21,7 +21,7 @@
  *   IMCNAS_BENCH_VARIATION_ROBUST_MODEL (chip | weight, default chip).
  */
 import * as path from 'node:path';
-import type { SearchResult } from '../activities/contracts';
+import type { SearchResult } from '../contracts';
 import { loadConfigFile, validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import { clientSettingsFor, connectClient, startSearch } from '../client/searches';

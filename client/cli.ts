@@ -5,18 +5,19 @@
  */
 import { Command, CommanderError } from 'commander';
 import { loadConfigFile } from '../config/load';
-import { ConfigError } from '../config/validation';
-import { checkSearchId, RunConflictError, UnsafePathError } from '../storage/runPaths';
-import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../scripts/devServer';
+import { ConfigError } from '../common/validation';
+import { RunConflictError } from '../config/identity';
+import { checkSearchId, UnsafePathError } from '../storage/runPaths';
+import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../temporal/devServer';
 import { describePendingWork, describeProgress, describeResult } from './format';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
 import { promises as fs } from 'node:fs';
-import { exportRunDesignToNeuroSim } from '../models/tasks/neurosimExport';
-import { NEUROSIM_TARGET, NeuroSimExportError } from '../hardware/export/neurosim';
+import { exportRunDesignToNeuroSim } from '../tasks/neurosimExport';
+import { NEUROSIM_TARGET, NeuroSimExportError } from '../interop/neurosim';
 import { initTensorEngine } from '../tensor/backend';
 import * as path from 'node:path';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { SearchProgress } from '../activities/contracts';
+import type { SearchProgress } from '../contracts';
 import { isRunDirectoryTarget, ReportInputError, searchResultFromRunDir, writeReport } from '../report';
 import {
   clientSettingsFor,

@@ -5,7 +5,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { baselineProblems } from '../search/baseline';
 import { isAccuracyMetric } from '../search/optimizer';
 import { RunConfigSchema, type RunConfig } from './schema';
-import { ConfigError, parseOrThrow } from './validation';
+import { ConfigError, parseOrThrow } from '../common/validation';
 
 export function validateConfig(value: unknown): RunConfig {
   const config = parseOrThrow(RunConfigSchema, value);

@@ -6,7 +6,7 @@
 import { describeDesign } from '../search/describe';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { DroppedCounts, SearchResult } from '../activities/contracts';
+import type { DroppedCounts, SearchResult } from '../contracts';
 import { deriveSeed } from '../common/rng';
 import { reportAtSeconds } from '../config/schema';
 import { buildLayout } from '../search/space/layout';

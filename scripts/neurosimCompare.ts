@@ -3,7 +3,7 @@
  *   npx tsx scripts/neurosimCompare.ts <export dir> [image]
  * Prints a Markdown table and writes comparison-image<i>.json in the export directory.
  */
-import { compareNeuroSimRun, comparisonTable } from '../hardware/export/neurosim';
+import { compareNeuroSimRun, comparisonTable } from '../interop/neurosim';
 
 async function main(): Promise<void> {
   const [dir, image = '0'] = process.argv.slice(2);

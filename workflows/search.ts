@@ -26,19 +26,19 @@ import {
   allHandlersFinished,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import {
-  taskQueuesFor,
-  type CandidateResult,
-  type CarriedState,
-  type DroppedCounts,
-  type FinalModelResult,
-  type RobustnessResult,
-  type SearchInput,
-  type SearchOutcome,
-  type SearchResult,
-  type StopMode,
-  type TrainSupernetChunkResult,
-} from '../activities/contracts';
+import { taskQueuesFor } from '../activities/contracts';
+import type {
+  CandidateResult,
+  CarriedState,
+  DroppedCounts,
+  FinalModelResult,
+  RobustnessResult,
+  SearchInput,
+  SearchOutcome,
+  SearchResult,
+  StopMode,
+  TrainSupernetChunkResult,
+} from '../contracts';
 import type { RunConfig } from '../config/schema';
 import { MAXIMUM_ATTEMPTS, NON_RETRYABLE_ERROR_TYPES } from '../common/failures';
 import { frontForRobustness, hardwareCostOf, winnersForRetraining } from '../search/frontPolicy';

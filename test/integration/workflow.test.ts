@@ -9,8 +9,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import type { SearchProgress, SearchResult } from '../../activities/contracts';
-import { ensureWorkflowBundle } from '../../scripts/bundle';
+import type { SearchProgress, SearchResult } from '../../contracts';
+import { ensureWorkflowBundle } from '../../temporal/bundle';
 import {
   createHarness,
   processAlive,

@@ -8,11 +8,11 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { SearchInput, SearchProgress, SearchResult } from '../../activities/contracts';
+import type { SearchInput, SearchProgress, SearchResult } from '../../contracts';
 import { validateConfig } from '../../config/load';
 import type { RunConfigInput } from '../../config/schema';
-import { ensureTemporalCli } from '../../scripts/temporalCli';
-import { ensureWorkflowBundle } from '../../scripts/bundle';
+import { ensureTemporalCli } from '../../temporal/temporalCli';
+import { ensureWorkflowBundle } from '../../temporal/bundle';
 import { taskQueuesFor } from '../../activities/contracts';
 import {
   BEST_ACCURACY,
