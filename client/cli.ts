@@ -9,6 +9,9 @@ import { ConfigError } from '../config/validation';
 import { checkSearchId, RunConflictError, UnsafePathError } from '../storage/runPaths';
 import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../scripts/devServer';
 import { describePendingWork, describeProgress, describeResult } from './format';
+import { costOnnxModel, describeOnnxCost, type OnnxCostOptions } from './onnxCost';
+import { OnnxImportError } from '../models/onnx/layers';
+import { OnnxFormatError } from '../models/onnx/model';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -72,6 +75,44 @@ export function buildProgram(): Command {
       console.log(
         `${file}: valid (search "${config.name}", seed ${config.seed}, dataset ${config.dataset.name})`,
       );
+    });
+
+  program
+    .command('cost')
+    .description(
+      "cost a network you already have (ONNX) on a chip with the search's cost model: per layer and in total",
+    )
+    .argument(
+      '<model.onnx>',
+      'an ONNX CNN (Conv, depthwise Conv, Gemm/MatMul; BatchNorm, activations, pooling, residual adds)',
+    )
+    .option(
+      '--chip <file>',
+      'YAML/JSON chip: device, rows, cols, adcBits, adcType, dacBits, bitsPerCell, colsPerAdc, techNode (default RRAM 22 nm, 128×128, 6-bit SAR ADC, 2 b/cell)',
+    )
+    .option('--input <CxHxW>', "the images the network takes (default the dataset's 1x28x28)")
+    .option('--weight-bits <n>', 'weight bits of every layer (default 8)')
+    .option('--activation-bits <n>', 'input-activation bits of every layer (default 8)')
+    .option('--json', 'print as JSON')
+    .action(async (file: string, options: OnnxCostOptions & { json?: boolean }) => {
+      const report = await costOnnxModel(file, options);
+      if (options.json) {
+        const { layers, ...totals } = report.cost;
+        console.log(
+          JSON.stringify(
+            {
+              model: report.model,
+              chip: report.chip,
+              layers: report.network.layers,
+              digitalOps: report.network.digitalOps,
+              perLayer: layers,
+              totals,
+            },
+            null,
+            2,
+          ),
+        );
+      } else for (const line of describeOnnxCost(report)) console.log(line);
     });
 
   program
@@ -424,7 +465,9 @@ export async function main(argv: string[]): Promise<number> {
     if (
       error instanceof ReportInputError ||
       error instanceof UnsafePathError ||
-      error instanceof RunConflictError
+      error instanceof RunConflictError ||
+      error instanceof OnnxImportError ||
+      error instanceof OnnxFormatError
     ) {
       console.error(error.message);
       return EXIT.invalid;

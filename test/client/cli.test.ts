@@ -37,6 +37,42 @@ describe('imcnas CLI', () => {
     expect(text).not.toMatch(/\n\s+at /);
   });
 
+  const onnxFixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'onnx', name);
+
+  it('cost prints an ONNX network per layer and in total on the default chip, or as JSON', async () => {
+    expect(await main(['cost', onnxFixture('mobilenet-ish.onnx')])).toBe(EXIT.ok);
+    const text = output.join('\n');
+    expect(text).toMatch(
+      /5 weight layers on rram 22 nm, 128×128 arrays, 2 b\/cell, 6-bit sar ADC per 8 columns/,
+    );
+    expect(text).toMatch(/conv3 +depthwise +32→32 +3×3\/1 → 7×7/);
+    expect(text).toMatch(/total: 369,120 MACs\/image/);
+    output.length = 0;
+    const chip = path.join(dir, 'chip.yaml');
+    await fs.writeFile(chip, 'device: sram\nbitsPerCell: 1\ntechNode: 7\n');
+    expect(await main(['cost', onnxFixture('resnet-ish.onnx'), '--chip', chip, '--json'])).toBe(EXIT.ok);
+    const report = JSON.parse(output.join('\n')) as {
+      chip: { device: string };
+      layers: unknown[];
+      totals: { macs: number };
+    };
+    expect(report.chip.device).toBe('sram');
+    expect(report.layers).toHaveLength(4);
+    expect(report.totals.macs).toBeGreaterThan(0);
+  });
+
+  it('cost exits 2 naming the node of an unsupported op, or the chip field to fix', async () => {
+    expect(await main(['cost', onnxFixture('unsupported-op.onnx')])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toMatch(/^node "lstm1" \(LSTM\) is not supported/);
+    errors.length = 0;
+    const chip = path.join(dir, 'chip.yaml');
+    await fs.writeFile(chip, 'device: sram\n');
+    expect(await main(['cost', onnxFixture('resnet-ish.onnx'), '--chip', chip])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toMatch(
+      /--chip .*chip\.yaml: hardware\.bitsPerCell: sram stores 1 bit per cell, got 2/,
+    );
+  });
+
   it('start refuses an invalid config before contacting any server', async () => {
     const file = path.join(dir, 'bad.yaml');
     await fs.writeFile(file, 'name: x\ntemporal:\n  address: 127.0.0.1:1\nsupernet:\n  batchSize: 0\n');
