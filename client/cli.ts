@@ -91,8 +91,14 @@ export function buildProgram(): Command {
       'YAML/JSON chip: device, rows, cols, adcBits, adcType, dacBits, bitsPerCell, colsPerAdc, techNode (default RRAM 22 nm, 128×128, 6-bit SAR ADC, 2 b/cell)',
     )
     .option('--input <CxHxW>', "the images the network takes (default the dataset's 1x28x28)")
-    .option('--weight-bits <n>', 'weight bits of every layer (default 8)')
-    .option('--activation-bits <n>', 'input-activation bits of every layer (default 8)')
+    .option(
+      '--weight-bits <n>',
+      "weight bits of every layer (default: each layer's own from an imcnas export, else 8)",
+    )
+    .option(
+      '--activation-bits <n>',
+      "input-activation bits of every layer (default: each layer's own from an imcnas export, else 8)",
+    )
     .option('--json', 'print as JSON')
     .action(async (file: string, options: OnnxCostOptions & { json?: boolean }) => {
       const report = await costOnnxModel(file, options);

@@ -31,8 +31,8 @@ export interface OnnxCostReport {
   cost: NetworkCost;
 }
 
-function positiveInt(text: string | undefined, fallback: number, option: string, max: number): number {
-  if (text === undefined) return fallback;
+function positiveInt(text: string | undefined, option: string, max: number): number | undefined {
+  if (text === undefined) return undefined;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1 || value > max)
     throw new ConfigError([`${option}: must be an integer from 1 to ${max}, got ${JSON.stringify(text)}`]);
@@ -80,8 +80,8 @@ export async function costOnnxModel(file: string, options: OnnxCostOptions): Pro
   const chip = await chipFrom(options.chip);
   const settings = {
     inputShape: inputShape(options.input),
-    weightBits: positiveInt(options.weightBits, 8, '--weight-bits', 16),
-    activationBits: positiveInt(options.activationBits, 8, '--activation-bits', 16),
+    weightBits: positiveInt(options.weightBits, '--weight-bits', 16),
+    activationBits: positiveInt(options.activationBits, '--activation-bits', 16),
   };
   const bytes = await fs.readFile(file).catch((error: NodeJS.ErrnoException) => {
     throw new ConfigError([`${file}: cannot read (${error.code ?? error.message})`]);
@@ -105,7 +105,7 @@ export function describeOnnxCost(report: OnnxCostReport): string[] {
     const perLayer = cost.layers?.[i];
     lines.push(
       `  ${layer.name.padEnd(16)} ${layer.kind.padEnd(9)} ${String(layer.inChannels).padStart(5)}→${String(layer.outChannels).padEnd(5)} ` +
-        `${layer.kernelH}×${layer.kernelW}/${layer.stride} → ${layer.outH}×${layer.outW}` +
+        `${layer.kernelH}×${layer.kernelW}/${layer.stride} → ${layer.outH}×${layer.outW} w${layer.weightBits}a${layer.activationBits}` +
         (perLayer
           ? `  ${perLayer.tiles} tiles, ${withSiPrefix(perLayer.energyJ, 'J')}, ${withSiPrefix(perLayer.latencyS, 's')}`
           : ''),

@@ -17,7 +17,7 @@
  * refused as missing.
  */
 import type { LayerShape } from '../../hardware/types';
-import type { OnnxAttribute, OnnxModel, OnnxNode } from './model';
+import { ONNX_LAYER_METADATA_KEY, type OnnxAttribute, type OnnxModel, type OnnxNode } from './model';
 
 export class OnnxImportError extends Error {
   override name = 'OnnxImportError';
@@ -26,8 +26,30 @@ export class OnnxImportError extends Error {
 export interface OnnxLayerOptions {
   /** The image the network takes, [channels, height, width]: the dataset's (Fashion-MNIST [1, 28, 28]). */
   inputShape: [number, number, number];
-  weightBits: number;
-  activationBits: number;
+  /**
+   * Bits of every layer. Unset: each layer's own from the model's `imcnas.layers` metadata (a design
+   * imcnas exported, models/onnx/export.ts), else 8.
+   */
+  weightBits?: number;
+  activationBits?: number;
+}
+
+const DEFAULT_BITS = 8;
+
+/** Per-layer bits recorded by imcnas's own export, by layer (node) name. */
+function recordedBits(model: OnnxModel): Map<string, { weightBits: number; activationBits: number }> {
+  const text = model.metadata.get(ONNX_LAYER_METADATA_KEY);
+  if (text === undefined) return new Map();
+  try {
+    const layers = JSON.parse(text) as Array<{ layer: string; weightBits: number; activationBits: number }>;
+    return new Map(
+      layers.map((l) => [l.layer, { weightBits: l.weightBits, activationBits: l.activationBits }]),
+    );
+  } catch (error) {
+    throw new OnnxImportError(
+      `the model's ${ONNX_LAYER_METADATA_KEY} metadata is not valid JSON (${(error as Error).message}): re-export the design`,
+    );
+  }
 }
 
 export interface ImportedNetwork {
@@ -130,7 +152,11 @@ export function onnxLayerShapes(model: OnnxModel, options: OnnxLayerOptions): Im
   const layers: LayerShape[] = [];
   const digitalOps: Record<string, number> = {};
   const digital = (node: OnnxNode) => (digitalOps[node.opType] = (digitalOps[node.opType] ?? 0) + 1);
-  const bits = { weightBits: options.weightBits, activationBits: options.activationBits };
+  const recorded = recordedBits(model);
+  const bitsOf = (node: OnnxNode) => ({
+    weightBits: options.weightBits ?? recorded.get(node.name)?.weightBits ?? DEFAULT_BITS,
+    activationBits: options.activationBits ?? recorded.get(node.name)?.activationBits ?? DEFAULT_BITS,
+  });
   let lastOutput = input.name;
 
   for (const node of model.nodes) {
@@ -173,7 +199,7 @@ export function onnxLayerShapes(model: OnnxModel, options: OnnxLayerOptions): Im
           stride: strides[0]!,
           outH: oh,
           outW: ow,
-          ...bits,
+          ...bitsOf(node),
         });
         out = [m, oh, ow];
         break;
@@ -206,7 +232,7 @@ export function onnxLayerShapes(model: OnnxModel, options: OnnxLayerOptions): Im
           stride: 1,
           outH: 1,
           outW: 1,
-          ...bits,
+          ...bitsOf(node),
         });
         out = [cols];
         break;

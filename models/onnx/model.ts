@@ -6,6 +6,9 @@
  */
 import { Message, ProtobufError } from './protobuf';
 
+/** The metadata entry where imcnas's own export records each layer's bits and input grid (models/onnx/export.ts). */
+export const ONNX_LAYER_METADATA_KEY = 'imcnas.layers';
+
 export class OnnxFormatError extends Error {
   override name = 'OnnxFormatError';
 }
@@ -43,10 +46,20 @@ export interface OnnxModel {
   initializers: Map<string, OnnxTensor>;
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
+  /** The model's metadata_props (key → value). */
+  metadata: Map<string, string>;
 }
 
 // onnx.proto field numbers.
-const MODEL = { irVersion: 1, producerName: 2, producerVersion: 3, opsetImport: 8, graph: 7 } as const;
+const MODEL = {
+  irVersion: 1,
+  producerName: 2,
+  producerVersion: 3,
+  opsetImport: 8,
+  graph: 7,
+  metadata: 14,
+} as const;
+const ENTRY = { key: 1, value: 2 } as const;
 const OPSET = { domain: 1, version: 2 } as const;
 const GRAPH = { node: 1, name: 2, initializer: 5, sparseInitializer: 15, input: 11, output: 12 } as const;
 const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 } as const;
@@ -206,5 +219,8 @@ export function decodeOnnxModel(bytes: Uint8Array, file = 'the model'): OnnxMode
       .map(decodeValueInfo)
       .filter((input) => !initializers.has(input.name)),
     outputs: graph.messages(GRAPH.output).map(decodeValueInfo),
+    metadata: new Map(
+      model.messages(MODEL.metadata).map((entry) => [entry.string(ENTRY.key), entry.string(ENTRY.value)]),
+    ),
   };
 }

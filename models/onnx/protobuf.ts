@@ -179,3 +179,70 @@ export class Message {
     });
   }
 }
+
+/** Builds one message in the wire format; fields are written in the order they are added. */
+export class MessageWriter {
+  private readonly chunks: Uint8Array[] = [];
+
+  private static varint(value: bigint): Uint8Array {
+    const out: number[] = [];
+    let v = BigInt.asUintN(64, value);
+    do {
+      const byte = Number(v & 0x7fn);
+      v >>= 7n;
+      out.push(v > 0n ? byte | 0x80 : byte);
+    } while (v > 0n);
+    return Uint8Array.from(out);
+  }
+
+  private key(field: number, wire: number): void {
+    this.chunks.push(MessageWriter.varint(BigInt(field * 8 + wire)));
+  }
+
+  /** An int64 / int32 / enum field (negative values as ten-byte two's complement, as protobuf does). */
+  int(field: number, value: number): this {
+    this.key(field, 0);
+    this.chunks.push(MessageWriter.varint(BigInt(value)));
+    return this;
+  }
+
+  float(field: number, value: number): this {
+    this.key(field, 5);
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setFloat32(0, value, true);
+    this.chunks.push(bytes);
+    return this;
+  }
+
+  bytes(field: number, value: Uint8Array): this {
+    this.key(field, 2);
+    this.chunks.push(MessageWriter.varint(BigInt(value.length)), value);
+    return this;
+  }
+
+  string(field: number, value: string): this {
+    return this.bytes(field, new TextEncoder().encode(value));
+  }
+
+  message(field: number, value: MessageWriter): this {
+    return this.bytes(field, value.finish());
+  }
+
+  /** A packed repeated int64 field. */
+  packedInts(field: number, values: readonly number[]): this {
+    const body = new MessageWriter();
+    for (const value of values) body.chunks.push(MessageWriter.varint(BigInt(value)));
+    return this.bytes(field, body.finish());
+  }
+
+  finish(): Uint8Array {
+    const length = this.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    const out = new Uint8Array(length);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+}

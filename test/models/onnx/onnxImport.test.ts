@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { evaluateNetwork } from '../../../hardware/cost';
+import { RRAM_128_CHIP } from '../../hardware/analogSupport';
 import { decodeOnnxModel, OnnxFormatError } from '../../../models/onnx/model';
 import { onnxLayerShapes, OnnxImportError } from '../../../models/onnx/layers';
 import { readFields } from '../../../models/onnx/protobuf';
@@ -75,17 +76,7 @@ describe('ONNX models written by the onnx package (test/fixtures/onnx/make_fixtu
       [10, 1],
     ]);
     expect(net.digitalOps).toMatchObject({ Add: 1, MaxPool: 1 });
-    const cost = evaluateNetwork(net.layers, {
-      device: 'rram',
-      rows: 128,
-      cols: 128,
-      adcBits: 6,
-      adcType: 'sar',
-      dacBits: 1,
-      bitsPerCell: 2,
-      colsPerAdc: 8,
-      techNode: 22,
-    });
+    const cost = evaluateNetwork(net.layers, RRAM_128_CHIP);
     // MACs: 28²·9·16 + 28²·9·16·16 + 7²·9·16·32 + 32·10
     expect(cost.macs).toBe(28 * 28 * 9 * 16 + 28 * 28 * 9 * 16 * 16 + 7 * 7 * 9 * 16 * 32 + 32 * 10);
     expect(cost.edap).toBeGreaterThan(0);
