@@ -9,7 +9,7 @@ import { ConfigError } from '../config/validation';
 import { checkSearchId, RunConflictError, UnsafePathError } from '../storage/runPaths';
 import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../scripts/devServer';
 import { describePendingWork, describeProgress, describeResult } from './format';
-import { costOnnxModel, describeOnnxCost, type OnnxCostOptions } from './onnxCost';
+import { baselineEntryFromOnnx, costOnnxModel, describeOnnxCost, type OnnxCostOptions } from './onnxCost';
 import { OnnxImportError } from '../models/onnx/layers';
 import { OnnxFormatError } from '../models/onnx/model';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
@@ -119,6 +119,24 @@ export function buildProgram(): Command {
           ),
         );
       } else for (const line of describeOnnxCost(report)) console.log(line);
+    });
+
+  program
+    .command('import')
+    .description(
+      "an ONNX CNN's architecture as a baseline.networks entry (YAML) to run beside your search: retrained, noisy-tested and costed like the found designs",
+    )
+    .argument(
+      '<model.onnx>',
+      'a stem conv, stages of k×k conv blocks (identity shortcuts allowed), global pooling, a classifier',
+    )
+    .requiredOption('--name <name>', 'the baseline name (lower-case letters, digits, - and _)')
+    .option('--input <CxHxW>', "the images the network takes (default the dataset's 1x28x28)")
+    .option('--classes <n>', 'classifier outputs (default 10)')
+    .option('--weight-bits <n>', 'weight bits (default 8)')
+    .option('--activation-bits <n>', 'input-activation bits (default 8)')
+    .action(async (file: string, options: OnnxCostOptions & { name: string; classes?: string }) => {
+      console.log(await baselineEntryFromOnnx(file, options));
     });
 
   program

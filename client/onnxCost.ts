@@ -5,13 +5,14 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { evaluateNetwork, type NetworkCost } from '../hardware/cost';
 import type { HardwareConfig } from '../hardware/types';
 import { validateHardware } from '../hardware/validate';
 import { onnxLayerShapes, type ImportedNetwork } from '../models/onnx/layers';
 import { decodeOnnxModel } from '../models/onnx/model';
-import { BaselineChipSchema } from '../search/baseline';
+import { BaselineChipSchema, BaselineNetworkSchema, baselineDesign } from '../search/baseline';
+import { onnxBaselineNetwork } from '../models/onnx/baselineNetwork';
 import { ConfigError, parseOrThrow } from '../config/validation';
 import { withSiPrefix } from './format';
 
@@ -120,4 +121,44 @@ export function describeOnnxCost(report: OnnxCostReport): string[] {
       `area ${cost.areaMm2.toPrecision(4)} mm², EDAP ${cost.edap.toExponential(3)} J·s·mm², ${cost.topsPerW.toPrecision(4)} TOPS/W`,
   );
   return lines;
+}
+
+/**
+ * `imcnas import <model.onnx> --name <name>`: the network's architecture as a `baseline.networks` entry
+ * (YAML), checked to build on the default baseline chip, to paste into a search configuration.
+ */
+export async function baselineEntryFromOnnx(
+  file: string,
+  options: Pick<OnnxCostOptions, 'input' | 'weightBits' | 'activationBits'> & {
+    name: string;
+    classes?: string;
+  },
+): Promise<string> {
+  const settings = {
+    inputShape: inputShape(options.input),
+    weightBits: positiveInt(options.weightBits, '--weight-bits', 16),
+    activationBits: positiveInt(options.activationBits, '--activation-bits', 16),
+    numClasses: positiveInt(options.classes, '--classes', 100000) ?? 10,
+  };
+  const bytes = await fs.readFile(file).catch((error: NodeJS.ErrnoException) => {
+    throw new ConfigError([`${file}: cannot read (${error.code ?? error.message})`]);
+  });
+  const entry = onnxBaselineNetwork(decodeOnnxModel(bytes, file), options.name, settings);
+  let network;
+  try {
+    network = parseOrThrow(BaselineNetworkSchema, entry);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(error.problems.map((p) => `--name: ${p}`));
+    throw error;
+  }
+  const [channels, height, width] = settings.inputShape;
+  baselineDesign(network, BaselineChipSchema.parse({}), {
+    inputShape: [height, width, channels],
+    numClasses: settings.numClasses,
+  });
+  return [
+    `# ${file} as a baseline: add this entry to your configuration's baseline.networks; its weights are not`,
+    '# kept (every baseline is retrained from scratch with retrain.*, as the found designs are)',
+    stringifyYaml([entry]).trimEnd(),
+  ].join('\n');
 }

@@ -1,7 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { EXIT, main } from '../../client/cli';
+import { validateConfig } from '../../config/load';
 
 describe('imcnas CLI', () => {
   let dir: string;
@@ -71,6 +73,17 @@ describe('imcnas CLI', () => {
     expect(errors.join('\n')).toMatch(
       /--chip .*chip\.yaml: hardware\.bitsPerCell: sram stores 1 bit per cell, got 2/,
     );
+  });
+
+  it('import prints an ONNX network as a baseline.networks entry that a configuration accepts', async () => {
+    expect(await main(['import', onnxFixture('resnet-baseline.onnx'), '--name', 'mine'])).toBe(EXIT.ok);
+    const entry = parseYaml(output.join('\n')) as unknown[];
+    const config = validateConfig({ name: 'x', baseline: { networks: entry } });
+    expect(config.baseline?.networks).toEqual([
+      expect.objectContaining({ name: 'mine', residual: true, stem: { channels: 16, kernel: 3, stride: 2 } }),
+    ]);
+    expect(await main(['import', onnxFixture('mobilenet-ish.onnx'), '--name', 'mine'])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toMatch(/node "conv3" \(Conv\): a depthwise convolution/);
   });
 
   it('start refuses an invalid config before contacting any server', async () => {
