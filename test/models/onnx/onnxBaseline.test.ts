@@ -4,18 +4,16 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Rng } from '../../../common/rng';
-import type { FoldedNetwork } from '../../../models/folded';
 import { onnxBaselineNetwork } from '../../../models/onnx/baselineNetwork';
 import { foldedNetworkToOnnx } from '../../../models/onnx/export';
 import { decodeOnnxModel } from '../../../models/onnx/model';
-import { describePath } from '../../../models/pathTopology';
 import {
   BASELINE_PRESETS,
   BaselineChipSchema,
   BaselineNetworkSchema,
   baselineDesign,
 } from '../../../search/baseline';
+import { seededFoldedNetwork } from './seededNetwork';
 
 const SHAPE = { inputShape: [28, 28, 1] as [number, number, number], numClasses: 10 };
 const OPTIONS = { inputShape: [1, 28, 28] as [number, number, number], numClasses: 10 };
@@ -24,27 +22,7 @@ const OPTIONS = { inputShape: [1, 28, 28] as [number, number, number], numClasse
 function exported(network: (typeof BASELINE_PRESETS)[keyof typeof BASELINE_PRESETS]): Uint8Array {
   const design = baselineDesign(network, BaselineChipSchema.parse({}), SHAPE);
   const { architecture, quantization } = design.candidate;
-  const rng = new Rng(3);
-  const net: FoldedNetwork = {
-    architecture,
-    quantization,
-    layers: describePath(architecture, quantization).map((layer) => {
-      const { shape } = layer;
-      const kernelShape =
-        shape.kind === 'dense'
-          ? [shape.inChannels, shape.outChannels]
-          : [shape.kernelH, shape.kernelW, shape.inChannels, shape.outChannels];
-      return {
-        shape,
-        kernel: Float32Array.from({ length: kernelShape.reduce((a, b) => a * b, 1) }, () => rng.next()),
-        kernelShape,
-        weightScale: new Float32Array(shape.outChannels).fill(1),
-        bias: new Float32Array(shape.outChannels),
-        inputScale: 0.1,
-        inputSigned: layer.inputSigned,
-      };
-    }),
-  };
+  const net = seededFoldedNetwork(architecture, quantization, 3);
   return foldedNetworkToOnnx(net);
 }
 

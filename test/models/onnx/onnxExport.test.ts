@@ -2,18 +2,17 @@
  * The ONNX export of a folded network, read back by the project's own ONNX reader: the same weight layers
  * with the same bits, so the cost model gives the design the same numbers as the search did.
  */
-import { Rng } from '../../../common/rng';
 import { evaluateNetwork } from '../../../hardware/cost';
 import { RRAM_128_CHIP } from '../../hardware/analogSupport';
 import type { FoldedNetwork } from '../../../models/folded';
 import { foldedNetworkToOnnx } from '../../../models/onnx/export';
 import { onnxLayerShapes } from '../../../models/onnx/layers';
 import { decodeOnnxModel } from '../../../models/onnx/model';
-import { describePath } from '../../../models/pathTopology';
 import type { OperatorName } from '../../../search/architecture';
 import { decode, type Genome } from '../../../search/space/codec';
 import { buildLayout } from '../../../search/space/layout';
 import { resolveSearchSpace } from '../../../search/space/parse';
+import { seededFoldedNetwork } from './seededNetwork';
 
 const SPACE = resolveSearchSpace({
   network: {
@@ -41,30 +40,7 @@ function foldedNetwork(): FoldedNetwork {
     if (/Bits/.test(gene.name) && i % 2 === 0) genome[i] = 1;
   });
   const { architecture, quantization } = decode(SPACE, genome);
-  const rng = new Rng(11);
-  const random = (n: number) => Float32Array.from({ length: n }, () => rng.next() - 0.5);
-  return {
-    architecture,
-    quantization,
-    layers: describePath(architecture, quantization).map((layer) => {
-      const { shape } = layer;
-      const kernelShape =
-        shape.kind === 'dense'
-          ? [shape.inChannels, shape.outChannels]
-          : shape.kind === 'depthwise'
-            ? [shape.kernelH, shape.kernelW, shape.outChannels, 1]
-            : [shape.kernelH, shape.kernelW, shape.inChannels, shape.outChannels];
-      return {
-        shape,
-        kernel: random(kernelShape.reduce((a, b) => a * b, 1)),
-        kernelShape,
-        weightScale: new Float32Array(shape.outChannels).fill(0.01),
-        bias: random(shape.outChannels),
-        inputScale: 0.05,
-        inputSigned: layer.inputSigned,
-      };
-    }),
-  };
+  return seededFoldedNetwork(architecture, quantization, 11);
 }
 
 const CHIP = RRAM_128_CHIP;
