@@ -24,6 +24,7 @@ export const BENCHMARKS = [
   'faults',
   'robustSearch',
   'fidelity',
+  'onnx',
   'variation',
   'searchReal',
   'baseline',

@@ -10,6 +10,9 @@ import { RunConflictError } from '../config/identity';
 import { checkSearchId, UnsafePathError } from '../storage/runPaths';
 import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../temporal/devServer';
 import { describePendingWork, describeProgress, describeResult } from './format';
+import { baselineEntryFromOnnx, costOnnxModel, describeOnnxCost, type OnnxCostOptions } from './onnxCost';
+import { OnnxImportError } from '../models/onnx/layers';
+import { OnnxFormatError } from '../models/onnx/model';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
 import { promises as fs } from 'node:fs';
 import { exportRunDesignToNeuroSim } from '../tasks/neurosimExport';
@@ -76,6 +79,68 @@ export function buildProgram(): Command {
       console.log(
         `${file}: valid (search "${config.name}", seed ${config.seed}, dataset ${config.dataset.name})`,
       );
+    });
+
+  program
+    .command('cost')
+    .description(
+      "cost a network you already have (ONNX) on a chip with the search's cost model: per layer and in total",
+    )
+    .argument(
+      '<model.onnx>',
+      'an ONNX CNN (Conv, depthwise Conv, Gemm/MatMul; BatchNorm, activations, pooling, residual adds)',
+    )
+    .option(
+      '--chip <file>',
+      'YAML/JSON chip: device, rows, cols, adcBits, adcType, dacBits, bitsPerCell, colsPerAdc, techNode (default RRAM 22 nm, 128×128, 6-bit SAR ADC, 2 b/cell)',
+    )
+    .option('--input <CxHxW>', "the images the network takes (default the dataset's 1x28x28)")
+    .option(
+      '--weight-bits <n>',
+      "weight bits of every layer (default: each layer's own from an imcnas export, else 8)",
+    )
+    .option(
+      '--activation-bits <n>',
+      "input-activation bits of every layer (default: each layer's own from an imcnas export, else 8)",
+    )
+    .option('--json', 'print as JSON')
+    .action(async (file: string, options: OnnxCostOptions & { json?: boolean }) => {
+      const report = await costOnnxModel(file, options);
+      if (options.json) {
+        const { layers, ...totals } = report.cost;
+        console.log(
+          JSON.stringify(
+            {
+              model: report.model,
+              chip: report.chip,
+              layers: report.network.layers,
+              digitalOps: report.network.digitalOps,
+              perLayer: layers,
+              totals,
+            },
+            null,
+            2,
+          ),
+        );
+      } else for (const line of describeOnnxCost(report)) console.log(line);
+    });
+
+  program
+    .command('import')
+    .description(
+      "an ONNX CNN's architecture as a baseline.networks entry (YAML) to run beside your search: retrained, noisy-tested and costed like the found designs",
+    )
+    .argument(
+      '<model.onnx>',
+      'a stem conv, stages of k×k conv blocks (identity shortcuts allowed), global pooling, a classifier',
+    )
+    .requiredOption('--name <name>', 'the baseline name (lower-case letters, digits, - and _)')
+    .option('--input <CxHxW>', "the images the network takes (default the dataset's 1x28x28)")
+    .option('--classes <n>', 'classifier outputs (default 10)')
+    .option('--weight-bits <n>', 'weight bits (default 8)')
+    .option('--activation-bits <n>', 'input-activation bits (default 8)')
+    .action(async (file: string, options: OnnxCostOptions & { name: string; classes?: string }) => {
+      console.log(await baselineEntryFromOnnx(file, options));
     });
 
   program
@@ -461,7 +526,9 @@ export async function main(argv: string[]): Promise<number> {
     if (
       error instanceof ReportInputError ||
       error instanceof UnsafePathError ||
-      error instanceof RunConflictError
+      error instanceof RunConflictError ||
+      error instanceof OnnxImportError ||
+      error instanceof OnnxFormatError
     ) {
       console.error(error.message);
       return EXIT.invalid;

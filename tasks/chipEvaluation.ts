@@ -20,7 +20,8 @@ import { baselineDesign, baselineNetworkNamed } from '../search/baseline';
 import { decode, type Candidate } from '../search/space/codec';
 import { describeCandidate } from '../search/space/keys';
 import type { SearchSpace } from '../search/space/schema';
-import { writeJsonAtomic } from '../storage/atomic';
+import { writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
+import { foldedNetworkToOnnx, ONNX_MODEL_FILE } from '../models/onnx/export';
 import type { ChildContext } from '../tensor/childProcess';
 import type { FoldedNetwork } from '../models/folded';
 import { foldedAccuracy, forwardFolded } from '../models/inference';
@@ -298,6 +299,8 @@ async function finalTest(request: FinalTestRequest, context: ChildContext): Prom
   const foldedFile = path.join(exportDir, 'folded-network.json');
   const foldedSha256 = await writeJsonAtomic(foldedFile, foldedNetworkToJson(network));
   const tfjsFiles = await exportFoldedNetwork(network, path.join(exportDir, TFJS_EXPORT_DIR));
+  const onnxBytes = Buffer.from(foldedNetworkToOnnx(network));
+  const onnxSha256 = await writeFileAtomic(path.join(exportDir, ONNX_MODEL_FILE), onnxBytes);
   await writeJsonAtomic(path.join(exportDir, 'hardware.json'), {
     description: describeCandidate(decoded),
     hardware: decoded.hardware,
@@ -307,6 +310,7 @@ async function finalTest(request: FinalTestRequest, context: ChildContext): Prom
     files: [
       { file: 'folded-network.json', bytes: (await fs.stat(foldedFile)).size, sha256: foldedSha256 },
       ...tfjsFiles.map((file) => ({ ...file, file: `${TFJS_EXPORT_DIR}/${file.file}` })),
+      { file: ONNX_MODEL_FILE, bytes: onnxBytes.length, sha256: onnxSha256 },
     ],
   });
   const final: FinalModelResult = {

@@ -102,7 +102,9 @@ describe('nasSearch on the real Temporal dev server', () => {
       ]),
     );
     const exported = await fs.readdir(result.finals[0].exportDir);
-    expect(exported).toEqual(expect.arrayContaining(['folded-network.json', 'hardware.json', 'tfjs']));
+    expect(exported).toEqual(
+      expect.arrayContaining(['folded-network.json', 'hardware.json', 'tfjs', 'model.onnx']),
+    );
 
     // Replay the recorded history against the current workflow code: determinism guard.
     const history = await handle.fetchHistory();

@@ -11,6 +11,9 @@ import { validateConfig } from '../../config/load';
 import { runBaselineFinal } from '../../tasks/chipEvaluation';
 import { run as trainTask } from '../../tasks/supernetTraining';
 import { Supernet } from '../../models/supernet';
+import { decodeOnnxModel } from '../../models/onnx/model';
+import { onnxLayerShapes } from '../../models/onnx/layers';
+import { layerShapes } from '../../search/architecture';
 import { baselineDesign, baselineNetworkNamed } from '../../search/baseline';
 import { hardwareMetrics } from '../../search/evolution';
 import { initTensorEngine } from '../../tensor/backend';
@@ -99,6 +102,15 @@ describe('a hand-designed baseline', () => {
     expect(modelJson.match(/"class_name":"Add"/g)).toHaveLength(2);
     expect(modelJson).toContain('stage0.block0.add');
     expect(modelJson).toContain('stage0.block1.add');
+    // The ONNX export carries them too, and reads back as the costed layers.
+    const onnx = decodeOnnxModel(await fs.readFile(path.join(dir, 'model', 'model.onnx')), 'model.onnx');
+    expect(onnx.nodes.filter((n) => n.opType === 'Add').map((n) => n.name)).toEqual([
+      'stage0.block0.add',
+      'stage0.block1.add',
+    ]);
+    expect(onnxLayerShapes(onnx, { inputShape: [1, 28, 28] }).layers).toEqual(
+      layerShapes(design.candidate.architecture, design.candidate.quantization),
+    );
     expect(JSON.parse(await fs.readFile(path.join(dir, 'final.json'), 'utf8'))).toMatchObject({
       key: 'baseline-tiny',
     });
