@@ -41,20 +41,12 @@ import { installJsonLogging } from '../client/logging';
 import { setup } from '../scripts/setup';
 import { runInProcessWorkers } from '../worker';
 import type { BenchFigures } from './run';
+import { positiveIntegerFromEnv } from './supernet';
 
-function positiveIntFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new RangeError(`${name} must be a positive integer, got "${raw}"; unset it for ${fallback}`);
-  return value;
-}
-
-const CHIPS = positiveIntFromEnv('IMCNAS_BENCH_VARIATION_CHIPS', 10);
-const TEST_IMAGES = positiveIntFromEnv('IMCNAS_BENCH_VARIATION_TEST_IMAGES', 10_000);
-const POPULATION = positiveIntFromEnv('IMCNAS_BENCH_VARIATION_POPULATION', 8);
-const GENERATIONS = positiveIntFromEnv('IMCNAS_BENCH_VARIATION_GENERATIONS', 8);
+const CHIPS = positiveIntegerFromEnv('IMCNAS_BENCH_VARIATION_CHIPS', 10);
+const TEST_IMAGES = positiveIntegerFromEnv('IMCNAS_BENCH_VARIATION_TEST_IMAGES', 10_000);
+const POPULATION = positiveIntegerFromEnv('IMCNAS_BENCH_VARIATION_POPULATION', 8);
+const GENERATIONS = positiveIntegerFromEnv('IMCNAS_BENCH_VARIATION_GENERATIONS', 8);
 const ROBUST_MODEL = process.env.IMCNAS_BENCH_VARIATION_ROBUST_MODEL ?? 'chip';
 /** Queues of this bench's own: other engineers' workers on the same dev server must not take its tasks. */
 export const BENCH_TASK_QUEUE_PREFIX = 'bench-variation';
