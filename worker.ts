@@ -20,7 +20,7 @@ import {
   type ConnectionSettings,
 } from './client/connection';
 import { installJsonLogging } from './client/logging';
-import { ensureWorkflowBundle } from './scripts/bundle';
+import { ensureWorkflowBundle } from './temporal/bundle';
 
 export type QueueRole = keyof TaskQueues;
 export const QUEUE_ROLES: QueueRole[] = ['orchestration', 'training', 'evaluation'];

@@ -6,8 +6,8 @@
  */
 import * as path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { BaselineFinalRequest } from '../models/tasks/chipEvaluation';
-import type { TrainingChunkResult, TrainingRequest } from '../models/tasks/supernetTraining';
+import type { BaselineFinalRequest } from '../tasks/chipEvaluation';
+import type { TrainingChunkResult, TrainingRequest } from '../tasks/supernetTraining';
 import { baselineKey } from '../search/baseline';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
 import { timeStage } from '../storage/stageTiming';
@@ -17,7 +17,7 @@ import type {
   BaselineResult,
   BaselineRetrainInput,
   RetrainChunkResult,
-} from './contracts';
+} from '../contracts';
 import { chunkFile } from './supernet';
 
 export function baselineDir(runDir: string, name: string): string {

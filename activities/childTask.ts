@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { runInChild } from '../tensor/childProcess';
 
-const TASKS_DIR = path.join(__dirname, '..', 'models', 'tasks');
+const TASKS_DIR = path.join(__dirname, '..', 'tasks');
 
 /** Kill a child that reports nothing for this long: far above any single training step or evaluation. */
 const STALL_TIMEOUT_MS = Number(process.env.IMCNAS_STALL_TIMEOUT_MS ?? 10 * 60_000);

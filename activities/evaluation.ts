@@ -4,8 +4,8 @@
  * files; the work runs in child tasks.
  */
 import * as path from 'node:path';
-import type { CandidateEvaluationRequest } from '../models/tasks/candidateEvaluation';
-import type { FinalRequest, RobustnessRequest } from '../models/tasks/chipEvaluation';
+import type { CandidateEvaluationRequest } from '../tasks/candidateEvaluation';
+import type { FinalRequest, RobustnessRequest } from '../tasks/chipEvaluation';
 import { readJsonIfExists } from '../storage/atomic';
 import { timeStage } from '../storage/stageTiming';
 import { runChildTask } from './childTask';
@@ -16,7 +16,7 @@ import type {
   FinalModelResult,
   RobustnessInput,
   RobustnessResult,
-} from './contracts';
+} from '../contracts';
 import { generationDir, generationLabel } from './evolution';
 import { finalDir } from './supernet';
 

@@ -19,7 +19,7 @@ import { genomeKey } from '../search/space/keys';
 import { resolveSearchSpace } from '../search/space/parse';
 import { describeDesign } from '../search/describe';
 import type { RunConfig } from '../config/schema';
-import type { GenerationSummary, ProposeInput, ProposedGeneration, TellInput } from './contracts';
+import type { GenerationSummary, ProposeInput, ProposedGeneration, TellInput } from '../contracts';
 
 export function searchDir(runDir: string): string {
   return path.join(runDir, 'search');

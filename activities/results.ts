@@ -18,7 +18,7 @@ import type {
   GenerationHistoryPoint,
   GenerationSummary,
   WriteResultsInput,
-} from './contracts';
+} from '../contracts';
 import { generationDir, searchDir } from './evolution';
 
 export interface EvaluatedRecord {

@@ -3,9 +3,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { configFileText } from '../config/load';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
-import { checkRunConfigMatches } from '../storage/runPaths';
+import { checkRunConfigMatches } from '../config/identity';
 import { recordWork } from '../storage/stageTiming';
-import type { PrepareRunResult, SearchInput } from './contracts';
+import type { PrepareRunResult, SearchInput } from '../contracts';
 
 export interface RunManifest {
   format: 'imcnas-run-v1';

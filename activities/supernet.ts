@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { TrainingChunkResult, TrainingRequest } from '../models/tasks/supernetTraining';
+import type { TrainingChunkResult, TrainingRequest } from '../tasks/supernetTraining';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
 import { timeStage } from '../storage/stageTiming';
 import { runChildTask } from './childTask';
@@ -14,7 +14,7 @@ import type {
   RetrainInput,
   TrainSupernetChunkInput,
   TrainSupernetChunkResult,
-} from './contracts';
+} from '../contracts';
 
 export function chunkFile(dir: string, untilEpoch: number): string {
   return path.join(dir, `chunk-until-epoch-${String(untilEpoch).padStart(4, '0')}.json`);

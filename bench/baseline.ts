@@ -21,13 +21,13 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BaselineResult, FinalModelResult, SearchResult } from '../activities/contracts';
+import type { BaselineResult, FinalModelResult, SearchResult } from '../contracts';
 import { loadConfigFile } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import { clientSettingsFor, connectClient, startSearch } from '../client/searches';
 import { installJsonLogging } from '../client/logging';
-import { runBaselineFinal } from '../models/tasks/chipEvaluation';
-import { run as trainTask } from '../models/tasks/supernetTraining';
+import { runBaselineFinal } from '../tasks/chipEvaluation';
+import { run as trainTask } from '../tasks/supernetTraining';
 import { loadRunResults } from '../report/runData';
 import { BaselineSchema, baselineDesign, baselineNetworkNamed, baselineNetworks } from '../search/baseline';
 import { hardwareMetrics } from '../search/evolution';

@@ -32,7 +32,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BenchFigures } from './run';
 import { Nsga2 } from '../search/nsga2';
-import type { TournamentScheme } from '../search/nsga2';
+import type { TournamentScheme } from '../search/nsga2Operators';
 import { hypervolume, normalizedHypervolume } from '../search/hypervolume';
 import type { Goal } from '../search/optimizer';
 import { runToBudget } from '../search/optimizer';

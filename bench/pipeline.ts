@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { SearchResult } from '../activities/contracts';
+import type { SearchResult } from '../contracts';
 import { loadConfigFile } from '../config/load';
 import { clientSettingsFor, connectClient, startSearch, workflowIdFor } from '../client/searches';
 import { installJsonLogging } from '../client/logging';

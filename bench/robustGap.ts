@@ -13,15 +13,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfigFile, validateConfig } from '../config/load';
 import { NO_NOISE, noiseSettings, type NoiseSettings } from '../hardware/noise/settings';
-import { ChipProgram } from '../hardware/analog/chip';
-import { imagesTensor, sampleSeed } from '../hardware/evaluator/simulator';
+import { ChipProgram } from '../hardware/analog/program';
+import { imagesTensor, sampleSeed } from '../evaluator/simulator';
 import { forwardFolded, foldedAccuracy } from '../models/inference';
-import { firstImages } from '../models/tasks/evaluationImages';
-import {
-  searchChipSeed,
-  searchRobustness,
-  SEARCH_ADC_CALIBRATION_IMAGES,
-} from '../models/tasks/searchRobustness';
+import { firstImages } from '../tasks/evaluationImages';
+import { searchChipSeed, searchRobustness, SEARCH_ADC_CALIBRATION_IMAGES } from '../tasks/searchRobustness';
 import {
   loadTrainedSupernet,
   pathAccuracy,
@@ -29,8 +25,8 @@ import {
   stageData,
   stageSpace,
   supernetDir,
-} from '../models/tasks/shared';
-import * as supernetTraining from '../models/tasks/supernetTraining';
+} from '../tasks/shared';
+import * as supernetTraining from '../tasks/supernetTraining';
 import { decode } from '../search/space/codec';
 import type { BenchFigures } from './run';
 

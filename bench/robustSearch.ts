@@ -2,7 +2,7 @@
  * What a robust objective costs stage 2, and whether the fast noise paths ('weight', 'weight-adc') rank
  * candidates as the chip simulation does. On examples/quick.yaml (its space, data and stage-1 settings; drift time 3,600 s):
  *
- * 1. stage 1 as the workflow runs it (models/tasks/supernetTraining.ts), timed;
+ * 1. stage 1 as the workflow runs it (tasks/supernetTraining.ts), timed;
  * 2. stage 2 as the workflow runs it — propose, evaluate in child processes (candidatesPerActivity per
  *    child, maxParallelEvaluations children at once), tell — for objectives [accuracy, edap] ('plain'),
  *    [robustAccuracyMean, edap] with evolution.robustModel 'weight', 'weight-adc' (the weight path plus
@@ -23,17 +23,17 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generationDir, proposeGeneration, tellGeneration } from '../activities/evolution';
-import type { CandidateResult } from '../activities/contracts';
+import type { CandidateResult } from '../contracts';
 import { loadConfigFile, validateConfig } from '../config/load';
 import type { RobustModel, RunConfig } from '../config/schema';
-import type { CandidateEvaluationRequest } from '../models/tasks/candidateEvaluation';
-import * as supernetTraining from '../models/tasks/supernetTraining';
-import { supernetDir } from '../models/tasks/shared';
+import type { CandidateEvaluationRequest } from '../tasks/candidateEvaluation';
+import * as supernetTraining from '../tasks/supernetTraining';
+import { supernetDir } from '../tasks/shared';
 import { runInChild } from '../tensor/childProcess';
 import { kendallTauB } from './supernet';
 import type { BenchFigures } from './run';
 
-const TASK = path.join(__dirname, '..', 'models', 'tasks', `candidateEvaluation${path.extname(__filename)}`);
+const TASK = path.join(__dirname, '..', 'tasks', `candidateEvaluation${path.extname(__filename)}`);
 const round = (value: number, digits = 4) => Number(value.toFixed(digits));
 
 async function stage2(

@@ -24,11 +24,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fashionMnistInstalled, loadFashionMnist } from '../data/fashionMnist';
-import { ChipProgram } from '../hardware/analog/chip';
+import { ChipProgram } from '../hardware/analog/program';
 import { forwardFolded } from '../models/inference';
 import { ChipProgram as ReferenceChipProgram } from './reference/analogChip';
-import { SimulatorEvaluator } from '../hardware/evaluator/simulator';
-import type { EvaluationImages } from '../hardware/evaluator/types';
+import { SimulatorEvaluator } from '../evaluator/simulator';
+import type { EvaluationImages } from '../evaluator/types';
 import { noiseSettings } from '../hardware/noise/settings';
 import type { FoldedNetwork } from '../models/folded';
 import { Supernet } from '../models/supernet';
@@ -43,7 +43,7 @@ const REFERENCE_ROUNDS = 2;
 type ProgramClass = typeof ChipProgram | typeof ReferenceChipProgram;
 
 /**
- * What one evaluate() call of `samples` chips does (hardware/evaluator/simulator.ts), with either
+ * What one evaluate() call of `samples` chips does (evaluator/simulator.ts), with either
  * simulator: program, calibrate, sample, run the replicated images in passes of 1,024; the logits.
  */
 function chipLogits(

@@ -25,6 +25,7 @@ export const BENCHMARKS = [
   'robustSearch',
   'robustGap',
   'fidelity',
+  'onnx',
   'variation',
   'searchReal',
   'baseline',

@@ -2,9 +2,9 @@
  * `npm run bench -- searchReal`: NSGA-II against random search on the real joint problem (issue #15's
  * `search-real`). On examples/quick.yaml's space, data, objectives ([accuracy, edap]) and stage-1 settings:
  *
- * 1. stage 1 once, as the workflow runs it (models/tasks/supernetTraining.ts), timed;
+ * 1. stage 1 once, as the workflow runs it (tasks/supernetTraining.ts), timed;
  * 2. for every seed, stage 2 with `evolution.algorithm` nsga2 and with random, as the workflow runs it —
- *    proposeGeneration → the real candidate evaluation (models/tasks/candidateEvaluation.ts in child
+ *    proposeGeneration → the real candidate evaluation (tasks/candidateEvaluation.ts in child
  *    processes, candidatesPerActivity per child, maxParallelEvaluations children at once) →
  *    tellGeneration — on the same trained supernet, with the same population and generations (an equal
  *    candidate budget). Only the optimizer's seed differs between runs: candidates are evaluated with the
@@ -36,13 +36,13 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { proposeGeneration, searchDir, tellGeneration } from '../activities/evolution';
-import type { CandidateResult, ProposedCandidate } from '../activities/contracts';
+import type { CandidateResult, ProposedCandidate } from '../contracts';
 import { loadConfigFile, validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';
-import type { CandidateEvaluationRequest, StoredEvaluation } from '../models/tasks/candidateEvaluation';
-import { evaluationFile } from '../models/tasks/candidateEvaluation';
-import * as supernetTraining from '../models/tasks/supernetTraining';
-import { supernetDir } from '../models/tasks/shared';
+import type { CandidateEvaluationRequest, StoredEvaluation } from '../tasks/candidateEvaluation';
+import { evaluationFile } from '../tasks/candidateEvaluation';
+import * as supernetTraining from '../tasks/supernetTraining';
+import { supernetDir } from '../tasks/shared';
 import { objectiveSpecs, restoreOptimizer, type OptimizerState } from '../search/evolution';
 import type { Nsga2 } from '../search/nsga2';
 import type { RandomSearch } from '../search/randomSearch';
@@ -54,7 +54,7 @@ import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
 import { runInChild } from '../tensor/childProcess';
 import type { BenchFigures } from './run';
 
-const TASK = path.join(__dirname, '..', 'models', 'tasks', `candidateEvaluation${path.extname(__filename)}`);
+const TASK = path.join(__dirname, '..', 'tasks', `candidateEvaluation${path.extname(__filename)}`);
 const round = (value: number, digits = 4) => Number(value.toFixed(digits));
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 

@@ -5,15 +5,22 @@
  */
 import { Command, CommanderError } from 'commander';
 import { loadConfigFile } from '../config/load';
-import { ConfigError } from '../config/validation';
-import { checkSearchId, RunConflictError, UnsafePathError } from '../storage/runPaths';
-import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../scripts/devServer';
+import { ConfigError } from '../common/validation';
+import { RunConflictError } from '../config/identity';
+import { checkSearchId, UnsafePathError } from '../storage/runPaths';
+import { ensureDevServer, runDevServerForeground, serverAnswers, stopDevServer } from '../temporal/devServer';
 import { describePendingWork, describeProgress, describeResult } from './format';
+import { baselineEntryFromOnnx, costOnnxModel, describeOnnxCost, type OnnxCostOptions } from './onnxCost';
+import { OnnxImportError } from '../models/onnx/layers';
+import { OnnxFormatError } from '../models/onnx/model';
 import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError } from './connection';
 import { promises as fs } from 'node:fs';
+import { exportRunDesignToNeuroSim } from '../tasks/neurosimExport';
+import { NEUROSIM_TARGET, NeuroSimExportError } from '../interop/neurosim';
+import { initTensorEngine } from '../tensor/backend';
 import * as path from 'node:path';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { SearchProgress } from '../activities/contracts';
+import type { SearchProgress } from '../contracts';
 import { isRunDirectoryTarget, ReportInputError, searchResultFromRunDir, writeReport } from '../report';
 import {
   clientSettingsFor,
@@ -72,6 +79,68 @@ export function buildProgram(): Command {
       console.log(
         `${file}: valid (search "${config.name}", seed ${config.seed}, dataset ${config.dataset.name})`,
       );
+    });
+
+  program
+    .command('cost')
+    .description(
+      "cost a network you already have (ONNX) on a chip with the search's cost model: per layer and in total",
+    )
+    .argument(
+      '<model.onnx>',
+      'an ONNX CNN (Conv, depthwise Conv, Gemm/MatMul; BatchNorm, activations, pooling, residual adds)',
+    )
+    .option(
+      '--chip <file>',
+      'YAML/JSON chip: device, rows, cols, adcBits, adcType, dacBits, bitsPerCell, colsPerAdc, techNode (default RRAM 22 nm, 128×128, 6-bit SAR ADC, 2 b/cell)',
+    )
+    .option('--input <CxHxW>', "the images the network takes (default the dataset's 1x28x28)")
+    .option(
+      '--weight-bits <n>',
+      "weight bits of every layer (default: each layer's own from an imcnas export, else 8)",
+    )
+    .option(
+      '--activation-bits <n>',
+      "input-activation bits of every layer (default: each layer's own from an imcnas export, else 8)",
+    )
+    .option('--json', 'print as JSON')
+    .action(async (file: string, options: OnnxCostOptions & { json?: boolean }) => {
+      const report = await costOnnxModel(file, options);
+      if (options.json) {
+        const { layers, ...totals } = report.cost;
+        console.log(
+          JSON.stringify(
+            {
+              model: report.model,
+              chip: report.chip,
+              layers: report.network.layers,
+              digitalOps: report.network.digitalOps,
+              perLayer: layers,
+              totals,
+            },
+            null,
+            2,
+          ),
+        );
+      } else for (const line of describeOnnxCost(report)) console.log(line);
+    });
+
+  program
+    .command('import')
+    .description(
+      "an ONNX CNN's architecture as a baseline.networks entry (YAML) to run beside your search: retrained, noisy-tested and costed like the found designs",
+    )
+    .argument(
+      '<model.onnx>',
+      'a stem conv, stages of k×k conv blocks (identity shortcuts allowed), global pooling, a classifier',
+    )
+    .requiredOption('--name <name>', 'the baseline name (lower-case letters, digits, - and _)')
+    .option('--input <CxHxW>', "the images the network takes (default the dataset's 1x28x28)")
+    .option('--classes <n>', 'classifier outputs (default 10)')
+    .option('--weight-bits <n>', 'weight bits (default 8)')
+    .option('--activation-bits <n>', 'input-activation bits (default 8)')
+    .action(async (file: string, options: OnnxCostOptions & { name: string; classes?: string }) => {
+      console.log(await baselineEntryFromOnnx(file, options));
     });
 
   program
@@ -354,6 +423,39 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('export')
+    .description(
+      'export a retrained design for another simulator: --to neurosim writes NetWork.csv, Param.cpp settings, real weight/input traces and run.sh (DNN+NeuroSim V1.4)',
+    )
+    .argument('<searchId|runDir>')
+    .argument('<designKey>', 'a retrained design (a key under final/ in the run directory)')
+    .requiredOption('--to <tool>', 'neurosim')
+    .option('--out <dir>', 'write here (default: <runDir>/export/<designKey>/neurosim)')
+    .option('--images <n>', 'Fashion-MNIST test images to trace', '4')
+    .action(
+      async (target: string, designKey: string, options: { to: string; out?: string; images: string }) => {
+        if (options.to !== 'neurosim')
+          throw new ExitError(EXIT.invalid, `--to: unknown tool "${options.to}"; use --to neurosim`);
+        const images = Number(options.images);
+        if (!Number.isInteger(images) || images < 1)
+          throw new ExitError(EXIT.invalid, `--images: a whole number ≥ 1, got "${options.images}"`);
+        const runDir = await finishedRunDir(target);
+        await initTensorEngine({ log: () => undefined });
+        try {
+          const result = await exportRunDesignToNeuroSim({ runDir, designKey, outDir: options.out, images });
+          console.log(`NeuroSim V${NEUROSIM_TARGET.version} export written to ${result.outDir}`);
+          console.log(
+            `  run it: ${path.join(result.outDir, 'run.sh')} <DNN_NeuroSim_V1.4/Inference_pytorch/NeuroSIM>`,
+          );
+          for (const note of result.approximations) console.log(`  note: ${note}`);
+        } catch (error) {
+          if (error instanceof NeuroSimExportError) throw new ExitError(EXIT.invalid, error.message);
+          throw error;
+        }
+      },
+    );
+
+  program
     .command('resume-failed')
     .description(
       'restart a failed, cancelled or terminated search from its run directory: finished epochs, candidates and stages are not redone',
@@ -424,7 +526,9 @@ export async function main(argv: string[]): Promise<number> {
     if (
       error instanceof ReportInputError ||
       error instanceof UnsafePathError ||
-      error instanceof RunConflictError
+      error instanceof RunConflictError ||
+      error instanceof OnnxImportError ||
+      error instanceof OnnxFormatError
     ) {
       console.error(error.message);
       return EXIT.invalid;

@@ -1,5 +1,5 @@
 /** Human-readable lines for a search's progress and results (CLI status/watch, the demo). */
-import type { FinalModelResult, SearchProgress, SearchResult } from '../activities/contracts';
+import type { FinalModelResult, SearchProgress, SearchResult } from '../contracts';
 import { describeBaselines } from '../report/baselines';
 
 const pct = (x: number | null | undefined) =>

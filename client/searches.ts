@@ -9,17 +9,12 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import {
-  taskQueuesFor,
-  type SearchInput,
-  type SearchProgress,
-  type SearchResult,
-  type StopMode,
-  type StopRequest,
-} from '../activities/contracts';
+import { taskQueuesFor } from '../activities/contracts';
+import type { SearchInput, SearchProgress, SearchResult, StopMode, StopRequest } from '../contracts';
 import { loadConfigFile } from '../config/load';
 import { describePendingWork } from './format';
-import { checkRunConfigMatches, checkSearchId, recordedConfigSha256 } from '../storage/runPaths';
+import { checkRunConfigMatches } from '../config/identity';
+import { checkSearchId, recordedConfigSha256 } from '../storage/runPaths';
 import type { RunConfig } from '../config/schema';
 import {
   connectionSettingsFromEnv,

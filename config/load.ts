@@ -3,15 +3,28 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { baselineProblems } from '../search/baseline';
+import { isAccuracyMetric } from '../search/optimizer';
 import { RunConfigSchema, type RunConfig } from './schema';
-import { ConfigError, parseOrThrow } from './validation';
+import { ConfigError, parseOrThrow } from '../common/validation';
 
 export function validateConfig(value: unknown): RunConfig {
   const config = parseOrThrow(RunConfigSchema, value);
   // A baseline network takes the dataset's image shape and classes from the search space.
-  const problems = baselineProblems(config.baseline, config.space.network);
+  const problems = [
+    ...baselineProblems(config.baseline, config.space.network),
+    ...winnerPolicyProblems(config),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** cheapest-near-best ranks designs on a hardware objective: the search must have one. */
+function winnerPolicyProblems(config: RunConfig): string[] {
+  if (config.retrain.choose !== 'cheapest-near-best') return [];
+  if (config.objectives.some((objective) => !isAccuracyMetric(objective.metric))) return [];
+  return [
+    'retrain.choose: cheapest-near-best picks the cheapest design on the first hardware objective, and objectives has none: add one (e.g. { metric: edap }) or use most-accurate',
+  ];
 }
 
 export async function loadConfigFile(file: string): Promise<RunConfig> {

@@ -242,6 +242,20 @@ export const RobustnessSchema = z
 
 export const RetrainSchema = z.strictObject({
   count: positiveInt().max(100).default(1).describe('designs retrained from scratch'),
+  choose: z
+    .enum(['most-accurate', 'cheapest-near-best'])
+    .optional()
+    .describe(
+      'which noisy-tested designs are retrained: most-accurate (the default) by the noisy mean at reportAt; cheapest-near-best the best on the first hardware objective (e.g. edap) among those within accuracyTolerance of the best noisy mean',
+    ),
+  accuracyTolerance: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe(
+      'cheapest-near-best: accuracy (a fraction: 0.01 is one point) a design may lose to the best noisy mean; default 0.01',
+    ),
   epochs: positiveInt().max(1000).default(5).describe('training epochs of each retrained design'),
   batchSize: z.number().int().min(1).max(4096).default(64).describe('images per training step'),
   learningRate: z.number().gt(0).max(10).default(0.05).describe('peak learning rate'),

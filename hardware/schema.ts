@@ -15,7 +15,7 @@
  * ('rram-…'), as the search space derives the family from the name.
  */
 import { z } from 'zod';
-import { formatIssues } from '../config/validation';
+import { formatIssues } from '../common/validation';
 import type { ArchitectureParams } from './architectures';
 import type { DeviceParams } from './devices';
 import { DEVICE_FAMILIES } from './devices';

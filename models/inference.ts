@@ -8,7 +8,8 @@
  * here with `digitalLinearOp` gives the supernet's evaluation logits bit for bit.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FoldedLayer, FoldedNetwork, LinearOp } from './folded';
+import type { FoldedLayer, LinearOp } from '../hardware/folded';
+import type { FoldedNetwork } from './folded';
 import { describePath, executePath } from './pathTopology';
 import { activationLevels, quantizeToGrid } from './quantization';
 

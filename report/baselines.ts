@@ -3,7 +3,7 @@
  * through the same retraining, the same noisy test and the same cost model, so their ratios are the
  * search's gain. The found design compared is stage 4's first retrained design (the most robust winner).
  */
-import type { BaselineResult, FinalModelResult } from '../activities/contracts';
+import type { BaselineResult, FinalModelResult } from '../contracts';
 
 export interface BaselineComparison {
   /** The retrained found design compared (stage 4's first final). */

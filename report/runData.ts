@@ -15,10 +15,10 @@ import type {
   StopMode,
   DroppedCounts,
   SearchOutcome,
-} from '../activities/contracts';
+} from '../contracts';
 import { validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';
-import type { RobustnessResult as EvaluatorResult } from '../hardware/evaluator/types';
+import type { RobustnessResult as EvaluatorResult } from '../evaluator/types';
 import {
   readStepLog,
   readTrainingHistory,

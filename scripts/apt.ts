@@ -1,6 +1,6 @@
 /** Installs Debian packages with apt-get (as root, non-interactive) for the set-up scripts. */
 import { spawnSync } from 'node:child_process';
-import { SetupError } from './temporalCli';
+import { SetupError } from '../temporal/temporalCli';
 
 export function aptGetInstall(packageName: string): void {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

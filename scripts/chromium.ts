@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { aptGetInstall, isRoot } from './apt';
-import { SetupError } from './temporalCli';
+import { SetupError } from '../temporal/temporalCli';
 
 const CANDIDATES = ['chromium', 'chromium-browser'];
 

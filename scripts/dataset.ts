@@ -1,7 +1,7 @@
 /** Installs Fashion-MNIST from Debian's `dataset-fashion-mnist` package when it is missing. */
 import { DEBIAN_FASHION_MNIST_DIR, fashionMnistInstalled } from '../data/fashionMnist';
 import { aptGetInstall, isRoot } from './apt';
-import { SetupError } from './temporalCli';
+import { SetupError } from '../temporal/temporalCli';
 
 export function ensureFashionMnist(log: (line: string) => void = console.error): string {
   if (fashionMnistInstalled()) return DEBIAN_FASHION_MNIST_DIR;

@@ -6,11 +6,11 @@
 import * as path from 'node:path';
 import { loadConfigFile } from '../config/load';
 import { clientSettingsFor, connectClient, defaultUiBase, startSearch, webUiUrl } from '../client/searches';
-import type { SearchProgress, SearchResult } from '../activities/contracts';
+import type { SearchProgress, SearchResult } from '../contracts';
 import { installJsonLogging } from '../client/logging';
 import { runInProcessWorkers } from '../worker';
 import { describePendingWork, describeResult } from '../client/format';
-import { cacheRoot, REPO_ROOT } from './paths';
+import { cacheRoot, REPO_ROOT } from '../temporal/paths';
 import { setup } from './setup';
 
 async function main(): Promise<void> {

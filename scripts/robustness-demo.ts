@@ -34,14 +34,10 @@ import { initTensorEngine } from '../tensor/backend';
 import type { HardwareConfig } from '../hardware/types';
 import type { NoiseSettings } from '../hardware/noise/settings';
 import { deviceWeightNoiseHook, type DeviceWeightNoiseOptions } from '../hardware/noise/weightNoise';
-import {
-  foldedNetworkFromJson,
-  foldedNetworkToJson,
-  type FoldedNetworkJson,
-} from '../hardware/evaluator/serialize';
-import { SimulatorEvaluator } from '../hardware/evaluator/simulator';
-import { firstImages } from '../models/tasks/evaluationImages';
-import type { EvaluationImages, RobustnessResult } from '../hardware/evaluator/types';
+import { foldedNetworkFromJson, foldedNetworkToJson, type FoldedNetworkJson } from '../evaluator/serialize';
+import { SimulatorEvaluator } from '../evaluator/simulator';
+import { firstImages } from '../tasks/evaluationImages';
+import type { EvaluationImages, RobustnessResult } from '../evaluator/types';
 
 export const DEMO_DIR = path.join(__dirname, '..', 'runs', 'robustness-demo');
 

@@ -6,8 +6,8 @@
  */
 import { ensureChromium } from './chromium';
 import { ensureFashionMnist } from './dataset';
-import { ensureDevServer, type DevServerHandle } from './devServer';
-import { ensureWorkflowBundle } from './bundle';
+import { ensureDevServer, type DevServerHandle } from '../temporal/devServer';
+import { ensureWorkflowBundle } from '../temporal/bundle';
 
 export interface SetupOptions {
   address?: string;

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO_ROOT } from './paths';
+import { REPO_ROOT } from '../temporal/paths';
 import { setup } from './setup';
 
 function bin(name: string): string {

@@ -8,7 +8,8 @@ import { evaluateNetwork } from '../hardware/cost';
 import type { HardwareLibrary } from '../hardware/library';
 import { DEFAULT_LIBRARY } from '../hardware/library';
 import { layerShapes } from './architecture';
-import { Nsga2, type Nsga2State, type TournamentScheme } from './nsga2';
+import { Nsga2, type Nsga2State } from './nsga2';
+import type { TournamentScheme } from './nsga2Operators';
 import {
   constraintViolation,
   objectiveVector,

@@ -24,304 +24,27 @@
  */
 import { Rng, deriveSeed } from '../common/rng';
 import type { RngState } from '../common/rng';
+import { EvaluationCache, toMinimization, validateGenes } from './optimizer';
+import { CachedOptimizer } from './optimizerBase';
+import { rankAndCrowd, selectSurvivors } from './nondominatedSorting';
 import {
-  EvaluationCache,
-  GenomeCodec,
-  assertGenomeFits,
-  assertResultShape,
-  dominates,
-  nonDominatedCandidates,
-  searchSpaceSize,
-  toMinimization,
-  uniformGenome,
-  validateGenes,
-} from './optimizer';
+  dominanceCrowdingWinner,
+  nextCompetitors,
+  polynomialMutation,
+  rankCrowdingWinner,
+  sbxPair,
+  type CrossoverScheme,
+  type TournamentScheme,
+} from './nsga2Operators';
 import type {
-  AskTellOptimizer,
   CacheRow,
   EvaluatedCandidate,
   EvaluationResult,
   GeneSpec,
   Genome,
-  Goal,
   ObjectiveSpec,
   OptimizerHooks,
 } from './optimizer';
-
-// ---------------------------------------------------------------------------------------------------------
-// Sorting and crowding (pure functions, exported for tests and for reports)
-
-/** What ranking needs to know about a candidate: minimization objectives and total constraint violation. */
-export interface RankedInput {
-  objectives: readonly number[];
-  violation: number;
-}
-
-/**
- * Constraint domination (Deb et al. 2002, §VI-A): a dominates b when a is feasible and b is not, or both are
- * infeasible and a violates less, or both are feasible and a Pareto-dominates b.
- */
-export function constrainedDominates(a: RankedInput, b: RankedInput): boolean {
-  const aFeasible = a.violation <= 0;
-  const bFeasible = b.violation <= 0;
-  if (aFeasible !== bFeasible) return aFeasible;
-  if (!aFeasible) return a.violation < b.violation;
-  let strictlyBetter = false;
-  for (let i = 0; i < a.objectives.length; i++) {
-    if (a.objectives[i] > b.objectives[i]) return false;
-    if (a.objectives[i] < b.objectives[i]) strictlyBetter = true;
-  }
-  return strictlyBetter;
-}
-
-/**
- * Fast non-dominated sorting (Deb et al. 2002, §III-A), O(M·N²): for each candidate, count who dominates it
- * and list whom it dominates; front 1 is the zero-count candidates, peeling it off yields front 2, and so on.
- * Returns fronts as lists of indices into `items`, each in increasing index order.
- */
-export function fastNonDominatedSort(items: readonly RankedInput[]): number[][] {
-  const count = items.length;
-  const dominatedBy = new Array<number>(count).fill(0);
-  const dominatesList: number[][] = Array.from({ length: count }, () => []);
-  for (let p = 0; p < count; p++) {
-    for (let q = p + 1; q < count; q++) {
-      if (constrainedDominates(items[p], items[q])) {
-        dominatesList[p].push(q);
-        dominatedBy[q]++;
-      } else if (constrainedDominates(items[q], items[p])) {
-        dominatesList[q].push(p);
-        dominatedBy[p]++;
-      }
-    }
-  }
-  const fronts: number[][] = [];
-  let current: number[] = [];
-  for (let p = 0; p < count; p++) if (dominatedBy[p] === 0) current.push(p);
-  while (current.length > 0) {
-    fronts.push(current);
-    const next: number[] = [];
-    for (const p of current) {
-      for (const q of dominatesList[p]) {
-        if (--dominatedBy[q] === 0) next.push(q);
-      }
-    }
-    current = next.sort((a, b) => a - b);
-  }
-  return fronts;
-}
-
-/**
- * Crowding distance of the members of one front (Deb et al. 2002, §III-B): per objective, sort the front,
- * give the two extremes infinite distance, and add to every interior member the normalized gap between its
- * two neighbours. Returned in the order of `front`. Objectives that are constant over the front, or not
- * finite (an infeasible candidate that was never measured), add nothing.
- */
-export function crowdingDistances(front: readonly RankedInput[]): number[] {
-  const size = front.length;
-  const distances = new Array<number>(size).fill(0);
-  if (size === 0) return distances;
-  const objectiveCount = front[0].objectives.length;
-  for (let m = 0; m < objectiveCount; m++) {
-    const order = Array.from({ length: size }, (_, i) => i).filter((i) =>
-      Number.isFinite(front[i].objectives[m]),
-    );
-    if (order.length === 0) continue;
-    // Ties broken by position so the result never depends on the sort implementation.
-    order.sort((a, b) => front[a].objectives[m] - front[b].objectives[m] || a - b);
-    const low = front[order[0]].objectives[m];
-    const high = front[order[order.length - 1]].objectives[m];
-    distances[order[0]] = Infinity;
-    distances[order[order.length - 1]] = Infinity;
-    const span = high - low;
-    if (span === 0) continue;
-    for (let k = 1; k < order.length - 1; k++) {
-      distances[order[k]] += (front[order[k + 1]].objectives[m] - front[order[k - 1]].objectives[m]) / span;
-    }
-  }
-  return distances;
-}
-
-/** Rank (0 = first front) and crowding distance of every item. */
-export function rankAndCrowd(items: readonly RankedInput[]): { rank: number[]; crowding: number[] } {
-  const rank = new Array<number>(items.length).fill(0);
-  const crowding = new Array<number>(items.length).fill(0);
-  fastNonDominatedSort(items).forEach((front, frontIndex) => {
-    const distances = crowdingDistances(front.map((i) => items[i]));
-    front.forEach((itemIndex, k) => {
-      rank[itemIndex] = frontIndex;
-      crowding[itemIndex] = distances[k];
-    });
-  });
-  return { rank, crowding };
-}
-
-/**
- * Elitist survival (Deb et al. 2002, §III-C): fill the next population front by front; the front that does
- * not fit is truncated by decreasing crowding distance (ties by position). Returns the survivors' indices.
- */
-export function selectSurvivors(items: readonly RankedInput[], survivorCount: number): number[] {
-  const survivors: number[] = [];
-  for (const front of fastNonDominatedSort(items)) {
-    if (survivors.length + front.length <= survivorCount) {
-      survivors.push(...front);
-      if (survivors.length === survivorCount) break;
-      continue;
-    }
-    const distances = crowdingDistances(front.map((i) => items[i]));
-    const byCrowding = front.map((itemIndex, k) => ({ itemIndex, distance: distances[k], k }));
-    byCrowding.sort((a, b) => compareDistanceDescending(a.distance, b.distance) || a.k - b.k);
-    for (const { itemIndex } of byCrowding.slice(0, survivorCount - survivors.length))
-      survivors.push(itemIndex);
-    break;
-  }
-  return survivors;
-}
-
-function compareDistanceDescending(a: number, b: number): number {
-  if (a === b) return 0;
-  return a > b ? -1 : 1;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Variation operators
-
-export type CrossoverScheme = 'uniform' | 'block';
-
-/**
- * SBX on one pair of real values within [min, max] (Deb & Agrawal 1995, bounded form of Deb's NSGA-II
- * reference code): the spread factor β is drawn so children are as far from each other as the parents are on
- * average, closer with larger η; the bound-aware form shrinks the spread so children stay inside the bounds.
- */
-export function sbxPair(
-  first: number,
-  second: number,
-  min: number,
-  max: number,
-  eta: number,
-  random: () => number,
-): [number, number] {
-  if (Math.abs(first - second) <= 1e-14) return [first, second];
-  const low = Math.min(first, second);
-  const high = Math.max(first, second);
-  const gap = high - low;
-  const u = random();
-  const spread = (distanceToBound: number): number => {
-    const beta = 1 + (2 * distanceToBound) / gap;
-    const alpha = 2 - Math.pow(beta, -(eta + 1));
-    return u <= 1 / alpha ? Math.pow(u * alpha, 1 / (eta + 1)) : Math.pow(1 / (2 - u * alpha), 1 / (eta + 1));
-  };
-  const lowChild = clamp(0.5 * (low + high - spread(low - min) * gap), min, max);
-  const highChild = clamp(0.5 * (low + high + spread(max - high) * gap), min, max);
-  // Which parent position gets which child is random, as in the reference code.
-  return random() < 0.5 ? [highChild, lowChild] : [lowChild, highChild];
-}
-
-/**
- * Polynomial mutation of one real value (Deb & Goyal 1996, bounded form): a perturbation whose size
- * distribution narrows with η and shrinks near the bounds so the value stays inside [min, max].
- */
-export function polynomialMutation(
-  value: number,
-  min: number,
-  max: number,
-  eta: number,
-  random: () => number,
-): number {
-  const range = max - min;
-  const toLow = (value - min) / range;
-  const toHigh = (max - value) / range;
-  const u = random();
-  const power = 1 / (eta + 1);
-  let delta: number;
-  if (u < 0.5) {
-    const base = 2 * u + (1 - 2 * u) * Math.pow(1 - toLow, eta + 1);
-    delta = Math.pow(base, power) - 1;
-  } else {
-    const base = 2 * (1 - u) + 2 * (u - 0.5) * Math.pow(1 - toHigh, eta + 1);
-    delta = 1 - Math.pow(base, power);
-  }
-  return clamp(value + delta * range, min, max);
-}
-
-function clamp(value: number, min: number, max: number): number {
-  return value < min ? min : value > max ? max : value;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Parent selection
-
-/**
- * How parents are chosen by binary tournament.
- * - 'dominance-crowding' (default): pymoo 0.6's NSGA-II mating (pymoo/algorithms/moo/nsga2.py,
- *   `binary_tournament` with tournament_type "comp_by_dom_and_crowding"; pymoo/operators/selection/
- *   tournament.py, `TournamentSelection`). Competitors are taken pairwise from concatenated random
- *   permutations of the parents, so within one permutation every parent competes exactly once and none is
- *   left out by chance; the pair is decided by `dominanceCrowdingWinner`. The default because it measured
- *   better than 'rank-crowding' on ZDT3 (fewer seeds losing a piece of the front) and OSY, and equal on
- *   ZDT1, ZDT2 and DTLZ2 (bench/nsga2.ts).
- * - 'rank-crowding': Deb et al. 2002's crowded-comparison operator (§III-C): lower non-domination rank
- *   wins, then larger crowding distance; competitors drawn uniformly with replacement. Checkpoints written
- *   before the option existed resume with it, so a resumed run repeats exactly.
- */
-export type TournamentScheme = 'dominance-crowding' | 'rank-crowding';
-
-/** What a tournament compares: minimization objectives, total violation, crowding distance in the front. */
-export interface TournamentEntrant {
-  objectives: readonly number[];
-  violation: number;
-  crowding: number;
-}
-
-/**
- * pymoo 0.6's binary tournament (pymoo/algorithms/moo/nsga2.py, `binary_tournament`): when either entrant
- * is infeasible the smaller total violation wins (so a feasible one beats an infeasible one); when both are
- * feasible, the one that Pareto-dominates the other wins, else the larger crowding distance; remaining ties
- * are broken by `random` (one draw, and only then). Unlike the rank comparison, two entrants of different
- * fronts that do not dominate each other are decided by crowding, so a sparse member of a worse front can
- * beat a crowded member of a better one. Returns 0 when `a` wins, 1 when `b` wins.
- */
-export function dominanceCrowdingWinner(
-  a: TournamentEntrant,
-  b: TournamentEntrant,
-  random: () => number,
-): 0 | 1 {
-  if (a.violation > 0 || b.violation > 0) {
-    if (a.violation !== b.violation) return a.violation < b.violation ? 0 : 1;
-    return random() < 0.5 ? 0 : 1;
-  }
-  if (dominates(a.objectives, b.objectives)) return 0;
-  if (dominates(b.objectives, a.objectives)) return 1;
-  if (a.crowding !== b.crowding) return a.crowding > b.crowding ? 0 : 1;
-  return random() < 0.5 ? 0 : 1;
-}
-
-/** Deb et al. 2002's crowded-comparison operator (§III-C): lower rank, then larger crowding, then random. */
-export function rankCrowdingWinner(
-  a: { rank: number; crowding: number },
-  b: { rank: number; crowding: number },
-  random: () => number,
-): 0 | 1 {
-  if (a.rank !== b.rank) return a.rank < b.rank ? 0 : 1;
-  if (a.crowding !== b.crowding) return a.crowding > b.crowding ? 0 : 1;
-  return random() < 0.5 ? 0 : 1;
-}
-
-/**
- * The next pair of competitors from `pool`, pymoo's stream of concatenated random permutations of
- * 0..size-1 (pymoo/operators/selection/tournament.py draws `ceil(needed / size)` permutations per mating
- * and reads them pairwise). When fewer than two indices remain a fresh permutation is appended; `pool` is
- * consumed in place, so it can live in a checkpoint. With an even `size`, 2·size draws use every index
- * exactly twice.
- */
-export function nextCompetitors(pool: number[], size: number, rng: Rng): [number, number] {
-  if (pool.length < 2) pool.push(...rng.shuffle(Array.from({ length: size }, (_, i) => i)));
-  const first = pool.shift() as number;
-  const second = pool.shift() as number;
-  return [first, second];
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The optimizer
 
 export interface Nsga2Options {
   genes: GeneSpec[];
@@ -390,48 +113,34 @@ interface Member {
   crowding: number;
 }
 
-export class Nsga2 implements AskTellOptimizer {
+export class Nsga2 extends CachedOptimizer {
   private readonly options: ResolvedOptions;
-  private readonly codec: GenomeCodec;
-  private readonly goals: Goal[];
-  private readonly spaceSize: number;
   /** For block crossover: units of integer gene indices recombined together. */
   private readonly crossoverUnits: number[][];
-  private rng: Rng;
-  private cache = new EvaluationCache();
   private parents: Member[] = [];
   private offspringKeys: string[] = [];
   private completedGenerations = 0;
   /** Competitor indices into `parents` still to be drawn this generation ('dominance-crowding'). */
   private tournamentPool: number[] = [];
 
-  constructor(
-    options: Nsga2Options,
-    private readonly hooks: OptimizerHooks = {},
-  ) {
-    this.options = resolveOptions(options);
-    this.codec = new GenomeCodec(this.options.genes);
-    this.goals = this.options.objectives.map((objective) => objective.goal);
-    this.spaceSize = searchSpaceSize(this.options.genes);
+  constructor(options: Nsga2Options, hooks: OptimizerHooks = {}) {
+    const resolved = resolveOptions(options);
+    super(
+      resolved.genes,
+      resolved.objectives.map((objective) => objective.goal),
+      new Rng(deriveSeed(resolved.seed, 'nsga2')),
+      hooks,
+    );
+    this.options = resolved;
     this.crossoverUnits = buildCrossoverUnits(
       this.options.genes,
       this.options.blocks,
       this.options.crossover,
     );
-    this.rng = new Rng(deriveSeed(this.options.seed, 'nsga2'));
-  }
-
-  get evaluations(): number {
-    return this.cache.evaluated;
   }
 
   get generation(): number {
     return this.completedGenerations;
-  }
-
-  /** Proposals not yet told. */
-  get pending(): number {
-    return this.cache.pending;
   }
 
   /** How many more proposals complete the current generation, counting those still being evaluated. */
@@ -440,16 +149,8 @@ export class Nsga2 implements AskTellOptimizer {
   }
 
   propose(count: number): Genome[] {
-    if (!Number.isInteger(count) || count < 0)
-      throw new RangeError(`propose: count must be an integer ≥ 0, got ${count}`);
-    const proposals: Genome[] = [];
-    const accept = (candidate: Genome): void => {
-      const repaired = this.hooks.repair ? this.hooks.repair(candidate) : candidate;
-      if (repaired === null) return;
-      assertGenomeFits(this.options.genes, repaired, 'repaired genome');
-      if (this.cache.addPending(this.codec.key(repaired))) proposals.push(repaired);
-    };
-    const exhausted = (): boolean => this.cache.size >= this.spaceSize;
+    const { proposals, accept } = this.startProposals(count);
+    const exhausted = (): boolean => this.exhausted();
     // Breed from the parents; before the first generation there are none and we sample.
     if (this.parents.length > 0) {
       let attempts = count * this.options.attemptsPerProposal;
@@ -473,36 +174,10 @@ export class Nsga2 implements AskTellOptimizer {
   }
 
   tell(results: EvaluationResult[]): void {
-    const keyed = results.map((result, order) => {
-      assertGenomeFits(this.options.genes, result.genome, 'tell: genome');
-      assertResultShape(result, this.goals.length);
-      const key = this.codec.key(result.genome);
-      return { result, key, order, sequence: this.cache.sequenceOf(key) };
-    });
-    keyed.sort((a, b) => a.sequence - b.sequence || a.order - b.order);
-    for (const { result, key } of keyed) {
-      const objectives = result.objectives.map((value) => (Number.isFinite(value) ? value : NaN));
-      if (this.cache.record(key, objectives, result.constraintViolation)) this.offspringKeys.push(key);
+    this.recordInProposalOrder(results, (key) => {
+      this.offspringKeys.push(key);
       if (this.offspringKeys.length >= this.options.populationSize) this.survive();
-    }
-  }
-
-  paretoFront(): EvaluatedCandidate[] {
-    return nonDominatedCandidates(this.allEvaluated(), this.goals);
-  }
-
-  /** Every evaluated candidate, in evaluation order. */
-  allEvaluated(): EvaluatedCandidate[] {
-    const candidates: EvaluatedCandidate[] = [];
-    for (const [key, objectives, violation] of this.cache.evaluatedEntries()) {
-      candidates.push({
-        key,
-        genome: this.codec.decode(key),
-        objectives: [...objectives],
-        constraintViolation: violation,
-      });
-    }
-    return candidates;
+    });
   }
 
   /** The current parents with raw objectives, rank (0 = best front) and crowding distance. */
@@ -586,11 +261,6 @@ export class Nsga2 implements AskTellOptimizer {
       member.rank = rank[i];
       member.crowding = crowding[i];
     });
-  }
-
-  private sample(): Genome {
-    const random = (): number => this.rng.next();
-    return this.hooks.sample ? this.hooks.sample(random) : uniformGenome(this.options.genes, random);
   }
 
   /** One binary tournament among the parents (see `TournamentScheme`). */

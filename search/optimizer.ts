@@ -359,6 +359,11 @@ export const OBJECTIVE_METRICS = {
   topsPerMm2: 'max',
 } as const satisfies Record<string, Goal>;
 
+/** True for the metrics that measure accuracy, false for the hardware ones (EDAP, energy, TOPS/W …). */
+export function isAccuracyMetric(metric: keyof typeof OBJECTIVE_METRICS): boolean {
+  return metric === 'accuracy' || metric === 'robustAccuracyMean' || metric === 'robustAccuracyP5';
+}
+
 export type ObjectiveMetric = keyof typeof OBJECTIVE_METRICS;
 
 export function isObjectiveMetric(name: string): name is ObjectiveMetric {

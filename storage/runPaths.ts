@@ -7,9 +7,6 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { configFileText } from '../config/load';
-import type { RunConfig } from '../config/schema';
-import { sha256 } from './atomic';
 
 /** Letters, digits, dot, dash and underscore; starts with a letter or digit; at most 100 characters. */
 export const SEARCH_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -50,34 +47,6 @@ export function checkRunDir(runDir: string, roots: readonly string[] = artifactR
     throw new UnsafePathError(
       `run directory ${runDir} is outside this worker's artifact roots (${roots.join(', ')}); start the search with artifacts.root inside one of them, or add its root to IMCNAS_ARTIFACT_ROOTS`,
     );
-}
-
-export class RunConflictError extends Error {
-  override name = 'RunConflictError';
-}
-
-/** The hash a run directory's manifest records for its configuration (of config.yaml's text). */
-export function configSha256(config: RunConfig): string {
-  return sha256(configFileText(config));
-}
-
-/**
- * Refuses to run `config` in a run directory created for a different configuration. The message says how
- * to start a new search or continue the old one.
- */
-export function checkRunConfigMatches(
-  runDir: string,
-  searchId: string,
-  recordedSha256: string,
-  config: RunConfig,
-): void {
-  if (configSha256(config) === recordedSha256) return;
-  throw new RunConflictError(
-    `search id "${searchId}" already has a run directory ${runDir} made with a different configuration ` +
-      `(its config.yaml has SHA-256 ${recordedSha256.slice(0, 12)}…). To start a new search, give it another id ` +
-      `(\`imcnas start -c <file> --id <new-id>\`) or another name; to continue the old search, resume it with its ` +
-      `own configuration (\`imcnas resume-failed ${searchId}\`, or \`imcnas start -c ${path.join(runDir, 'config.yaml')} --id ${searchId}\`).`,
-  );
 }
 
 /** The recorded configuration hash of an existing run directory, or undefined when there is none. */

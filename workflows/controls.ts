@@ -14,7 +14,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchInput, SearchProgress, Stage, StopMode, StopRequest } from '../activities/contracts';
+import type { SearchInput, SearchProgress, Stage, StopMode, StopRequest } from '../contracts';
 import { STAGE } from './searchAttributes';
 
 export const progressQuery = defineQuery<SearchProgress>('progress');

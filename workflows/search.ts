@@ -26,22 +26,22 @@ import {
   allHandlersFinished,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import {
-  taskQueuesFor,
-  type CandidateResult,
-  type CarriedState,
-  type DroppedCounts,
-  type FinalModelResult,
-  type RobustnessResult,
-  type SearchInput,
-  type SearchOutcome,
-  type SearchResult,
-  type StopMode,
-  type TrainSupernetChunkResult,
-} from '../activities/contracts';
+import { taskQueuesFor } from '../activities/contracts';
+import type {
+  CandidateResult,
+  CarriedState,
+  DroppedCounts,
+  FinalModelResult,
+  RobustnessResult,
+  SearchInput,
+  SearchOutcome,
+  SearchResult,
+  StopMode,
+  TrainSupernetChunkResult,
+} from '../contracts';
 import type { RunConfig } from '../config/schema';
 import { MAXIMUM_ATTEMPTS, NON_RETRYABLE_ERROR_TYPES } from '../common/failures';
-import { frontForRobustness, winnersForRetraining } from '../search/frontPolicy';
+import { frontForRobustness, hardwareCostOf, winnersForRetraining } from '../search/frontPolicy';
 import { boundedAllSettled, causeOf, chunk } from './concurrency';
 import { initialProgress, SearchControls } from './controls';
 import { BEST_ACCURACY, BEST_EDAP, DATASET, GENERATION, SEARCH_NAME } from './searchAttributes';
@@ -348,7 +348,12 @@ async function retrainWinners(
   const { config, runDir } = input;
   const { progress } = controls;
   const finals = (state.finals ??= []);
-  const winners = winnersForRetraining(state.robust ?? [], config.retrain.count);
+  // Configs started before retrain.choose existed have neither field: they keep most-accurate.
+  const winners = winnersForRetraining(state.robust ?? [], config.retrain.count, {
+    choose: config.retrain.choose ?? 'most-accurate',
+    accuracyTolerance: config.retrain.accuracyTolerance ?? 0.01,
+    costOf: hardwareCostOf(progress.front, config.objectives),
+  });
   progress.retrainTotal = winners.length;
   const byKey = new Map(progress.front.map((member) => [member.key, member]));
   const perActivity = config.retrain.epochsPerActivity;

@@ -48,7 +48,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed } from '../../common/rng';
-import type { FoldedLayer, FoldedNetwork, LinearOp } from '../../models/folded';
+import type { FoldedLayer, LinearOp } from '../../hardware/folded';
+import type { FoldedNetwork } from '../../models/folded';
 import type { DeviceParams } from '../../hardware/devices';
 import { DEFAULT_LIBRARY, getDevice, type HardwareLibrary } from '../../hardware/library';
 import type { HardwareConfig } from '../../hardware/types';

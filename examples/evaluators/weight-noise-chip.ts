@@ -1,5 +1,5 @@
 /**
- * A small, real external evaluator speaking imcnas-evaluator/1 (hardware/evaluator/PROTOCOL.md): the
+ * A small, real external evaluator speaking imcnas-evaluator/1 (evaluator/PROTOCOL.md): the
  * template to copy when wrapping NeuroSim, aihwkit or a lab bench, and the evaluator the adapter's tests
  * run against.
  *
@@ -36,7 +36,7 @@ import * as crypto from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as readline from 'node:readline';
 import type { FoldedNetwork } from '../../models/folded';
-import type { FoldedNetworkJson } from '../../hardware/evaluator/serialize';
+import type { FoldedNetworkJson } from '../../evaluator/serialize';
 import type { NoiseSettings } from '../../hardware/noise/settings';
 import type { HardwareConfig } from '../../hardware/types';
 
@@ -79,7 +79,7 @@ async function engine() {
   const [backend, inference, serialize, fashion, settings, models, library, rng, random] = await Promise.all([
     import('../../tensor/backend'),
     import('../../models/inference'),
-    import('../../hardware/evaluator/serialize'),
+    import('../../evaluator/serialize'),
     import('../../data/fashionMnist'),
     import('../../hardware/noise/settings'),
     import('../../hardware/noise/models'),

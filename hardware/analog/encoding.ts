@@ -1,7 +1,7 @@
 /**
  * How numbers become cells and pulses on the simulated chip.
  *
- * Weights (integer levels L ∈ [−(2^(b−1)−1), 2^(b−1)−1], see models/folded.ts):
+ * Weights (integer levels L ∈ [−(2^(b−1)−1), 2^(b−1)−1], see hardware/folded.ts):
  * - differential pairs (device.differentialPairs): |L| has b−1 magnitude bits, bit-sliced over cells of
  *   bitsPerCell bits; a positive weight programs the slices of its G+ cells and leaves its G− cells at Gmin,
  *   a negative one the reverse. The column pair is sensed differentially (I+ − I−), so Gmin cancels.

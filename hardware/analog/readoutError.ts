@@ -53,11 +53,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed } from '../../common/rng';
-import type { FoldedLayer, LinearOp } from '../../models/folded';
+import type { FoldedLayer, LinearOp } from '../folded';
 import type { CellNoiseModel } from '../noise/settings';
 import { normalCdf, weightLevelSigma } from '../noise/weightNoise';
 import { adcConvert, type AdcTransfer, type PartialSumHistogram } from './adc';
-import type { ChipProgram, LayerPlan } from './chip';
+import type { LayerPlan } from './plan';
+import type { ChipProgram } from './program';
 import { maxWeightLevel, sliceWeight } from './encoding';
 
 // `Math` bound once per module (see chip.ts: globals are slow under jest's sandbox).

@@ -257,7 +257,7 @@ class DeviceWeightNoise {
     const layout = sliceLayout(bits, hw.bitsPerCell, device.differentialPairs);
     const table = this.sigmaTable(hw, bits, layout);
     const scale = this.options.scale ?? 1;
-    // Depthwise layers share arrays block-diagonally (hardware/analog/chip.ts): a column also sums the
+    // Depthwise layers share arrays block-diagonally (hardware/analog/plan.ts): a column also sums the
     // errors of the other packed channels' level-0 cells. Statistically that is (packed − 1) more level-0
     // weights per own weight, added to each weight's variance.
     let leakageVariance = 0;

@@ -4,7 +4,7 @@
  * random search" and by `npm run bench -- search`.
  */
 import { Nsga2 } from '../nsga2';
-import type { CrossoverScheme } from '../nsga2';
+import type { CrossoverScheme } from '../nsga2Operators';
 import { RandomSearch } from '../randomSearch';
 import { nonDominatedCandidates, runToBudget, searchSpaceSize, uniformGenome } from '../optimizer';
 import type {

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { proposeGeneration, tellGeneration } from '../../activities/evolution';
-import type { CandidateResult } from '../../activities/contracts';
+import type { CandidateResult } from '../../contracts';
 import { validateConfig } from '../../config/load';
 import { hardwareMetrics, judge, needsRobustMetrics } from '../../search/evolution';
 import { parseGenomeKey } from '../../search/space/keys';

@@ -4,9 +4,9 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { toActivityFailure, withErrorPolicy } from '../../activities/failures';
 import { errorReplacer } from '../../client/logging';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../common/failures';
-import { ConfigError } from '../../config/validation';
+import { ConfigError } from '../../common/validation';
 import { ChildCancelledError, ChildTaskError, runInChild } from '../../tensor/childProcess';
-import { ExternalEvaluatorError } from '../../hardware/evaluator/external';
+import { ExternalEvaluatorError } from '../../evaluator/external';
 
 const TASK = path.join(__dirname, '..', 'fixtures', 'tasks.ts');
 

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { prepareRun } from '../../activities/run';
 import { validateConfig } from '../../config/load';
-import { RunConflictError } from '../../storage/runPaths';
+import { RunConflictError } from '../../config/identity';
 
 describe('prepareRun', () => {
   let root: string;

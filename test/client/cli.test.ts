@@ -1,7 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { EXIT, main } from '../../client/cli';
+import { validateConfig } from '../../config/load';
 
 describe('imcnas CLI', () => {
   let dir: string;
@@ -35,6 +37,66 @@ describe('imcnas CLI', () => {
     expect(text).toContain('seed: must be ≥ 0, got -1');
     expect(text).toContain('supernet.epoch: unknown field (did you mean "epochs"?)');
     expect(text).not.toMatch(/\n\s+at /);
+  });
+
+  it('export refuses an unknown tool and a design without a retrained model, naming the fix (exit 2)', async () => {
+    const run = path.join(dir, 'run');
+    await fs.mkdir(path.join(run, 'final', '0212000020101011', 'model'), { recursive: true });
+    expect(await main(['export', run, '0212000020101011', '--to', 'spice'])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toContain('--to: unknown tool "spice"; use --to neurosim');
+    errors.length = 0;
+    expect(await main(['export', run, '2101302030003301', '--to', 'neurosim'])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toMatch(
+      /designKey: 2101302030003301 has no retrained model .*export one of the retrained designs: 0212000020101011/,
+    );
+    expect(errors.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  const onnxFixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'onnx', name);
+
+  it('cost prints an ONNX network per layer and in total on the default chip, or as JSON', async () => {
+    expect(await main(['cost', onnxFixture('mobilenet-ish.onnx')])).toBe(EXIT.ok);
+    const text = output.join('\n');
+    expect(text).toMatch(
+      /5 weight layers on rram 22 nm, 128×128 arrays, 2 b\/cell, 6-bit sar ADC per 8 columns/,
+    );
+    expect(text).toMatch(/conv3 +depthwise +32→32 +3×3\/1 → 7×7/);
+    expect(text).toMatch(/total: 369,120 MACs\/image/);
+    output.length = 0;
+    const chip = path.join(dir, 'chip.yaml');
+    await fs.writeFile(chip, 'device: sram\nbitsPerCell: 1\ntechNode: 7\n');
+    expect(await main(['cost', onnxFixture('resnet-ish.onnx'), '--chip', chip, '--json'])).toBe(EXIT.ok);
+    const report = JSON.parse(output.join('\n')) as {
+      chip: { device: string };
+      layers: unknown[];
+      totals: { macs: number };
+    };
+    expect(report.chip.device).toBe('sram');
+    expect(report.layers).toHaveLength(4);
+    expect(report.totals.macs).toBeGreaterThan(0);
+  });
+
+  it('cost exits 2 naming the node of an unsupported op, or the chip field to fix', async () => {
+    expect(await main(['cost', onnxFixture('unsupported-op.onnx')])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toMatch(/^node "lstm1" \(LSTM\) is not supported/);
+    errors.length = 0;
+    const chip = path.join(dir, 'chip.yaml');
+    await fs.writeFile(chip, 'device: sram\n');
+    expect(await main(['cost', onnxFixture('resnet-ish.onnx'), '--chip', chip])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toMatch(
+      /--chip .*chip\.yaml: hardware\.bitsPerCell: sram stores 1 bit per cell, got 2/,
+    );
+  });
+
+  it('import prints an ONNX network as a baseline.networks entry that a configuration accepts', async () => {
+    expect(await main(['import', onnxFixture('resnet-baseline.onnx'), '--name', 'mine'])).toBe(EXIT.ok);
+    const entry = parseYaml(output.join('\n')) as unknown[];
+    const config = validateConfig({ name: 'x', baseline: { networks: entry } });
+    expect(config.baseline?.networks).toEqual([
+      expect.objectContaining({ name: 'mine', residual: true, stem: { channels: 16, kernel: 3, stride: 2 } }),
+    ]);
+    expect(await main(['import', onnxFixture('mobilenet-ish.onnx'), '--name', 'mine'])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toMatch(/node "conv3" \(Conv\): a depthwise convolution/);
   });
 
   it('start refuses an invalid config before contacting any server', async () => {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfigFile, validateConfig } from '../../config/load';
 import { reportAtSeconds, searchDriftSeconds } from '../../config/schema';
-import { ConfigError } from '../../config/validation';
+import { ConfigError } from '../../common/validation';
 
 function problemsOf(value: unknown): string[] {
   try {

@@ -6,11 +6,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../common/rng';
 import { adcConvert, adcTransfer, PartialSumHistogram } from '../../hardware/analog/adc';
-import { AnalogChipError, ChipProgram } from '../../hardware/analog/chip';
+import { AnalogChipError } from '../../hardware/analog/plan';
+import { ChipProgram } from '../../hardware/analog/program';
 import { inputChunk, inputLayout, sliceLayout, sliceWeight } from '../../hardware/analog/encoding';
 import { NO_NOISE, noiseSettings, resolveCellNoise } from '../../hardware/noise/settings';
 import { weightLevelSigma } from '../../hardware/noise/weightNoise';
-import type { FoldedLayer, FoldedNetwork } from '../../models/folded';
+import type { FoldedLayer } from '../../hardware/folded';
+import type { FoldedNetwork } from '../../models/folded';
 import { initTensorEngine } from '../../tensor/backend';
 import { digitalOp, maxAbsDifference, randomFoldedLayer, randomInput, testChip } from './analogSupport';
 

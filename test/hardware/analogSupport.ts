@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../common/rng';
-import type { FoldedLayer, FoldedNetwork, LinearOp } from '../../models/folded';
+import type { FoldedLayer, LinearOp } from '../../hardware/folded';
+import type { FoldedNetwork } from '../../models/folded';
 import type { HardwareConfig, LayerShape } from '../../hardware/types';
 
 /** A small RRAM test chip (16 rows, 6-bit SAR ADC, 2 bits per cell) with the given settings changed. */

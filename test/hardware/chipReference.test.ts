@@ -7,10 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../common/rng';
-import { ChipProgram } from '../../hardware/analog/chip';
+import { ChipProgram } from '../../hardware/analog/program';
 import { noiseSettings, type NoiseSettings } from '../../hardware/noise/settings';
 import type { HardwareConfig } from '../../hardware/types';
-import type { FoldedLayer, FoldedNetwork, LinearOp } from '../../models/folded';
+import type { FoldedLayer, LinearOp } from '../../hardware/folded';
+import type { FoldedNetwork } from '../../models/folded';
 import { initTensorEngine } from '../../tensor/backend';
 import { ChipProgram as ReferenceChipProgram } from '../../bench/reference/analogChip';
 import { randomFoldedLayer, testChip } from './analogSupport';

@@ -7,21 +7,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../common/rng';
 import { adcConvert, adcTransfer } from '../../hardware/analog/adc';
-import { ChipProgram } from '../../hardware/analog/chip';
+import { ChipProgram } from '../../hardware/analog/program';
 import {
   calibratedReadoutErrors,
   noisyConversionMoments,
   readoutErrorOp,
 } from '../../hardware/analog/readoutError';
-import { imagesTensor } from '../../hardware/evaluator/simulator';
-import type { EvaluationImages } from '../../hardware/evaluator/types';
+import { imagesTensor } from '../../evaluator/simulator';
+import type { EvaluationImages } from '../../evaluator/types';
 import { NO_NOISE, noiseSettings } from '../../hardware/noise/settings';
 import { deviceWeightNoiseHook } from '../../hardware/noise/weightNoise';
-import type { FoldedLayer, FoldedNetwork } from '../../models/folded';
+import type { FoldedLayer } from '../../hardware/folded';
+import type { FoldedNetwork } from '../../models/folded';
 import { foldedAccuracy, forwardFolded } from '../../models/inference';
 import { initTensorEngine } from '../../tensor/backend';
 import { digitalOp, maxAbsDifference, randomFoldedLayer, randomInput, testChip } from './analogSupport';
-import { CHIP, fashionImages, haveFashionMnist, trainedNet } from './evaluatorSupport';
+import { CHIP, fashionImages, haveFashionMnist, trainedNet } from '../evaluator/evaluatorSupport';
 
 beforeAll(async () => {
   await initTensorEngine({ backend: 'wasm', env: {} });

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { SearchProgress, SearchResult } from '../../activities/contracts';
+import type { SearchProgress, SearchResult } from '../../contracts';
 import { pauseSearch, resumeSearch, stopSearch } from '../../client/searches';
 import { createHarness, startNasSearch, TINY, waitFor, type Harness } from './harness';
 

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { SearchInput, SearchProgress, SearchResult } from '../../activities/contracts';
+import type { SearchInput, SearchProgress, SearchResult } from '../../contracts';
 import { validateConfig } from '../../config/load';
 import { pauseSearch, searchStatus, startSearch, stopSearch, workflowIdFor } from '../../client/searches';
 import { createHarness, startNasSearch, TEST_ADDRESS, TINY, waitFor, type Harness } from './harness';

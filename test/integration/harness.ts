@@ -7,13 +7,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import type { SearchInput, TrainSupernetChunkResult } from '../../activities/contracts';
+import type { SearchInput, TrainSupernetChunkResult } from '../../contracts';
 import { validateConfig } from '../../config/load';
 import { parseStepLog } from '../../models/trainingHistory';
 import type { RunConfigInput } from '../../config/schema';
 import { connectClient, workflowIdFor } from '../../client/searches';
 import { installJsonLogging } from '../../client/logging';
-import { ensureDevServer } from '../../scripts/devServer';
+import { ensureDevServer } from '../../temporal/devServer';
 import { connectWorker, createWorkers } from '../../worker';
 
 export const TEST_ADDRESS = process.env.IMCNAS_TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233';

@@ -6,8 +6,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { SearchResult } from '../../activities/contracts';
-import type { StoredEvaluation } from '../../models/tasks/candidateEvaluation';
+import type { SearchResult } from '../../contracts';
+import type { StoredEvaluation } from '../../tasks/candidateEvaluation';
 import { createHarness, startNasSearch, TINY, type Harness } from './harness';
 
 jest.setTimeout(300_000);

@@ -7,8 +7,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { SearchResult } from '../../activities/contracts';
-import { ensureDevServer, serverAnswers, stopDevServer } from '../../scripts/devServer';
+import type { SearchResult } from '../../contracts';
+import { ensureDevServer, serverAnswers, stopDevServer } from '../../temporal/devServer';
 import { createHarness, readTrainLog, startNasSearch, supernetChunk, TINY, waitFor } from './harness';
 
 jest.setTimeout(1_800_000);

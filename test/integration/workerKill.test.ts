@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { SearchResult } from '../../activities/contracts';
+import type { SearchResult } from '../../contracts';
 import { generationDir } from '../../activities/evolution';
 import {
   createHarness,

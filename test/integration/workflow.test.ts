@@ -9,8 +9,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import type { SearchProgress, SearchResult } from '../../activities/contracts';
-import { ensureWorkflowBundle } from '../../scripts/bundle';
+import type { SearchProgress, SearchResult } from '../../contracts';
+import { ensureWorkflowBundle } from '../../temporal/bundle';
 import {
   createHarness,
   processAlive,
@@ -102,7 +102,9 @@ describe('nasSearch on the real Temporal dev server', () => {
       ]),
     );
     const exported = await fs.readdir(result.finals[0].exportDir);
-    expect(exported).toEqual(expect.arrayContaining(['folded-network.json', 'hardware.json', 'tfjs']));
+    expect(exported).toEqual(
+      expect.arrayContaining(['folded-network.json', 'hardware.json', 'tfjs', 'model.onnx']),
+    );
 
     // Replay the recorded history against the current workflow code: determinism guard.
     const history = await handle.fetchHistory();

@@ -1,5 +1,5 @@
 /** The found design against the hand-designed baselines: ratios, differences and the printed lines. */
-import type { BaselineResult, FinalModelResult } from '../../activities/contracts';
+import type { BaselineResult, FinalModelResult } from '../../contracts';
 import { describeBaselines, resultsBaselines } from '../../report/baselines';
 
 const hardware = (edap: number) => ({

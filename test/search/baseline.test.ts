@@ -3,7 +3,7 @@
  * explicit networks, and clear errors that name the field and the fix before anything runs.
  */
 import { validateConfig } from '../../config/load';
-import { ConfigError } from '../../config/validation';
+import { ConfigError } from '../../common/validation';
 import { layerShapes, macsPerImage, validateArchitecture } from '../../search/architecture';
 import { baselineDesign, baselineNetworks, BASELINE_PRESETS } from '../../search/baseline';
 

@@ -1,18 +1,21 @@
 import { Rng } from '../../common/rng';
 import { boundsOf, hypervolume, logScaleObjectives, normalizedHypervolume } from '../../search/hypervolume';
 import {
-  Nsga2,
   constrainedDominates,
   crowdingDistances,
-  dominanceCrowdingWinner,
   fastNonDominatedSort,
+  selectSurvivors,
+  type RankedInput,
+} from '../../search/nondominatedSorting';
+import { Nsga2, type Nsga2Options, type Nsga2State } from '../../search/nsga2';
+import {
+  dominanceCrowdingWinner,
   nextCompetitors,
   polynomialMutation,
   rankCrowdingWinner,
   sbxPair,
-  selectSurvivors,
-} from '../../search/nsga2';
-import type { Nsga2Options, Nsga2State, RankedInput, TournamentEntrant } from '../../search/nsga2';
+  type TournamentEntrant,
+} from '../../search/nsga2Operators';
 import {
   OBJECTIVE_METRICS,
   constraintViolation,

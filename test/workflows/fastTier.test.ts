@@ -8,11 +8,11 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { SearchInput, SearchProgress, SearchResult } from '../../activities/contracts';
+import type { SearchInput, SearchProgress, SearchResult } from '../../contracts';
 import { validateConfig } from '../../config/load';
 import type { RunConfigInput } from '../../config/schema';
-import { ensureTemporalCli } from '../../scripts/temporalCli';
-import { ensureWorkflowBundle } from '../../scripts/bundle';
+import { ensureTemporalCli } from '../../temporal/temporalCli';
+import { ensureWorkflowBundle } from '../../temporal/bundle';
 import { taskQueuesFor } from '../../activities/contracts';
 import {
   BEST_ACCURACY,
@@ -128,6 +128,18 @@ describe('the search workflow with stand-in activities', () => {
     // No baseline section (as in every input recorded before baselines existed): none is scheduled.
     expect(result.baselines).toBeUndefined();
     expect(log.calls.retrainBaseline).toBeUndefined();
+  });
+
+  it('retrains the cheapest design within the tolerance of the best noisy accuracy when asked to', async () => {
+    const { outcome } = await runSearch({
+      ...BASE,
+      retrain: { count: 1, epochs: 2, choose: 'cheapest-near-best', accuracyTolerance: 0.1 },
+    });
+    const result = outcome as SearchResult;
+    // Noisy means 0.52 (g1c3, EDAP 4e-9), 0.44 (g1c1, 2e-9), 0.40 (g1c0, 1e-9): g1c0 is cheapest but
+    // 0.12 below the best, so g1c1 is retrained, where most-accurate would take g1c3.
+    expect(result.robust.map((r) => r.key)).toEqual(['g1c3', 'g1c1', 'g1c0']);
+    expect(result.finals.map((f) => f.key)).toEqual(['g1c1']);
   });
 
   it('schedules the hand-designed baselines in stage 4, beside the finals, and reports them', async () => {

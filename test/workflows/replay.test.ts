@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { ensureWorkflowBundle } from '../../scripts/bundle';
+import { ensureWorkflowBundle } from '../../temporal/bundle';
 
 const HISTORIES = path.join(__dirname, '..', 'fixtures', 'histories');
 

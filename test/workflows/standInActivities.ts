@@ -11,7 +11,7 @@ import type {
   FinalModelResult,
   ProposedCandidate,
   RobustnessResult,
-} from '../../activities/contracts';
+} from '../../contracts';
 
 export interface StandInBehaviour {
   /** Candidate keys whose evaluation fails (non-retryable, so the test does not wait for retries). */

@@ -1,0 +1,268 @@
+/**
+ * wasm SIMD builders for row sums and batch norm's gradient (run by tensor/wasmSimdKernels.ts): sumRows,
+ * sumRowsWithProduct and channelAffine accumulate in f64 (see there why), and the strided conv input
+ * gradient's phase interleave.
+ */
+import { FunctionBuilder, I32, V128, type ValueType } from '../wasmSimdAssembler';
+
+/** Adds the f32x4 in `vector` into the two f64x2 at the address in `pointer` (low lanes, then high lanes). */
+export function accumulateF32x4IntoF64(f: FunctionBuilder, pointer: number, vector: number): void {
+  f.get(pointer).get(pointer).v128Load(0).get(vector).f64x2PromoteLowF32x4().f64x2Add().v128Store(0);
+  f.get(pointer)
+    .get(pointer)
+    .v128Load(16)
+    .get(vector)
+    .get(vector)
+    .f32x4HighToLow()
+    .f64x2PromoteLowF32x4()
+    .f64x2Add()
+    .v128Store(16);
+}
+
+/**
+ * dx[b,h,w,c] = z[b, ⌊(h+startH)/sh⌋, ⌊(w+startW)/sw⌋, ((h+startH) mod sh · sw + (w+startW) mod sw)·C + c]:
+ * the phase interleave of the strided backprop-input (wasmKernelsConv.ts), four channels per copy.
+ */
+export function buildInterleavePhases(): FunctionBuilder {
+  const names = [
+    'z',
+    'dx',
+    'batch',
+    'height',
+    'width',
+    'channels',
+    'zHeight',
+    'zWidth',
+    'zChannels',
+    'strideHeight',
+    'strideWidth',
+    'startH',
+    'startW',
+  ] as const;
+  const p = Object.fromEntries(names.map((n, i) => [n, i])) as Record<(typeof names)[number], number>;
+  const f = new FunctionBuilder(
+    'interleavePhases',
+    names.map((): ValueType => I32),
+  );
+  const b = f.local(I32);
+  const h = f.local(I32);
+  const w = f.local(I32);
+  const c = f.local(I32);
+  const shifted = f.local(I32);
+  const zRow = f.local(I32);
+  const phaseRow = f.local(I32);
+  const from = f.local(I32);
+  const to = f.local(I32);
+  const channelBytes = f.local(I32);
+  f.get(p.channels).i32(2).shl().set(channelBytes);
+  f.get(p.dx).set(to);
+  f.forRange(
+    b,
+    () => f.i32(0),
+    () => f.get(p.batch),
+    1,
+    () => {
+      f.forRange(
+        h,
+        () => f.i32(0),
+        () => f.get(p.height),
+        1,
+        () => {
+          f.get(h).get(p.startH).add().set(shifted);
+          f.get(b)
+            .get(p.zHeight)
+            .mul()
+            .get(shifted)
+            .get(p.strideHeight)
+            .divS()
+            .add()
+            .get(p.zWidth)
+            .mul()
+            .set(zRow);
+          f.get(shifted).get(p.strideHeight).remS().get(p.strideWidth).mul().set(phaseRow);
+          f.forRange(
+            w,
+            () => f.i32(0),
+            () => f.get(p.width),
+            1,
+            () => {
+              f.get(w).get(p.startW).add().set(shifted);
+              // from = z + ((zRow + ⌊ww/sw⌋)·zChannels + (phaseRow + ww mod sw)·channels)·4
+              f.get(p.z);
+              f.get(zRow).get(shifted).get(p.strideWidth).divS().add().get(p.zChannels).mul();
+              f.get(phaseRow).get(shifted).get(p.strideWidth).remS().add().get(p.channels).mul();
+              f.add().i32(2).shl().add().set(from);
+              f.forRange(
+                c,
+                () => f.i32(0),
+                () => f.get(channelBytes),
+                16,
+                () => {
+                  f.get(to).get(from).get(c).add().v128Load(0).v128Store(0);
+                  f.get(to).i32(16).add().set(to);
+                },
+              );
+            },
+          );
+        },
+      );
+    },
+  );
+  return f;
+}
+
+/**
+ * For batch norm's gradient, in one pass over x and dy (rows × inner, inner % 4 == 0): out[0..inner) +=
+ * Σ_r dy and out[inner..2·inner) += Σ_r dy·x, in f64.
+ */
+export function buildSumRowsWithProduct(): FunctionBuilder {
+  const x = 0;
+  const dy = 1;
+  const rows = 2;
+  const inner = 3;
+  const out = 4;
+  const f = new FunctionBuilder('sumRowsWithProduct', [I32, I32, I32, I32, I32]);
+  const rowBytes = f.local(I32);
+  const end = f.local(I32);
+  const row = f.local(I32);
+  const rowEnd = f.local(I32);
+  const q = f.local(I32);
+  const offset = f.local(I32);
+  const sumPtr = f.local(I32);
+  const productPtr = f.local(I32);
+  const gradient = f.local(V128);
+  const product = f.local(V128);
+  f.get(inner).i32(2).shl().set(rowBytes);
+  f.get(dy).get(rows).get(rowBytes).mul().add().set(end);
+  f.forRange(
+    row,
+    () => f.get(dy),
+    () => f.get(end),
+    () => f.get(rowBytes),
+    () => {
+      f.get(row).get(rowBytes).add().set(rowEnd);
+      f.get(out).set(sumPtr);
+      f.get(out).get(inner).i32(3).shl().add().set(productPtr);
+      // offset = x − dy: the same element of x is at q + offset.
+      f.get(x).get(dy).sub().set(offset);
+      f.forRange(
+        q,
+        () => f.get(row),
+        () => f.get(rowEnd),
+        16,
+        () => {
+          f.get(q).v128Load(0).set(gradient);
+          f.get(gradient).get(q).get(offset).add().v128Load(0).f32x4Mul().set(product);
+          accumulateF32x4IntoF64(f, sumPtr, gradient);
+          accumulateF32x4IntoF64(f, productPtr, product);
+          f.get(sumPtr).i32(32).add().set(sumPtr);
+          f.get(productPtr).i32(32).add().set(productPtr);
+        },
+      );
+    },
+  );
+  return f;
+}
+
+/**
+ * dx = k·dy + u·(x − m) + w per channel (rows × inner, inner % 4 == 0), with coefficients k, u, m, w as
+ * four f32 arrays of `inner` values at `coefficients`: batch norm's input gradient in one pass. (x − m)
+ * first, so a large mean does not cancel away float32 precision.
+ */
+export function buildChannelAffine(): FunctionBuilder {
+  const x = 0;
+  const dy = 1;
+  const dx = 2;
+  const rows = 3;
+  const inner = 4;
+  const coefficients = 5;
+  const f = new FunctionBuilder('channelAffine', [I32, I32, I32, I32, I32, I32]);
+  const rowBytes = f.local(I32);
+  const end = f.local(I32);
+  const row = f.local(I32);
+  const rowEnd = f.local(I32);
+  const q = f.local(I32);
+  const coefficient = f.local(I32);
+  const xOffset = f.local(I32);
+  const dxOffset = f.local(I32);
+  f.get(inner).i32(2).shl().set(rowBytes);
+  f.get(dy).get(rows).get(rowBytes).mul().add().set(end);
+  f.get(x).get(dy).sub().set(xOffset);
+  f.get(dx).get(dy).sub().set(dxOffset);
+  f.forRange(
+    row,
+    () => f.get(dy),
+    () => f.get(end),
+    () => f.get(rowBytes),
+    () => {
+      f.get(row).get(rowBytes).add().set(rowEnd);
+      f.get(coefficients).set(coefficient);
+      f.forRange(
+        q,
+        () => f.get(row),
+        () => f.get(rowEnd),
+        16,
+        () => {
+          // dx[q] = k·dy[q] + u·(x[q] − m) + w, with k, u, m, w at coefficient + 0, 1, 2, 3 × inner·4 bytes.
+          f.get(q).get(dxOffset).add();
+          f.get(coefficient).v128Load(0).get(q).v128Load(0).f32x4Mul();
+          f.get(coefficient).get(rowBytes).add().v128Load(0);
+          f.get(q)
+            .get(xOffset)
+            .add()
+            .v128Load(0)
+            .get(coefficient)
+            .get(rowBytes)
+            .i32(1)
+            .shl()
+            .add()
+            .v128Load(0);
+          f.f32x4Sub().f32x4Mul().f32x4Add();
+          f.get(coefficient).get(rowBytes).i32(3).mul().add().v128Load(0).f32x4Add();
+          f.v128Store(0);
+          f.get(coefficient).i32(16).add().set(coefficient);
+        },
+      );
+    },
+  );
+  return f;
+}
+
+export function buildSumRows(): FunctionBuilder {
+  const x = 0;
+  const rows = 1;
+  const inner = 2;
+  const out = 3;
+  const f = new FunctionBuilder('sumRows', [I32, I32, I32, I32]);
+  const rowBytes = f.local(I32);
+  const end = f.local(I32);
+  const row = f.local(I32);
+  const rowEnd = f.local(I32);
+  const p = f.local(I32);
+  const acc = f.local(I32);
+  const vector = f.local(V128);
+  f.get(inner).i32(2).shl().set(rowBytes);
+  f.get(x).get(rows).get(rowBytes).mul().add().set(end);
+  f.forRange(
+    row,
+    () => f.get(x),
+    () => f.get(end),
+    () => f.get(rowBytes),
+    () => {
+      f.get(row).get(rowBytes).add().set(rowEnd);
+      f.get(out).set(acc);
+      f.forRange(
+        p,
+        () => f.get(row),
+        () => f.get(rowEnd),
+        16,
+        () => {
+          f.get(p).v128Load(0).set(vector);
+          accumulateF32x4IntoF64(f, acc, vector);
+          f.get(acc).i32(32).add().set(acc);
+        },
+      );
+    },
+  );
+  return f;
+}
