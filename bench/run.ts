@@ -23,6 +23,7 @@ export const BENCHMARKS = [
   'pipeline',
   'faults',
   'robustSearch',
+  'robustGap',
   'fidelity',
   'onnx',
   'variation',

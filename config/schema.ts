@@ -116,6 +116,10 @@ export const ConstraintsSchema = z.strictObject({
     .describe("least acceptable 5th percentile over stage 2's noisy chips (evolution.robust*)"),
 });
 
+/** Stage 2's noise models for robust objectives (models/tasks/searchRobustness.ts). */
+export const ROBUST_MODELS = ['chip', 'weight', 'weight-adc'] as const;
+export type RobustModel = (typeof ROBUST_MODELS)[number];
+
 export const EvolutionSchema = z.strictObject({
   algorithm: z
     .enum(['nsga2', 'random'])
@@ -162,10 +166,10 @@ export const EvolutionSchema = z.strictObject({
     .default(200)
     .describe('validation images per noisy chip of a stage-2 candidate'),
   robustModel: z
-    .enum(['chip', 'weight'])
+    .enum(ROBUST_MODELS)
     .default('chip')
     .describe(
-      "chip: the simulated chip of stage 3 (ADC, bit slicing, per-read noise); weight: the device model's weight-level noise only (faster, no ADC)",
+      "chip: the simulated chip of stage 3 (ADC, bit slicing, per-read noise); weight: the device model's weight-level noise only (faster, no ADC); weight-adc: weight plus the DAC/ADC readout and depthwise leakage modelled digitally per layer (each read class's ADC gain, the rest as output noise) from the chip's ADC calibration; no bit-serial simulation (docs/robust-search.md)",
     ),
   robustDriftSeconds: z
     .number()

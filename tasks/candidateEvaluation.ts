@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import type { CandidateResult, ProposedCandidate } from '../contracts';
-import type { RunConfig } from '../config/schema';
+import type { RobustModel, RunConfig } from '../config/schema';
 import { hardwareMetrics, needsRobustMetrics } from '../search/evolution';
 import { decode } from '../search/space/codec';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
@@ -27,7 +27,7 @@ export interface StoredEvaluation extends CandidateResult {
   genome: number[];
   generation: number;
   /** Each noisy chip's accuracy, when robust metrics were measured. */
-  robust?: { accuracies: number[]; driftSeconds: number; model: 'chip' | 'weight' };
+  robust?: { accuracies: number[]; driftSeconds: number; model: RobustModel };
 }
 
 export function evaluationFile(dir: string, key: string): string {

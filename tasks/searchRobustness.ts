@@ -6,25 +6,38 @@
  * Circuit-Architecture Co-Exploration for Computing-in-Memory Neural Accelerators", IEEE TC 2021): the
  * search sees each design's accuracy under device variation, not only its digital accuracy.
  *
- * Two noise paths, both from the device models of hardware/noise (the ones stage 3 samples):
+ * Three noise paths, all from the device models of hardware/noise (the ones stage 3 samples):
  * - 'chip': the simulated chip itself (evaluator/simulator.ts: bit slicing, DAC/ADC, programming
  *   error, drift, read noise, stuck-at faults), with the ADC ranges calibrated on training images;
  * - 'weight': the same cell model collapsed to one Gaussian per weight plus stuck-at faults
  *   (hardware/noise/weightNoise.ts), run through the digital folded network: no ADC, no per-read noise
- *   inside an array's partial sums, a fraction of the cost.
+ *   inside an array's partial sums, a fraction of the cost;
+ * - 'weight-adc': 'weight' plus the chip's DAC/ADC readout as hardware/analog/readoutError.ts models it
+ *   (per read class the ADC's least-squares gain, folded into one digital product per input cycle, and its
+ *   residual as output noise: rare large read errors as events, the rest Gaussian), from the same
+ *   ADC-range calibration the chip runs, and the depthwise arrays' leakage driven by the neighbouring
+ *   channels' inputs: the chip's readout without the bit-serial simulation of every image on every chip.
  * The chips are drawn from seeds of their own ('search-chip'), independent of stage 3's ('chip') and stage
  * 4's ('final-chip'), so stage 3 measures the front on chips the search never selected for.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { searchDriftSeconds, type RunConfig } from '../config/schema';
+import { searchDriftSeconds, type RobustModel, type RunConfig } from '../config/schema';
 import { deriveSeed } from '../common/rng';
 import type { Splits } from '../data/dataset';
-import { SimulatorEvaluator, sampleSeed } from '../evaluator/simulator';
+import { ChipProgram } from '../hardware/analog/program';
+import {
+  calibratedReadoutErrors,
+  readoutErrorOp,
+  type LayerReadoutError,
+} from '../hardware/analog/readoutError';
+import { SimulatorEvaluator, imagesTensor, sampleSeed } from '../evaluator/simulator';
+import type { EvaluationImages } from '../evaluator/types';
 import { accuracyStats } from '../evaluator/statistics';
+import { noiseSettings } from '../hardware/noise/settings';
 import { deviceWeightNoiseHook } from '../hardware/noise/weightNoise';
 import type { HardwareConfig } from '../hardware/types';
 import type { FoldedNetwork } from '../models/folded';
-import { foldedAccuracy, forwardFolded } from '../models/inference';
+import { digitalLinearOp, foldedAccuracy, forwardFolded } from '../models/inference';
 import { firstImages } from './evaluationImages';
 
 /** ADC-range calibration images of stage 2's chips (training images; stage 3 uses 256). */
@@ -36,7 +49,7 @@ export interface SearchRobustness {
   /** Each chip's accuracy, in sample order. */
   accuracies: number[];
   driftSeconds: number;
-  model: 'chip' | 'weight';
+  model: RobustModel;
 }
 
 /** The seed stage 2's chips of candidate `key` derive from (sample i: sampleSeed(seed, i)). */
@@ -51,7 +64,7 @@ export async function searchRobustness(
   key: string,
   config: RunConfig,
   splits: Splits,
-  model: 'chip' | 'weight' = config.evolution.robustModel,
+  model: RobustModel = config.evolution.robustModel,
   /** Called after every batch of chip images (a heartbeat: a chip simulation can take a while). */
   onProgress?: (message: string) => void,
 ): Promise<SearchRobustness> {
@@ -78,28 +91,23 @@ export async function searchRobustness(
     );
     accuracies = result.points[0]!.accuracies;
   } else {
+    // 'weight-adc': the ADC's readout error per layer, from the same calibration the chip does.
+    const errors =
+      model === 'weight-adc'
+        ? adcReadoutErrors(
+            network,
+            hardware,
+            config,
+            firstImages(splits.train, SEARCH_ADC_CALIBRATION_IMAGES),
+            timeS,
+          )
+        : null;
     accuracies = [];
     for (let i = 0; i < samples; i++) {
-      // One draw per chip: the hook is seeded by (chip seed, step 0, layer name), the kind given explicitly.
-      const perturb = deviceWeightNoiseHook(hardware, {
-        seed: sampleSeed(seed, i),
-        noise: config.robustness.noise,
-        timeS,
-        weightBits: (name) => network.layers.find((layer) => layer.shape.name === name)?.shape.weightBits,
-      });
-      const noisy: FoldedNetwork = {
-        ...network,
-        layers: network.layers.map((layer) => {
-          const perturbed = tf.tidy(() => {
-            const kernel = tf.tensor(layer.kernel, layer.kernelShape, 'float32');
-            return perturb(layer.shape.name, kernel, { step: 0, kind: layer.shape.kind });
-          });
-          const kernel = perturbed.dataSync() as Float32Array;
-          perturbed.dispose();
-          return { ...layer, kernel };
-        }),
-      };
-      accuracies.push(foldedAccuracy(noisy, data.images, data.labels));
+      const chipSeed = sampleSeed(seed, i);
+      const noisy = weightNoisyNetwork(network, hardware, config, chipSeed, timeS, errors === null);
+      const linearOp = errors ? readoutErrorOp(errors, network, chipSeed, digitalLinearOp) : digitalLinearOp;
+      accuracies.push(foldedAccuracy(noisy, data.images, data.labels, linearOp));
     }
   }
   const stats = accuracyStats(accuracies);
@@ -110,4 +118,59 @@ export async function searchRobustness(
     driftSeconds: timeS,
     model,
   };
+}
+
+/** The network with chip `chipSeed`'s weight-level device noise (hardware/noise/weightNoise.ts). */
+function weightNoisyNetwork(
+  network: FoldedNetwork,
+  hardware: HardwareConfig,
+  config: RunConfig,
+  chipSeed: number,
+  timeS: number,
+  /** false when the readout model draws the depthwise leakage itself. */
+  depthwiseLeakage: boolean,
+): FoldedNetwork {
+  // One draw per chip: the hook is seeded by (chip seed, step 0, layer name), the kind given explicitly.
+  const perturb = deviceWeightNoiseHook(hardware, {
+    seed: chipSeed,
+    noise: config.robustness.noise,
+    timeS,
+    depthwiseLeakage,
+    weightBits: (name) => network.layers.find((layer) => layer.shape.name === name)?.shape.weightBits,
+  });
+  return {
+    ...network,
+    layers: network.layers.map((layer) => {
+      const perturbed = tf.tidy(() => {
+        const kernel = tf.tensor(layer.kernel, layer.kernelShape, 'float32');
+        return perturb(layer.shape.name, kernel, { step: 0, kind: layer.shape.kind });
+      });
+      const kernel = perturbed.dataSync() as Float32Array;
+      perturbed.dispose();
+      return { ...layer, kernel };
+    }),
+  };
+}
+
+/** Each layer's ADC readout error on `hardware`, ADC ranges calibrated on `calibration` as the chip does. */
+function adcReadoutErrors(
+  network: FoldedNetwork,
+  hardware: HardwareConfig,
+  config: RunConfig,
+  calibration: EvaluationImages,
+  timeS: number,
+): LayerReadoutError[] {
+  const program = new ChipProgram(network, hardware, noiseSettings(config.robustness.noise ?? {}));
+  return calibratedReadoutErrors(
+    program,
+    (op) => {
+      const images = imagesTensor(calibration, 0, calibration.labels.length);
+      try {
+        forwardFolded(network, images, op).dispose();
+      } finally {
+        images.dispose();
+      }
+    },
+    timeS,
+  );
 }

@@ -8,3 +8,4 @@ export * from './plan';
 export * from './program';
 export * from './chip';
 export { ReadNoise } from './readout';
+export * from './readoutError';

@@ -73,8 +73,10 @@ export class ChipProgram {
   /**
    * Calibrates every layer's ADC range from noise-free partial sums: `runNetwork` must run the network on
    * the calibration images with the LinearOp it is given (e.g. `op => forwardFolded(net, images, op)`).
+   * Returns the histograms it calibrated from, per layer (plans order) and read class (cycle·slices +
+   * slice), for error models that need the partial sums' distribution (readoutError.ts).
    */
-  calibrateAdc(runNetwork: (linearOp: LinearOp) => void): void {
+  calibrateAdc(runNetwork: (linearOp: LinearOp) => void): PartialSumHistogram[][] {
     // One histogram per read class (input cycle c, weight slice s) of every layer.
     const histograms = this.plans.map((plan) =>
       Array.from(
@@ -116,6 +118,7 @@ export class ChipProgram {
         this.noise.idealAdc,
       );
     });
+    return histograms;
   }
 
   /** ADC ranges as small JSON (to store with results, or to restore with setAdcRanges). */

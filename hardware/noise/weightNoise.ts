@@ -57,7 +57,7 @@ export function rectifiedGaussianStd(mean: number, sigma: number): number {
 }
 
 /** Φ(z) via the complementary error function (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
-function normalCdf(z: number): number {
+export function normalCdf(z: number): number {
   const x = math.abs(z) / math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
   const erfc =
@@ -146,6 +146,11 @@ export interface DeviceWeightNoiseOptions {
    * every weight (fake-quantized weights lie on theirs), else 8.
    */
   weightBits?: number | ((layerName: string) => number | undefined);
+  /**
+   * Add the packed channels' level-0 cells to a depthwise weight's variance (default true); false when
+   * the caller models that leakage with the right inputs itself (analog/readoutError.ts).
+   */
+  depthwiseLeakage?: boolean;
 }
 
 /** The brief's contract: perturbed weights for one layer on the chip `hw` (a constant offset, STE-friendly). */
@@ -256,7 +261,7 @@ class DeviceWeightNoise {
     // errors of the other packed channels' level-0 cells. Statistically that is (packed − 1) more level-0
     // weights per own weight, added to each weight's variance.
     let leakageVariance = 0;
-    if (kind === 'depthwise') {
+    if (kind === 'depthwise' && this.options.depthwiseLeakage !== false) {
       const area = shape[0]! * shape[1]!;
       const packed = math.min(
         math.floor(hw.rows / area),

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateConfig } from '../../config/load';
+import type { RobustModel } from '../../config/schema';
 import { Rng } from '../../common/rng';
 import * as candidateEvaluation from '../../tasks/candidateEvaluation';
 import { stageSpace, supernetDir } from '../../tasks/shared';
@@ -92,7 +93,7 @@ describe("stage 2's candidate evaluation", () => {
     const space = stageSpace(config);
     const anchor = largestNetworkGenome(space, sampleGenome(space, new Rng(3)));
     const candidates = [{ key: genomeKey(anchor), genome: anchor }];
-    const robustConfig = (model: 'chip' | 'weight', noise: Record<string, number> = {}) =>
+    const robustConfig = (model: RobustModel, noise: Record<string, number> = {}) =>
       validateConfig({
         ...config,
         objectives: [{ metric: 'robustAccuracyMean' }, { metric: 'edap' }],
@@ -112,7 +113,7 @@ describe("stage 2's candidate evaluation", () => {
       return { metrics: result!.metrics, stored };
     };
 
-    for (const model of ['chip', 'weight'] as const) {
+    for (const model of ['chip', 'weight', 'weight-adc'] as const) {
       const nominal = await evaluate(`robust-${model}`, robustConfig(model));
       const { metrics, stored } = nominal;
       expect(stored.robust).toMatchObject({ model, driftSeconds: 3600 });
