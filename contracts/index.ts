@@ -5,6 +5,7 @@
  * Plain types with no Temporal import, so the tasks, the report and the client read the same shapes the
  * workflow and activities exchange without depending on the Temporal adapter layer (docs/design.md §Layers).
  */
+import type { CandidateMetrics } from '../search/evolution';
 import type { RunConfig } from '../config/schema';
 
 export interface SearchInput {
@@ -279,20 +280,8 @@ export interface ProposedGeneration {
   candidates: ProposedCandidate[];
 }
 
-/** Metrics named as objectives and constraints name them (see search/evolution.ts CandidateMetrics). */
-export interface CandidateMetricsJson {
-  accuracy: number;
-  energy: number;
-  latency: number;
-  area: number;
-  edap: number;
-  edp: number;
-  topsPerWatt: number;
-  topsPerMm2: number;
-  capacityExcess: number;
-  robustAccuracyMean?: number;
-  robustAccuracyP5?: number;
-}
+/** Metrics named as objectives and constraints name them: the search's own record, as JSON. */
+export type CandidateMetricsJson = CandidateMetrics;
 
 export interface CandidateResult {
   key: string;

@@ -15,6 +15,7 @@ import { deriveSeed } from '../common/rng';
 import { baselineDesign, baselineKey, baselineNetworkNamed } from '../search/baseline';
 import { decode } from '../search/space/codec';
 import { pruneCheckpoints } from '../storage/checkpoints';
+import type { TrainSupernetChunkResult } from '../contracts';
 import type { ChildContext } from '../tensor/childProcess';
 import type { PathSpec } from '../models/supernet';
 import { SUPERNET_CHECKPOINT_PREFIX } from '../models/supernetTrainer';
@@ -52,16 +53,10 @@ export interface TrainingRequest {
   baseline?: string;
 }
 
-export interface TrainingChunkResult {
-  epochsCompleted: number;
-  globalStep: number;
-  resumedFromStep: number;
-  stepsRun: number;
-  validationAccuracy: number | null;
-  lastLoss: number | null;
-  checkpoint: string;
+/** What a training chunk reports: the activity's result without its attempt, plus the checkpoints skipped. */
+export type TrainingChunkResult = Omit<TrainSupernetChunkResult, 'attempt'> & {
   skippedCheckpoints: string[];
-}
+};
 
 interface EpochRecord {
   epochsCompleted: number;

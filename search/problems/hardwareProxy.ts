@@ -15,6 +15,7 @@
  */
 import type { HardwareConfig, LayerShape } from '../../hardware/types';
 import { OBJECTIVE_METRICS, constraintViolation, objectiveVector } from '../optimizer';
+import type { HardwareMetrics as SearchHardwareMetrics } from '../evolution';
 import type {
   ConstraintBudget,
   Evaluation,
@@ -25,16 +26,8 @@ import type {
   RepairFn,
 } from '../optimizer';
 
-/** Per-image metrics in SI-derived units: J, s, mm²; EDAP in J·s·mm², EDP in J·s. */
-export interface HardwareMetrics {
-  energy: number;
-  latency: number;
-  area: number;
-  edap: number;
-  edp: number;
-  topsPerWatt: number;
-  topsPerMm2: number;
-}
+/** Per-image metrics in SI-derived units: J, s, mm²; EDAP in J·s·mm², EDP in J·s (the search's record). */
+export type HardwareMetrics = Omit<SearchHardwareMetrics, 'capacityExcess'>;
 
 /** What the problem needs from a cost model; the real one in `hardware/` can be adapted to this. */
 export interface HardwareCostModel {
