@@ -296,8 +296,8 @@ export function onnxLayerShapes(model: OnnxModel, options: OnnxLayerOptions): Im
         }
         if (BINARY.has(node.opType)) {
           const [a, b] = [shapeOf(node, node.inputs[0]!), shapeOf(node, node.inputs[1]!)];
-          const constantSide = constant(node.inputs[0]!) ? b : a;
-          out = constant(node.inputs[0]!) || constant(node.inputs[1]!) ? constantSide : a;
+          // A constant operand (a bias or a scale) takes the other operand's shape.
+          out = constant(node.inputs[0]!) ? b : a;
           if (!constant(node.inputs[0]!) && !constant(node.inputs[1]!) && a.join() !== b.join())
             throw new OnnxImportError(
               `${describe(node)}: adds tensors of shapes [${a.join(', ')}] and [${b.join(', ')}]; only same-shaped residual adds are imported`,
@@ -310,8 +310,11 @@ export function onnxLayerShapes(model: OnnxModel, options: OnnxLayerOptions): Im
         );
       }
     }
-    for (const output of node.outputs.slice(0, 1)) shapes.set(output, out);
-    lastOutput = node.outputs[0] ?? lastOutput;
+    // Only the first output carries the data (Dropout's second is its mask).
+    if (node.outputs[0] !== undefined) {
+      shapes.set(node.outputs[0], out);
+      lastOutput = node.outputs[0];
+    }
   }
   if (layers.length === 0)
     throw new OnnxImportError('the model has no Conv, Gemm or MatMul: nothing to map onto the arrays');
