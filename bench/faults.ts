@@ -7,9 +7,16 @@
  *   - the newest checkpoint corrupted (one byte of tensors.bin flipped) while the worker is down;
  *   - kill -9 of the dev server, restarted on the same SQLite database.
  * Figures: faults_injected, searches_completed, results_identical (front, robustness and final accuracies
- * equal the undisturbed run's), steps_recomputed_max (an upper bound: per kill, the newest checkpoint's
- * step plus one checkpoint interval, minus the step training resumed from), candidates_recomputed
- * (finished candidate evaluations written again), plus the checkpoint interval for reading the former.
+ * equal the undisturbed run's), candidates_recomputed (finished candidate evaluations written again), and
+ * the training steps each fault made the search do again (`steps_recomputed`, one entry per fault that hit
+ * training, with its maximum and the checkpoint interval beside it):
+ *   - a kill inside the first checkpoint's write: that checkpoint's step minus the step the next attempt
+ *     resumed from (read from the attempt numbers in the training log);
+ *   - a corrupted newest checkpoint: its step minus the step the next attempt resumed from;
+ *   - a kill -9 of the worker while training: the steps past the newest checkpoint, which died with the
+ *     process and cannot be read back. They are bounded by the evidence instead: right after the kill the
+ *     newest checkpoint on disk is N and none was started after it, so the kill came before step N plus one
+ *     interval, and the next attempt resumed from N (the log says so), not from earlier.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -22,7 +29,7 @@ import { generationDir } from '../activities/evolution';
 import { connectClient, workflowIdFor } from '../client/searches';
 import { validateConfig } from '../config/load';
 import type { RunConfigInput } from '../config/schema';
-import { parseStepLog } from '../models/trainingHistory';
+import { parseStepLog, type StepLogLine } from '../models/trainingHistory';
 import { ensureDevServer, stopDevServer } from '../temporal/devServer';
 import { listCheckpointIndices, checkpointDirName } from '../storage/checkpoints';
 import { SUPERNET_CHECKPOINT_PREFIX } from '../models/supernetTrainer';
@@ -69,7 +76,8 @@ const CONFIG: RunConfigInput = {
 
 interface Faulted {
   injected: string[];
-  stepsRecomputedMax: number;
+  /** Per fault that hit training, the steps it made training do again (see the file comment). */
+  stepsRecomputed: Record<string, number>;
   candidatesRecomputed: number;
 }
 
@@ -82,7 +90,7 @@ export async function run(): Promise<BenchFigures> {
   let worker: ChildProcess | undefined;
   try {
     const reference = await undisturbed(client, artifacts, `faults-ref-${tag}`);
-    const faulted: Faulted = { injected: [], stepsRecomputedMax: 0, candidatesRecomputed: 0 };
+    const faulted: Faulted = { injected: [], stepsRecomputed: {}, candidatesRecomputed: 0 };
     const marker = path.join(artifacts, 'kill-in-checkpoint.marker');
     const prefix = `faults-${tag}`;
     const input = inputFor(artifacts, `faults-run-${tag}`, prefix);
@@ -115,8 +123,10 @@ export async function run(): Promise<BenchFigures> {
     faulted.injected.push('corrupted newest checkpoint');
     worker = startWorker(prefix);
     const resumedFrom = await resumedStep(supernetDir);
-    // The kill lost at most one interval past the newest checkpoint; the corruption one more.
-    faulted.stepsRecomputedMax += Math.max(0, newest + CHECKPOINT_EVERY - resumedFrom);
+    // The kill lost the steps past checkpoint `newest` (fewer than one interval: no later one was
+    // started); the corruption made training fall back to the checkpoint before it.
+    faulted.stepsRecomputed['kill -9 of the worker in stage 1'] = await killLossBound(supernetDir, newest);
+    faulted.stepsRecomputed['corrupted newest checkpoint'] = newest - resumedFrom;
 
     // 3. Stage 2: kill the worker once candidates are evaluated, then crash and restart the server.
     const before = await until(async () => {
@@ -141,13 +151,40 @@ export async function run(): Promise<BenchFigures> {
     const result = (await handle.result()) as SearchResult;
     const after = await evaluationInodes(input.runDir);
     for (const [name, inode] of before) if (after.get(name) !== inode) faulted.candidatesRecomputed++;
+    // The torn first checkpoint: the retry after it resumed from the step its first log line follows.
+    const retry = (await logRuns(supernetDir)).find((run) => run.attempt > 1);
+    faulted.stepsRecomputed['kill during the first checkpoint write'] =
+      CHECKPOINT_EVERY - (retry?.resumedFrom ?? Number.NaN);
+    // Stage 4's kill hit retraining when a retry wrote to a retrained design's log. It redid no committed
+    // step when it resumed where the killed attempt's log ends; the steps past that died with the process
+    // (fewer than one interval, as in stage 1).
+    for (const final of result.finals) {
+      const runs = await logRuns(path.join(input.runDir, 'final', final.key, 'train'));
+      runs.forEach((run, index) => {
+        if (run.attempt === 1) return;
+        const killedLogEnd = index === 0 ? 0 : runs[index - 1]!.lastStep;
+        faulted.stepsRecomputed['kill -9 of the worker in stage 4 (retraining)'] =
+          run.resumedFrom === killedLogEnd ? CHECKPOINT_EVERY - 1 : Number.NaN;
+      });
+    }
     const identical = sameOutcome(reference, result);
+    const perFault = Object.values(faulted.stepsRecomputed);
     return {
       faults_injected: faulted.injected.length,
       fault_list: faulted.injected.join('; '),
       searches_completed: [reference, result].filter((r) => r.finals.length > 0).length,
       results_identical: identical,
-      steps_recomputed_max: faulted.stepsRecomputedMax,
+      ...Object.fromEntries(
+        Object.entries(faulted.stepsRecomputed).map(([fault, steps]) => [
+          `steps_recomputed__${fault}`,
+          steps,
+        ]),
+      ),
+      steps_recomputed_per_fault_max: Math.max(...perFault),
+      steps_recomputed_total: perFault.reduce((sum, steps) => sum + steps, 0),
+      steps_recomputed_within_one_interval_per_fault: perFault.every(
+        (steps) => Number.isInteger(steps) && steps <= CHECKPOINT_EVERY,
+      ),
       checkpoint_interval_steps: CHECKPOINT_EVERY,
       candidates_recomputed: faulted.candidatesRecomputed,
       final_test_acc_mean: result.finals[0]?.testAccuracyMean ?? null,
@@ -229,6 +266,48 @@ async function exists(file: string): Promise<true | undefined> {
 
 async function loggedSteps(dir: string): Promise<number> {
   return parseStepLog(await fs.readFile(path.join(dir, 'train-log.jsonl'), 'utf8').catch(() => '')).length;
+}
+
+/**
+ * The most steps a kill of the process training in `dir` can have lost, its newest checkpoint being
+ * `newest`: the steps after it, fewer than one interval unless the kill tore the next checkpoint's write
+ * (its staging directory is left behind), which happens at exactly one interval.
+ */
+async function killLossBound(dir: string, newest: number): Promise<number> {
+  const staged = (await fs.readdir(dir)).some((name) => {
+    const match = new RegExp(`^\\.${SUPERNET_CHECKPOINT_PREFIX}-(\\d{8})\\..*\\.tmp$`).exec(name);
+    return match !== null && Number(match[1]) > newest;
+  });
+  return staged ? CHECKPOINT_EVERY : CHECKPOINT_EVERY - 1;
+}
+
+/** A stretch of the training log written by one process: where it resumed from, its last step. */
+interface LogRun {
+  attempt: number;
+  resumedFrom: number;
+  lastStep: number;
+}
+
+/**
+ * The training log of `dir` cut into the stretches each process (one activity attempt) committed, in order.
+ * Lines a later attempt rolled back are gone, so an attempt whose every line was rolled back is absent.
+ */
+async function logRuns(dir: string): Promise<LogRun[]> {
+  const text = await fs.readFile(path.join(dir, 'train-log.jsonl'), 'utf8').catch(() => '');
+  const runs: (LogRun & { pid: number })[] = [];
+  for (const line of parseStepLog(text) as (StepLogLine & { attempt?: number; pid?: number })[]) {
+    if (line.attempt === undefined || line.pid === undefined) continue;
+    const last = runs.at(-1);
+    if (last && last.pid === line.pid && last.attempt === line.attempt) last.lastStep = line.globalStep;
+    else
+      runs.push({
+        attempt: line.attempt,
+        pid: line.pid,
+        resumedFrom: line.globalStep - 1,
+        lastStep: line.globalStep,
+      });
+  }
+  return runs.map(({ pid: _pid, ...run }) => run);
 }
 
 /** The step the first chunk's successful attempt resumed from (its stored result says). */
