@@ -356,36 +356,26 @@ async function retrainWinners(
   });
   progress.retrainTotal = winners.length;
   const byKey = new Map(progress.front.map((member) => [member.key, member]));
-  const perActivity = config.retrain.epochsPerActivity;
   // Winners are in a fixed order: those before this index finished (or failed) in an earlier run.
   const processed = finals.length + progress.dropped.finals;
   for (const { key } of winners.slice(processed)) {
     const candidate = { key, genome: byKey.get(key)!.genome };
     try {
-      while ((state.retrainEpochs ?? 0) < config.retrain.epochs) {
-        if (!(await controls.mayContinue())) return;
-        const until = Math.min((state.retrainEpochs ?? 0) + perActivity, config.retrain.epochs);
-        controls.setStage(
-          'retraining',
-          `Stage 4/4 — retraining ${key}: epochs → ${until} of ${config.retrain.epochs}`,
-        );
-        await controls.inWork(() =>
+      const final = await retrainThenTest(input, controls, state, {
+        name: `retraining ${key}`,
+        epochs: { get: () => state.retrainEpochs ?? 0, set: (epochs) => (state.retrainEpochs = epochs) },
+        train: (until) =>
           act.training.retrainCandidate.executeWithOptions({ summary: `retrain ${key} to epoch ${until}` }, [
             { runDir, config, candidate, untilEpoch: until },
           ]),
-        );
-        state.retrainEpochs = until;
-        await continueIfHistoryIsLong(input, state);
-      }
-      if (controls.stoppedNow()) return;
-      finals.push(
-        await controls.inWork(() =>
+        test: () =>
           act.evaluation.evaluateFinalModel.executeWithOptions(
             { summary: `test ${key} under noise and export` },
             [{ runDir, config, candidate }],
           ),
-        ),
-      );
+      });
+      if (final === undefined) return;
+      finals.push(final);
       progress.retrained += 1;
     } catch (error) {
       if (isCancellation(error) || error instanceof ContinueAsNew) throw error;
@@ -425,34 +415,22 @@ async function retrainBaselines(
   const processed = done.length + (progress.dropped.baselines ?? 0);
   for (const baseline of names.slice(processed)) {
     try {
-      while ((state.baselineEpochs ?? 0) < config.retrain.epochs) {
-        if (!(await controls.mayContinue())) return;
-        const until = Math.min(
-          (state.baselineEpochs ?? 0) + config.retrain.epochsPerActivity,
-          config.retrain.epochs,
-        );
-        controls.setStage(
-          'retraining',
-          `Stage 4/4 — baseline ${baseline}: epochs → ${until} of ${config.retrain.epochs}`,
-        );
-        await controls.inWork(() =>
+      const result = await retrainThenTest(input, controls, state, {
+        name: `baseline ${baseline}`,
+        epochs: { get: () => state.baselineEpochs ?? 0, set: (epochs) => (state.baselineEpochs = epochs) },
+        train: (until) =>
           act.training.retrainBaseline.executeWithOptions(
             { summary: `retrain baseline ${baseline} to epoch ${until}` },
             [{ runDir, config, baseline, untilEpoch: until }],
           ),
-        );
-        state.baselineEpochs = until;
-        await continueIfHistoryIsLong(input, state);
-      }
-      if (controls.stoppedNow()) return;
-      done.push(
-        await controls.inWork(() =>
+        test: () =>
           act.evaluation.evaluateBaseline.executeWithOptions(
             { summary: `test baseline ${baseline} under noise and export` },
             [{ runDir, config, baseline }],
           ),
-        ),
-      );
+      });
+      if (result === undefined) return;
+      done.push(result);
     } catch (error) {
       if (isCancellation(error) || error instanceof ContinueAsNew) throw error;
       progress.dropped.baselines = (progress.dropped.baselines ?? 0) + 1;
@@ -463,6 +441,37 @@ async function retrainBaselines(
     state.baselineEpochs = 0;
     await continueIfHistoryIsLong(input, state);
   }
+}
+
+/** One network of stage 4: what the stage line calls it, its epoch counter, its two activities. */
+interface RetrainJob<T> {
+  name: string;
+  epochs: { get(): number; set(epochs: number): void };
+  train(untilEpoch: number): Promise<unknown>;
+  test(): Promise<T>;
+}
+
+/**
+ * Retrains one network chunk by chunk (continuing as new when the history grows), then tests it. Returns
+ * undefined when the search was paused out or stopped before the test.
+ */
+async function retrainThenTest<T>(
+  input: SearchInput,
+  controls: SearchControls,
+  state: CarriedState,
+  job: RetrainJob<T>,
+): Promise<T | undefined> {
+  const { retrain } = input.config;
+  while (job.epochs.get() < retrain.epochs) {
+    if (!(await controls.mayContinue())) return undefined;
+    const until = Math.min(job.epochs.get() + retrain.epochsPerActivity, retrain.epochs);
+    controls.setStage('retraining', `Stage 4/4 — ${job.name}: epochs → ${until} of ${retrain.epochs}`);
+    await controls.inWork(() => job.train(until));
+    job.epochs.set(until);
+    await continueIfHistoryIsLong(input, state);
+  }
+  if (controls.stoppedNow()) return undefined;
+  return await controls.inWork(() => job.test());
 }
 
 /** Writes the results files and returns the search's result: the one place the result is built. */
