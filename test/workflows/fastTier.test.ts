@@ -1,115 +1,24 @@
 /**
- * The fast workflow tier: the real workflow code on a local Temporal test server (the cached dev-server
- * binary, started by TestWorkflowEnvironment), with the activities replaced by the small deterministic
- * stand-ins of standInActivities.ts. Covers the orchestration logic that real training makes slow to reach:
- * stop now, pause/resume, failed evaluations and explicit outcomes, continue-as-new and bounded history,
- * and the result object.
+ * The fast workflow tier: the real workflow code on a local Temporal test server with the activities
+ * replaced by small deterministic stand-ins (standInSearch.ts). Covers the orchestration logic that real
+ * training makes slow to reach: stop now, pause/resume, failed evaluations and explicit outcomes, and the
+ * result object. The bound on history length, which needs thousands of events, is historyBound.test.ts.
  */
 import { WorkflowFailedError } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import type { SearchInput, SearchProgress, SearchResult } from '../../contracts';
-import { validateConfig } from '../../config/load';
-import type { RunConfigInput } from '../../config/schema';
-import { ensureTemporalCli } from '../../temporal/temporalCli';
-import { ensureWorkflowBundle } from '../../temporal/bundle';
-import { taskQueuesFor } from '../../activities/contracts';
+import type { SearchProgress, SearchResult } from '../../contracts';
 import {
-  BEST_ACCURACY,
-  BEST_EDAP,
-  DATASET,
-  GENERATION,
-  SEARCH_NAME,
-  STAGE,
-} from '../../workflows/searchAttributes';
-import { standInActivities, type StandInBehaviour, type StandInLog } from './standInActivities';
+  BASE,
+  opened,
+  runSearch,
+  startStandInEnvironment,
+  stopStandInEnvironment,
+  until,
+} from './standInSearch';
 
 jest.setTimeout(900_000);
 
-let env: TestWorkflowEnvironment;
-let bundlePath: string;
-let counter = 0;
-
-beforeAll(async () => {
-  const executable = await ensureTemporalCli(() => undefined);
-  env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: executable },
-      ui: false,
-      searchAttributes: [STAGE, DATASET, SEARCH_NAME, GENERATION, BEST_ACCURACY, BEST_EDAP],
-    },
-  });
-  bundlePath = await ensureWorkflowBundle(() => undefined);
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
-
-const BASE: Omit<RunConfigInput, 'name'> = {
-  supernet: { epochs: 2, epochsPerActivity: 1 },
-  evolution: { population: 4, generations: 2, generationsPerRun: 1, candidatesPerActivity: 1 },
-  robustness: { topK: 3, samples: 2 },
-  retrain: { count: 2, epochs: 2 },
-};
-
-interface Run {
-  result: Promise<SearchResult>;
-  handle: ReturnType<TestWorkflowEnvironment['client']['workflow']['getHandle']>;
-  log: StandInLog;
-}
-
-/** Starts a search with stand-in activities, runs `during` while it runs, and returns how it ended. */
-async function runSearch(
-  config: Omit<RunConfigInput, 'name'>,
-  behaviour: StandInBehaviour = {},
-  during: (run: Run) => Promise<void> = async () => undefined,
-): Promise<{ outcome: SearchResult | Error; log: StandInLog; handle: Run['handle'] }> {
-  const prefix = `fast-${process.pid}-${++counter}`;
-  const searchId = `fast-${counter}`;
-  const input: SearchInput = {
-    searchId,
-    runDir: `/nonexistent/stand-in/${searchId}`,
-    config: validateConfig({ name: searchId, ...config, temporal: { taskQueuePrefix: prefix } }),
-  };
-  const { activities, log } = standInActivities(behaviour);
-  const queues = taskQueuesFor(prefix);
-  const workers = await Promise.all(
-    [queues.orchestration, queues.training, queues.evaluation].map((taskQueue, i) =>
-      Worker.create({
-        connection: env.nativeConnection,
-        taskQueue,
-        activities,
-        ...(i === 0 ? { workflowBundle: { codePath: bundlePath } } : {}),
-      }),
-    ),
-  );
-  const running = workers.map((worker) => worker.run());
-  try {
-    const handle = await env.client.workflow.start('nasSearch', {
-      taskQueue: queues.orchestration,
-      workflowId: `nas/${searchId}-${prefix}`,
-      args: [input],
-    });
-    const result = handle.result() as Promise<SearchResult>;
-    await during({ result, handle, log });
-    const outcome = await result.catch((error: Error) => error);
-    return { outcome, log, handle };
-  } finally {
-    for (const worker of workers) worker.shutdown();
-    await Promise.all(running);
-  }
-}
-
-function opened(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
-}
-
-async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
-}
+beforeAll(startStandInEnvironment);
+afterAll(stopStandInEnvironment);
 
 describe('the search workflow with stand-in activities', () => {
   it('runs the four stages and builds the result once, marked complete', async () => {
@@ -248,36 +157,5 @@ describe('the search workflow with stand-in activities', () => {
     );
     expect((outcome as SearchResult).outcome).toBe('complete');
     expect(log.calls.trainSupernetChunk).toBe(2);
-  });
-
-  it('a long retraining (a winner, then a baseline) continues as new so no run exceeds 10,000 history events', async () => {
-    const { outcome, handle, log } = await runSearch({
-      ...BASE,
-      evolution: { ...BASE.evolution, generations: 1 },
-      robustness: { topK: 1, samples: 2 },
-      // 400 one-epoch chunks each: about 2,400 history events per design in one run without continue-as-new.
-      retrain: { count: 1, epochs: 400, epochsPerActivity: 1 },
-      baseline: { networks: ['vgg'] },
-    });
-    const result = outcome as SearchResult;
-    expect(result.outcome).toBe('complete');
-    expect(result.finals).toHaveLength(1);
-    // The baseline's epochs carried across the runs: every chunk once, then one test.
-    expect(result.baselines?.map((b) => b.key)).toEqual(['baseline-vgg']);
-    expect(log.calls).toMatchObject({ retrainBaseline: 400, evaluateBaseline: 1 });
-    // Every run of the chain (newest to first) stays under the bound.
-    let runId: string | undefined = (await handle.describe()).runId;
-    const lengths: number[] = [];
-    while (runId) {
-      const run: Run['handle'] = env.client.workflow.getHandle(handle.workflowId, runId);
-      const history: Awaited<ReturnType<Run['handle']['fetchHistory']>> = await run.fetchHistory();
-      lengths.push(history.events?.length ?? 0);
-      const first: { continuedExecutionRunId?: string | null } | null | undefined =
-        history.events?.[0]?.workflowExecutionStartedEventAttributes;
-      runId = first?.continuedExecutionRunId ?? undefined;
-    }
-    expect(lengths.length).toBeGreaterThanOrEqual(2);
-    for (const length of lengths) expect(length).toBeLessThan(10_000);
-    expect(log.calls.retrainCandidate).toBe(400);
   });
 });
