@@ -4,6 +4,7 @@
  * (activities/supernet.ts retrainCandidate, activities/evaluation.ts evaluateFinalModel). Idempotent
  * through their result files under `<runDir>/baseline/<name>/`.
  */
+import { baselineDir, chunkFile, designFiles } from '../storage/runLayout';
 import * as path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { BaselineFinalRequest } from '../tasks/chipEvaluation';
@@ -18,15 +19,10 @@ import type {
   BaselineRetrainInput,
   RetrainChunkResult,
 } from '../contracts';
-import { chunkFile } from './supernet';
-
-export function baselineDir(runDir: string, name: string): string {
-  return path.join(runDir, 'baseline', name);
-}
 
 export async function retrainBaseline(input: BaselineRetrainInput): Promise<RetrainChunkResult> {
   const key = baselineKey(input.baseline);
-  const dir = path.join(baselineDir(input.runDir, input.baseline), 'train');
+  const dir = designFiles(baselineDir(input.runDir, input.baseline)).train;
   const stored = await readJsonIfExists<RetrainChunkResult>(chunkFile(dir, input.untilEpoch));
   if (stored) return stored;
   const result = await timeStage(input.runDir, 'retraining', `${key}-until-epoch-${input.untilEpoch}`, () =>
@@ -50,7 +46,7 @@ export async function retrainBaseline(input: BaselineRetrainInput): Promise<Retr
 
 export async function evaluateBaseline(input: BaselineEvaluationInput): Promise<BaselineResult> {
   const dir = baselineDir(input.runDir, input.baseline);
-  const stored = await readJsonIfExists<BaselineResult & { raw?: unknown }>(path.join(dir, 'final.json'));
+  const stored = await readJsonIfExists<BaselineResult & { raw?: unknown }>(designFiles(dir).final);
   if (stored) {
     const { raw: _raw, ...final } = stored;
     return final;
@@ -58,7 +54,7 @@ export async function evaluateBaseline(input: BaselineEvaluationInput): Promise<
   return timeStage(input.runDir, 'retraining', `${baselineKey(input.baseline)}-final-test`, () =>
     runChildTask<BaselineFinalRequest, BaselineResult>('chipEvaluation', 'runBaselineFinal', {
       runDir: input.runDir,
-      trainDir: path.join(dir, 'train'),
+      trainDir: designFiles(dir).train,
       dir,
       config: input.config,
       baseline: input.baseline,

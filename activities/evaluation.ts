@@ -3,7 +3,6 @@
  * Monte-Carlo robustness, stage 4's final test under noise and export. Idempotent through their result
  * files; the work runs in child tasks.
  */
-import * as path from 'node:path';
 import type { CandidateEvaluationRequest } from '../tasks/candidateEvaluation';
 import type { FinalRequest, RobustnessRequest } from '../tasks/chipEvaluation';
 import { readJsonIfExists } from '../storage/atomic';
@@ -17,14 +16,21 @@ import type {
   RobustnessInput,
   RobustnessResult,
 } from '../contracts';
-import { generationDir, generationLabel } from './evolution';
-import { finalDir } from './supernet';
+import {
+  designFiles,
+  designResultFile,
+  finalDir,
+  generationDir,
+  generationFiles,
+  generationLabel,
+  robustDir,
+} from '../storage/runLayout';
 
 export async function evaluateCandidates(input: EvaluateCandidatesInput): Promise<CandidateResult[]> {
   const label = `${generationLabel(input.generation)}-evaluate-${input.candidates[0]?.key ?? 'none'}`;
   return timeStage(input.runDir, 'evolution', label, () =>
     runChildTask<CandidateEvaluationRequest, CandidateResult[]>('candidateEvaluation', 'run', {
-      dir: path.join(generationDir(input.runDir, input.generation), 'evaluations'),
+      dir: generationFiles(generationDir(input.runDir, input.generation)).evaluations,
       runDir: input.runDir,
       generation: input.generation,
       config: input.config,
@@ -34,9 +40,9 @@ export async function evaluateCandidates(input: EvaluateCandidatesInput): Promis
 }
 
 export async function evaluateRobustness(input: RobustnessInput): Promise<RobustnessResult> {
-  const dir = path.join(input.runDir, 'robust');
+  const dir = robustDir(input.runDir);
   const stored = await readJsonIfExists<RobustnessResult & { raw?: unknown }>(
-    path.join(dir, `${input.candidate.key}.json`),
+    designResultFile(dir, input.candidate.key),
   );
   if (stored) {
     const { raw: _raw, ...summary } = stored;
@@ -54,7 +60,7 @@ export async function evaluateRobustness(input: RobustnessInput): Promise<Robust
 
 export async function evaluateFinalModel(input: FinalEvaluationInput): Promise<FinalModelResult> {
   const dir = finalDir(input.runDir, input.candidate.key);
-  const stored = await readJsonIfExists<FinalModelResult & { raw?: unknown }>(path.join(dir, 'final.json'));
+  const stored = await readJsonIfExists<FinalModelResult & { raw?: unknown }>(designFiles(dir).final);
   if (stored) {
     const { raw: _raw, ...final } = stored;
     return final;
@@ -62,7 +68,7 @@ export async function evaluateFinalModel(input: FinalEvaluationInput): Promise<F
   return timeStage(input.runDir, 'retraining', `${input.candidate.key}-final-test`, () =>
     runChildTask<FinalRequest, FinalModelResult>('chipEvaluation', 'runFinal', {
       runDir: input.runDir,
-      trainDir: path.join(dir, 'train'),
+      trainDir: designFiles(dir).train,
       dir,
       config: input.config,
       candidate: input.candidate,

@@ -3,7 +3,7 @@
  * optimizer's state lives in the run directory (search/), never in workflow history; each step is
  * idempotent, so a retried or replayed activity returns what the first one stored.
  */
-import * as path from 'node:path';
+import { generationDir, generationFiles, generationLabel, optimizerStateFile } from '../storage/runLayout';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
 import { timeStage } from '../storage/stageTiming';
 import {
@@ -21,23 +21,6 @@ import { describeDesign } from '../search/describe';
 import type { RunConfig } from '../config/schema';
 import type { GenerationSummary, ProposeInput, ProposedGeneration, TellInput } from '../contracts';
 
-export function searchDir(runDir: string): string {
-  return path.join(runDir, 'search');
-}
-
-/** `gen-NNNN`: the generation's directory name, also naming its timing records. */
-export function generationLabel(generation: number): string {
-  return `gen-${String(generation).padStart(4, '0')}`;
-}
-
-export function generationDir(runDir: string, generation: number): string {
-  return path.join(searchDir(runDir), generationLabel(generation));
-}
-
-function stateAfter(runDir: string, generation: number): string {
-  return path.join(searchDir(runDir), `state-after-gen-${String(generation).padStart(4, '0')}.json`);
-}
-
 interface StoredProposal extends ProposedGeneration {
   state: OptimizerState;
 }
@@ -47,7 +30,7 @@ function space(config: RunConfig) {
 }
 
 export async function proposeGeneration(input: ProposeInput): Promise<ProposedGeneration> {
-  const file = path.join(generationDir(input.runDir, input.generation), 'proposal.json');
+  const file = generationFiles(generationDir(input.runDir, input.generation)).proposal;
   const stored = await readJsonIfExists<StoredProposal>(file);
   if (stored) return { generation: stored.generation, candidates: stored.candidates };
   return timeStage(input.runDir, 'evolution', `${generationLabel(input.generation)}-propose`, () =>
@@ -66,7 +49,9 @@ async function propose(input: ProposeInput, file: string): Promise<ProposedGener
       input.config.seed,
     );
   } else {
-    const previous = await readJsonIfExists<OptimizerState>(stateAfter(input.runDir, input.generation - 1));
+    const previous = await readJsonIfExists<OptimizerState>(
+      optimizerStateFile(input.runDir, input.generation - 1),
+    );
     if (!previous)
       throw new Error(`generation ${input.generation - 1} has no stored optimizer state; tell it first`);
     optimizer = restoreOptimizer(searchSpace, previous);
@@ -82,7 +67,7 @@ async function propose(input: ProposeInput, file: string): Promise<ProposedGener
 }
 
 export async function tellGeneration(input: TellInput): Promise<GenerationSummary> {
-  const summaryFile = path.join(generationDir(input.runDir, input.generation), 'summary.json');
+  const summaryFile = generationFiles(generationDir(input.runDir, input.generation)).summary;
   const stored = await readJsonIfExists<GenerationSummary>(summaryFile);
   if (stored) return stored;
   return timeStage(input.runDir, 'evolution', `${generationLabel(input.generation)}-tell`, () =>
@@ -92,7 +77,7 @@ export async function tellGeneration(input: TellInput): Promise<GenerationSummar
 
 async function tell(input: TellInput, summaryFile: string): Promise<GenerationSummary> {
   const proposal = await readJsonIfExists<StoredProposal>(
-    path.join(generationDir(input.runDir, input.generation), 'proposal.json'),
+    generationFiles(generationDir(input.runDir, input.generation)).proposal,
   );
   if (!proposal) throw new Error(`generation ${input.generation} was never proposed`);
   const { config } = input;
@@ -125,7 +110,7 @@ async function tell(input: TellInput, summaryFile: string): Promise<GenerationSu
     bestAccuracy: best(accuracyIndex, (values) => Math.max(...values)),
     bestEdap: best(edapIndex, (values) => Math.min(...values)),
   };
-  await writeJsonAtomic(stateAfter(input.runDir, input.generation), saveOptimizer(optimizer));
+  await writeJsonAtomic(optimizerStateFile(input.runDir, input.generation), saveOptimizer(optimizer));
   await writeJsonAtomic(summaryFile, summary);
   return summary;
 }

@@ -19,7 +19,7 @@ import type {
   GenerationSummary,
   WriteResultsInput,
 } from '../contracts';
-import { generationDir, searchDir } from './evolution';
+import { generationDir, generationFiles, runFiles, searchDir } from '../storage/runLayout';
 
 export interface EvaluatedRecord {
   key: string;
@@ -35,7 +35,7 @@ export async function readEvaluatedCandidates(runDir: string): Promise<Evaluated
     .sort();
   const records: EvaluatedRecord[] = [];
   for (const name of generations) {
-    const dir = path.join(searchDir(runDir), name, 'evaluations');
+    const dir = generationFiles(path.join(searchDir(runDir), name)).evaluations;
     const files = (await fs.readdir(dir).catch(() => [] as string[]))
       .filter((f) => f.endsWith('.json'))
       .sort();
@@ -61,7 +61,7 @@ export async function generationHistory(
   );
   for (const name of names) {
     const summary = await readJsonIfExists<GenerationSummary>(
-      path.join(searchDir(runDir), name, 'summary.json'),
+      generationFiles(path.join(searchDir(runDir), name)).summary,
     );
     if (!summary) continue;
     points.set(summary.generation + 1, {
@@ -81,7 +81,7 @@ export async function latestSummary(
 ): Promise<GenerationSummary | undefined> {
   for (let generation = generations - 1; generation >= 0; generation--) {
     const summary = await readJsonIfExists<GenerationSummary>(
-      path.join(generationDir(runDir, generation), 'summary.json'),
+      generationFiles(generationDir(runDir, generation)).summary,
     );
     if (summary) return summary;
   }
@@ -133,7 +133,7 @@ export async function writeResults(
     ...(input.baselines ? { baselines: resultsBaselines(input.finals, input.baselines) } : {}),
     candidates,
   };
-  const resultsFile = path.join(runDir, 'results.json');
+  const resultsFile = runFiles(runDir).results;
   await writeJsonAtomic(resultsFile, results);
 
   const metricNames = [
@@ -162,7 +162,7 @@ export async function writeResults(
     robustByKey.get(c.key)?.accuracyP5 ?? '',
     c.description,
   ]);
-  const frontCsv = path.join(runDir, 'front.csv');
+  const frontCsv = runFiles(runDir).frontCsv;
   await writeFileAtomic(
     frontCsv,
     [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n',

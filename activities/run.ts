@@ -1,6 +1,6 @@
 /** Run bookkeeping on the orchestration queue: the run directory, its config and its manifest. */
+import { runFiles } from '../storage/runLayout';
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { configFileText } from '../config/load';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
 import { checkRunConfigMatches } from '../config/identity';
@@ -20,17 +20,14 @@ export interface RunManifest {
  * configuration's artifacts is refused: reusing them would mix two searches' results.
  */
 export async function prepareRun(input: SearchInput): Promise<PrepareRunResult> {
-  const manifestFile = path.join(input.runDir, 'manifest.json');
+  const manifestFile = runFiles(input.runDir).manifest;
   const existing = await readJsonIfExists<RunManifest>(manifestFile);
   if (existing) {
     checkRunConfigMatches(input.runDir, input.searchId, existing.configSha256, input.config);
     return { runDir: input.runDir, configSha256: existing.configSha256, createdAt: existing.createdAt };
   }
   await fs.mkdir(input.runDir, { recursive: true });
-  const configSha256 = await writeFileAtomic(
-    path.join(input.runDir, 'config.yaml'),
-    configFileText(input.config),
-  );
+  const configSha256 = await writeFileAtomic(runFiles(input.runDir).config, configFileText(input.config));
   const manifest: RunManifest = {
     format: 'imcnas-run-v1',
     searchId: input.searchId,

@@ -3,6 +3,7 @@
  * is idempotent: a finished chunk returns its stored result; an interrupted one resumes from the newest
  * valid checkpoint inside the child task.
  */
+import { chunkFile, designFiles, finalDir, supernetDir } from '../storage/runLayout';
 import * as path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { TrainingChunkResult, TrainingRequest } from '../tasks/supernetTraining';
@@ -16,12 +17,8 @@ import type {
   TrainSupernetChunkResult,
 } from '../contracts';
 
-export function chunkFile(dir: string, untilEpoch: number): string {
-  return path.join(dir, `chunk-until-epoch-${String(untilEpoch).padStart(4, '0')}.json`);
-}
-
 export async function trainSupernetChunk(input: TrainSupernetChunkInput): Promise<TrainSupernetChunkResult> {
-  const dir = path.join(input.runDir, 'supernet');
+  const dir = supernetDir(input.runDir);
   const stored = await readJsonIfExists<TrainSupernetChunkResult>(chunkFile(dir, input.untilEpoch));
   if (stored) return stored;
   const attempt = Context.current().info.attempt;
@@ -47,12 +44,8 @@ export async function trainSupernetChunk(input: TrainSupernetChunkInput): Promis
   return final;
 }
 
-export function finalDir(runDir: string, key: string): string {
-  return path.join(runDir, 'final', key);
-}
-
 export async function retrainCandidate(input: RetrainInput): Promise<RetrainChunkResult> {
-  const dir = path.join(finalDir(input.runDir, input.candidate.key), 'train');
+  const dir = designFiles(finalDir(input.runDir, input.candidate.key)).train;
   const stored = await readJsonIfExists<RetrainChunkResult>(chunkFile(dir, input.untilEpoch));
   if (stored) return stored;
   const result = await timeStage(

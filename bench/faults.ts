@@ -25,7 +25,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { SearchInput, SearchProgress, SearchResult } from '../contracts';
-import { generationDir } from '../activities/evolution';
+import { generationDir } from '../storage/runLayout';
 import { connectClient, workflowIdFor } from '../client/searches';
 import { validateConfig } from '../config/load';
 import type { RunConfigInput } from '../config/schema';

@@ -22,7 +22,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generationDir, proposeGeneration, tellGeneration } from '../activities/evolution';
+import { proposeGeneration, tellGeneration } from '../activities/evolution';
+import { generationDir } from '../storage/runLayout';
 import type { CandidateResult } from '../contracts';
 import { loadConfigFile, validateConfig } from '../config/load';
 import type { RobustModel, RunConfig } from '../config/schema';

@@ -35,7 +35,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { proposeGeneration, searchDir, tellGeneration } from '../activities/evolution';
+import { proposeGeneration, tellGeneration } from '../activities/evolution';
+import { searchDir } from '../storage/runLayout';
 import type { CandidateResult, ProposedCandidate } from '../contracts';
 import { loadConfigFile, validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';

@@ -3,6 +3,7 @@
  *   0 success · 1 unexpected failure · 2 invalid input (config, arguments) · 3 search not found ·
  *   4 Temporal unreachable · 5 the search failed, was cancelled or terminated.
  */
+import { runFiles } from '../storage/runLayout';
 import { Command, CommanderError } from 'commander';
 import { loadConfigFile } from '../config/load';
 import { ConfigError } from '../common/validation';
@@ -374,7 +375,7 @@ export function buildProgram(): Command {
         const result = await searchResultFromRunDir(searchId);
         for (const line of describeResult(result, result.objectives)) console.log(line);
         if (result.outcome === 'partial') process.exitCode = EXIT.partial;
-        if (options.csv) await fs.copyFile(path.join(result.runDir, 'front.csv'), options.csv);
+        if (options.csv) await fs.copyFile(runFiles(result.runDir).frontCsv, options.csv);
         if (options.json) await fs.copyFile(result.resultsFile, options.json);
         if (options.csv) console.log(`front written to ${options.csv}`);
         if (options.json) console.log(`results written to ${options.json}`);
@@ -387,8 +388,8 @@ export function buildProgram(): Command {
           for (const line of describeResult(status.result, status.objectives)) console.log(line);
           if (status.result.outcome === 'partial') process.exitCode = EXIT.partial;
           const runDir = status.result.runDir;
-          if (options.csv) await fs.copyFile(path.join(runDir, 'front.csv'), options.csv);
-          if (options.json) await fs.copyFile(path.join(runDir, 'results.json'), options.json);
+          if (options.csv) await fs.copyFile(runFiles(runDir).frontCsv, options.csv);
+          if (options.json) await fs.copyFile(runFiles(runDir).results, options.json);
         } else if (status.progress) {
           console.log(`search ${searchId} is ${status.status}; best so far:`);
           for (const line of describeProgress(status.progress)) console.log(line);

@@ -2,6 +2,7 @@
  * Starting and inspecting searches: shared by the CLI, the demo and the tests so they all speak to the
  * workflow the same way.
  */
+import { runFiles } from '../storage/runLayout';
 import * as path from 'node:path';
 import {
   Client,
@@ -220,7 +221,7 @@ export async function resumeFailedSearch(client: Client, searchId: string): Prom
   const payload = started?.input?.payloads?.[0];
   if (!payload?.data) throw new Error(`cannot read the input of ${workflowIdFor(searchId)}`);
   const input = JSON.parse(Buffer.from(payload.data).toString('utf8')) as SearchInput;
-  const config = await loadConfigFile(path.join(input.runDir, 'config.yaml'));
+  const config = await loadConfigFile(runFiles(input.runDir).config);
   const restarted = await client.workflow.start(WORKFLOW_TYPE, {
     taskQueue: taskQueuesFor(config.temporal.taskQueuePrefix).orchestration,
     workflowId: workflowIdFor(searchId),

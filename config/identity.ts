@@ -3,7 +3,7 @@
  * made with (the validated configuration, every default filled in), and a search started again under the
  * same id must bring the same configuration.
  */
-import * as path from 'node:path';
+import { runFiles } from '../storage/runLayout';
 import { sha256 } from '../storage/atomic';
 import { configFileText } from './load';
 import type { RunConfig } from './schema';
@@ -32,6 +32,6 @@ export function checkRunConfigMatches(
     `search id "${searchId}" already has a run directory ${runDir} made with a different configuration ` +
       `(its config.yaml has SHA-256 ${recordedSha256.slice(0, 12)}…). To start a new search, give it another id ` +
       `(\`imcnas start -c <file> --id <new-id>\`) or another name; to continue the old search, resume it with its ` +
-      `own configuration (\`imcnas resume-failed ${searchId}\`, or \`imcnas start -c ${path.join(runDir, 'config.yaml')} --id ${searchId}\`).`,
+      `own configuration (\`imcnas resume-failed ${searchId}\`, or \`imcnas start -c ${runFiles(runDir).config} --id ${searchId}\`).`,
   );
 }

@@ -5,11 +5,8 @@
  * which is pruned; this small file survives for the report. Written atomically at each epoch end.
  */
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
-
-export const TRAINING_HISTORY_FILE = 'history.json';
-export const TRAINING_LOG_FILE = 'train-log.jsonl';
+import { trainingHistoryFile, trainingLogFile } from '../storage/runLayout';
 
 export interface EpochHistoryEntry {
   /** Epochs complete after this one (1-based epoch number). */
@@ -57,7 +54,7 @@ export function parseStepLog(
 
 /** Every step of the training log (empty when the run has none); unreadable lines are skipped. */
 export async function readStepLog(dir: string): Promise<StepLogLine[]> {
-  const file = path.join(dir, TRAINING_LOG_FILE);
+  const file = trainingLogFile(dir);
   const text = await fs.readFile(file, 'utf8').catch(() => '');
   return parseStepLog(text, (lineNumber) =>
     console.warn(`[training log] ${file}:${lineNumber}: unreadable line skipped`),
@@ -72,7 +69,7 @@ export async function readStepLog(dir: string): Promise<StepLogLine[]> {
  * are dropped. Rewrites the log atomically, and only when something changes.
  */
 export async function reconcileStepLog(dir: string, step: number, checkpointLines: string[]): Promise<void> {
-  const file = path.join(dir, TRAINING_LOG_FILE);
+  const file = trainingLogFile(dir);
   const text = await fs.readFile(file, 'utf8').catch(() => '');
   const byStep = new Map<number, string>();
   let changed = false;
@@ -94,7 +91,7 @@ export async function reconcileStepLog(dir: string, step: number, checkpointLine
 }
 
 export async function readTrainingHistory(dir: string): Promise<TrainingHistory | undefined> {
-  return readJsonIfExists<TrainingHistory>(path.join(dir, TRAINING_HISTORY_FILE));
+  return readJsonIfExists<TrainingHistory>(trainingHistoryFile(dir));
 }
 
 /**
@@ -123,7 +120,7 @@ export async function recordEpoch(
   history.epochs = [...history.epochs.filter((e) => e.epoch !== entry.epoch), entry].sort(
     (a, b) => a.epoch - b.epoch,
   );
-  await writeJsonAtomic(path.join(dir, TRAINING_HISTORY_FILE), history);
+  await writeJsonAtomic(trainingHistoryFile(dir), history);
 }
 
 /** recordEpoch, unless the history already has the epoch (a resume that finds nothing to repair). */

@@ -3,6 +3,7 @@
  * any kind) written next to results.json. `buildReport` reads a run directory (and optionally a second run
  * to compare with) and returns the page; `writeReport` writes it atomically.
  */
+import { runFiles } from '../storage/runLayout';
 import { describeDesign } from '../search/describe';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -83,7 +84,7 @@ export async function writeReport(
   options: ReportOptions & { out?: string } = {},
 ): Promise<string> {
   const html = await buildReport(runDir, options);
-  const out = path.resolve(options.out ?? path.join(runDir, REPORT_FILE));
+  const out = path.resolve(options.out ?? runFiles(runDir).report);
   await writeFileAtomic(out, html);
   return out;
 }
@@ -113,7 +114,7 @@ export async function searchResultFromRunDir(target: string): Promise<SearchResu
     robust: results.robustness,
     finals: results.finalModels,
     ...(results.baselines ? { baselines: results.baselines.map(({ versus: _versus, ...b }) => b) } : {}),
-    resultsFile: path.join(runDir, RESULTS_FILE),
+    resultsFile: runFiles(runDir).results,
     outcome: results.outcome ?? (results.stoppedEarly ? 'stopped' : 'complete'),
     dropped: results.dropped ?? { candidates: 0, robustness: 0, finals: 0 },
     problems: results.problems ?? [],

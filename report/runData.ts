@@ -4,6 +4,16 @@
  * robustness and final evaluations, and the stage timings. Files added by later imcnas versions
  * (history.json, timing/) are optional: a run recorded before them still gets a report.
  */
+import {
+  designFiles,
+  finalDir,
+  FRONT_CSV,
+  REPORT_FILE,
+  RESULTS_FILE,
+  robustDir,
+  runFiles,
+  supernetDir,
+} from '../storage/runLayout';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -31,9 +41,7 @@ import { readJsonIfExists } from '../storage/atomic';
 import type { ResultsBaseline } from './baselines';
 import { readWorkTimings, type WorkTiming } from '../storage/stageTiming';
 
-export const RESULTS_FILE = 'results.json';
-export const FRONT_CSV = 'front.csv';
-export const REPORT_FILE = 'report.html';
+export { FRONT_CSV, REPORT_FILE, RESULTS_FILE };
 
 /** One evaluated candidate as results.json stores it. */
 export interface ResultsCandidate {
@@ -132,10 +140,11 @@ export async function loadRunResults(
     throw new ReportInputError(
       `${runDir} is not a directory: give a run directory (runs/<searchId>) or a search id`,
     );
-  const resultsText = await readText(path.join(runDir, RESULTS_FILE));
+  const resultsFile = runFiles(runDir).results;
+  const resultsText = await readText(resultsFile);
   if (resultsText === undefined)
     throw new ReportInputError(
-      `${path.join(runDir, RESULTS_FILE)} does not exist: the search has not reached its reporting stage ` +
+      `${resultsFile} does not exist: the search has not reached its reporting stage ` +
         `(see \`imcnas status <searchId>\`; a failed one resumes with \`imcnas resume-failed <searchId>\`), ` +
         'or this is not a run directory',
     );
@@ -144,15 +153,15 @@ export async function loadRunResults(
     results = JSON.parse(resultsText) as SearchResultsFile;
   } catch (error) {
     throw new ReportInputError(
-      `${path.join(runDir, RESULTS_FILE)} is not valid JSON (${(error as Error).message}): ` +
+      `${resultsFile} is not valid JSON (${(error as Error).message}): ` +
         'it was not written by imcnas or was edited; write it again by re-running the search with `imcnas resume-failed`',
     );
   }
   if (results.format !== 'imcnas-results-v1' || !Array.isArray(results.candidates))
     throw new ReportInputError(
-      `${path.join(runDir, RESULTS_FILE)} is not an imcnas results file (format ${JSON.stringify(results.format)}, expected "imcnas-results-v1")`,
+      `${resultsFile} is not an imcnas results file (format ${JSON.stringify(results.format)}, expected "imcnas-results-v1")`,
     );
-  const configFile = path.join(runDir, 'config.yaml');
+  const configFile = runFiles(runDir).config;
   const configText = await readText(configFile);
   if (configText === undefined)
     throw new ReportInputError(
@@ -178,38 +187,32 @@ async function jsonFiles<T>(dir: string, pattern: RegExp): Promise<Array<{ name:
 
 /** The stored results of stage 1's training chunks, in epoch order. */
 export async function loadSupernetChunks(runDir: string): Promise<SupernetChunkRecord[]> {
-  const files = await jsonFiles<SupernetChunkRecord>(
-    path.join(runDir, 'supernet'),
-    /^chunk-until-epoch-\d+\.json$/,
-  );
+  const files = await jsonFiles<SupernetChunkRecord>(supernetDir(runDir), /^chunk-until-epoch-\d+\.json$/);
   return files.map((file) => file.value);
 }
 
 export async function loadRunData(target: string): Promise<RunData> {
   const { runDir, results, config, configText } = await loadRunResults(target);
-  const manifest = await readJsonIfExists<{ createdAt?: string }>(path.join(runDir, 'manifest.json'));
-  const supernetDir = path.join(runDir, 'supernet');
+  const manifest = await readJsonIfExists<{ createdAt?: string }>(runFiles(runDir).manifest);
+  const supernet = supernetDir(runDir);
 
   const robustSamples = new Map<string, EvaluatorResult>();
-  for (const { name, value } of await jsonFiles<{ raw?: EvaluatorResult }>(
-    path.join(runDir, 'robust'),
-    /\.json$/,
-  )) {
+  for (const { name, value } of await jsonFiles<{ raw?: EvaluatorResult }>(robustDir(runDir), /\.json$/)) {
     if (value.raw) robustSamples.set(name.replace(/\.json$/, ''), value.raw);
   }
   const finals = new Map<string, FinalRecord>();
   for (const final of results.finalModels) {
-    const dir = path.join(runDir, 'final', final.key);
+    const dir = finalDir(runDir, final.key);
     const stored = await readJsonIfExists<{
       testDrift?: RobustnessResult['drift'];
       drift?: RobustnessResult['drift'];
       raw?: EvaluatorResult;
-    }>(path.join(dir, 'final.json'));
+    }>(designFiles(dir).final);
     finals.set(final.key, {
       // `drift` is what runs before robustness.reportAt stored.
       drift: stored?.testDrift ?? stored?.drift ?? [],
       raw: stored?.raw,
-      training: await readTraining(path.join(dir, 'train')),
+      training: await readTraining(designFiles(dir).train),
     });
   }
   return {
@@ -218,7 +221,7 @@ export async function loadRunData(target: string): Promise<RunData> {
     config,
     configText,
     createdAt: manifest?.createdAt,
-    supernet: { ...(await readTraining(supernetDir)), chunks: await loadSupernetChunks(runDir) },
+    supernet: { ...(await readTraining(supernet)), chunks: await loadSupernetChunks(runDir) },
     robustSamples,
     finals,
     timings: await readWorkTimings(runDir),

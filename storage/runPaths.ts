@@ -5,6 +5,7 @@
  * after a valid search id, and inside one of the worker's artifact roots when the operator configured
  * them (IMCNAS_ARTIFACT_ROOTS, colon-separated; a cluster sets it to its shared filesystem's run root).
  */
+import { runFiles } from './runLayout';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -52,7 +53,7 @@ export function checkRunDir(runDir: string, roots: readonly string[] = artifactR
 /** The recorded configuration hash of an existing run directory, or undefined when there is none. */
 export function recordedConfigSha256(runDir: string): string | undefined {
   try {
-    const manifest = JSON.parse(readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as {
+    const manifest = JSON.parse(readFileSync(runFiles(runDir).manifest, 'utf8')) as {
       configSha256?: string;
     };
     return manifest.configSha256;

@@ -5,6 +5,7 @@
  * (first start, last finish, busy seconds summed), so the report sees both the span and the work spent.
  * Free of Temporal: activities call `timeStage` around their work, after their "already done" check.
  */
+import { timingFile, timingStageDir } from './runLayout';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
@@ -29,10 +30,6 @@ export interface WorkTiming {
   attempts: number;
 }
 
-export function timingDir(runDir: string): string {
-  return path.join(runDir, 'timing');
-}
-
 export async function recordWork(
   runDir: string,
   stage: StageName,
@@ -40,7 +37,7 @@ export async function recordWork(
   startedAt: Date,
   finishedAt: Date,
 ): Promise<void> {
-  const file = path.join(timingDir(runDir), stage, `${label.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+  const file = timingFile(runDir, stage, label);
   const previous = await readJsonIfExists<WorkTiming>(file);
   const seconds = (finishedAt.getTime() - startedAt.getTime()) / 1000;
   const timing: WorkTiming = previous
@@ -79,7 +76,7 @@ export async function timeStage<T>(
 export async function readWorkTimings(runDir: string): Promise<WorkTiming[]> {
   const timings: WorkTiming[] = [];
   for (const stage of STAGE_NAMES) {
-    const dir = path.join(timingDir(runDir), stage);
+    const dir = timingStageDir(runDir, stage);
     const files = (await fs.readdir(dir).catch(() => [] as string[]))
       .filter((f) => f.endsWith('.json'))
       .sort();

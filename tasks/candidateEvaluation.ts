@@ -4,7 +4,7 @@
  * energy, latency and area from the cost model. Each result is written to its own file as soon as it is
  * known, so a killed worker never re-evaluates a finished candidate.
  */
-import * as path from 'node:path';
+import { designResultFile } from '../storage/runLayout';
 import type { CandidateResult, ProposedCandidate } from '../contracts';
 import type { RobustModel, RunConfig } from '../config/schema';
 import { hardwareMetrics, needsRobustMetrics } from '../search/evolution';
@@ -31,7 +31,7 @@ export interface StoredEvaluation extends CandidateResult {
 }
 
 export function evaluationFile(dir: string, key: string): string {
-  return path.join(dir, `${key}.json`);
+  return designResultFile(dir, key);
 }
 
 export async function run(

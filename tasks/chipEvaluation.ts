@@ -4,8 +4,14 @@
  * validation images. Stage 4 (final): a retrained design on the whole test set, then exported: the folded
  * network (our chip contract), a TensorFlow.js LayersModel of it (models/tfjsExport.ts) and its hardware.
  */
+import {
+  designFiles,
+  designResultFile,
+  modelFiles,
+  ONNX_MODEL_FILE,
+  TFJS_EXPORT_DIR,
+} from '../storage/runLayout';
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import type { BaselineResult, FinalModelResult, ProposedCandidate, RobustnessResult } from '../contracts';
 import { reportAtSeconds, type RunConfig } from '../config/schema';
 import { deriveSeed } from '../common/rng';
@@ -21,7 +27,7 @@ import { decode, type Candidate } from '../search/space/codec';
 import { describeCandidate } from '../search/space/keys';
 import type { SearchSpace } from '../search/space/schema';
 import { writeFileAtomic, writeJsonAtomic } from '../storage/atomic';
-import { foldedNetworkToOnnx, ONNX_MODEL_FILE } from '../models/onnx/export';
+import { foldedNetworkToOnnx } from '../models/onnx/export';
 import type { ChildContext } from '../tensor/childProcess';
 import type { FoldedNetwork } from '../models/folded';
 import { foldedAccuracy, forwardFolded } from '../models/inference';
@@ -33,7 +39,6 @@ import { loadTrainedSupernet, pathAccuracy, scheduleFor, stageData, stageSpace }
 import { retrainSeed } from './supernetTraining';
 
 /** The TensorFlow.js LayersModel (model.json + weights.bin) inside the model directory. */
-const TFJS_EXPORT_DIR = 'tfjs';
 
 /** Calibration images for the ADC ranges: training images, so test and validation stay untouched. */
 const ADC_CALIBRATION_IMAGES = 256;
@@ -174,7 +179,7 @@ export async function runRobustness(
   const data = firstImages(splits.validation, config.robustness.images);
   const digital = foldedAccuracy(network, data.images, data.labels);
   const result = await measure(
-    path.join(request.dir, 'evaluator'),
+    designFiles(request.dir).evaluator,
     config,
     'robustness',
     candidate.key,
@@ -185,7 +190,7 @@ export async function runRobustness(
     context,
   );
   const summary = summarize(candidate.key, digital, result, config);
-  await writeJsonAtomic(path.join(request.dir, `${candidate.key}.json`), { ...summary, raw: result });
+  await writeJsonAtomic(designResultFile(request.dir, candidate.key), { ...summary, raw: result });
   return summary;
 }
 
@@ -283,7 +288,7 @@ async function finalTest(request: FinalTestRequest, context: ChildContext): Prom
     message: `${key}: digital test accuracy ${(digital * 100).toFixed(2)} %`,
   });
   const result = await measure(
-    path.join(request.dir, 'evaluator'),
+    designFiles(request.dir).evaluator,
     config,
     'final',
     key,
@@ -295,13 +300,14 @@ async function finalTest(request: FinalTestRequest, context: ChildContext): Prom
   );
   const summary = summarize(key, digital, result, config);
 
-  const exportDir = path.join(request.dir, 'model');
-  const foldedFile = path.join(exportDir, 'folded-network.json');
+  const exportDir = designFiles(request.dir).model;
+  const files = modelFiles(exportDir);
+  const foldedFile = files.foldedNetwork;
   const foldedSha256 = await writeJsonAtomic(foldedFile, foldedNetworkToJson(network));
-  const tfjsFiles = await exportFoldedNetwork(network, path.join(exportDir, TFJS_EXPORT_DIR));
+  const tfjsFiles = await exportFoldedNetwork(network, files.tfjs);
   const onnxBytes = Buffer.from(foldedNetworkToOnnx(network));
-  const onnxSha256 = await writeFileAtomic(path.join(exportDir, ONNX_MODEL_FILE), onnxBytes);
-  await writeJsonAtomic(path.join(exportDir, 'hardware.json'), {
+  const onnxSha256 = await writeFileAtomic(files.onnx, onnxBytes);
+  await writeJsonAtomic(files.hardware, {
     description: describeCandidate(decoded),
     hardware: decoded.hardware,
     architecture: decoded.architecture,
@@ -326,6 +332,6 @@ async function finalTest(request: FinalTestRequest, context: ChildContext): Prom
     // The cost model reads the layer shapes only (a baseline's digital shortcut adds cost nothing).
     hardware: { accuracy: digital, ...hardwareMetrics(space, request.genome) },
   };
-  await writeJsonAtomic(path.join(request.dir, 'final.json'), { ...final, raw: result });
+  await writeJsonAtomic(designFiles(request.dir).final, { ...final, raw: result });
   return final;
 }

@@ -6,6 +6,7 @@
  *   - any other design of the run's search space by its genome key, with the weights it inherits from the
  *     trained supernet after BatchNorm recalibration, exactly as stage 3 tests it on chips.
  */
+import { designFiles, exportDir, finalDir, finalsDir, modelFiles, runFiles } from '../storage/runLayout';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfigFile } from '../config/load';
@@ -55,12 +56,9 @@ interface ExportedDesign {
 
 /** A retrained design: its folded network and the first test images of the dataset directory. */
 async function retrainedDesign(modelDir: string, datasetDir: string): Promise<ExportedDesign> {
-  const json = await readJson<FoldedNetworkJson>(
-    path.join(modelDir, 'folded-network.json'),
-    'folded network',
-  );
+  const json = await readJson<FoldedNetworkJson>(modelFiles(modelDir).foldedNetwork, 'folded network');
   const network = foldedNetworkFromJson(json);
-  const hardwareFile = await readJson<HardwareFile>(path.join(modelDir, 'hardware.json'), 'hardware');
+  const hardwareFile = await readJson<HardwareFile>(modelFiles(modelDir).hardware, 'hardware');
   const source = await loadFashionMnist('test', datasetDir);
   const [h, w, c] = network.architecture.inputShape;
   if (source.height !== h || source.width !== w || c !== 1)
@@ -112,8 +110,8 @@ export async function exportRunDesignToNeuroSim(
   options: RunDesignExportOptions,
 ): Promise<NeuroSimExportResult> {
   const { runDir, designKey } = options;
-  const modelDir = path.join(runDir, 'final', designKey, 'model');
-  const configFile = path.join(runDir, 'config.yaml');
+  const modelDir = designFiles(finalDir(runDir, designKey)).model;
+  const configFile = runFiles(runDir).config;
   const config = existsSync(configFile) ? await loadConfigFile(configFile) : undefined;
   let design: ExportedDesign;
   if (existsSync(modelDir)) {
@@ -121,12 +119,12 @@ export async function exportRunDesignToNeuroSim(
   } else if (config) {
     design = await inheritedDesign(runDir, config, designKey);
   } else {
-    const finalDir = path.join(runDir, 'final');
-    const retrained = existsSync(finalDir)
-      ? (await fs.readdir(finalDir)).filter((k) => existsSync(path.join(finalDir, k, 'model')))
+    const finals = finalsDir(runDir);
+    const retrained = existsSync(finals)
+      ? (await fs.readdir(finals)).filter((k) => existsSync(designFiles(finalDir(runDir, k)).model))
       : [];
     throw new NeuroSimExportError([
-      `designKey: ${designKey} has no retrained model in ${finalDir}, and ${configFile} (needed to take its weights from the supernet) is missing; ` +
+      `designKey: ${designKey} has no retrained model in ${finals}, and ${configFile} (needed to take its weights from the supernet) is missing; ` +
         (retrained.length > 0
           ? `export one of the retrained designs: ${retrained.join(', ')}`
           : 'give the run directory a search wrote'),
@@ -140,7 +138,7 @@ export async function exportRunDesignToNeuroSim(
     images: design.test.x.subarray(0, count * pixels),
     imageCount: count,
     labels: design.test.y.subarray(0, count),
-    outDir: options.outDir ?? path.join(runDir, 'export', designKey, 'neurosim'),
+    outDir: options.outDir ?? exportDir(runDir, designKey, 'neurosim'),
     source: {
       runDir: path.resolve(runDir),
       designKey,

@@ -2,7 +2,7 @@
  * What every stage's child task needs: the tensor engine, the dataset splits, the search space and the
  * trained supernet, each loaded once per child process.
  */
-import * as path from 'node:path';
+import { supernetDir } from '../storage/runLayout';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '../config/schema';
 import { deriveSeed } from '../common/rng';
@@ -39,9 +39,7 @@ export function stageSpace(config: RunConfig): SearchSpace {
   return resolveSearchSpace(config.space);
 }
 
-export function supernetDir(runDir: string): string {
-  return path.join(runDir, 'supernet');
-}
+export { supernetDir };
 
 /** Steps in one epoch of stage-1 training (full batches only; capped by supernet.stepsPerEpoch). */
 export function stepsPerEpochOf(train: Split, batchSize: number, cap?: number): number {

@@ -7,8 +7,8 @@
  *
  * Also trains a single architecture from scratch (stage 4): the same loop with the path fixed.
  */
+import { trainingLogFile } from '../storage/runLayout';
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { reportAtSeconds, type RunConfig } from '../config/schema';
 import { deriveSeed } from '../common/rng';
@@ -22,12 +22,7 @@ import { SUPERNET_CHECKPOINT_PREFIX } from '../models/supernetTrainer';
 import { deviceWeightNoiseHook } from '../hardware/noise/weightNoise';
 import type { HardwareConfig } from '../hardware/types';
 import type { WeightNoiseHook } from '../models/weightNoise';
-import {
-  reconcileStepLog,
-  recordEpoch,
-  recordEpochIfMissing,
-  TRAINING_LOG_FILE,
-} from '../models/trainingHistory';
+import { reconcileStepLog, recordEpoch, recordEpochIfMissing } from '../models/trainingHistory';
 import {
   batchAt,
   pathAccuracy,
@@ -148,7 +143,7 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
   const untilStep = perEpoch * request.untilEpoch;
   let stepsRun = 0;
   let checkpointDir = latest?.dir ?? '';
-  const logFile = path.join(dir, TRAINING_LOG_FILE);
+  const logFile = trainingLogFile(dir);
   let pendingLog: string[] = [];
 
   const checkpoint = async () => {

@@ -20,7 +20,6 @@ import { activationLevels } from '../quantization';
 import { ONNX_LAYER_METADATA_KEY } from './model';
 import { MessageWriter } from './protobuf';
 
-export const ONNX_MODEL_FILE = 'model.onnx';
 export const ONNX_OPSET = 17;
 const IR_VERSION = 8;
 const FLOAT = 1;

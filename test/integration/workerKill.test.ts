@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SearchResult } from '../../contracts';
-import { generationDir } from '../../activities/evolution';
+import { generationDir } from '../../storage/runLayout';
 import {
   createHarness,
   readTrainLog,

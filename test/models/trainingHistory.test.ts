@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import { TRAINING_LOG_FILE } from '../../storage/runLayout';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -7,7 +8,6 @@ import {
   readTrainingHistory,
   reconcileStepLog,
   recordEpochIfMissing,
-  TRAINING_LOG_FILE,
 } from '../../models/trainingHistory';
 
 const line = (globalStep: number, pid = 1) =>
