@@ -105,6 +105,12 @@ export interface ArchitectureParams {
      * V1.4 HTree.cpp CalculateLatency). Omitted = one cycle per transfer.
      */
     wireDelayNsPerMm22?: number;
+    /**
+     * NeuroSim V1.4's data path by tile (hardware/dataPath.ts): tile buffers, tile H-trees, the global
+     * buffer and the chip's X-Y bus in place of perMvm, perInputBit and perOutputBit (then unused, as are
+     * referenceCols and colsExponent); wireDelayNsPerMm22 times the bus. Omitted = false.
+     */
+    tileDataPath?: boolean;
   };
   /**
    * Spare arrays in a layer's own tiles hold copies of its weights that work on other output pixels
@@ -245,6 +251,7 @@ const neurosim: ArchitectureParams = {
     referenceCols: 128,
     colsExponent: 0.6,
     wireDelayNsPerMm22: 0.2,
+    tileDataPath: true,
   },
   fillTilesWithCopies: true,
   // Fitted to NeuroSim V1.4 at 22 nm, 128×128, per array: the accumulation area and 65 % of the other
