@@ -183,12 +183,6 @@ export function evaluateNetwork(
       ? Math.min(m.mvms, Math.max(fillCopies, layerCopies * fillCopies))
       : Math.max(layerCopies, fillCopies);
     const layerTiles = Math.ceil((m.arrays * layerCopies) / apt);
-    const dm = arch.dataMovementCycles;
-    const inputBitsPerMvm =
-      (layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels) *
-      layer.kernelH *
-      Math.min(layer.stride, layer.kernelW) *
-      layer.activationBits;
     const movingMvms = Math.ceil(m.mvms / layerCopies);
     const computeS = Math.ceil(m.mvms / arrayCopies) * m.inputCycles * ctx.cycleTimeS;
     if (tileDataPath) {
@@ -217,6 +211,12 @@ export function evaluateNetwork(
       scratchNovel[i] = dp.novel ? 1 : 0;
       dataPathTiles += dp.rowTiles * dp.colTiles * layerCopies;
     } else {
+      const dm = arch.dataMovementCycles;
+      const inputBitsPerMvm =
+        (layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels) *
+        layer.kernelH *
+        Math.min(layer.stride, layer.kernelW) *
+        layer.activationBits;
       const bufferS = movingMvms * ctx.moveClockS * dm.perMvm;
       const transferS =
         movingMvms *

@@ -110,9 +110,10 @@ export function isNovelMapped(layer: LayerShape, hw: HardwareConfig, novelArea: 
 }
 
 /**
- * The chip bus width (Chip.cpp ChipInitialize): every layer adds its tile's columns and one ADC line per
- * colsPerAdc of them (a novel tile: √K² processing elements of peSide arrays), multiplied by its tiles when
- * pipelined; the sum is halved until it fits maxGlobalBusWidth.
+ * The chip bus width (Chip.cpp ChipInitialize, layer-by-layer): every layer adds its tile's columns and one
+ * ADC line per colsPerAdc of them (a novel tile: √K² processing elements of peSide arrays); the sum is
+ * halved until it fits maxGlobalBusWidth. (Pipelined, NeuroSim multiplies each layer's share by its tiles
+ * first; the halving keeps either sum within (1024, 2048] bits.)
  */
 export function chipBusBits(
   layers: readonly LayerShape[],
@@ -120,15 +121,13 @@ export function chipBusBits(
   tileSide: number,
   peSide: number,
   novelArea: number,
-  tilesPerLayer?: ArrayLike<number>,
 ): number {
   let width = 0;
   for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i];
-    const columns = isNovelMapped(layer, hw, novelArea)
+    const columns = isNovelMapped(layers[i], hw, novelArea)
       ? peSide * hw.cols * Math.ceil(Math.sqrt(novelArea))
       : tileSide * hw.cols;
-    width += (columns + columns / hw.colsPerAdc) * (tilesPerLayer ? tilesPerLayer[i] : 1);
+    width += columns + columns / hw.colsPerAdc;
   }
   while (width > MAX_GLOBAL_BUS_BITS) width /= 2;
   return Math.max(1, width);

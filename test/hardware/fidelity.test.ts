@@ -102,7 +102,7 @@ describe('latency: sensing clock, copies and data movement (NeuroSim V1.4 main.c
     }
   });
 
-  it('waits longer for H-tree transfers on bigger chips and finer wires: latency within 10 % from SRAM 22 nm to FeFET 7 nm', () => {
+  it('waits longer for chip-bus transfers on bigger chips and finer wires: latency within 10 % from SRAM 22 nm to FeFET 7 nm', () => {
     for (const name of [
       'sram22_c1_a128_flash5_lbl',
       'rram22_c1_a128_flash5_lbl',
