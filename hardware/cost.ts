@@ -35,11 +35,9 @@ import type { DataPathNetwork, LayerDataPath } from './dataPath';
 import {
   adderStageDelayS,
   busCyclesPerTransfer,
-  chipBusBits,
-  globalBufferBitsPerCycle,
   hTreeCyclesPerTransfer,
   layerDataPath,
-  novelKernelArea,
+  networkDataPathInto,
   novelTileScale,
 } from './dataPath';
 
@@ -76,6 +74,7 @@ const scratchNetwork: DataPathNetwork = {
   adderStageClocks: 0,
   hTreeCyclesConventional: 1,
   hTreeCyclesNovel: 1,
+  epoch: 0,
 };
 const scratchBus = { gridRows: 1, gridCols: 1, x: 0, y: 0 };
 
@@ -127,9 +126,8 @@ export function evaluateNetwork(
   const tileDataPath = arch.dataMovementCycles.tileDataPath === true;
   if (tileDataPath) {
     const network = scratchNetwork;
-    network.novelKernelArea = novelKernelArea(layers);
-    network.busBits = chipBusBits(layers, hw, ctx.tileSide, ctx.peSide, network.novelKernelArea);
-    network.globalBufferBitsPerCycle = globalBufferBitsPerCycle(layers, network.busBits);
+    network.epoch++;
+    networkDataPathInto(layers, hw, ctx.tileSide, ctx.peSide, network);
     network.adderStageClocks = adderStageDelayS(hw.techNode) / ctx.clockS;
     const delayNsPerMm = (arch.dataMovementCycles.wireDelayNsPerMm22 ?? 0) * ctx.wireDelayNodeFactor;
     network.hTreeCyclesConventional = hTreeCyclesPerTransfer(ctx.tileSideMm, delayNsPerMm, ctx.clockS * 1e9);

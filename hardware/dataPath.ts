@@ -34,6 +34,12 @@ export interface DataPathNetwork {
   /** Clock cycles of one transfer over a conventional and a novel tile's H-tree (hTreeCyclesPerTransfer). */
   hTreeCyclesConventional: number;
   hTreeCyclesNovel: number;
+  /**
+   * Bumped by the caller whenever the chip or the network changes while this object is reused (the cost
+   * model reuses one per evaluation): layerDataPath keeps per-tile-kind figures for the same network
+   * object and epoch.
+   */
+  epoch: number;
 }
 
 /**
@@ -57,43 +63,14 @@ export function hTreeCyclesPerTransfer(
  * 1.74–2.02 ns at 22 nm and 1.29–1.44 ns at 7 nm. 0.475 ns per stage × (node/22 nm)^0.3 falls in both.
  */
 export function adderStageDelayS(node: number): number {
-  return 0.475e-9 * Math.pow(node / 22, 0.3);
-}
-
-/**
- * NeuroSim maps a conv layer "novel" (one processing element per kernel position) when its K² is the
- * network's most common kernel area above 1 and its weight rows fill at least one array (Chip.cpp
- * ChipDesignInitialize); other layers are mapped conventionally (rows × columns in tiles of arrays).
- */
-export function novelKernelArea(layers: readonly LayerShape[]): number {
-  // Distinct kernel areas are few: tally them in small scratch arrays (the cost model's hot path).
-  let distinct = 0;
-  for (let i = 0; i < layers.length; i++) {
-    const k2 = layers[i].kernelH * layers[i].kernelW;
-    if (k2 === 1) continue;
-    let j = 0;
-    while (j < distinct && kernelAreas[j] !== k2) j++;
-    if (j === distinct) {
-      if (distinct === kernelAreas.length) continue;
-      kernelAreas[j] = k2;
-      kernelCounts[j] = 0;
-      distinct++;
-    }
-    kernelCounts[j]++;
+  if (node !== lastStageNode) {
+    lastStageNode = node;
+    lastStageDelayS = 0.475e-9 * Math.pow(node / 22, 0.3);
   }
-  let best = 0;
-  let bestCount = 0;
-  for (let j = 0; j < distinct; j++) {
-    // ties go to the area met first, as NeuroSim's scan keeps the first maximum
-    if (kernelCounts[j] > bestCount) {
-      best = kernelAreas[j];
-      bestCount = kernelCounts[j];
-    }
-  }
-  return best;
+  return lastStageDelayS;
 }
-const kernelAreas = new Float64Array(16);
-const kernelCounts = new Float64Array(16);
+let lastStageNode = 0;
+let lastStageDelayS = 0;
 
 /**
  * Side of a novel tile relative to a conventional one: it holds K² processing elements where a conventional
@@ -104,51 +81,84 @@ export function novelTileScale(novelArea: number, tileSide: number, peSide: numb
   return Math.sqrt(novelArea / Math.max(1, Math.round(tileSide / peSide) ** 2));
 }
 
+/**
+ * NeuroSim maps a conv layer "novel" (one processing element per kernel position) when its K² is the
+ * network's most common kernel area above 1 and its weight rows fill at least one array (Chip.cpp
+ * ChipDesignInitialize); other layers are mapped conventionally (rows × columns in tiles of arrays).
+ */
 export function isNovelMapped(layer: LayerShape, hw: HardwareConfig, novelArea: number): boolean {
   const k2 = layer.kernelH * layer.kernelW;
   return layer.kind === 'conv' && k2 > 1 && k2 === novelArea && layer.inChannels * k2 >= hw.rows;
 }
 
 /**
- * The chip bus width (Chip.cpp ChipInitialize, layer-by-layer): every layer adds its tile's columns and one
- * ADC line per colsPerAdc of them (a novel tile: √K² processing elements of peSide arrays); the sum is
- * halved until it fits maxGlobalBusWidth. (Pipelined, NeuroSim multiplies each layer's share by its tiles
- * first; the halving keeps either sum within (1024, 2048] bits.)
+ * The network-wide figures, in one pass over the layers (the cost model's hot path), into `out`:
+ * - novelKernelArea: the most common K² > 1 (ties: the first met, as NeuroSim's scan keeps the first
+ *   maximum);
+ * - busBits, the chip bus width (Chip.cpp ChipInitialize, layer-by-layer): every layer adds its tile's
+ *   columns and one ADC line per colsPerAdc of them (a novel tile: √K² PEs of peSide arrays), halved until
+ *   it fits maxGlobalBusWidth (pipelined, NeuroSim first weights each layer by its tiles; the halving keeps
+ *   either sum within (1024, 2048] bits);
+ * - globalBufferBitsPerCycle (Chip.cpp ChipInitialize / ChipCalculatePerformance): 128 × 128-bit cores
+ *   enough for the largest input map, one 128-bit line per clock per core, as many cores at once as the bus
+ *   width allows.
  */
-export function chipBusBits(
+export function networkDataPathInto(
   layers: readonly LayerShape[],
   hw: HardwareConfig,
   tileSide: number,
   peSide: number,
-  novelArea: number,
-): number {
-  let width = 0;
-  for (let i = 0; i < layers.length; i++) {
-    const columns = isNovelMapped(layers[i], hw, novelArea)
-      ? peSide * hw.cols * Math.ceil(Math.sqrt(novelArea))
-      : tileSide * hw.cols;
-    width += columns + columns / hw.colsPerAdc;
-  }
-  while (width > MAX_GLOBAL_BUS_BITS) width /= 2;
-  return Math.max(1, width);
-}
-
-/**
- * The global buffer (Chip.cpp ChipInitialize / ChipCalculatePerformance): 128 × 128-bit cores enough for
- * the largest input map, read and written one 128-bit line per clock per core, as many cores at once as
- * the bus width allows.
- */
-export function globalBufferBitsPerCycle(layers: readonly LayerShape[], busBits: number): number {
+  out: DataPathNetwork,
+): DataPathNetwork {
+  // Distinct kernel areas are few: tally them, and the conv layers of each that fill an array, in scratch.
+  let distinct = 0;
   let largestInputBits = 0;
-  for (const layer of layers) {
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i];
     const channels = layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels;
     const inH = (layer.outH - 1) * layer.stride + layer.kernelH;
     const inW = (layer.outW - 1) * layer.stride + layer.kernelW;
-    largestInputBits = Math.max(largestInputBits, inH * inW * channels * layer.activationBits);
+    const inputBits = inH * inW * channels * layer.activationBits;
+    if (inputBits > largestInputBits) largestInputBits = inputBits;
+    const k2 = layer.kernelH * layer.kernelW;
+    if (k2 === 1) continue;
+    let j = 0;
+    while (j < distinct && kernelAreas[j] !== k2) j++;
+    if (j === distinct) {
+      if (distinct === kernelAreas.length) continue;
+      kernelAreas[j] = k2;
+      kernelCounts[j] = 0;
+      kernelFilling[j] = 0;
+      distinct++;
+    }
+    kernelCounts[j]++;
+    if (layer.kind === 'conv' && layer.inChannels * k2 >= hw.rows) kernelFilling[j]++;
   }
+  let best = 0;
+  let bestCount = 0;
+  let novelLayers = 0;
+  for (let j = 0; j < distinct; j++) {
+    if (kernelCounts[j] > bestCount) {
+      best = kernelAreas[j];
+      bestCount = kernelCounts[j];
+      novelLayers = kernelFilling[j];
+    }
+  }
+  out.novelKernelArea = best;
+  const lineShare = 1 + 1 / hw.colsPerAdc;
+  const conventionalColumns = tileSide * hw.cols;
+  const novelColumns = best > 0 ? peSide * hw.cols * Math.ceil(Math.sqrt(best)) : 0;
+  let width = lineShare * ((layers.length - novelLayers) * conventionalColumns + novelLayers * novelColumns);
+  while (width > MAX_GLOBAL_BUS_BITS) width /= 2;
+  out.busBits = Math.max(1, width);
   const cores = Math.max(1, Math.ceil(largestInputBits / GLOBAL_BUFFER_CORE_BITS));
-  return GLOBAL_BUFFER_LINE_BITS * Math.min(cores, Math.ceil(busBits / GLOBAL_BUFFER_LINE_BITS));
+  out.globalBufferBitsPerCycle =
+    GLOBAL_BUFFER_LINE_BITS * Math.min(cores, Math.ceil(out.busBits / GLOBAL_BUFFER_LINE_BITS));
+  return out;
 }
+const kernelAreas = new Float64Array(16);
+const kernelCounts = new Float64Array(16);
+const kernelFilling = new Float64Array(16);
 
 /** Clock cycles of one read through an adder tree over `inputs` values: ⌈⌈log2 inputs⌉ stages × delay⌉. */
 function adderTreeCycles(inputs: number, stageClocks: number): number {
@@ -169,6 +179,16 @@ function tileBufferBitsPerCycle(capacityBits: number, wideLineBits: number, hTre
   const cores = Math.max(1, Math.ceil(capacityBits / TILE_BUFFER_CORE_BITS));
   return line * Math.min(cores, Math.ceil(hTreeBits / line));
 }
+
+// layerDataPath's figures per tile kind (conventional, novel) for the last network object and epoch.
+const memoNetwork: Array<DataPathNetwork | null> = [null, null];
+const memoEpoch = new Float64Array(2);
+const memoInputBits = new Float64Array(2);
+const memoSlices = new Float64Array(2);
+const memoOutputWordBits = new Float64Array(2);
+const memoInputBuffer = new Float64Array(2);
+const memoOutputBuffer = new Float64Array(2);
+const memoReads = new Float64Array(2);
 
 /** One layer's data path per input vector (one MVM), in clock cycles and chip-bus bits. */
 export interface LayerDataPath {
@@ -210,10 +230,6 @@ export function layerDataPath(
 ): LayerDataPath {
   const inputBits = layer.activationBits;
   const novel = isNovelMapped(layer, hw, network.novelKernelArea);
-  // Sub-array output bits with every row read in parallel: ADC bits + input bits + the weight's other
-  // slices' bits + sign (Tile.cpp numBitSubarrayOutput, parallelRead); a PE adds log2 of its √arrays.
-  const subarrayOutputBits = hw.adcBits + inputBits + (columnsPerWeight - 1) * hw.bitsPerCell + 1;
-  const peOutputBits = subarrayOutputBits + peSide;
   let tileRows: number;
   let tileOutputs: number;
   let inBitsPerVector: number;
@@ -239,20 +255,41 @@ export function layerDataPath(
     out.rowTiles = Math.ceil(rowsNeeded / (tileSide * hw.rows));
     out.colTiles = Math.ceil(colsNeeded / (tileSide * hw.cols));
   }
-  // The adder tree over the PEs adds ⌈log2 PEs⌉ bits to every output (AdderTree numStage).
-  const outputWordBits = ceilLog2(pes) + peOutputBits;
+  // Per tile kind, the figures that depend on the layer only through its input bits and slices.
+  const kind = novel ? 1 : 0;
+  if (
+    memoNetwork[kind] !== network ||
+    memoEpoch[kind] !== network.epoch ||
+    memoInputBits[kind] !== inputBits ||
+    memoSlices[kind] !== columnsPerWeight
+  ) {
+    memoNetwork[kind] = network;
+    memoEpoch[kind] = network.epoch;
+    memoInputBits[kind] = inputBits;
+    memoSlices[kind] = columnsPerWeight;
+    // Sub-array output bits with every row read in parallel: ADC bits + input bits + the weight's other
+    // slices' bits + sign (Tile.cpp numBitSubarrayOutput, parallelRead); a PE adds log2 of its √arrays, the
+    // adder tree over the PEs ⌈log2 PEs⌉ (AdderTree numStage).
+    const peOutputBits = hw.adcBits + inputBits + (columnsPerWeight - 1) * hw.bitsPerCell + 1 + peSide;
+    const outputWordBits = ceilLog2(pes) + peOutputBits;
+    memoOutputWordBits[kind] = outputWordBits;
+    memoInputBuffer[kind] = tileBufferBitsPerCycle(pes * inputBits * hw.rows, pes * hw.rows, hTreeBits);
+    const outputCapacity = (outputWordBits * pes * hw.cols) / hw.colsPerAdc;
+    memoOutputBuffer[kind] = tileBufferBitsPerCycle(outputCapacity, outputWordBits * pes, hTreeBits);
+    memoReads[kind] = Math.ceil(hw.colsPerAdc / columnsPerWeight);
+  }
+  const outputWordBits = memoOutputWordBits[kind];
+  const inputBuffer = memoInputBuffer[kind];
+  const outputBuffer = memoOutputBuffer[kind];
   // Accumulation (Tile.cpp accumulationNM/CM, ProcessingUnit.cpp adderTree): each read of the muxed columns
   // (⌈colsPerAdc / columns per weight⌉ per vector) passes the tile's tree over the PEs holding the rows
   // and each PE's tree over its arrays' rows, ⌈stages × stage delay / clock⌉ cycles each.
-  const reads = Math.ceil(hw.colsPerAdc / columnsPerWeight);
+  const reads = memoReads[kind];
   const peRows = Math.min(tileRows / (novel ? pes : 1), peSide * hw.rows);
   const tilePes = novel ? pes : Math.ceil(tileRows / (peSide * hw.rows));
   out.tileAccumulationCycles = reads * adderTreeCycles(tilePes, network.adderStageClocks);
   out.peAccumulationCycles = reads * adderTreeCycles(Math.ceil(peRows / hw.rows), network.adderStageClocks);
   const outBitsPerVector = tileOutputs * outputWordBits;
-  const inputBuffer = tileBufferBitsPerCycle(pes * inputBits * hw.rows, pes * hw.rows, hTreeBits);
-  const outputCapacity = (outputWordBits * pes * hw.cols) / hw.colsPerAdc;
-  const outputBuffer = tileBufferBitsPerCycle(outputCapacity, outputWordBits * pes, hTreeBits);
   // Buffers: each bit is written and read once, half of the lines each way (Tile.cpp: numBitToLoad/width/2
   // reads + as many writes); the tile H-tree carries in + out bits, one bus width per clock.
   const hTreeCycles = novel ? network.hTreeCyclesNovel : network.hTreeCyclesConventional;

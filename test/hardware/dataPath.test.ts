@@ -7,12 +7,10 @@ import { fixtureLayers, loadFixtures, projectSetting } from '../../bench/fidelit
 import {
   adderStageDelayS,
   busCyclesPerTransfer,
-  chipBusBits,
-  globalBufferBitsPerCycle,
   hTreeCyclesPerTransfer,
   isNovelMapped,
   layerDataPath,
-  novelKernelArea,
+  networkDataPathInto,
   novelTileScale,
   type DataPathNetwork,
   type LayerDataPath,
@@ -39,8 +37,19 @@ const PE_SIDE = 4;
 describe('novel mapping and the chip bus (Chip.cpp ChipDesignInitialize / ChipInitialize)', () => {
   const { hw, layers } = setting('rram22_c1_a128_flash5_lbl');
 
+  const network = (): DataPathNetwork =>
+    networkDataPathInto(layers, hw, TILE_SIDE, PE_SIDE, {
+      novelKernelArea: 0,
+      busBits: 0,
+      globalBufferBitsPerCycle: 0,
+      adderStageClocks: 0,
+      hTreeCyclesConventional: 1,
+      hTreeCyclesNovel: 1,
+      epoch: 0,
+    });
+
   it("maps VGG-8's 3×3 layers with ≥ 128 weight rows the novel way, layer 1 and the dense layers conventionally", () => {
-    const area = novelKernelArea(layers);
+    const area = network().novelKernelArea;
     expect(area).toBe(9);
     expect(layers.map((l) => isNovelMapped(l, hw, area))).toEqual([
       false,
@@ -55,11 +64,11 @@ describe('novel mapping and the chip bus (Chip.cpp ChipDesignInitialize / ChipIn
   });
 
   it('sizes the chip bus as NeuroSim does: 3 × 1152 + 5 × 1728 bits halved to 1512', () => {
-    expect(chipBusBits(layers, hw, TILE_SIDE, PE_SIDE, 9)).toBe(1512);
+    expect(network().busBits).toBe(1512);
   });
 
   it('feeds the global buffer 12 lines of 128 bits per clock (64 cores for the 32×32×128 input map)', () => {
-    expect(globalBufferBitsPerCycle(layers, 1512)).toBe(12 * 128);
+    expect(network().globalBufferBitsPerCycle).toBe(12 * 128);
   });
 
   it('lays 92 tiles out on a 10 × 10 grid and 47 on 7 × 7; the X wire spans ⌈columns/2⌉ tiles', () => {
@@ -100,6 +109,7 @@ describe('tile buffers of a novel-mapped layer (Tile.cpp TileInitialize / TileCa
       adderStageClocks: adderStageDelayS(22) / 1.66e-9,
       hTreeCyclesConventional: 1,
       hTreeCyclesNovel: 1,
+      epoch: 0,
     };
     const m = mapLayer(layers[1], hw, device);
     const out: LayerDataPath = {
