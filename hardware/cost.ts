@@ -322,7 +322,7 @@ export function evaluateNetwork(
   // Latency: the H-tree's transfers take longer on a bigger chip (wire delay ∝ distance ∝ √area).
   const wireDelay = arch.dataMovementCycles.wireDelayNsPerMm22;
   const cyclesPerTransfer =
-    wireDelay === undefined
+    wireDelay === undefined || tileDataPath
       ? 1
       : meanCyclesPerTransfer((wireDelay * 1e-9 * ctx.wireDelayNodeFactor * Math.sqrt(areaMm2)) / ctx.clockS);
   if (tileDataPath) {

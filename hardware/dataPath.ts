@@ -165,11 +165,9 @@ function adderTreeCycles(inputs: number, stageClocks: number): number {
   return inputs > 1 ? Math.ceil(ceilLog2(inputs) * stageClocks) : 0;
 }
 
-/** ⌈log2 x⌉ for x ≥ 1 (small integers: a loop beats Math.log2 on the hot path). */
+/** ⌈log2 x⌉ for a whole number x ≥ 1 (a bit count: cheaper than Math.log2 on the hot path). */
 function ceilLog2(x: number): number {
-  let bits = 0;
-  while (1 << bits < x) bits++;
-  return bits;
+  return x <= 1 ? 0 : 32 - Math.clz32(x - 1);
 }
 
 /** A tile buffer's line width and the cores read at once (Tile.cpp TileInitialize / CalculatePerformance). */
@@ -189,6 +187,11 @@ const memoOutputWordBits = new Float64Array(2);
 const memoInputBuffer = new Float64Array(2);
 const memoOutputBuffer = new Float64Array(2);
 const memoReads = new Float64Array(2);
+const memoPes = new Float64Array(2);
+const memoHTreeBits = new Float64Array(2);
+const memoRowCap = new Float64Array(2);
+const memoColCap = new Float64Array(2);
+const memoInputShare = new Float64Array(2);
 
 /** One layer's data path per input vector (one MVM), in clock cycles and chip-bus bits. */
 export interface LayerDataPath {
@@ -230,31 +233,6 @@ export function layerDataPath(
 ): LayerDataPath {
   const inputBits = layer.activationBits;
   const novel = isNovelMapped(layer, hw, network.novelKernelArea);
-  let tileRows: number;
-  let tileOutputs: number;
-  let inBitsPerVector: number;
-  let pes: number;
-  let hTreeBits: number;
-  if (novel) {
-    const k2 = network.novelKernelArea;
-    pes = k2;
-    tileRows = Math.min(rowsNeeded, k2 * peSide * hw.rows);
-    tileOutputs = Math.min(colsNeeded, peSide * hw.cols) / columnsPerWeight;
-    // Each PE sees its kernel position's rows; the input loads once per √PE (Tile.cpp: /sqrt(numPE)).
-    inBitsPerVector = (tileRows * inputBits) / Math.sqrt(k2);
-    hTreeBits = k2 * peSide * hw.cols;
-    out.rowTiles = Math.ceil(layer.inChannels / (peSide * hw.rows));
-    out.colTiles = Math.ceil(colsNeeded / (peSide * hw.cols));
-  } else {
-    const pesPerSide = Math.max(1, Math.round(tileSide / peSide));
-    pes = pesPerSide;
-    tileRows = Math.min(rowsNeeded, tileSide * hw.rows);
-    tileOutputs = Math.min(colsNeeded, tileSide * hw.cols) / columnsPerWeight;
-    inBitsPerVector = tileRows * inputBits;
-    hTreeBits = pesPerSide * peSide * hw.cols;
-    out.rowTiles = Math.ceil(rowsNeeded / (tileSide * hw.rows));
-    out.colTiles = Math.ceil(colsNeeded / (tileSide * hw.cols));
-  }
   // Per tile kind, the figures that depend on the layer only through its input bits and slices.
   const kind = novel ? 1 : 0;
   if (
@@ -267,6 +245,16 @@ export function layerDataPath(
     memoEpoch[kind] = network.epoch;
     memoInputBits[kind] = inputBits;
     memoSlices[kind] = columnsPerWeight;
+    const k2 = network.novelKernelArea;
+    // A novel tile: K² PEs, one per kernel position, each loading its rows' inputs once per √PE (Tile.cpp:
+    // /sqrt(numPE)); a conventional tile: tileSide/peSide PEs per side (NeuroSim's numPECM).
+    const pes = novel ? k2 : Math.max(1, Math.round(tileSide / peSide));
+    const hTreeBits = pes * peSide * hw.cols;
+    memoPes[kind] = pes;
+    memoHTreeBits[kind] = hTreeBits;
+    memoRowCap[kind] = (novel ? k2 * peSide : tileSide) * hw.rows;
+    memoColCap[kind] = (novel ? peSide : tileSide) * hw.cols;
+    memoInputShare[kind] = novel ? 1 / Math.sqrt(k2) : 1;
     // Sub-array output bits with every row read in parallel: ADC bits + input bits + the weight's other
     // slices' bits + sign (Tile.cpp numBitSubarrayOutput, parallelRead); a PE adds log2 of its √arrays, the
     // adder tree over the PEs ⌈log2 PEs⌉ (AdderTree numStage).
@@ -278,18 +266,25 @@ export function layerDataPath(
     memoOutputBuffer[kind] = tileBufferBitsPerCycle(outputCapacity, outputWordBits * pes, hTreeBits);
     memoReads[kind] = Math.ceil(hw.colsPerAdc / columnsPerWeight);
   }
-  const outputWordBits = memoOutputWordBits[kind];
-  const inputBuffer = memoInputBuffer[kind];
-  const outputBuffer = memoOutputBuffer[kind];
+  const pes = memoPes[kind];
+  const hTreeBits = memoHTreeBits[kind];
+  const tileRows = Math.min(rowsNeeded, memoRowCap[kind]);
+  const tileOutputs = Math.min(colsNeeded, memoColCap[kind]) / columnsPerWeight;
+  const inBitsPerVector = tileRows * inputBits * memoInputShare[kind];
+  const outBitsPerVector = tileOutputs * memoOutputWordBits[kind];
+  // A novel layer's tiles: input channels over a PE's rows (its K² PEs split the kernel), columns over a PE's.
+  out.rowTiles = novel
+    ? Math.ceil(layer.inChannels / (peSide * hw.rows))
+    : Math.ceil(rowsNeeded / memoRowCap[kind]);
+  out.colTiles = Math.ceil(colsNeeded / memoColCap[kind]);
   // Accumulation (Tile.cpp accumulationNM/CM, ProcessingUnit.cpp adderTree): each read of the muxed columns
   // (⌈colsPerAdc / columns per weight⌉ per vector) passes the tile's tree over the PEs holding the rows
   // and each PE's tree over its arrays' rows, ⌈stages × stage delay / clock⌉ cycles each.
   const reads = memoReads[kind];
-  const peRows = Math.min(tileRows / (novel ? pes : 1), peSide * hw.rows);
+  const peRows = Math.min(novel ? tileRows / pes : tileRows, peSide * hw.rows);
   const tilePes = novel ? pes : Math.ceil(tileRows / (peSide * hw.rows));
   out.tileAccumulationCycles = reads * adderTreeCycles(tilePes, network.adderStageClocks);
   out.peAccumulationCycles = reads * adderTreeCycles(Math.ceil(peRows / hw.rows), network.adderStageClocks);
-  const outBitsPerVector = tileOutputs * outputWordBits;
   // Buffers: each bit is written and read once, half of the lines each way (Tile.cpp: numBitToLoad/width/2
   // reads + as many writes); the tile H-tree carries in + out bits, one bus width per clock.
   const hTreeCycles = novel ? network.hTreeCyclesNovel : network.hTreeCyclesConventional;
@@ -300,8 +295,8 @@ export function layerDataPath(
   out.busBitsOut = (layer.outChannels * inputBits) / (layer.pooling ?? 1);
   out.novel = novel;
   out.bufferCycles =
-    inBitsPerVector / inputBuffer +
-    outBitsPerVector / outputBuffer +
+    inBitsPerVector / memoInputBuffer[kind] +
+    outBitsPerVector / memoOutputBuffer[kind] +
     (out.busBitsIn + out.busBitsOut) / network.globalBufferBitsPerCycle;
   return out;
 }
