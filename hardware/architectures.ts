@@ -239,9 +239,9 @@ const neurosim: ArchitectureParams = {
   // sar4,sar5}_lbl.json; columns^−0.6 over the 64/128/256 sweep), kept for overrides that turn tileDataPath
   // off; NeuroSim V1.3's data path takes about 3× as many (159.5, 0.0202, 0.0330; bench/fidelity.ts).
   // Wire delay 0.2 ns/mm at 22 nm, ∝ 1/wire width at other nodes: NeuroSim's X bus takes 2 cycles per
-  // transfer over the 10.8 mm of rram22_c2_a128_flash5_lbl (1.66 ns clock: > 0.154 ns/mm) and 1 over the
-  // 6.5 mm of sram22_c1_a128_flash5_lbl (1.70 ns: ≤ 0.26 ns/mm); transfers per layer and the ic latency /
-  // clock of those runs give the cycle counts.
+  // transfer in rram22_c2_a128_flash5_lbl and 1 in sram22_c1_a128_flash5_lbl (interconnect latency per layer
+  // / clock against the transfer counts); over X wires of 10.8 and 6.5 mm with the model's tile sizes and
+  // clocks of 1.66 and 1.70 ns, that needs 0.154–0.26 ns/mm.
   dataMovementCycles: {
     perMvm: 50.8,
     perInputBit: 0.00111 / 1.6,

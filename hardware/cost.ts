@@ -13,8 +13,10 @@
  *   interconnect (intra-tile bus, inter-tile NoC by mesh hops), off-chip I/O power × time, leakage
  *   (fraction of peak dynamic power × time).
  * - Latency: per layer, MVMs / copies × input cycles × cycle time (copies: weight duplication, and with
- *   `fillTilesWithCopies` the spare arrays of the layer's own processing elements) + MVMs × data movement
- *   (buffer and interconnect clock cycles); layer-by-layer = Σ layers, pipelined = the slowest layer.
+ *   `fillTilesWithCopies` the spare arrays of the layer's own processing elements) + data movement: with
+ *   `tileDataPath`, NeuroSim's tile buffers, tile H-trees, global buffer, chip X-Y bus and adder trees
+ *   (hardware/dataPath.ts), else MVMs × fitted buffer and transfer cycles; layer-by-layer = Σ layers,
+ *   pipelined = the slowest layer.
  * - Area: tiles × (arrays + ADCs + DACs + S&H + shift-add + periphery per row/column + tile buffer +
  *   interconnect) + global buffer, × layout efficiency, + off-chip I/O. A layer owns whole tiles.
  *

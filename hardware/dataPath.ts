@@ -2,7 +2,7 @@
  * NeuroSim V1.4's data path by tile: the clock cycles a layer spends in tile buffers, tile H-trees, the
  * global buffer and the chip's X-Y bus (NeuroSim V1.4 Tile.cpp TileInitialize / TileCalculatePerformance,
  * Chip.cpp ChipInitialize / ChipCalculatePerformance, Buffer.cpp / XYBus.cpp CalculateLatency, synchronous
- * mode: one buffer line or one bus transfer per clock). docs/hardware-model.md §Data movement gives the
+ * mode: one buffer line or one bus transfer per clock). docs/hardware-model.md §Latency gives the
  * formulas. What moves with the configuration is how much of a layer one tile holds: fewer, fuller tiles
  * (more bits per cell, bigger arrays) load more bits through each tile's buffers, while the chip bus serves
  * a smaller grid of tiles over shorter wires.
