@@ -88,7 +88,7 @@ export function loadSweeps(dir = FIXTURE_DIR): Record<string, string[]> {
  * project is given the same output map (900 MVMs for a 32×32 3×3 layer, not 1024).
  */
 export function fixtureLayers(fixture: NeuroSimFixture): LayerShape[] {
-  return fixture.layers.map(([h, w, cin, kh, kw, cout, , stride], i) => ({
+  return fixture.layers.map(([h, w, cin, kh, kw, cout, pooled, stride], i) => ({
     name: `layer${i + 1}`,
     kind: h === 1 && w === 1 && kh === 1 && kw === 1 ? 'dense' : 'conv',
     inChannels: cin,
@@ -100,6 +100,8 @@ export function fixtureLayers(fixture: NeuroSimFixture): LayerShape[] {
     outW: (w - kw + 1) / stride,
     weightBits: fixture.weight_bits,
     activationBits: fixture.input_bits,
+    // NetWork_*.csv column 7: a 2×2 max-pool follows
+    ...(pooled ? { pooling: 4 } : {}),
   }));
 }
 
@@ -182,7 +184,7 @@ export function projectSetting(fixture: NeuroSimFixture): {
     libraryConfig.architectures = {
       neurosim: {
         edgePeripheryLayout: false,
-        dataMovementCycles: { perMvm: 159.5, perInputBit: 0.0202, perOutputBit: 0.033 },
+        dataMovementCycles: { perMvm: 159.5, perInputBit: 0.0202, perOutputBit: 0.033, tileDataPath: false },
       },
     };
   }

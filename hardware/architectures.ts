@@ -105,6 +105,12 @@ export interface ArchitectureParams {
      * V1.4 HTree.cpp CalculateLatency). Omitted = one cycle per transfer.
      */
     wireDelayNsPerMm22?: number;
+    /**
+     * NeuroSim V1.4's data path by tile (hardware/dataPath.ts): tile buffers, tile H-trees, the global
+     * buffer and the chip's X-Y bus in place of perMvm, perInputBit and perOutputBit (then unused, as are
+     * referenceCols and colsExponent); wireDelayNsPerMm22 times the bus. Omitted = false.
+     */
+    tileDataPath?: boolean;
   };
   /**
    * Spare arrays in a layer's own tiles hold copies of its weights that work on other output pixels
@@ -225,19 +231,17 @@ const neurosim: ArchitectureParams = {
   sensingLatencyFactor: 1.4,
   overlapReadAndConvert: false,
   separateReadStep: false,
-  // Fitted to NeuroSim V1.4's per-layer buffer + interconnect latency in clock cycles (least squares over the
-  // layers of VGG-8, weighted by vectors; bench/fixtures/neurosim/rram22_c2_a128_{flash4,flash5,flash6,
-  // sar4,sar5}_lbl.json). NeuroSim V1.3's data path takes about 3× as many (159.5, 0.0202, 0.0330).
-  // The exponent: NeuroSim's buffer + interconnect latency over the array-size sweep, 464, 314, 197 µs for
-  // 64, 128, 256 columns (rram22_c2_a{64,128,256}_flash5_lbl.json), falls as columns^−0.6.
-  // The bit terms are H-tree transfers (NeuroSim Chip.cpp: GhTree->CalculateLatency over ⌈(numBitToLoadOut +
-  // numBitToLoadIn)/busWidth⌉ transfers): the fitted cycles divided by the 1.6 cycles per transfer the
-  // wire-delay model gives the fit's 12–13 mm chips at 22 nm.
-  // Wire delay: NeuroSim V1.4 spends one cycle per H-tree transfer wherever the wire is shorter than a clock
-  // (ic latency / clock = 37.2 k cycles for VGG-8 at 45 nm and with SAR ADCs), 1.65 for the 12.2 mm chip of
-  // rram22_c2_a128_flash5_lbl and 1.0 for the 8.3 mm SRAM chip at a 1.70 ns clock (sram22_c1_a128_flash5_lbl);
-  // 0.2 ns/mm at 22 nm reproduces both; 4.1 cycles for the 16.3 mm FeFET chip at 7 nm follows from the
-  // 1/wire-width scaling (fefet7_c2_a128_flash5_lbl).
+  // tileDataPath: NeuroSim V1.4's data path by tile (hardware/dataPath.ts: tile buffers, tile H-trees, the
+  // global buffer, the chip X-Y bus and the adder trees, each from NeuroSim's own sizes); it reproduces
+  // VGG-8's buffer and interconnect latency within 10 % at 1, 2 and 4 bits per cell, 22 nm, and at 64 and 128
+  // rows, 45 nm (test/hardware/fidelity.test.ts). perMvm, perInputBit, perOutputBit and the exponent are the
+  // earlier least-squares fit of the same latency (VGG-8 at 22 nm, rram22_c2_a128_{flash4,flash5,flash6,
+  // sar4,sar5}_lbl.json; columns^−0.6 over the 64/128/256 sweep), kept for overrides that turn tileDataPath
+  // off; NeuroSim V1.3's data path takes about 3× as many (159.5, 0.0202, 0.0330; bench/fidelity.ts).
+  // Wire delay 0.2 ns/mm at 22 nm, ∝ 1/wire width at other nodes: NeuroSim's X bus takes 2 cycles per
+  // transfer in rram22_c2_a128_flash5_lbl and 1 in sram22_c1_a128_flash5_lbl (interconnect latency per layer
+  // / clock against the transfer counts); over X wires of 10.8 and 6.5 mm with the model's tile sizes and
+  // clocks of 1.66 and 1.70 ns, that needs 0.154–0.26 ns/mm.
   dataMovementCycles: {
     perMvm: 50.8,
     perInputBit: 0.00111 / 1.6,
@@ -245,6 +249,7 @@ const neurosim: ArchitectureParams = {
     referenceCols: 128,
     colsExponent: 0.6,
     wireDelayNsPerMm22: 0.2,
+    tileDataPath: true,
   },
   fillTilesWithCopies: true,
   // Fitted to NeuroSim V1.4 at 22 nm, 128×128, per array: the accumulation area and 65 % of the other

@@ -13,8 +13,10 @@
  *   interconnect (intra-tile bus, inter-tile NoC by mesh hops), off-chip I/O power × time, leakage
  *   (fraction of peak dynamic power × time).
  * - Latency: per layer, MVMs / copies × input cycles × cycle time (copies: weight duplication, and with
- *   `fillTilesWithCopies` the spare arrays of the layer's own processing elements) + MVMs × data movement
- *   (buffer and interconnect clock cycles); layer-by-layer = Σ layers, pipelined = the slowest layer.
+ *   `fillTilesWithCopies` the spare arrays of the layer's own processing elements) + data movement: with
+ *   `tileDataPath`, NeuroSim's tile buffers, tile H-trees, global buffer, chip X-Y bus and adder trees
+ *   (hardware/dataPath.ts), else MVMs × fitted buffer and transfer cycles; layer-by-layer = Σ layers,
+ *   pipelined = the slowest layer.
  * - Area: tiles × (arrays + ADCs + DACs + S&H + shift-add + periphery per row/column + tile buffer +
  *   interconnect) + global buffer, × layout efficiency, + off-chip I/O. A layer owns whole tiles.
  *
@@ -31,6 +33,15 @@ import { prepareContext } from './costContext';
 import type { AreaBreakdown, EnergyBreakdown, EvaluateOptions, LayerCost, NetworkCost } from './costTypes';
 import { layerDynamicEnergy, sumEnergy, zeroEnergy, type LayerTraffic } from './layerEnergy';
 import { duplicationCopies, ifmSpeedUpCopies, spareArrayCopies } from './weightCopies';
+import type { DataPathNetwork, LayerDataPath } from './dataPath';
+import {
+  adderStageDelayS,
+  busCyclesPerTransfer,
+  hTreeCyclesPerTransfer,
+  layerDataPath,
+  networkDataPathInto,
+  novelTileScale,
+} from './dataPath';
 
 export type { AreaBreakdown, EnergyBreakdown, EvaluateOptions, LayerCost, NetworkCost } from './costTypes';
 
@@ -42,6 +53,32 @@ let scratchCopies = new Float64Array(64);
 // Per layer: array compute + buffer time, and H-tree transfer time at one cycle per transfer (s).
 let scratchFixedS = new Float64Array(64);
 let scratchTransferS = new Float64Array(64);
+// Per layer, with the tile data path: chip-bus bits to the layer's tiles per tile row and back per tile
+// column, and whether it is novel-mapped (its tiles are larger).
+let scratchBusInBits = new Float64Array(64);
+let scratchBusOutBits = new Float64Array(64);
+let scratchNovel = new Uint8Array(64);
+const scratchDataPath: LayerDataPath = {
+  novel: false,
+  bufferCycles: 0,
+  hTreeCycles: 0,
+  busBitsIn: 0,
+  busBitsOut: 0,
+  rowTiles: 1,
+  colTiles: 1,
+  tileAccumulationCycles: 0,
+  peAccumulationCycles: 0,
+};
+const scratchNetwork: DataPathNetwork = {
+  novelKernelArea: 0,
+  globalBufferBitsPerCycle: 1,
+  busBits: 1,
+  adderStageClocks: 0,
+  hTreeCyclesConventional: 1,
+  hTreeCyclesNovel: 1,
+  epoch: 0,
+};
+const scratchBus = { gridRows: 1, gridCols: 1, x: 0, y: 0 };
 
 /**
  * Mean clock cycles one H-tree transfer takes: ⌈t/clock⌉ per transfer (NeuroSim V1.4 HTree.cpp
@@ -84,7 +121,29 @@ export function evaluateNetwork(
     scratchCopies = new Float64Array(size);
     scratchFixedS = new Float64Array(size);
     scratchTransferS = new Float64Array(size);
+    scratchBusInBits = new Float64Array(size);
+    scratchBusOutBits = new Float64Array(size);
+    scratchNovel = new Uint8Array(size);
   }
+  const tileDataPath = arch.dataMovementCycles.tileDataPath === true;
+  if (tileDataPath) {
+    const network = scratchNetwork;
+    network.epoch++;
+    networkDataPathInto(layers, hw, ctx.tileSide, ctx.peSide, network);
+    network.adderStageClocks = adderStageDelayS(hw.techNode) / ctx.clockS;
+    const delayNsPerMm = (arch.dataMovementCycles.wireDelayNsPerMm22 ?? 0) * ctx.wireDelayNodeFactor;
+    network.hTreeCyclesConventional = hTreeCyclesPerTransfer(ctx.tileSideMm, delayNsPerMm, ctx.clockS * 1e9);
+    network.hTreeCyclesNovel = hTreeCyclesPerTransfer(
+      ctx.tileSideMm * novelTileScale(network.novelKernelArea, ctx.tileSide, ctx.peSide),
+      delayNsPerMm,
+      ctx.clockS * 1e9,
+    );
+  }
+  // NeuroSim's tiles of the data path (a novel-mapped tile holds K² processing elements).
+  let dataPathTiles = 0;
+  let dataPathBufferS = 0;
+  let dataPathInterconnectS = 0;
+  let dataPathAccumulationS = 0;
   const copies = scratchCopies;
   const ifmSpeedUp = pipelined && hw.pipelineSpeedUp === 'ifm';
   if (pipelined && hw.weightDuplication && hw.tiles !== undefined) {
@@ -124,22 +183,49 @@ export function evaluateNetwork(
       ? Math.min(m.mvms, Math.max(fillCopies, layerCopies * fillCopies))
       : Math.max(layerCopies, fillCopies);
     const layerTiles = Math.ceil((m.arrays * layerCopies) / apt);
-    const dm = arch.dataMovementCycles;
-    const inputBitsPerMvm =
-      (layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels) *
-      layer.kernelH *
-      Math.min(layer.stride, layer.kernelW) *
-      layer.activationBits;
     const movingMvms = Math.ceil(m.mvms / layerCopies);
     const computeS = Math.ceil(m.mvms / arrayCopies) * m.inputCycles * ctx.cycleTimeS;
-    const bufferS = movingMvms * ctx.moveClockS * dm.perMvm;
-    const transferS =
-      movingMvms *
-      ctx.moveClockS *
-      (dm.perInputBit * inputBitsPerMvm + dm.perOutputBit * layer.outChannels * layer.activationBits);
-    // Transfers wait for the chip's size (known after the loop): latency = fixed part + transfers × cycles each.
-    scratchFixedS[i] = computeS + bufferS;
-    scratchTransferS[i] = transferS;
+    if (tileDataPath) {
+      const dp = layerDataPath(
+        layer,
+        hw,
+        m.rowsNeeded,
+        m.colsNeeded,
+        m.columnsPerWeight,
+        ctx.tileSide,
+        ctx.peSide,
+        scratchNetwork,
+        scratchDataPath,
+      );
+      // Chip-bus transfers wait for the tile grid (known after the loop).
+      const accumulationS =
+        movingMvms * (dp.tileAccumulationCycles + dp.peAccumulationCycles / arrayCopies) * ctx.clockS;
+      const bufferS = movingMvms * dp.bufferCycles * ctx.clockS;
+      const hTreeS = movingMvms * dp.hTreeCycles * ctx.clockS;
+      scratchFixedS[i] = computeS + accumulationS + bufferS + hTreeS;
+      dataPathBufferS += bufferS;
+      dataPathInterconnectS += hTreeS;
+      dataPathAccumulationS += accumulationS;
+      scratchBusInBits[i] = (movingMvms * dp.busBitsIn) / dp.rowTiles;
+      scratchBusOutBits[i] = (movingMvms * dp.busBitsOut) / dp.colTiles;
+      scratchNovel[i] = dp.novel ? 1 : 0;
+      dataPathTiles += dp.rowTiles * dp.colTiles * layerCopies;
+    } else {
+      const dm = arch.dataMovementCycles;
+      const inputBitsPerMvm =
+        (layer.kind === 'depthwise' ? layer.outChannels : layer.inChannels) *
+        layer.kernelH *
+        Math.min(layer.stride, layer.kernelW) *
+        layer.activationBits;
+      const bufferS = movingMvms * ctx.moveClockS * dm.perMvm;
+      const transferS =
+        movingMvms *
+        ctx.moveClockS *
+        (dm.perInputBit * inputBitsPerMvm + dm.perOutputBit * layer.outChannels * layer.activationBits);
+      // Transfers wait for the chip's size (known after the loop): latency = fixed part + transfers × cycles each.
+      scratchFixedS[i] = computeS + bufferS;
+      scratchTransferS[i] = transferS;
+    }
     const conversions = m.mvms * m.inputCycles * m.conversionsPerCycle;
 
     total.array += e.array;
@@ -238,13 +324,38 @@ export function evaluateNetwork(
   // Latency: the H-tree's transfers take longer on a bigger chip (wire delay ∝ distance ∝ √area).
   const wireDelay = arch.dataMovementCycles.wireDelayNsPerMm22;
   const cyclesPerTransfer =
-    wireDelay === undefined
+    wireDelay === undefined || tileDataPath
       ? 1
       : meanCyclesPerTransfer((wireDelay * 1e-9 * ctx.wireDelayNodeFactor * Math.sqrt(areaMm2)) / ctx.clockS);
+  if (tileDataPath) {
+    // Chip X-Y bus (NeuroSim V1.4 Chip.cpp ChipCalculatePerformance, XYBus.cpp CalculateLatency): a layer's
+    // input crosses the X bus in ⌈bits/bus · grid rows/its tile rows⌉ transfers, its output the Y bus in
+    // ⌈bits/bus · grid columns/its tile columns⌉, each ⌈wire delay × length / clock⌉ cycles.
+    const delayNsPerMm = (wireDelay ?? 0) * ctx.wireDelayNodeFactor;
+    const clockNs = ctx.clockS * 1e9;
+    const bus = scratchBus;
+    busCyclesPerTransfer(dataPathTiles, ctx.tileSideMm, delayNsPerMm, clockNs, bus);
+    const conventionalX = bus.x;
+    const conventionalY = bus.y;
+    const novelScale = novelTileScale(scratchNetwork.novelKernelArea, ctx.tileSide, ctx.peSide);
+    busCyclesPerTransfer(dataPathTiles, ctx.tileSideMm * novelScale, delayNsPerMm, clockNs, bus);
+    const busBits = scratchNetwork.busBits;
+    for (let i = 0; i < n; i++) {
+      const novel = scratchNovel[i] === 1;
+      const transfersIn = Math.ceil((scratchBusInBits[i] / busBits) * bus.gridRows);
+      const transfersOut = Math.ceil((scratchBusOutBits[i] / busBits) * bus.gridCols);
+      const cycles =
+        (novel ? bus.x : conventionalX) * transfersIn + (novel ? bus.y : conventionalY) * transfersOut;
+      scratchTransferS[i] = cycles * ctx.clockS;
+      dataPathInterconnectS += scratchTransferS[i];
+    }
+  }
   let latencySum = 0;
   let interval = 0;
   for (let i = 0; i < n; i++) {
-    const layerLatency = scratchFixedS[i] + scratchTransferS[i] * cyclesPerTransfer;
+    const layerLatency = tileDataPath
+      ? scratchFixedS[i] + scratchTransferS[i]
+      : scratchFixedS[i] + scratchTransferS[i] * cyclesPerTransfer;
     latencySum += layerLatency;
     if (layerLatency > interval) interval = layerLatency;
     if (perLayer) perLayer[i].latencyS = layerLatency;
@@ -282,6 +393,14 @@ export function evaluateNetwork(
     energyBreakdown: total,
     areaBreakdown: area,
   };
+
+  if (tileDataPath) {
+    result.dataPathLatency = {
+      bufferS: dataPathBufferS,
+      interconnectS: dataPathInterconnectS,
+      accumulationS: dataPathAccumulationS,
+    };
+  }
 
   if (perLayer && layerNocBytes) {
     const tileAreaMm2 =

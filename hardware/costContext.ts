@@ -75,6 +75,8 @@ export interface Context {
   peakArrayPowerW: number;
   /** Global-wire delay per length relative to 22 nm: ∝ 1/wire width (hardware/technology.ts featureSizeNm). */
   wireDelayNodeFactor: number;
+  /** Side of one (square) tile with its buffer and interconnect (mm): the chip bus's step per tile. */
+  tileSideMm: number;
 }
 
 export function prepareContext(
@@ -153,10 +155,12 @@ export function prepareContext(
   }
   const bitLineEnergyJ = digital ? bitLineCapF * vread * vread : 0;
 
-  const digitalScale = (from: Parameters<typeof cmosEnergyScale>[0]) => cmosEnergyScale(from, node, vdd);
-  const sampleHoldEnergyJ = arch.sampleHold.energyJ * digitalScale(arch.sampleHold.node);
-  const shiftAddEnergyJ = arch.shiftAdd.energyPerOpJ * digitalScale(arch.shiftAdd.node);
-  const adderEnergyPerBitJ = arch.adderEnergyPerBitJ.energyJ * digitalScale(arch.adderEnergyPerBitJ.node);
+  // Digital circuits scale from their published node by cmosEnergyScale (called directly: a closure here
+  // costs the hot path more than the call).
+  const sampleHoldEnergyJ = arch.sampleHold.energyJ * cmosEnergyScale(arch.sampleHold.node, node, vdd);
+  const shiftAddEnergyJ = arch.shiftAdd.energyPerOpJ * cmosEnergyScale(arch.shiftAdd.node, node, vdd);
+  const adderEnergyPerBitJ =
+    arch.adderEnergyPerBitJ.energyJ * cmosEnergyScale(arch.adderEnergyPerBitJ.node, node, vdd);
   const dacEnergyPerDriveJ = dac.powerW * driveTimeS;
 
   const rowActiveProbability = rowActive;
@@ -241,16 +245,22 @@ export function prepareContext(
     shiftAddEnergyJ,
     dacEnergyPerDriveJ,
     adderEnergyPerBitJ,
-    tileBufferReadJ: arch.tileBuffer.readEnergyPerByteJ * digitalScale(arch.tileBuffer.node),
-    tileBufferWriteJ: arch.tileBuffer.writeEnergyPerByteJ * digitalScale(arch.tileBuffer.node),
-    globalBufferReadJ: arch.globalBuffer.readEnergyPerByteJ * digitalScale(arch.globalBuffer.node),
-    globalBufferWriteJ: arch.globalBuffer.writeEnergyPerByteJ * digitalScale(arch.globalBuffer.node),
+    tileBufferReadJ: arch.tileBuffer.readEnergyPerByteJ * cmosEnergyScale(arch.tileBuffer.node, node, vdd),
+    tileBufferWriteJ: arch.tileBuffer.writeEnergyPerByteJ * cmosEnergyScale(arch.tileBuffer.node, node, vdd),
+    globalBufferReadJ:
+      arch.globalBuffer.readEnergyPerByteJ * cmosEnergyScale(arch.globalBuffer.node, node, vdd),
+    globalBufferWriteJ:
+      arch.globalBuffer.writeEnergyPerByteJ * cmosEnergyScale(arch.globalBuffer.node, node, vdd),
     hasGlobalBuffer: arch.globalBuffer.bytes !== 0,
     // Wires between circuits are as long as the circuits are wide: √(circuitAreaFactor) longer at FinFET nodes.
     busEnergyPerByteJ:
-      arch.bus.energyPerByteJ * digitalScale(arch.bus.node) * Math.sqrt(circuitAreaFactor(node)),
+      arch.bus.energyPerByteJ *
+      cmosEnergyScale(arch.bus.node, node, vdd) *
+      Math.sqrt(circuitAreaFactor(node)),
     routerEnergyPerByteHopJ:
-      arch.router.energyPerByteHopJ * digitalScale(arch.router.node) * Math.sqrt(circuitAreaFactor(node)),
+      arch.router.energyPerByteHopJ *
+      cmosEnergyScale(arch.router.node, node, vdd) *
+      Math.sqrt(circuitAreaFactor(node)),
     arrayAreaUm2,
     adcAreaPerArrayUm2,
     dacAreaPerArrayUm2,
@@ -264,5 +274,6 @@ export function prepareContext(
     peakArrayPowerW,
     // Repeated-wire delay per length ∝ √(r·c) with r ∝ 1/width² (NeuroSim V1.4 HTree.cpp unitLatencyRep)
     wireDelayNodeFactor: TECH_NODE_TABLE[22].featureSizeNm / nodeParams.featureSizeNm,
+    tileSideMm: Math.sqrt(tileCoreUm2 + interconnectAreaPerTileMm2 * 1e6) / 1e3,
   };
 }

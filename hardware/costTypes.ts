@@ -97,6 +97,12 @@ export interface NetworkCost {
   areaBreakdown: AreaBreakdown;
   /** Present when evaluated with `{ perLayer: true }`. */
   layers?: LayerCost[];
+  /**
+   * Layer-by-layer time per image in buffers (tile and global), interconnect (tile H-trees and the chip
+   * bus) and accumulation (adder trees), as NeuroSim V1.4 splits it; present with the architecture's
+   * tileDataPath (hardware/dataPath.ts).
+   */
+  dataPathLatency?: { bufferS: number; interconnectS: number; accumulationS: number };
 }
 
 export interface EvaluateOptions {

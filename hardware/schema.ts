@@ -159,6 +159,7 @@ const architectureFields = {
     referenceCols: z.number().gt(0),
     colsExponent: z.number().min(0).max(2),
     wireDelayNsPerMm22: z.number().min(0).max(100).optional(),
+    tileDataPath: z.boolean().optional(),
   }),
   fillTilesWithCopies: z.boolean(),
   edgePeripheryLayout: z.boolean(),

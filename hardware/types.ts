@@ -25,6 +25,11 @@ export interface LayerShape {
   outW: number;
   weightBits: number;
   activationBits: number;
+  /**
+   * Output pixels the pooling after this layer merges into one (4 for a 2×2 max-pool); omitted = 1. Only
+   * the data path uses it: NeuroSim's chip bus carries the pooled outputs (Chip.cpp numBitToLoadIn).
+   */
+  pooling?: number;
 }
 
 /** The hardware genes of one candidate chip, decoded. */
