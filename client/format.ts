@@ -106,7 +106,15 @@ export function describeFinal(final: FinalModelResult, description?: Description
     `    test accuracy: digital ${pct(final.testAccuracyDigital)}; on ${final.samples} noisy chips mean ${pct(final.testAccuracyMean)} ± ${pct(final.testAccuracyStd)}, 5th percentile ${pct(final.testAccuracyP5)}`,
     `    cost: energy ${withSiPrefix(h.energy, 'J')}/image, latency ${withSiPrefix(h.latency, 's')}, area ${significant(h.area)} mm², EDAP ${h.edap.toExponential(3)} J·s·mm², ${significant(h.topsPerWatt)} TOPS/W, ${significant(h.topsPerMm2)} TOPS/mm²`,
     `    exported to ${final.exportDir}`,
+    ...neurosimLines(final.neurosimExport),
   ];
+}
+
+function neurosimLines(neurosim: FinalModelResult['neurosimExport']): string[] {
+  if (!neurosim) return [];
+  if ('dir' in neurosim)
+    return [`    NeuroSim: ${neurosim.dir} (run.sh inside runs it in DNN+NeuroSim V1.4)`];
+  return [`    NeuroSim: not exported, ${neurosim.problems.join('; ')}`];
 }
 
 export function describeResult(result: SearchResult, objectives: string[]): string[] {

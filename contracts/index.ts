@@ -204,6 +204,11 @@ export interface FinalModelResult {
   testDrift: DriftAccuracy[];
   samples: number;
   exportDir: string;
+  /**
+   * The design's DNN+NeuroSim directory (docs/neurosim-export.md), relative to the run directory, or why
+   * NeuroSim cannot express it. Absent in results written before stage 4 exported it.
+   */
+  neurosimExport?: { dir: string } | { problems: string[] };
   hardware: CandidateMetricsJson;
 }
 

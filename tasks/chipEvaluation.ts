@@ -4,9 +4,12 @@
  * validation images. Stage 4 (final): a retrained design on the whole test set, then exported: the folded
  * network (our chip contract), a TensorFlow.js LayersModel of it (models/tfjsExport.ts) and its hardware.
  */
+import * as path from 'node:path';
+import { exportToNeuroSim, NeuroSimExportError } from '../interop/neurosim';
 import {
   designFiles,
   designResultFile,
+  exportDir,
   modelFiles,
   ONNX_MODEL_FILE,
   TFJS_EXPORT_DIR,
@@ -255,6 +258,38 @@ export async function runBaselineFinal(
   return { ...final, name: baseline.name, description: baseline.description };
 }
 
+/** Test images stage 4 traces into a design's NeuroSim export (its `--images` default). */
+const NEUROSIM_TRACED_IMAGES = 4;
+
+/**
+ * Stage 4's NeuroSim export of a tested design, beside its model (export/<key>/neurosim, as `imcnas export`
+ * writes it): the design and its retrained weights, ready to run in DNN+NeuroSim V1.4. A design NeuroSim
+ * cannot express (interop/neurosim.ts says which field) keeps the reasons instead of failing the stage.
+ */
+async function neurosimExportOf(
+  request: FinalTestRequest,
+  network: FoldedNetwork,
+  design: Candidate,
+  test: EvaluationImages,
+): Promise<{ dir: string } | { problems: string[] }> {
+  const outDir = exportDir(request.runDir, request.key, 'neurosim');
+  try {
+    await exportToNeuroSim({
+      network,
+      hardware: design.hardware,
+      images: test.images,
+      imageCount: Math.min(NEUROSIM_TRACED_IMAGES, test.labels.length),
+      labels: test.labels,
+      outDir,
+      source: { runDir: request.runDir, designKey: request.key, description: describeCandidate(design) },
+    });
+    return { dir: path.relative(request.runDir, outDir) };
+  } catch (error) {
+    if (error instanceof NeuroSimExportError) return { problems: error.problems };
+    throw error;
+  }
+}
+
 interface FinalTestRequest {
   runDir: string;
   trainDir: string;
@@ -329,6 +364,7 @@ async function finalTest(request: FinalTestRequest, context: ChildContext): Prom
     testDrift: summary.drift,
     samples: summary.samples,
     exportDir,
+    neurosimExport: await neurosimExportOf(request, network, decoded, test),
     // The cost model reads the layer shapes only (a baseline's digital shortcut adds cost nothing).
     hardware: { accuracy: digital, ...hardwareMetrics(space, request.genome) },
   };

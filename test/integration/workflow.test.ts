@@ -105,6 +105,20 @@ describe('nasSearch on the real Temporal dev server', () => {
     expect(exported).toEqual(
       expect.arrayContaining(['folded-network.json', 'hardware.json', 'tfjs', 'model.onnx']),
     );
+    // Stage 4 exported each tested design to NeuroSim beside it, or says which field NeuroSim cannot
+    // express (this test's tiny layers are narrower than the tile NeuroSim needs for 64-row arrays).
+    for (const tested of [...result.finals, ...(result.baselines ?? [])]) {
+      const neurosim = tested.neurosimExport!;
+      if ('dir' in neurosim) {
+        expect(neurosim.dir).toBe(path.join('export', tested.key, 'neurosim'));
+        expect(await fs.readdir(path.join(input.runDir, neurosim.dir))).toEqual(
+          expect.arrayContaining(['NetWork.csv', 'param.json', 'run.sh']),
+        );
+      } else {
+        expect(neurosim.problems.length).toBeGreaterThan(0);
+        for (const problem of neurosim.problems) expect(problem).toMatch(/^[A-Za-z.*]+: /);
+      }
+    }
 
     // Replay the recorded history against the current workflow code: determinism guard.
     const history = await handle.fetchHistory();
