@@ -31,6 +31,7 @@ import aihwkit
 from aihwkit.inference import PCMLikeNoiseModel, ReRamWan2022NoiseModel, StateIndependentNoiseModel
 from aihwkit.inference.compensation.drift import GlobalDriftCompensation
 from aihwkit.inference.converter.conductance import SinglePairConductanceConverter
+from aihwkit.inference.utils import drift_analog_weights, program_analog_weights
 from aihwkit.nn import AnalogConv2d, AnalogLinear
 from aihwkit.simulator.configs import InferenceRPUConfig
 from aihwkit.simulator.parameters.enums import BoundManagementType, NoiseManagementType, WeightNoiseType
@@ -203,9 +204,10 @@ def main():
         seeds = []
     for seed in seeds:
         torch.manual_seed(seed)
-        model.program_analog_weights()
+        # one chip per seed, programmed once and aged through every drift time (as imcnas ages its chips)
+        program_analog_weights(model, None)
         for t in drift:
-            model.drift_analog_weights(t)
+            drift_analog_weights(model, t)
             results.append({"seed": seed, "drift_seconds": t, "accuracy": accuracy(model, images, targets, args.batch)})
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     report = {
