@@ -29,7 +29,7 @@ import { deriveSeed, Rng } from '../common/rng';
 import { loadConfigFile } from '../config/load';
 import { loadSplits } from '../data/dataset';
 import { SimulatorEvaluator } from '../evaluator/simulator';
-import { noiseSettings } from '../hardware/noise';
+import { noiseSettings, type NoiseSettings } from '../hardware/noise';
 import type { HardwareConfig } from '../hardware/types';
 import { exportToAihwkit, AIHWKIT_TARGET } from '../interop/aihwkit';
 import { foldedAccuracy, forwardFolded } from '../models/inference';
@@ -73,6 +73,16 @@ const NOISE = noiseSettings({
   stuckAtOneRate: 0,
   driftCompensation: true,
 });
+
+/**
+ * The same, plus each side's own converters as the export maps them: imcnas's calibrated 8-bit ADC on every
+ * bit-serial read (dacBits 1), aihwkit's inp_res/out_res from the activation and ADC bits with its abs-max
+ * noise management. Not the same arithmetic (docs/aihwkit-export.md §What cannot map): measured to show the
+ * size of the difference, on PERIPHERY_IMAGES images (the bit-serial simulation is ~50× slower).
+ */
+const PERIPHERY_NOISE = noiseSettings({ ...NOISE, idealAdc: false });
+const PERIPHERY_IMAGES = Number(process.env.AIHWKIT_BENCH_PERIPHERY_IMAGES ?? 1000);
+const PERIPHERY_CHIPS = Number(process.env.AIHWKIT_BENCH_PERIPHERY_CHIPS ?? 5);
 
 function findPython(): { python: string | null; tried: string[]; why: string } {
   const candidates = [
@@ -171,25 +181,37 @@ export async function run(): Promise<BenchFigures> {
   const y = splits.test.y.subarray(0, count);
   const digital = foldedAccuracy(network, x, y);
 
-  // imcnas: its own evaluator (stage 3 and 4's), CHIPS chip instances, each aged through every drift time
+  // imcnas: its own evaluator (stage 3 and 4's), `chips` chip instances, each aged through every drift time
+  const imcnasAccuracies = async (noise: NoiseSettings, chips: number, images: number) => {
+    const result = await new SimulatorEvaluator({ forward: forwardFolded }).evaluate({
+      candidateId: 'aihwkit-bench',
+      network,
+      hardware: CHIP,
+      noise,
+      samples: chips,
+      seed: deriveSeed(config.seed, 'aihwkit-bench-chip'),
+      driftSeconds: DRIFT_SECONDS,
+      data: { images: x.subarray(0, images * pixels), labels: y.subarray(0, images), shape: [h, w, c] },
+      calibration: {
+        images: splits.train.x.subarray(0, 256 * pixels),
+        labels: splits.train.y.subarray(0, 256),
+        shape: [h, w, c],
+      },
+    });
+    return {
+      noiseFree: result.noiseFreeAccuracy,
+      perTime: DRIFT_SECONDS.map((t) => result.points.find((p) => p.timeS === t)!.accuracies),
+    };
+  };
   const imcnasStarted = Date.now();
-  const evaluated = await new SimulatorEvaluator({ forward: forwardFolded }).evaluate({
-    candidateId: 'aihwkit-bench',
-    network,
-    hardware: CHIP,
-    noise: NOISE,
-    samples: CHIPS,
-    seed: deriveSeed(config.seed, 'aihwkit-bench-chip'),
-    driftSeconds: DRIFT_SECONDS,
-    data: { images: x, labels: y, shape: [h, w, c] },
-    calibration: {
-      images: splits.train.x.subarray(0, 256 * pixels),
-      labels: splits.train.y.subarray(0, 256),
-      shape: [h, w, c],
-    },
-  });
-  const imcnas = DRIFT_SECONDS.map((t) => evaluated.points.find((p) => p.timeS === t)!.accuracies);
+  const evaluated = await imcnasAccuracies(NOISE, CHIPS, count);
+  const imcnas = evaluated.perTime;
   const imcnasSeconds = (Date.now() - imcnasStarted) / 1000;
+  const periphery = await imcnasAccuracies(
+    PERIPHERY_NOISE,
+    PERIPHERY_CHIPS,
+    Math.min(PERIPHERY_IMAGES, count),
+  );
 
   // aihwkit: the export, rebuilt by the peer
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imcnas-bench-aihwkit-'));
@@ -224,9 +246,29 @@ export async function run(): Promise<BenchFigures> {
       '--drift',
       DRIFT_SECONDS.join(','),
     ]);
-    const aihwkit = DRIFT_SECONDS.map((t) =>
-      noisy.results.filter((r) => r.drift_seconds === t).map((r) => r.accuracy),
+    const byTime = (report: PeerReport) =>
+      DRIFT_SECONDS.map((t) => report.results.filter((r) => r.drift_seconds === t).map((r) => r.accuracy));
+    const aihwkit = byTime(noisy);
+    const peripheryExport = await exportToAihwkit({
+      network,
+      hardware: CHIP,
+      noise: PERIPHERY_NOISE,
+      driftSeconds: DRIFT_SECONDS,
+      outDir: path.join(dir, 'export-periphery'),
+      source: { bench: 'aihwkit', periphery: true },
+    });
+    const peripheryPeer = byTime(
+      runPeer(python, [
+        peripheryExport.outDir,
+        ...common.slice(1, -1),
+        String(Math.min(PERIPHERY_IMAGES, count)),
+        '--seeds',
+        Array.from({ length: PERIPHERY_CHIPS }, (_, i) => i).join(','),
+      ]),
     );
+    // the means' difference against its Monte-Carlo standard error (the two sides draw different chips)
+    const standardError = (a: number[], b: number[]) =>
+      Math.sqrt(std(a) ** 2 / a.length + std(b) ** 2 / b.length);
     const imcnasMean = imcnas.map(mean);
     const aihwkitMean = aihwkit.map(mean);
     const gaps = imcnasMean.map((m, i) => Math.abs(m - aihwkitMean[i]!));
@@ -238,10 +280,16 @@ export async function run(): Promise<BenchFigures> {
       aihwkit_acc_std: aihwkit.map(std).map(round4),
       gap: imcnasMean.map((m, i) => round4(m - aihwkitMean[i]!)),
       max_gap: round4(Math.max(...gaps)),
+      gap_standard_error: imcnas.map((a, i) => round4(standardError(a, aihwkit[i]!))),
       digital_acc: round4(digital),
-      imcnas_noise_free_acc:
-        evaluated.noiseFreeAccuracy === null ? null : round4(evaluated.noiseFreeAccuracy),
+      imcnas_noise_free_acc: evaluated.noiseFree === null ? null : round4(evaluated.noiseFree),
       aihwkit_noise_free_acc: round4(ideal.results[0]!.accuracy),
+      periphery_imcnas_acc_mean: periphery.perTime.map(mean).map(round4),
+      periphery_aihwkit_acc_mean: peripheryPeer.map(mean).map(round4),
+      periphery_imcnas_noise_free_acc: periphery.noiseFree === null ? null : round4(periphery.noiseFree),
+      periphery_chips: PERIPHERY_CHIPS,
+      periphery_images: Math.min(PERIPHERY_IMAGES, count),
+      periphery: `imcnas ${CHIP.adcBits}-bit ADC (range calibrated, noise.adcRange mse) on each of ${network.layers[0]!.shape.activationBits} bit-serial reads; aihwkit inp_res 1/(2^${network.layers[0]!.shape.activationBits}−2), out_res 1/(2^${CHIP.adcBits}−2), out_bound 12, ABS_MAX noise management`,
       chips: CHIPS,
       images: count,
       design: layerShapes(design.architecture, design.quantization)
