@@ -18,7 +18,8 @@ import { exportRunDesignToAihwkit } from '../../tasks/aihwkitExport';
 import { DEFAULT_LIBRARY, getDevice } from '../../hardware/library';
 import { DEVICE_NOISE, noiseSettings } from '../../hardware/noise';
 import type { HardwareConfig } from '../../hardware/types';
-import { trainedNet } from '../evaluator/evaluatorSupport';
+import { haveFashionMnist, trainedNet } from '../evaluator/evaluatorSupport';
+import { foldedNetworkToJson } from '../../evaluator/serialize';
 import { RRAM_128_CHIP } from '../hardware/analogSupport';
 
 const PCM_CHIP: HardwareConfig = { ...RRAM_128_CHIP, device: 'pcm', adcBits: 6, bitsPerCell: 2 };
@@ -175,4 +176,29 @@ describe('the export directory', () => {
       /designKey: 2101302030003301 has no retrained model .*export one of the retrained designs: 0212000020101011/,
     );
   });
+
+  const withData = haveFashionMnist ? test : test.skip;
+  withData(
+    'a retrained run design: its weights, hardware and the default drift times of issue 18',
+    async () => {
+      const run = path.join(dir, 'run');
+      const model = path.join(run, 'final', '0212000020101011', 'model');
+      await fs.mkdir(model, { recursive: true });
+      await fs.writeFile(
+        path.join(model, 'folded-network.json'),
+        JSON.stringify(foldedNetworkToJson(trainedNet)),
+      );
+      await fs.writeFile(path.join(model, 'hardware.json'), JSON.stringify({ hardware: PCM_CHIP }));
+      const result = await exportRunDesignToAihwkit({ runDir: run, designKey: '0212000020101011' });
+      expect(result.outDir).toBe(path.join(run, 'export', '0212000020101011', 'aihwkit'));
+      const config = JSON.parse(
+        await fs.readFile(path.join(result.outDir, 'aihwkit.json'), 'utf8'),
+      ) as AihwkitConfigFile;
+      expect(config.driftSeconds).toEqual([1, 3600, 86400, 2592000]);
+      expect(config.hardware).toEqual(PCM_CHIP);
+      expect(config.source).toMatchObject({ designKey: '0212000020101011' });
+      expect(config.layers[0]!.weightScale).toEqual(Array.from(trainedNet.layers[0]!.weightScale));
+      await expect(fs.access(path.join(result.outDir, 'model.onnx'))).resolves.toBeUndefined();
+    },
+  );
 });
