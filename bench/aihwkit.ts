@@ -286,6 +286,9 @@ export async function run(): Promise<BenchFigures> {
       aihwkit_noise_free_acc: round4(ideal.results[0]!.accuracy),
       periphery_imcnas_acc_mean: periphery.perTime.map(mean).map(round4),
       periphery_aihwkit_acc_mean: peripheryPeer.map(mean).map(round4),
+      periphery_gap_standard_error: periphery.perTime.map((a, i) =>
+        round4(standardError(a, peripheryPeer[i]!)),
+      ),
       periphery_imcnas_noise_free_acc: periphery.noiseFree === null ? null : round4(periphery.noiseFree),
       periphery_chips: PERIPHERY_CHIPS,
       periphery_images: Math.min(PERIPHERY_IMAGES, count),
