@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../storage/atomic';
 
-export type BenchFigures = Record<string, number | string | boolean | null>;
+export type BenchFigures = Record<string, number | string | boolean | null | readonly number[]>;
 export interface Benchmark {
   run(): Promise<BenchFigures>;
 }
@@ -29,6 +29,7 @@ export const BENCHMARKS = [
   'variation',
   'searchReal',
   'baseline',
+  'aihwkit',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

@@ -18,6 +18,8 @@ import { CONNECTION_ENV_HELP, connectionSettingsFromEnv, UnreachableServerError 
 import { promises as fs } from 'node:fs';
 import { exportRunDesignToNeuroSim } from '../tasks/neurosimExport';
 import { NEUROSIM_TARGET, NeuroSimExportError } from '../interop/neurosim';
+import { AIHWKIT_TARGET, AihwkitExportError } from '../interop/aihwkit';
+import { exportRunDesignToAihwkit } from '../tasks/aihwkitExport';
 import { initTensorEngine } from '../tensor/backend';
 import * as path from 'node:path';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
@@ -426,23 +428,54 @@ export function buildProgram(): Command {
   program
     .command('export')
     .description(
-      'export a retrained design for another simulator: --to neurosim writes NetWork.csv, Param.cpp settings, real weight/input traces and run.sh (DNN+NeuroSim V1.4)',
+      'export a design for another simulator: --to neurosim writes NetWork.csv, Param.cpp settings, real weight/input traces and run.sh (DNN+NeuroSim V1.4); --to aihwkit writes model.onnx and aihwkit.json (the InferenceRPUConfig mapped from the design, docs/aihwkit-export.md)',
     )
     .argument('<searchId|runDir>')
-    .argument('<designKey>', 'a retrained design (a key under final/ in the run directory)')
-    .requiredOption('--to <tool>', 'neurosim')
-    .option('--out <dir>', 'write here (default: <runDir>/export/<designKey>/neurosim)')
-    .option('--images <n>', 'Fashion-MNIST test images to trace', '4')
+    .argument('<designKey>', 'a retrained design (a key under final/ in the run directory) or a genome key')
+    .requiredOption('--to <tool>', 'neurosim or aihwkit')
+    .option('--out <dir>', 'write here (default: <runDir>/export/<designKey>/<tool>)')
+    .option('--images <n>', 'neurosim: Fashion-MNIST test images to trace', '4')
+    .option(
+      '--drift <seconds>',
+      "aihwkit: comma-separated times after programming (default: the run's robustness.driftSeconds)",
+    )
     .action(
-      async (target: string, designKey: string, options: { to: string; out?: string; images: string }) => {
-        if (options.to !== 'neurosim')
-          throw new ExitError(EXIT.invalid, `--to: unknown tool "${options.to}"; use --to neurosim`);
+      async (
+        target: string,
+        designKey: string,
+        options: { to: string; out?: string; images: string; drift?: string },
+      ) => {
+        if (options.to !== 'neurosim' && options.to !== 'aihwkit')
+          throw new ExitError(
+            EXIT.invalid,
+            `--to: unknown tool "${options.to}"; use --to neurosim or --to aihwkit`,
+          );
         const images = Number(options.images);
         if (!Number.isInteger(images) || images < 1)
           throw new ExitError(EXIT.invalid, `--images: a whole number ≥ 1, got "${options.images}"`);
+        const driftSeconds = options.drift?.split(',').map((t) => Number(t.trim()));
+        if (driftSeconds?.some((t) => !(Number.isFinite(t) && t >= 0)))
+          throw new ExitError(
+            EXIT.invalid,
+            `--drift: comma-separated seconds ≥ 0 (e.g. 1,3600,86400), got "${options.drift}"`,
+          );
         const runDir = await finishedRunDir(target);
         await initTensorEngine({ log: () => undefined });
         try {
+          if (options.to === 'aihwkit') {
+            const result = await exportRunDesignToAihwkit({
+              runDir,
+              designKey,
+              outDir: options.out,
+              driftSeconds,
+            });
+            console.log(`aihwkit ${AIHWKIT_TARGET.version} export written to ${result.outDir}`);
+            console.log(
+              `  run it: python bench/peers/aihwkit/run.py ${result.outDir} (with ${AIHWKIT_TARGET.pypi}; docs/aihwkit-export.md)`,
+            );
+            for (const note of result.config.cannotMap) console.log(`  note: ${note}`);
+            return;
+          }
           const result = await exportRunDesignToNeuroSim({ runDir, designKey, outDir: options.out, images });
           console.log(`NeuroSim V${NEUROSIM_TARGET.version} export written to ${result.outDir}`);
           console.log(
@@ -450,7 +483,8 @@ export function buildProgram(): Command {
           );
           for (const note of result.approximations) console.log(`  note: ${note}`);
         } catch (error) {
-          if (error instanceof NeuroSimExportError) throw new ExitError(EXIT.invalid, error.message);
+          if (error instanceof NeuroSimExportError || error instanceof AihwkitExportError)
+            throw new ExitError(EXIT.invalid, error.message);
           throw error;
         }
       },

@@ -37,15 +37,19 @@ interface HardwareFile {
   hardware: HardwareConfig;
 }
 
-async function readJson<T>(file: string, what: string): Promise<T> {
+/** How a design's loading reports bad input: the export's own error class, with every problem. */
+export type DesignError = (problems: string[]) => Error;
+const neurosimError: DesignError = (problems) => new NeuroSimExportError(problems);
+
+async function readJson<T>(file: string, what: string, fail: DesignError): Promise<T> {
   try {
     return JSON.parse(await fs.readFile(file, 'utf8')) as T;
   } catch (error) {
-    throw new NeuroSimExportError([`${what}: cannot read ${file} (${(error as Error).message})`]);
+    throw fail([`${what}: cannot read ${file} (${(error as Error).message})`]);
   }
 }
 
-interface ExportedDesign {
+export interface ExportedDesign {
   network: FoldedNetwork;
   hardware: HardwareConfig;
   weights: string;
@@ -55,14 +59,18 @@ interface ExportedDesign {
 }
 
 /** A retrained design: its folded network and the first test images of the dataset directory. */
-async function retrainedDesign(modelDir: string, datasetDir: string): Promise<ExportedDesign> {
-  const json = await readJson<FoldedNetworkJson>(modelFiles(modelDir).foldedNetwork, 'folded network');
+async function retrainedDesign(
+  modelDir: string,
+  datasetDir: string,
+  fail: DesignError,
+): Promise<ExportedDesign> {
+  const json = await readJson<FoldedNetworkJson>(modelFiles(modelDir).foldedNetwork, 'folded network', fail);
   const network = foldedNetworkFromJson(json);
-  const hardwareFile = await readJson<HardwareFile>(modelFiles(modelDir).hardware, 'hardware');
+  const hardwareFile = await readJson<HardwareFile>(modelFiles(modelDir).hardware, 'hardware', fail);
   const source = await loadFashionMnist('test', datasetDir);
   const [h, w, c] = network.architecture.inputShape;
   if (source.height !== h || source.width !== w || c !== 1)
-    throw new NeuroSimExportError([
+    throw fail([
       `dataset: test images are ${source.height}×${source.width}×1, the design reads ${h}×${w}×${c}; export from the run directory whose config names its dataset`,
     ]);
   // the trainer's pixels: bytes / 255 (data/dataset.ts)
@@ -81,17 +89,18 @@ async function inheritedDesign(
   runDir: string,
   config: RunConfig,
   designKey: string,
+  fail: DesignError,
 ): Promise<ExportedDesign> {
   let candidate: Candidate;
   try {
     candidate = decode(stageSpace(config), parseGenomeKey(designKey));
   } catch (error) {
-    throw new NeuroSimExportError([
+    throw fail([
       `designKey: "${designKey}" is not a design of this run's search space (${(error as Error).message}); use a key from \`imcnas results ${runDir}\``,
     ]);
   }
   if (!existsSync(supernetDir(runDir)))
-    throw new NeuroSimExportError([
+    throw fail([
       `designKey: ${designKey} has no retrained model and the run has no trained supernet (${supernetDir(runDir)}) to take its weights from; export a retrained design or resume the run`,
     ]);
   const splits = await stageData(config);
@@ -106,30 +115,38 @@ async function inheritedDesign(
   };
 }
 
+/**
+ * A design of a run directory with its weights and the run's test images: the retrained model when
+ * final/<key>/model exists, else the supernet's inherited weights (needs the run's config.yaml).
+ */
+export async function loadRunDesign(
+  runDir: string,
+  designKey: string,
+  fail: DesignError = neurosimError,
+): Promise<ExportedDesign> {
+  const modelDir = designFiles(finalDir(runDir, designKey)).model;
+  const configFile = runFiles(runDir).config;
+  const config = existsSync(configFile) ? await loadConfigFile(configFile) : undefined;
+  if (existsSync(modelDir))
+    return retrainedDesign(modelDir, config?.dataset.dir ?? DEBIAN_FASHION_MNIST_DIR, fail);
+  if (config) return inheritedDesign(runDir, config, designKey, fail);
+  const finals = finalsDir(runDir);
+  const retrained = existsSync(finals)
+    ? (await fs.readdir(finals)).filter((k) => existsSync(designFiles(finalDir(runDir, k)).model))
+    : [];
+  throw fail([
+    `designKey: ${designKey} has no retrained model in ${finals}, and ${configFile} (needed to take its weights from the supernet) is missing; ` +
+      (retrained.length > 0
+        ? `export one of the retrained designs: ${retrained.join(', ')}`
+        : 'give the run directory a search wrote'),
+  ]);
+}
+
 export async function exportRunDesignToNeuroSim(
   options: RunDesignExportOptions,
 ): Promise<NeuroSimExportResult> {
   const { runDir, designKey } = options;
-  const modelDir = designFiles(finalDir(runDir, designKey)).model;
-  const configFile = runFiles(runDir).config;
-  const config = existsSync(configFile) ? await loadConfigFile(configFile) : undefined;
-  let design: ExportedDesign;
-  if (existsSync(modelDir)) {
-    design = await retrainedDesign(modelDir, config?.dataset.dir ?? DEBIAN_FASHION_MNIST_DIR);
-  } else if (config) {
-    design = await inheritedDesign(runDir, config, designKey);
-  } else {
-    const finals = finalsDir(runDir);
-    const retrained = existsSync(finals)
-      ? (await fs.readdir(finals)).filter((k) => existsSync(designFiles(finalDir(runDir, k)).model))
-      : [];
-    throw new NeuroSimExportError([
-      `designKey: ${designKey} has no retrained model in ${finals}, and ${configFile} (needed to take its weights from the supernet) is missing; ` +
-        (retrained.length > 0
-          ? `export one of the retrained designs: ${retrained.join(', ')}`
-          : 'give the run directory a search wrote'),
-    ]);
-  }
+  const design = await loadRunDesign(runDir, designKey);
   const count = Math.min(options.images ?? 4, design.test.count);
   const pixels = design.network.architecture.inputShape.reduce((a, b) => a * b, 1);
   return exportToNeuroSim({

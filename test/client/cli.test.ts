@@ -52,6 +52,23 @@ describe('imcnas CLI', () => {
     expect(errors.join('\n')).not.toMatch(/\n\s+at /);
   });
 
+  it('export --to aihwkit refuses a bad design key and bad drift times, naming the fix (exit 2)', async () => {
+    const run = path.join(dir, 'run');
+    await fs.mkdir(path.join(run, 'final', '0212000020101011', 'model'), { recursive: true });
+    expect(await main(['export', run, '2101302030003301', '--to', 'aihwkit'])).toBe(EXIT.invalid);
+    expect(errors.join('\n')).toMatch(
+      /designKey: 2101302030003301 has no retrained model .*export one of the retrained designs: 0212000020101011/,
+    );
+    errors.length = 0;
+    expect(await main(['export', run, '0212000020101011', '--to', 'aihwkit', '--drift', '1,soon'])).toBe(
+      EXIT.invalid,
+    );
+    expect(errors.join('\n')).toContain(
+      '--drift: comma-separated seconds ≥ 0 (e.g. 1,3600,86400), got "1,soon"',
+    );
+    expect(errors.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
   const onnxFixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'onnx', name);
 
   it('cost prints an ONNX network per layer and in total on the default chip, or as JSON', async () => {
