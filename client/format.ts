@@ -1,5 +1,5 @@
 /** Human-readable lines for a search's progress and results (CLI status/watch, the demo). */
-import type { FinalModelResult, SearchProgress, SearchResult } from '../contracts';
+import type { FinalModelResult, SearchProgress, SearchResult, ToolExport } from '../contracts';
 import { describeBaselines } from '../report/baselines';
 
 const pct = (x: number | null | undefined) =>
@@ -106,15 +106,15 @@ export function describeFinal(final: FinalModelResult, description?: Description
     `    test accuracy: digital ${pct(final.testAccuracyDigital)}; on ${final.samples} noisy chips mean ${pct(final.testAccuracyMean)} ± ${pct(final.testAccuracyStd)}, 5th percentile ${pct(final.testAccuracyP5)}`,
     `    cost: energy ${withSiPrefix(h.energy, 'J')}/image, latency ${withSiPrefix(h.latency, 's')}, area ${significant(h.area)} mm², EDAP ${h.edap.toExponential(3)} J·s·mm², ${significant(h.topsPerWatt)} TOPS/W, ${significant(h.topsPerMm2)} TOPS/mm²`,
     `    exported to ${final.exportDir}`,
-    ...neurosimLines(final.neurosimExport),
+    ...toolExportLines('NeuroSim', final.neurosimExport, 'run.sh inside runs it in DNN+NeuroSim V1.4'),
+    ...toolExportLines('aihwkit', final.aihwkitExport, 'bench/peers/aihwkit/run.py rebuilds it'),
   ];
 }
 
-function neurosimLines(neurosim: FinalModelResult['neurosimExport']): string[] {
-  if (!neurosim) return [];
-  if ('dir' in neurosim)
-    return [`    NeuroSim: ${neurosim.dir} (run.sh inside runs it in DNN+NeuroSim V1.4)`];
-  return [`    NeuroSim: not exported, ${neurosim.problems.join('; ')}`];
+function toolExportLines(tool: string, exported: ToolExport | undefined, howToRun: string): string[] {
+  if (!exported) return [];
+  if ('dir' in exported) return [`    ${tool}: ${exported.dir} (${howToRun})`];
+  return [`    ${tool}: not exported, ${exported.problems.join('; ')}`];
 }
 
 export function describeResult(result: SearchResult, objectives: string[]): string[] {

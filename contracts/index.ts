@@ -192,6 +192,9 @@ export interface FinalEvaluationInput {
   candidate: ProposedCandidate;
 }
 
+/** A design exported for another tool, relative to the run directory, or why the tool cannot express it. */
+export type ToolExport = { dir: string } | { problems: string[] };
+
 export interface FinalModelResult {
   key: string;
   testAccuracyDigital: number;
@@ -208,7 +211,9 @@ export interface FinalModelResult {
    * The design's DNN+NeuroSim directory (docs/neurosim-export.md), relative to the run directory, or why
    * NeuroSim cannot express it. Absent in results written before stage 4 exported it.
    */
-  neurosimExport?: { dir: string } | { problems: string[] };
+  neurosimExport?: ToolExport;
+  /** The same for aihwkit (docs/aihwkit-export.md): model.onnx + aihwkit.json, the run's drift times. */
+  aihwkitExport?: ToolExport;
   hardware: CandidateMetricsJson;
 }
 

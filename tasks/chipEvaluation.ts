@@ -6,6 +6,8 @@
  */
 import * as path from 'node:path';
 import { exportToNeuroSim, NeuroSimExportError } from '../interop/neurosim';
+import { AihwkitExportError, exportToAihwkit } from '../interop/aihwkit';
+import { noiseSettings } from '../hardware/noise';
 import {
   designFiles,
   designResultFile,
@@ -15,7 +17,13 @@ import {
   TFJS_EXPORT_DIR,
 } from '../storage/runLayout';
 import { promises as fs } from 'node:fs';
-import type { BaselineResult, FinalModelResult, ProposedCandidate, RobustnessResult } from '../contracts';
+import type {
+  BaselineResult,
+  FinalModelResult,
+  ProposedCandidate,
+  RobustnessResult,
+  ToolExport,
+} from '../contracts';
 import { reportAtSeconds, type RunConfig } from '../config/schema';
 import { deriveSeed } from '../common/rng';
 import type { Split, Splits } from '../data/dataset';
@@ -262,32 +270,53 @@ export async function runBaselineFinal(
 const NEUROSIM_TRACED_IMAGES = 4;
 
 /**
- * Stage 4's NeuroSim export of a tested design, beside its model (export/<key>/neurosim, as `imcnas export`
- * writes it): the design and its retrained weights, ready to run in DNN+NeuroSim V1.4. A design NeuroSim
- * cannot express (interop/neurosim.ts says which field) keeps the reasons instead of failing the stage.
+ * Stage 4's exports of a tested design for the tools researchers check it in, beside its model
+ * (export/<key>/<tool>, as `imcnas export` writes them), with its retrained weights: DNN+NeuroSim V1.4
+ * (docs/neurosim-export.md) and aihwkit (docs/aihwkit-export.md). A design a tool cannot express keeps the
+ * reasons (interop/ names the field) instead of failing the stage.
  */
-async function neurosimExportOf(
+async function toolExports(
   request: FinalTestRequest,
   network: FoldedNetwork,
   design: Candidate,
   test: EvaluationImages,
-): Promise<{ dir: string } | { problems: string[] }> {
-  const outDir = exportDir(request.runDir, request.key, 'neurosim');
-  try {
-    await exportToNeuroSim({
-      network,
-      hardware: design.hardware,
-      images: test.images,
-      imageCount: Math.min(NEUROSIM_TRACED_IMAGES, test.labels.length),
-      labels: test.labels,
-      outDir,
-      source: { runDir: request.runDir, designKey: request.key, description: describeCandidate(design) },
-    });
-    return { dir: path.relative(request.runDir, outDir) };
-  } catch (error) {
-    if (error instanceof NeuroSimExportError) return { problems: error.problems };
-    throw error;
-  }
+): Promise<Pick<FinalModelResult, 'neurosimExport' | 'aihwkitExport'>> {
+  const { runDir, key, config } = request;
+  const source = { runDir, designKey: key, description: describeCandidate(design) };
+  const exported = async (tool: string, write: (outDir: string) => Promise<unknown>): Promise<ToolExport> => {
+    const outDir = exportDir(runDir, key, tool);
+    try {
+      await write(outDir);
+      return { dir: path.relative(runDir, outDir) };
+    } catch (error) {
+      if (error instanceof NeuroSimExportError || error instanceof AihwkitExportError)
+        return { problems: error.problems };
+      throw error;
+    }
+  };
+  return {
+    neurosimExport: await exported('neurosim', (outDir) =>
+      exportToNeuroSim({
+        network,
+        hardware: design.hardware,
+        images: test.images,
+        imageCount: Math.min(NEUROSIM_TRACED_IMAGES, test.labels.length),
+        labels: test.labels,
+        outDir,
+        source,
+      }),
+    ),
+    aihwkitExport: await exported('aihwkit', (outDir) =>
+      exportToAihwkit({
+        network,
+        hardware: design.hardware,
+        noise: noiseSettings(config.robustness.noise ?? {}),
+        driftSeconds: config.robustness.driftSeconds,
+        outDir,
+        source,
+      }),
+    ),
+  };
 }
 
 interface FinalTestRequest {
@@ -364,7 +393,7 @@ async function finalTest(request: FinalTestRequest, context: ChildContext): Prom
     testDrift: summary.drift,
     samples: summary.samples,
     exportDir,
-    neurosimExport: await neurosimExportOf(request, network, decoded, test),
+    ...(await toolExports(request, network, decoded, test)),
     // The cost model reads the layer shapes only (a baseline's digital shortcut adds cost nothing).
     hardware: { accuracy: digital, ...hardwareMetrics(space, request.genome) },
   };

@@ -105,18 +105,23 @@ describe('nasSearch on the real Temporal dev server', () => {
     expect(exported).toEqual(
       expect.arrayContaining(['folded-network.json', 'hardware.json', 'tfjs', 'model.onnx']),
     );
-    // Stage 4 exported each tested design to NeuroSim beside it, or says which field NeuroSim cannot
-    // express (this test's tiny layers are narrower than the tile NeuroSim needs for 64-row arrays).
+    // Stage 4 exported each tested design to NeuroSim and aihwkit beside it, or says which field the tool
+    // cannot express (this test's tiny layers are narrower than the tile NeuroSim needs for 64-row arrays).
     for (const tested of [...result.finals, ...(result.baselines ?? [])]) {
-      const neurosim = tested.neurosimExport!;
-      if ('dir' in neurosim) {
-        expect(neurosim.dir).toBe(path.join('export', tested.key, 'neurosim'));
-        expect(await fs.readdir(path.join(input.runDir, neurosim.dir))).toEqual(
-          expect.arrayContaining(['NetWork.csv', 'param.json', 'run.sh']),
-        );
-      } else {
-        expect(neurosim.problems.length).toBeGreaterThan(0);
-        for (const problem of neurosim.problems) expect(problem).toMatch(/^[A-Za-z.*]+: /);
+      const exports = [
+        ['neurosim', tested.neurosimExport!, ['NetWork.csv', 'param.json', 'run.sh']],
+        ['aihwkit', tested.aihwkitExport!, ['model.onnx', 'aihwkit.json']],
+      ] as const;
+      for (const [tool, exported, files] of exports) {
+        if ('dir' in exported) {
+          expect(exported.dir).toBe(path.join('export', tested.key, tool));
+          expect(await fs.readdir(path.join(input.runDir, exported.dir))).toEqual(
+            expect.arrayContaining([...files]),
+          );
+        } else {
+          expect(exported.problems.length).toBeGreaterThan(0);
+          for (const problem of exported.problems) expect(problem).toMatch(/^[A-Za-z.*]+: /);
+        }
       }
     }
 
