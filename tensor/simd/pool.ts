@@ -1,6 +1,7 @@
 /**
  * wasm SIMD builders for the max- and average-pool gradients, four channels at a time, run by
- * tensor/wasmSimdKernels.ts.
+ * tensor/wasmSimdKernels.ts. Both walk the same loop nest (poolWindowLoops): every output pixel, its window
+ * clamped to the input, four channels at a time.
  */
 import { F32, FunctionBuilder, I32, V128, type ValueType } from '../wasmSimdAssembler';
 
@@ -15,29 +16,48 @@ function minMax(f: FunctionBuilder, target: number, a: () => void, b: () => void
   f.select().set(target);
 }
 
-export function buildMaxPoolGradient(): FunctionBuilder {
-  const names = [
-    'x',
-    'dy',
-    'dx',
-    'batch',
-    'inHeight',
-    'inWidth',
-    'channels',
-    'outHeight',
-    'outWidth',
-    'filterHeight',
-    'filterWidth',
-    'strideHeight',
-    'strideWidth',
-    'top',
-    'left',
-  ] as const;
-  const p = Object.fromEntries(names.map((n, i) => [n, i])) as Record<(typeof names)[number], number>;
-  const f = new FunctionBuilder(
-    'maxPoolGradient',
-    names.map(() => I32),
-  );
+/** The shape parameters both gradients take, after their tensor addresses. */
+const SHAPE_PARAMS = [
+  'batch',
+  'inHeight',
+  'inWidth',
+  'channels',
+  'outHeight',
+  'outWidth',
+  'filterHeight',
+  'filterWidth',
+  'strideHeight',
+  'strideWidth',
+  'top',
+  'left',
+] as const;
+type ShapeParams = Record<(typeof SHAPE_PARAMS)[number], number>;
+
+/** Parameter indices by name, tensor addresses first. */
+function parameterIndices<T extends string>(tensors: readonly T[]): Record<T, number> & ShapeParams {
+  return Object.fromEntries([...tensors, ...SHAPE_PARAMS].map((n, i) => [n, i])) as Record<T, number> &
+    ShapeParams;
+}
+
+/** What the body of poolWindowLoops sees for the four channels of one output pixel. */
+interface PoolWindow {
+  /** Byte offset of the four channels within a pixel. */
+  c: number;
+  /** Address of dy at this output pixel (channel 0). */
+  dyAddress: number;
+  /** Emits: for every input (h, w) in the window, `address` = tensor `base` at (b, h, w, c); then `body`. */
+  forEachInput(base: number, address: number, body: () => void): void;
+}
+
+/**
+ * The loop nest of a pooling gradient: batch, output row, output column (the window clamped to the
+ * input), then the channels four at a time, with dy's address advanced one pixel per output column.
+ */
+function poolWindowLoops(
+  f: FunctionBuilder,
+  p: ShapeParams & { dy: number },
+  body: (window: PoolWindow) => void,
+) {
   const b = f.local(I32);
   const oh = f.local(I32);
   const ow = f.local(I32);
@@ -50,14 +70,43 @@ export function buildMaxPoolGradient(): FunctionBuilder {
   const wFirst = f.local(I32);
   const wEnd = f.local(I32);
   const channelBytes = f.local(I32);
-  const address = f.local(I32);
   const dyAddress = f.local(I32);
-  const target = f.local(I32);
-  const best = f.local(V128);
-  const bestAddress = f.local(V128);
-  const value = f.local(V128);
-  const mask = f.local(V128);
-  const gradient = f.local(V128);
+  const clamp = (first: number, end: number, filter: number, size: number) => {
+    minMax(
+      f,
+      first,
+      () => f.get(start),
+      () => f.i32(0),
+      'max',
+    );
+    minMax(
+      f,
+      end,
+      () => f.get(start).get(filter).add(),
+      () => f.get(size),
+      'min',
+    );
+  };
+  const forEachInput = (base: number, address: number, inner: () => void) =>
+    f.forRange(
+      h,
+      () => f.get(hFirst),
+      () => f.get(hEnd),
+      1,
+      () => {
+        f.forRange(
+          w,
+          () => f.get(wFirst),
+          () => f.get(wEnd),
+          1,
+          () => {
+            f.get(base).get(b).get(p.inHeight).mul().get(h).add().get(p.inWidth).mul().get(w).add();
+            f.get(channelBytes).mul().add().get(c).add().set(address);
+            inner();
+          },
+        );
+      },
+    );
 
   f.get(p.channels).i32(2).shl().set(channelBytes);
   f.get(p.dy).set(dyAddress);
@@ -74,20 +123,7 @@ export function buildMaxPoolGradient(): FunctionBuilder {
         1,
         () => {
           f.get(oh).get(p.strideHeight).mul().get(p.top).sub().set(start);
-          minMax(
-            f,
-            hFirst,
-            () => f.get(start),
-            () => f.i32(0),
-            'max',
-          );
-          minMax(
-            f,
-            hEnd,
-            () => f.get(start).get(p.filterHeight).add(),
-            () => f.get(p.inHeight),
-            'min',
-          );
+          clamp(hFirst, hEnd, p.filterHeight, p.inHeight);
           f.forRange(
             ow,
             () => f.i32(0),
@@ -95,92 +131,13 @@ export function buildMaxPoolGradient(): FunctionBuilder {
             1,
             () => {
               f.get(ow).get(p.strideWidth).mul().get(p.left).sub().set(start);
-              minMax(
-                f,
-                wFirst,
-                () => f.get(start),
-                () => f.i32(0),
-                'max',
-              );
-              minMax(
-                f,
-                wEnd,
-                () => f.get(start).get(p.filterWidth).add(),
-                () => f.get(p.inWidth),
-                'min',
-              );
+              clamp(wFirst, wEnd, p.filterWidth, p.inWidth);
               f.forRange(
                 c,
                 () => f.i32(0),
                 () => f.get(channelBytes),
                 16,
-                () => {
-                  f.f32(-Infinity).f32x4Splat().set(best);
-                  // Address 0 never holds a tensor: it marks "no maximum yet" (an empty or all −∞ window).
-                  f.i32(0).i32x4Splat().set(bestAddress);
-                  f.forRange(
-                    h,
-                    () => f.get(hFirst),
-                    () => f.get(hEnd),
-                    1,
-                    () => {
-                      f.forRange(
-                        w,
-                        () => f.get(wFirst),
-                        () => f.get(wEnd),
-                        1,
-                        () => {
-                          f.get(p.x)
-                            .get(b)
-                            .get(p.inHeight)
-                            .mul()
-                            .get(h)
-                            .add()
-                            .get(p.inWidth)
-                            .mul()
-                            .get(w)
-                            .add();
-                          f.get(channelBytes).mul().add().get(c).add().set(address);
-                          f.get(address).v128Load(0).set(value);
-                          // Strictly greater: the first maximum in window order wins, as on the cpu backend.
-                          f.get(value).get(best).f32x4Gt().set(mask);
-                          f.get(value).get(best).get(mask).v128Bitselect().set(best);
-                          f.get(address)
-                            .i32x4Splat()
-                            .get(bestAddress)
-                            .get(mask)
-                            .v128Bitselect()
-                            .set(bestAddress);
-                        },
-                      );
-                    },
-                  );
-                  f.get(dyAddress).get(c).add().v128Load(0).set(gradient);
-                  for (let lane = 0; lane < 4; lane++) {
-                    f.get(bestAddress).i32x4ExtractLane(lane).set(target);
-                    f.when(
-                      () => f.get(target),
-                      () => {
-                        // dx address = target − x + dx + lane·4
-                        f.get(target)
-                          .get(p.x)
-                          .sub()
-                          .get(p.dx)
-                          .add()
-                          .i32(lane * 4)
-                          .add()
-                          .set(target);
-                        f.get(target)
-                          .get(target)
-                          .f32Load(0)
-                          .get(gradient)
-                          .f32x4ExtractLane(lane)
-                          .f32Add()
-                          .f32Store(0);
-                      },
-                    );
-                  }
-                },
+                () => body({ c, dyAddress, forEachInput }),
               );
               f.get(dyAddress).get(channelBytes).add().set(dyAddress);
             },
@@ -189,6 +146,53 @@ export function buildMaxPoolGradient(): FunctionBuilder {
       );
     },
   );
+}
+
+export function buildMaxPoolGradient(): FunctionBuilder {
+  const p = parameterIndices(['x', 'dy', 'dx'] as const);
+  const f = new FunctionBuilder(
+    'maxPoolGradient',
+    Object.keys(p).map(() => I32),
+  );
+  const address = f.local(I32);
+  const target = f.local(I32);
+  const best = f.local(V128);
+  const bestAddress = f.local(V128);
+  const value = f.local(V128);
+  const mask = f.local(V128);
+  const gradient = f.local(V128);
+
+  poolWindowLoops(f, p, ({ c, dyAddress, forEachInput }) => {
+    f.f32(-Infinity).f32x4Splat().set(best);
+    // Address 0 never holds a tensor: it marks "no maximum yet" (an empty or all −∞ window).
+    f.i32(0).i32x4Splat().set(bestAddress);
+    forEachInput(p.x, address, () => {
+      f.get(address).v128Load(0).set(value);
+      // Strictly greater: the first maximum in window order wins, as on the cpu backend.
+      f.get(value).get(best).f32x4Gt().set(mask);
+      f.get(value).get(best).get(mask).v128Bitselect().set(best);
+      f.get(address).i32x4Splat().get(bestAddress).get(mask).v128Bitselect().set(bestAddress);
+    });
+    f.get(dyAddress).get(c).add().v128Load(0).set(gradient);
+    for (let lane = 0; lane < 4; lane++) {
+      f.get(bestAddress).i32x4ExtractLane(lane).set(target);
+      f.when(
+        () => f.get(target),
+        () => {
+          // dx address = target − x + dx + lane·4
+          f.get(target)
+            .get(p.x)
+            .sub()
+            .get(p.dx)
+            .add()
+            .i32(lane * 4)
+            .add()
+            .set(target);
+          f.get(target).get(target).f32Load(0).get(gradient).f32x4ExtractLane(lane).f32Add().f32Store(0);
+        },
+      );
+    }
+  });
   return f;
 }
 
@@ -197,141 +201,17 @@ export function buildMaxPoolGradient(): FunctionBuilder {
  * four channels at a time).
  */
 export function buildAvgPoolGradient(): FunctionBuilder {
-  const names = [
-    'dy',
-    'dx',
-    'batch',
-    'inHeight',
-    'inWidth',
-    'channels',
-    'outHeight',
-    'outWidth',
-    'filterHeight',
-    'filterWidth',
-    'strideHeight',
-    'strideWidth',
-    'top',
-    'left',
-  ] as const;
-  const p = Object.fromEntries(names.map((n, i) => [n, i])) as Record<(typeof names)[number], number>;
-  const multiplier = names.length;
-  const f = new FunctionBuilder('avgPoolGradient', [...names.map((): ValueType => I32), F32]);
-  const b = f.local(I32);
-  const oh = f.local(I32);
-  const ow = f.local(I32);
-  const h = f.local(I32);
-  const w = f.local(I32);
-  const c = f.local(I32);
-  const start = f.local(I32);
-  const hFirst = f.local(I32);
-  const hEnd = f.local(I32);
-  const wFirst = f.local(I32);
-  const wEnd = f.local(I32);
-  const channelBytes = f.local(I32);
+  const p = parameterIndices(['dy', 'dx'] as const);
+  const multiplier = Object.keys(p).length;
+  const f = new FunctionBuilder('avgPoolGradient', [...Object.keys(p).map((): ValueType => I32), F32]);
   const address = f.local(I32);
-  const dyAddress = f.local(I32);
   const gradient = f.local(V128);
 
-  f.get(p.channels).i32(2).shl().set(channelBytes);
-  f.get(p.dy).set(dyAddress);
-  f.forRange(
-    b,
-    () => f.i32(0),
-    () => f.get(p.batch),
-    1,
-    () => {
-      f.forRange(
-        oh,
-        () => f.i32(0),
-        () => f.get(p.outHeight),
-        1,
-        () => {
-          f.get(oh).get(p.strideHeight).mul().get(p.top).sub().set(start);
-          minMax(
-            f,
-            hFirst,
-            () => f.get(start),
-            () => f.i32(0),
-            'max',
-          );
-          minMax(
-            f,
-            hEnd,
-            () => f.get(start).get(p.filterHeight).add(),
-            () => f.get(p.inHeight),
-            'min',
-          );
-          f.forRange(
-            ow,
-            () => f.i32(0),
-            () => f.get(p.outWidth),
-            1,
-            () => {
-              f.get(ow).get(p.strideWidth).mul().get(p.left).sub().set(start);
-              minMax(
-                f,
-                wFirst,
-                () => f.get(start),
-                () => f.i32(0),
-                'max',
-              );
-              minMax(
-                f,
-                wEnd,
-                () => f.get(start).get(p.filterWidth).add(),
-                () => f.get(p.inWidth),
-                'min',
-              );
-              f.forRange(
-                c,
-                () => f.i32(0),
-                () => f.get(channelBytes),
-                16,
-                () => {
-                  f.get(dyAddress)
-                    .get(c)
-                    .add()
-                    .v128Load(0)
-                    .get(multiplier)
-                    .f32x4Splat()
-                    .f32x4Mul()
-                    .set(gradient);
-                  f.forRange(
-                    h,
-                    () => f.get(hFirst),
-                    () => f.get(hEnd),
-                    1,
-                    () => {
-                      f.forRange(
-                        w,
-                        () => f.get(wFirst),
-                        () => f.get(wEnd),
-                        1,
-                        () => {
-                          f.get(p.dx)
-                            .get(b)
-                            .get(p.inHeight)
-                            .mul()
-                            .get(h)
-                            .add()
-                            .get(p.inWidth)
-                            .mul()
-                            .get(w)
-                            .add();
-                          f.get(channelBytes).mul().add().get(c).add().set(address);
-                          f.get(address).get(address).v128Load(0).get(gradient).f32x4Add().v128Store(0);
-                        },
-                      );
-                    },
-                  );
-                },
-              );
-              f.get(dyAddress).get(channelBytes).add().set(dyAddress);
-            },
-          );
-        },
-      );
-    },
-  );
+  poolWindowLoops(f, p, ({ c, dyAddress, forEachInput }) => {
+    f.get(dyAddress).get(c).add().v128Load(0).get(multiplier).f32x4Splat().f32x4Mul().set(gradient);
+    forEachInput(p.dx, address, () => {
+      f.get(address).get(address).v128Load(0).get(gradient).f32x4Add().v128Store(0);
+    });
+  });
   return f;
 }
