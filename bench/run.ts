@@ -29,6 +29,7 @@ export const BENCHMARKS = [
   'variation',
   'searchReal',
   'baseline',
+  'chipAccuracy',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { searchDriftSeconds, type RobustModel, type RunConfig } from '../config/schema';
 import { deriveSeed } from '../common/rng';
 import type { Splits } from '../data/dataset';
+import type { AnalogChip } from '../hardware/analog/chip';
 import { ChipProgram } from '../hardware/analog/program';
 import {
   calibratedReadoutErrors,
@@ -143,6 +144,27 @@ export function searchChipAccuracy(
   splits: Splits,
 ): SearchChipAccuracy {
   const data = firstImages(splits.validation, config.evolution.chipImages);
+  const chip = noiseFreeSearchChip(network, hardware, config, splits);
+  try {
+    return {
+      chipAccuracy: foldedAccuracy(network, data.images, data.labels, chip.linearOp),
+      images: data.labels.length,
+    };
+  } finally {
+    chip.dispose();
+  }
+}
+
+/**
+ * The noise-free chip of searchChipAccuracy: `network` programmed on `hardware`, its ADC ranges calibrated
+ * on the first 128 training images as stage 2's noisy chips calibrate them. The caller disposes it.
+ */
+export function noiseFreeSearchChip(
+  network: FoldedNetwork,
+  hardware: HardwareConfig,
+  config: RunConfig,
+  splits: Splits,
+): AnalogChip {
   const calibration = firstImages(splits.train, SEARCH_ADC_CALIBRATION_IMAGES);
   const program = new ChipProgram(network, hardware, noiseSettings(config.robustness.noise ?? {}));
   program.calibrateAdc((op) => {
@@ -153,15 +175,7 @@ export function searchChipAccuracy(
       images.dispose();
     }
   });
-  const chip = program.ideal();
-  try {
-    return {
-      chipAccuracy: foldedAccuracy(network, data.images, data.labels, chip.linearOp),
-      images: data.labels.length,
-    };
-  } finally {
-    chip.dispose();
-  }
+  return program.ideal();
 }
 
 /** The network with chip `chipSeed`'s weight-level device noise (hardware/noise/weightNoise.ts). */
