@@ -14,6 +14,7 @@ import {
   type CandidateMetrics,
   type OptimizerState,
 } from '../search/evolution';
+import { isAccuracyMetric } from '../search/optimizer';
 import { decode } from '../search/space/codec';
 import { genomeKey } from '../search/space/keys';
 import { resolveSearchSpace } from '../search/space/parse';
@@ -98,7 +99,13 @@ async function tell(input: TellInput, summaryFile: string): Promise<GenerationSu
     objectives: candidate.objectives,
     description: describeDesign(decode(searchSpace, candidate.genome)),
   }));
-  const accuracyIndex = config.objectives.findIndex((objective) => objective.metric === 'accuracy');
+  // The digital accuracy when it is an objective, else the first accuracy the search optimizes (e.g. the
+  // demo's chipAccuracy), so progress and the ImcnasBestAccuracy attribute are not left empty.
+  const digitalIndex = config.objectives.findIndex((objective) => objective.metric === 'accuracy');
+  const accuracyIndex =
+    digitalIndex >= 0
+      ? digitalIndex
+      : config.objectives.findIndex((objective) => isAccuracyMetric(objective.metric));
   const edapIndex = config.objectives.findIndex((objective) => objective.metric === 'edap');
   const best = (index: number, pick: (values: number[]) => number) =>
     index < 0 || front.length === 0 ? null : pick(front.map((candidate) => candidate.objectives[index]));

@@ -146,10 +146,13 @@ export async function writeResults(
     'topsPerWatt',
     'topsPerMm2',
   ] as const;
+  // Stage 2's noise-free chip accuracy, a column only when the search measured it (older runs: unchanged).
+  const withChip = results.front.some((c) => c.metrics.chipAccuracy !== undefined);
   const header = [
     'key',
     'generation',
     ...metricNames,
+    ...(withChip ? ['chipAccuracy'] : []),
     'robustAccuracyMean',
     'robustAccuracyP5',
     'description',
@@ -158,6 +161,7 @@ export async function writeResults(
     c.key,
     c.generation,
     ...metricNames.map((m) => c.metrics[m]),
+    ...(withChip ? [c.metrics.chipAccuracy ?? ''] : []),
     robustByKey.get(c.key)?.accuracyMean ?? '',
     robustByKey.get(c.key)?.accuracyP5 ?? '',
     c.description,

@@ -30,6 +30,7 @@ export const BENCHMARKS = [
   'searchReal',
   'baseline',
   'aihwkit',
+  'chipAccuracy',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

@@ -114,6 +114,14 @@ export const ConstraintsSchema = z.strictObject({
     })
     .optional()
     .describe("least acceptable 5th percentile over stage 2's noisy chips (evolution.robust*)"),
+  chipAccuracy: z
+    .strictObject({
+      min: z.number().min(0).max(1).describe('lowest acceptable noise-free chip accuracy (0–1)'),
+    })
+    .optional()
+    .describe(
+      "least acceptable accuracy on stage 2's noise-free simulated chip (ADC/DAC quantization and bit slicing; evolution.chipImages)",
+    ),
 });
 
 /** Stage 2's noise models for robust objectives (models/tasks/searchRobustness.ts). */
@@ -170,6 +178,15 @@ export const EvolutionSchema = z.strictObject({
     .default('chip')
     .describe(
       "chip: the simulated chip of stage 3 (ADC, bit slicing, per-read noise); weight: the device model's weight-level noise only (faster, no ADC); weight-adc: weight plus the DAC/ADC readout and depthwise leakage modelled digitally per layer (each read class's ADC gain, the rest as output noise) from the chip's ADC calibration; no bit-serial simulation (docs/robust-search.md)",
+    ),
+  chipImages: z
+    .number()
+    .int()
+    .min(20)
+    .max(20000)
+    .default(500)
+    .describe(
+      'validation images of the noise-free simulated chip when an objective or constraint is chipAccuracy',
     ),
   robustDriftSeconds: z
     .number()

@@ -5,6 +5,7 @@ export const METRIC_TITLES: Record<string, { title: string; percent?: boolean }>
   accuracy: { title: 'validation accuracy (inherited weights)', percent: true },
   robustAccuracyMean: { title: 'noisy mean accuracy', percent: true },
   robustAccuracyP5: { title: 'noisy 5th-percentile accuracy', percent: true },
+  chipAccuracy: { title: 'noise-free chip accuracy (ADC, bit slicing)', percent: true },
   energy: { title: 'energy per image (J)' },
   latency: { title: 'latency per image (s)' },
   area: { title: 'chip area (mm²)' },

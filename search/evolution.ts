@@ -45,6 +45,7 @@ export interface ConstraintSettings {
   accuracy?: { min: number };
   robustAccuracyMean?: { min: number };
   robustAccuracyP5?: { min: number };
+  chipAccuracy?: { min: number };
 }
 
 /** The metrics stage 2 measures on noisy chips, only when an objective or a constraint names one. */
@@ -57,6 +58,20 @@ export function needsRobustMetrics(
   return ROBUST_METRICS.some(
     (metric) =>
       objectives.some((objective) => objective.metric === metric) || constraints[metric] !== undefined,
+  );
+}
+
+/**
+ * True when an objective or a constraint names chipAccuracy: stage 2 then runs each candidate on one
+ * noise-free simulated chip (tasks/searchRobustness.ts searchChipAccuracy).
+ */
+export function needsChipAccuracy(
+  objectives: readonly ObjectiveSetting[],
+  constraints: ConstraintSettings,
+): boolean {
+  return (
+    objectives.some((objective) => objective.metric === 'chipAccuracy') ||
+    constraints.chipAccuracy !== undefined
   );
 }
 
@@ -124,11 +139,16 @@ export interface CandidateMetrics {
   topsPerMm2: number;
   robustAccuracyMean?: number;
   robustAccuracyP5?: number;
+  /** Accuracy on one noise-free simulated chip (ADC/DAC quantization, bit slicing), when asked for. */
+  chipAccuracy?: number;
   /** Tiles the weights need beyond the tile budget (0 when they fit or no budget is set). */
   capacityExcess: number;
 }
 
-export type HardwareMetrics = Omit<CandidateMetrics, 'accuracy' | 'robustAccuracyMean' | 'robustAccuracyP5'>;
+export type HardwareMetrics = Omit<
+  CandidateMetrics,
+  'accuracy' | 'robustAccuracyMean' | 'robustAccuracyP5' | 'chipAccuracy'
+>;
 
 export function hardwareMetrics(
   space: SearchSpace,
@@ -165,6 +185,7 @@ export function constraintBudgets(constraints: ConstraintSettings): ConstraintBu
     const budget = constraints[metric];
     if (budget) budgets.push({ metric, min: budget.min });
   }
+  if (constraints.chipAccuracy) budgets.push({ metric: 'chipAccuracy', min: constraints.chipAccuracy.min });
   return budgets;
 }
 

@@ -344,12 +344,14 @@ export function assertResultShape(result: EvaluationResult, objectiveCount: numb
  * The metrics a search may optimize, with their natural direction (docs/sources.md §Conventions:
  * EDAP = energy·latency·area, EDP = energy·latency, TOPS/W = ops/energy, TOPS/mm² = ops/(latency·area)).
  * Robust accuracy comes from Monte-Carlo device noise: its mean, or its 5th percentile for a
- * worst-case-minded search.
+ * worst-case-minded search. chipAccuracy is the accuracy on one simulated chip without device noise: what
+ * the chip's DAC/ADC quantization and bit slicing alone leave of the digital accuracy.
  */
 export const OBJECTIVE_METRICS = {
   accuracy: 'max',
   robustAccuracyMean: 'max',
   robustAccuracyP5: 'max',
+  chipAccuracy: 'max',
   energy: 'min',
   latency: 'min',
   area: 'min',
@@ -361,7 +363,12 @@ export const OBJECTIVE_METRICS = {
 
 /** True for the metrics that measure accuracy, false for the hardware ones (EDAP, energy, TOPS/W …). */
 export function isAccuracyMetric(metric: keyof typeof OBJECTIVE_METRICS): boolean {
-  return metric === 'accuracy' || metric === 'robustAccuracyMean' || metric === 'robustAccuracyP5';
+  return (
+    metric === 'accuracy' ||
+    metric === 'robustAccuracyMean' ||
+    metric === 'robustAccuracyP5' ||
+    metric === 'chipAccuracy'
+  );
 }
 
 export type ObjectiveMetric = keyof typeof OBJECTIVE_METRICS;

@@ -7,11 +7,11 @@
 import { designResultFile } from '../storage/runLayout';
 import type { CandidateResult, ProposedCandidate } from '../contracts';
 import type { RobustModel, RunConfig } from '../config/schema';
-import { hardwareMetrics, needsRobustMetrics } from '../search/evolution';
+import { hardwareMetrics, needsChipAccuracy, needsRobustMetrics } from '../search/evolution';
 import { decode } from '../search/space/codec';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
 import type { ChildContext } from '../tensor/childProcess';
-import { searchRobustness } from './searchRobustness';
+import { searchChipAccuracy, searchRobustness } from './searchRobustness';
 import { loadTrainedSupernet, pathAccuracy, recalibrationSeed, stageData, stageSpace } from './shared';
 
 export interface CandidateEvaluationRequest {
@@ -51,6 +51,7 @@ export async function run(
   const space = stageSpace(config);
   const supernet = await loadTrainedSupernet(request.runDir, config);
   const measureRobust = needsRobustMetrics(config.objectives, config.constraints);
+  const measureChip = needsChipAccuracy(config.objectives, config.constraints);
   context.report({ step: results.length, total: request.candidates.length, message: 'supernet loaded' });
   for (const candidate of pending) {
     const decoded = decode(space, candidate.genome);
@@ -74,11 +75,21 @@ export async function run(
           message: `${candidate.key}: ${message}`,
         }),
     );
+    // Likewise the noise-free chip's accuracy: one deterministic chip simulation per candidate.
+    const subnet = measureRobust || measureChip ? supernet.extractSubnet(decoded) : null;
+    if (measureChip) {
+      context.report({
+        step: results.length,
+        total: request.candidates.length,
+        message: `${candidate.key}: noise-free chip`,
+      });
+    }
+    const chip = measureChip ? searchChipAccuracy(subnet!, decoded.hardware, config, splits) : null;
     // The noisy accuracy only when an objective or a constraint asks for it: it costs chip simulations.
     // pathAccuracy left the BatchNorm statistics recalibrated for this path, so the subnet folds them.
     const robust = measureRobust
       ? await searchRobustness(
-          supernet.extractSubnet(decoded),
+          subnet!,
           decoded.hardware,
           candidate.key,
           config,
@@ -98,6 +109,7 @@ export async function run(
           robustAccuracyMean: robust.robustAccuracyMean,
           robustAccuracyP5: robust.robustAccuracyP5,
         }),
+        ...(chip && { chipAccuracy: chip.chipAccuracy }),
       },
       ...(robust && {
         robust: { accuracies: robust.accuracies, driftSeconds: robust.driftSeconds, model: robust.model },
@@ -108,7 +120,7 @@ export async function run(
     context.report({
       step: results.length,
       total: request.candidates.length,
-      message: `${candidate.key}: accuracy ${(accuracy * 100).toFixed(2)} %${robust ? ` (noisy ${(robust.robustAccuracyMean * 100).toFixed(2)} %)` : ''}, EDAP ${stored.metrics.edap.toExponential(3)} J·s·mm²`,
+      message: `${candidate.key}: accuracy ${(accuracy * 100).toFixed(2)} %${chip ? ` (noise-free chip ${(chip.chipAccuracy * 100).toFixed(2)} %)` : ''}${robust ? ` (noisy ${(robust.robustAccuracyMean * 100).toFixed(2)} %)` : ''}, EDAP ${stored.metrics.edap.toExponential(3)} J·s·mm²`,
     });
   }
   supernet.dispose();

@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { searchDriftSeconds, type RobustModel, type RunConfig } from '../config/schema';
 import { deriveSeed } from '../common/rng';
 import type { Splits } from '../data/dataset';
+import type { AnalogChip } from '../hardware/analog/chip';
 import { ChipProgram } from '../hardware/analog/program';
 import {
   calibratedReadoutErrors,
@@ -118,6 +119,63 @@ export async function searchRobustness(
     driftSeconds: timeS,
     model,
   };
+}
+
+/** Stage 2's ADC-aware accuracy of one candidate (see searchChipAccuracy). */
+export interface SearchChipAccuracy {
+  chipAccuracy: number;
+  images: number;
+}
+
+/**
+ * chipAccuracy: the recalibrated, folded candidate on one simulated chip of its genome with every device
+ * noise source off — bit slicing, DAC input cycles and the ADCs (ranges calibrated on the same 128
+ * training images as the noisy chips), nothing random — on the first evolution.chipImages validation
+ * images. Deterministic, and the stage-3 simulator's noise-free chip (SimulatorEvaluator measureNoiseFree)
+ * on the same images and calibration to the last image: the digital accuracy of stage 2 cannot see what a
+ * converter too coarse for its array's partial sums costs (a 6-bit flash ADC per 8 columns of a 256-row
+ * SRAM array took two demo designs from 72 % digital to 43 % and 50 % on this chip, docs/baseline.md).
+ * One chip and no per-read noise: a fraction of the noisy chips' cost (docs/robust-search.md).
+ */
+export function searchChipAccuracy(
+  network: FoldedNetwork,
+  hardware: HardwareConfig,
+  config: RunConfig,
+  splits: Splits,
+): SearchChipAccuracy {
+  const data = firstImages(splits.validation, config.evolution.chipImages);
+  const chip = noiseFreeSearchChip(network, hardware, config, splits);
+  try {
+    return {
+      chipAccuracy: foldedAccuracy(network, data.images, data.labels, chip.linearOp),
+      images: data.labels.length,
+    };
+  } finally {
+    chip.dispose();
+  }
+}
+
+/**
+ * The noise-free chip of searchChipAccuracy: `network` programmed on `hardware`, its ADC ranges calibrated
+ * on the first 128 training images as stage 2's noisy chips calibrate them. The caller disposes it.
+ */
+export function noiseFreeSearchChip(
+  network: FoldedNetwork,
+  hardware: HardwareConfig,
+  config: RunConfig,
+  splits: Splits,
+): AnalogChip {
+  const calibration = firstImages(splits.train, SEARCH_ADC_CALIBRATION_IMAGES);
+  const program = new ChipProgram(network, hardware, noiseSettings(config.robustness.noise ?? {}));
+  program.calibrateAdc((op) => {
+    const images = imagesTensor(calibration, 0, calibration.labels.length);
+    try {
+      forwardFolded(network, images, op).dispose();
+    } finally {
+      images.dispose();
+    }
+  });
+  return program.ideal();
 }
 
 /** The network with chip `chipSeed`'s weight-level device noise (hardware/noise/weightNoise.ts). */

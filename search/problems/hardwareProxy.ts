@@ -320,9 +320,9 @@ export interface HardwareProblem {
 export function hardwareProblem(options: HardwareProblemOptions = {}): HardwareProblem {
   const metricsList = options.objectives ?? (['accuracy', 'energy', 'area'] as ObjectiveMetric[]);
   for (const metric of metricsList) {
-    if (metric === 'robustAccuracyMean' || metric === 'robustAccuracyP5') {
+    if (metric === 'robustAccuracyMean' || metric === 'robustAccuracyP5' || metric === 'chipAccuracy') {
       throw new RangeError(
-        `hardwareProblem: ${metric} needs Monte-Carlo noise evaluation, which this proxy lacks`,
+        `hardwareProblem: ${metric} needs a chip simulation (Monte-Carlo noise or ADC quantization), which this proxy lacks`,
       );
     }
   }

@@ -102,6 +102,27 @@ describe('generation bookkeeping', () => {
     expect(judge(withoutP5, robustConfig.objectives, robustConfig.constraints).constraintViolation).toBe(1);
   });
 
+  it('searches on chipAccuracy: its constraint keeps ADC-ruined designs off the front, its best is reported', async () => {
+    const chipConfig = validateConfig({
+      name: 'evo-chip',
+      seed: 12,
+      objectives: [{ metric: 'chipAccuracy' }, { metric: 'edap' }],
+      constraints: { chipAccuracy: { min: 0.7 } },
+      evolution: { population: 8 },
+    });
+    const proposal = await proposeGeneration({ runDir, generation: 0, config: chipConfig });
+    // Only the first two clear the budget on the noise-free chip, whatever their digital accuracy.
+    const results = measure(proposal.candidates.map((c) => c.key)).map((result, i) => ({
+      ...result,
+      metrics: { ...result.metrics, accuracy: 0.9, chipAccuracy: i === 0 ? 0.8 : i === 1 ? 0.75 : 0.4 },
+    }));
+    const summary = await tellGeneration({ runDir, generation: 0, config: chipConfig, results });
+    const feasible = [proposal.candidates[0]!.key, proposal.candidates[1]!.key];
+    expect(summary.front.length).toBeGreaterThan(0);
+    for (const member of summary.front) expect(feasible).toContain(member.key);
+    expect(summary.bestAccuracy).toBe(0.8);
+  });
+
   it('produces the same proposals from the same seed', async () => {
     const other = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-evo-'));
     const a = await proposeGeneration({ runDir, generation: 0, config });

@@ -62,6 +62,7 @@ describe('the hardware proxy problem', () => {
     expect(edap.evaluate(base).objectives).toEqual([m.accuracy, m.edap, m.topsPerWatt]);
     expect(m.edap).toBeCloseTo(m.energy * m.latency * m.area, 20);
     expect(() => hardwareProblem({ objectives: ['robustAccuracyP5'] })).toThrow(/Monte-Carlo/);
+    expect(() => hardwareProblem({ objectives: ['chipAccuracy'] })).toThrow(/chip simulation/);
   });
 
   it('flags designs over the latency budget as infeasible', () => {
