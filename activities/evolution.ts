@@ -43,11 +43,15 @@ async function propose(input: ProposeInput, file: string): Promise<ProposedGener
   const searchSpace = space(input.config);
   let optimizer;
   if (input.generation === 0) {
+    // A search compared against hand-designed baselines also starts from their chip.
+    const baseline = input.config.baseline;
     optimizer = createOptimizer(
       searchSpace,
       input.config.objectives,
       input.config.evolution,
       input.config.seed,
+      undefined,
+      baseline && baseline.networks.length > 0 ? [baseline.chip] : [],
     );
   } else {
     const previous = await readJsonIfExists<OptimizerState>(

@@ -20,7 +20,7 @@ import {
   OBJECTIVE_METRICS,
 } from './optimizer';
 import { RandomSearch, type RandomSearchState } from './randomSearch';
-import { crossoverBlocks, optimizerGenes, optimizerHooks } from './space/adapters';
+import { crossoverBlocks, optimizerGenes, optimizerHooks, type AnchorChip } from './space/adapters';
 import { decode, type Genome } from './space/codec';
 import { buildLayout } from './space/layout';
 import { hardwareRulesFor } from './space/rules';
@@ -88,11 +88,13 @@ export function createOptimizer(
   evolution: EvolutionSettings,
   seed: number,
   library: HardwareLibrary = DEFAULT_LIBRARY,
+  /** Chips the first generation's largest network is also placed on (search/space/adapters.ts). */
+  anchorChips: readonly AnchorChip[] = [],
 ): AskTellOptimizer {
   const layout = buildLayout(space);
   const genes = optimizerGenes(layout);
   // The hardware library that costs the candidates also decides which ones are feasible.
-  const hooks = optimizerHooks(space, hardwareRulesFor(library));
+  const hooks = optimizerHooks(space, hardwareRulesFor(library), anchorChips);
   if (evolution.algorithm === 'random') {
     return new RandomSearch({ genes, objectives: objectiveSpecs(objectives), seed }, hooks);
   }

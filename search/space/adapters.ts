@@ -53,16 +53,55 @@ export function largestNetworkGenome(space: SearchSpace, from: Genome): Genome {
   return genome;
 }
 
+/** The chip fields an anchor can fix (a hand-designed baseline's chip, search/baseline.ts). */
+export type AnchorChip = Partial<
+  Record<
+    | 'device'
+    | 'techNode'
+    | 'bitsPerCell'
+    | 'rows'
+    | 'cols'
+    | 'colsPerAdc'
+    | 'adcBits'
+    | 'adcType'
+    | 'dacBits',
+    string | number
+  >
+>;
+
+/**
+ * `genome` with its hardware genes set to `chip`'s values, or null when the space does not offer one of
+ * them (then the chip is not a point of this search).
+ */
+export function withChip(space: SearchSpace, genome: Genome, chip: AnchorChip): Genome | null {
+  const layout = buildLayout(space);
+  const result = [...genome];
+  for (const [field, value] of Object.entries(chip) as [keyof AnchorChip, string | number][]) {
+    const index = layout.genes[layout.hardware[field]]!.values.indexOf(value);
+    if (index < 0) return null;
+    result[layout.hardware[field]] = index;
+  }
+  return result;
+}
+
 /**
  * Hooks that keep the optimizer inside the feasible space: `repair` returns the repaired canonical genome,
  * or null when it cannot be repaired (capacity), and `sample` draws uniformly over feasible candidates.
+ * The first generation opens with the largest network on a random chip and, for each of `anchorChips` the
+ * space offers, on that chip: a search compared against a hand-designed baseline starts from the
+ * baseline's own chip, so its front can only improve on it, never miss it for want of a lucky draw.
  */
 export function optimizerHooks(
   space: SearchSpace,
   rules: HardwareRules = defaultHardwareRules,
+  anchorChips: readonly AnchorChip[] = [],
 ): Required<OptimizerHooks> {
   return {
-    anchors: (random) => [largestNetworkGenome(space, sampleGenome(space, randomSourceFrom(random), rules))],
+    anchors: (random) => {
+      const largest = largestNetworkGenome(space, sampleGenome(space, randomSourceFrom(random), rules));
+      const onChips = anchorChips.map((chip) => withChip(space, largest, chip));
+      return [largest, ...onChips.filter((genome): genome is Genome => genome !== null)];
+    },
     repair: (genome) => {
       const result = repair(space, genome, rules);
       return result.unresolved.length > 0 ? null : result.genome;

@@ -678,13 +678,14 @@ describe('NSGA-II checkpoint', () => {
 
 describe('objective catalog and constraint budgets', () => {
   it('gives every catalog metric its natural direction and picks objectives from metrics', () => {
-    expect(objectivesFor(['accuracy', 'robustAccuracyP5', 'edap', 'topsPerMm2'])).toEqual([
+    expect(objectivesFor(['accuracy', 'robustAccuracyP5', 'chipAccuracy', 'edap', 'topsPerMm2'])).toEqual([
       { name: 'accuracy', goal: 'max' },
       { name: 'robustAccuracyP5', goal: 'max' },
+      { name: 'chipAccuracy', goal: 'max' },
       { name: 'edap', goal: 'min' },
       { name: 'topsPerMm2', goal: 'max' },
     ]);
-    expect(Object.keys(OBJECTIVE_METRICS)).toHaveLength(10);
+    expect(Object.keys(OBJECTIVE_METRICS)).toHaveLength(11);
     const specs = objectivesFor(['energy', 'accuracy']);
     expect(objectiveVector({ accuracy: 0.9, energy: 2e-6, area: 3 }, specs)).toEqual([2e-6, 0.9]);
     expect(() => objectiveVector({ accuracy: 0.9 }, specs)).toThrow(/"energy" missing/);

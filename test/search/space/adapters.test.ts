@@ -2,6 +2,7 @@ import { Rng } from '../../../common/rng';
 import { createOptimizer, restoreOptimizer, saveOptimizer } from '../../../search/evolution';
 import { layerShapes, macsPerImage } from '../../../search/architecture';
 import { largestNetworkGenome, optimizerHooks } from '../../../search/space/adapters';
+import { BaselineChipSchema } from '../../../search/baseline';
 import { decode } from '../../../search/space/codec';
 import { genomeKey } from '../../../search/space/keys';
 import { buildLayout } from '../../../search/space/layout';
@@ -48,5 +49,33 @@ describe('the largest-network anchor', () => {
       const restored = restoreOptimizer(richSpace, saveOptimizer(optimizer));
       expect(restored.propose(8).some((genome) => genomeKey(genome) === genomeKey(first!))).toBe(false);
     }
+  });
+
+  it("also opens on a baseline's chip when the space offers it, and skips one it does not", () => {
+    const chip = BaselineChipSchema.parse({}); // RRAM 22 nm, 128×128, 6-bit SAR per 8 columns, 2 b/cell
+    const optimizer = createOptimizer(
+      richSpace,
+      [{ metric: 'accuracy' }, { metric: 'edap' }],
+      { algorithm: 'nsga2', population: 8, crossover: 'block' },
+      5,
+      undefined,
+      [chip, { ...chip, adcBits: 11 }],
+    );
+    const [largest, onChip, third] = optimizer.propose(8);
+    expect(macsOf(onChip!)).toBe(macsOf(largest!));
+    expect(decode(richSpace, onChip!).hardware).toMatchObject({
+      device: 'rram',
+      techNode: 22,
+      rows: 128,
+      cols: 128,
+      adcBits: 6,
+      adcType: 'sar',
+      colsPerAdc: 8,
+      bitsPerCell: 2,
+      dacBits: 1,
+    });
+    // The 11-bit ADC is not a choice of this space: no third anchor, a random draw instead.
+    expect(macsOf(third!)).toBeLessThanOrEqual(macsOf(largest!));
+    expect(decode(richSpace, third!).hardware.adcBits).not.toBe(11);
   });
 });
