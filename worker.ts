@@ -42,9 +42,12 @@ export interface WorkerSetOptions {
   namespace: string;
   taskQueuePrefix?: string;
   roles?: QueueRole[];
-  /** Concurrent training activities (one per compute slot). */
+  /**
+   * Concurrent training activities; each forks a child that uses one core. Default: one per core, so stage 4
+   * retrains a winner and a baseline side by side.
+   */
   trainingSlots?: number;
-  /** Concurrent evaluation activities; each forks a child that uses one core. */
+  /** Concurrent evaluation activities; each forks a child that uses one core. Default: one per core. */
   evaluationSlots?: number;
 }
 
@@ -89,10 +92,13 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
         }),
       );
     } else {
+      // One child per core: the wasm engine runs a child on one thread. A machine serving both queues can
+      // run up to twice that many children, but one search never asks for more than a core each at once
+      // (stage 2 fans out on evaluation only; stage 4 runs at most two lanes).
       const slots =
         role === 'training'
-          ? (options.trainingSlots ?? 1)
-          : (options.evaluationSlots ?? Math.max(1, os.cpus().length - 1));
+          ? (options.trainingSlots ?? os.cpus().length)
+          : (options.evaluationSlots ?? os.cpus().length);
       workers.push(
         await Worker.create({
           ...common,
@@ -105,15 +111,24 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
   return workers;
 }
 
-function parseArgs(argv: string[]): {
+interface WorkerArgs {
   roles: QueueRole[];
   address?: string;
   namespace?: string;
   prefix?: string;
-} {
-  const result: { roles: QueueRole[]; address?: string; namespace?: string; prefix?: string } = {
-    roles: QUEUE_ROLES,
-  };
+  trainingSlots?: number;
+  evaluationSlots?: number;
+}
+
+function slotCount(flag: string, text: string | undefined): number {
+  const slots = Number(text);
+  if (!Number.isInteger(slots) || slots < 1)
+    throw new Error(`${flag}: expected a whole number of concurrent activities ≥ 1, got ${String(text)}`);
+  return slots;
+}
+
+function parseArgs(argv: string[]): WorkerArgs {
+  const result: WorkerArgs = { roles: QUEUE_ROLES };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i];
@@ -130,9 +145,12 @@ function parseArgs(argv: string[]): {
     } else if (flag === '--address') result.address = value();
     else if (flag === '--namespace') result.namespace = value();
     else if (flag === '--prefix') result.prefix = value();
+    else if (flag === '--training-slots') result.trainingSlots = slotCount(flag, value());
+    else if (flag === '--evaluation-slots') result.evaluationSlots = slotCount(flag, value());
     else if (flag === '--help' || flag === '-h') {
       console.log(
-        'usage: npm run worker -- [--queues orchestration,training,evaluation] [--address host:port] [--namespace ns] [--prefix imcnas]',
+        'usage: npm run worker -- [--queues orchestration,training,evaluation] [--address host:port] [--namespace ns] [--prefix imcnas] [--training-slots N] [--evaluation-slots N]\n' +
+          '  --training-slots, --evaluation-slots: concurrent activities per queue (default: one per core)',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]}; see --help`);
@@ -150,6 +168,8 @@ async function main(): Promise<void> {
     namespace: settings.namespace,
     taskQueuePrefix: args.prefix ?? process.env.IMCNAS_TASK_QUEUE_PREFIX,
     roles: args.roles,
+    trainingSlots: args.trainingSlots,
+    evaluationSlots: args.evaluationSlots,
   });
   console.error(
     `[worker] serving ${args.roles.join(', ')} on ${settings.address} (namespace ${settings.namespace}); Ctrl-C stops`,

@@ -14,16 +14,13 @@
 import {
   ApplicationFailure,
   CancellationScope,
-  condition,
   ContinueAsNew,
-  continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
-  workflowInfo,
-  allHandlersFinished,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { taskQueuesFor } from '../activities/contracts';
@@ -43,6 +40,12 @@ import type { RunConfig } from '../config/schema';
 import { MAXIMUM_ATTEMPTS, NON_RETRYABLE_ERROR_TYPES } from '../common/failures';
 import { frontForRobustness, hardwareCostOf, winnersForRetraining } from '../search/frontPolicy';
 import { boundedAllSettled, causeOf, chunk } from './concurrency';
+import {
+  type Checkpoint,
+  continueIfHistoryIsLong,
+  continueWith,
+  LanesContinuingTogether,
+} from './continuation';
 import { initialProgress, SearchControls } from './controls';
 import { BEST_ACCURACY, BEST_EDAP, DATASET, GENERATION, SEARCH_NAME } from './searchAttributes';
 
@@ -56,14 +59,10 @@ export {
   stopUpdate,
 } from './controls';
 
-/**
- * Continue as new past this many history events, whatever the server suggests: far below the server's
- * hard limit (50k) and the 10k at which replays and the Web UI slow down, and cheap (the carried state is
- * small). Checked between generations and between retraining chunks.
- */
-const HISTORY_EVENTS_PER_RUN = 2_000;
 /** Generation-history points carried from run to run (results.json reads every one from disk). */
 const CARRIED_GENERATIONS = 100;
+/** Patch id: stage 4 runs the winners and the baselines side by side (sequentially before it). */
+const STAGE_4_LANES = 'stage-4-lanes';
 
 export async function nasSearch(input: SearchInput, carried?: CarriedState): Promise<SearchResult> {
   const { config } = input;
@@ -126,12 +125,30 @@ export async function nasSearch(input: SearchInput, carried?: CarriedState): Pro
 
     // ---------------------------------------------------------------- 4. retraining and export
     state.finals ??= [];
-    if ((state.robust?.length ?? 0) > 0 && (await keepsGoing())) {
-      await retrainWinners(input, act, controls, state);
-    }
+    const hasWinners = (state.robust?.length ?? 0) > 0;
     // The hand-designed baselines, through the same retraining and noisy test (absent in old inputs).
-    if (baselineNames(config).length > 0 && (await keepsGoing())) {
-      await retrainBaselines(input, act, controls, state);
+    const hasBaselines = baselineNames(config).length > 0;
+    if (patched(STAGE_4_LANES)) {
+      // The winners and the baselines side by side, one core each: they share nothing but the run.
+      if ((hasWinners || hasBaselines) && (await keepsGoing())) {
+        const lanes = new LanesContinuingTogether(
+          input,
+          state,
+          controls,
+          Number(hasWinners) + Number(hasBaselines),
+        );
+        await Promise.all([
+          hasWinners && lanes.run((checkpoint) => retrainWinners(input, act, controls, state, checkpoint)),
+          hasBaselines &&
+            lanes.run((checkpoint) => retrainBaselines(input, act, controls, state, checkpoint)),
+        ]);
+      }
+    } else {
+      // Searches started before the lanes replay the winners, then the baselines, as they ran.
+      const checkpoint = () => continueIfHistoryIsLong(input, state);
+      if (hasWinners && (await keepsGoing())) await retrainWinners(input, act, controls, state, checkpoint);
+      if (hasBaselines && (await keepsGoing()))
+        await retrainBaselines(input, act, controls, state, checkpoint);
     }
     return await finish(input, act, controls, state);
   } catch (error) {
@@ -344,6 +361,7 @@ async function retrainWinners(
   act: Proxies,
   controls: SearchControls,
   state: CarriedState,
+  checkpoint: Checkpoint,
 ): Promise<void> {
   const { config, runDir } = input;
   const { progress } = controls;
@@ -361,7 +379,7 @@ async function retrainWinners(
   for (const { key } of winners.slice(processed)) {
     const candidate = { key, genome: byKey.get(key)!.genome };
     try {
-      const final = await retrainThenTest(input, controls, state, {
+      const final = await retrainThenTest(input, controls, checkpoint, {
         name: `retraining ${key}`,
         epochs: { get: () => state.retrainEpochs ?? 0, set: (epochs) => (state.retrainEpochs = epochs) },
         train: (until) =>
@@ -385,7 +403,7 @@ async function retrainWinners(
       controls.problem(message);
     }
     state.retrainEpochs = 0;
-    await continueIfHistoryIsLong(input, state);
+    await checkpoint();
   }
   checkStageYield('stage 4 (retraining)', finals.length, winners.length, input, controls);
 }
@@ -407,6 +425,7 @@ async function retrainBaselines(
   act: Proxies,
   controls: SearchControls,
   state: CarriedState,
+  checkpoint: Checkpoint,
 ): Promise<void> {
   const { config, runDir } = input;
   const { progress } = controls;
@@ -415,7 +434,7 @@ async function retrainBaselines(
   const processed = done.length + (progress.dropped.baselines ?? 0);
   for (const baseline of names.slice(processed)) {
     try {
-      const result = await retrainThenTest(input, controls, state, {
+      const result = await retrainThenTest(input, controls, checkpoint, {
         name: `baseline ${baseline}`,
         epochs: { get: () => state.baselineEpochs ?? 0, set: (epochs) => (state.baselineEpochs = epochs) },
         train: (until) =>
@@ -439,7 +458,7 @@ async function retrainBaselines(
       controls.problem(message);
     }
     state.baselineEpochs = 0;
-    await continueIfHistoryIsLong(input, state);
+    await checkpoint();
   }
 }
 
@@ -458,7 +477,7 @@ interface RetrainJob<T> {
 async function retrainThenTest<T>(
   input: SearchInput,
   controls: SearchControls,
-  state: CarriedState,
+  checkpoint: Checkpoint,
   job: RetrainJob<T>,
 ): Promise<T | undefined> {
   const { retrain } = input.config;
@@ -468,7 +487,7 @@ async function retrainThenTest<T>(
     controls.setStage('retraining', `Stage 4/4 — ${job.name}: epochs → ${until} of ${retrain.epochs}`);
     await controls.inWork(() => job.train(until));
     job.epochs.set(until);
-    await continueIfHistoryIsLong(input, state);
+    await checkpoint();
   }
   if (controls.stoppedNow()) return undefined;
   return await controls.inWork(() => job.test());
@@ -553,19 +572,6 @@ function fail(message: string, causes: string[]): never {
 
 function totalDropped(dropped: DroppedCounts): number {
   return dropped.candidates + dropped.robustness + dropped.finals + (dropped.baselines ?? 0);
-}
-
-async function continueIfHistoryIsLong(input: SearchInput, state: CarriedState): Promise<void> {
-  const info = workflowInfo();
-  if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_PER_RUN)
-    await continueWith(input, state);
-}
-
-async function continueWith(input: SearchInput, state: CarriedState): Promise<never> {
-  // Nothing is in flight here; let update handlers finish so no caller loses its answer.
-  await condition(allHandlersFinished);
-  state.progress.continuedAsNew += 1;
-  return continueAsNew<typeof nasSearch>(input, state);
 }
 
 function doneDetails(

@@ -62,6 +62,35 @@ describe('the search workflow with stand-in activities', () => {
     expect(log.written?.baselines?.map((b) => b.name)).toEqual(['vgg', 'resnet']);
   });
 
+  it('stage 4 retrains a winner and a baseline side by side, not one after the other', async () => {
+    // The winner's first chunk holds until the baseline's first chunk has started: in the old sequential
+    // order it never would, and the held chunk gives up after a minute so the failure is a failed
+    // expectation, not a hung test.
+    const baselineStarted = opened();
+    let sawBaselineWhileWinnerRan = false;
+    const { outcome } = await runSearch(
+      { ...BASE, retrain: { count: 1, epochs: 2 }, baseline: { networks: ['vgg'] } },
+      {
+        onRetrain: async (key, untilEpoch) => {
+          if (key.startsWith('baseline-')) baselineStarted.open();
+          else if (untilEpoch === 1) {
+            let timer: NodeJS.Timeout | undefined;
+            sawBaselineWhileWinnerRan = await Promise.race([
+              baselineStarted.promise.then(() => true),
+              new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 60_000))),
+            ]);
+            clearTimeout(timer);
+          }
+        },
+      },
+    );
+    const result = outcome as SearchResult;
+    expect(result.outcome).toBe('complete');
+    expect(sawBaselineWhileWinnerRan).toBe(true);
+    expect(result.finals).toHaveLength(1);
+    expect(result.baselines?.map((b) => b.key)).toEqual(['baseline-vgg']);
+  });
+
   it('a failed baseline is dropped and counted: the search completes flagged partial', async () => {
     const { outcome } = await runSearch(
       { ...BASE, baseline: { networks: ['vgg', 'resnet'] } },
