@@ -14,7 +14,6 @@
 import {
   ApplicationFailure,
   CancellationScope,
-  ContinueAsNew,
   isCancellation,
   log,
   patched,
@@ -46,6 +45,7 @@ import {
   continueWith,
   LanesContinuingTogether,
 } from './continuation';
+import { retrainEach } from './retraining';
 import { initialProgress, SearchControls } from './controls';
 import { BEST_ACCURACY, BEST_EDAP, DATASET, GENERATION, SEARCH_NAME } from './searchAttributes';
 
@@ -374,13 +374,14 @@ async function retrainWinners(
   });
   progress.retrainTotal = winners.length;
   const byKey = new Map(progress.front.map((member) => [member.key, member]));
-  // Winners are in a fixed order: those before this index finished (or failed) in an earlier run.
-  const processed = finals.length + progress.dropped.finals;
-  for (const { key } of winners.slice(processed)) {
-    const candidate = { key, genome: byKey.get(key)!.genome };
-    try {
-      const final = await retrainThenTest(input, controls, checkpoint, {
-        name: `retraining ${key}`,
+  const finished = await retrainEach(input, controls, checkpoint, {
+    names: winners.map(({ key }) => key),
+    done: finals,
+    dropped: { count: () => progress.dropped.finals, add: () => (progress.dropped.finals += 1) },
+    job: (key) => {
+      const candidate = { key, genome: byKey.get(key)!.genome };
+      return {
+        name: key,
         epochs: { get: () => state.retrainEpochs ?? 0, set: (epochs) => (state.retrainEpochs = epochs) },
         train: (until) =>
           act.training.retrainCandidate.executeWithOptions({ summary: `retrain ${key} to epoch ${until}` }, [
@@ -391,21 +392,11 @@ async function retrainWinners(
             { summary: `test ${key} under noise and export` },
             [{ runDir, config, candidate }],
           ),
-      });
-      if (final === undefined) return;
-      finals.push(final);
-      progress.retrained += 1;
-    } catch (error) {
-      if (isCancellation(error) || error instanceof ContinueAsNew) throw error;
-      progress.dropped.finals += 1;
-      const message = `stage 4: ${key} failed: ${causeOf(error)}`;
-      log.warn(message);
-      controls.problem(message);
-    }
-    state.retrainEpochs = 0;
-    await checkpoint();
-  }
-  checkStageYield('stage 4 (retraining)', finals.length, winners.length, input, controls);
+        onDone: () => (progress.retrained += 1),
+      };
+    },
+  });
+  if (finished) checkStageYield('stage 4 (retraining)', finals.length, winners.length, input, controls);
 }
 
 /** The names of config.baseline's networks (a built-in name or a described network's name). */
@@ -428,69 +419,29 @@ async function retrainBaselines(
   checkpoint: Checkpoint,
 ): Promise<void> {
   const { config, runDir } = input;
-  const { progress } = controls;
-  const done = (state.baselines ??= []);
-  const names = baselineNames(config);
-  const processed = done.length + (progress.dropped.baselines ?? 0);
-  for (const baseline of names.slice(processed)) {
-    try {
-      const result = await retrainThenTest(input, controls, checkpoint, {
-        name: `baseline ${baseline}`,
-        epochs: { get: () => state.baselineEpochs ?? 0, set: (epochs) => (state.baselineEpochs = epochs) },
-        train: (until) =>
-          act.training.retrainBaseline.executeWithOptions(
-            { summary: `retrain baseline ${baseline} to epoch ${until}` },
-            [{ runDir, config, baseline, untilEpoch: until }],
-          ),
-        test: () =>
-          act.evaluation.evaluateBaseline.executeWithOptions(
-            { summary: `test baseline ${baseline} under noise and export` },
-            [{ runDir, config, baseline }],
-          ),
-      });
-      if (result === undefined) return;
-      done.push(result);
-    } catch (error) {
-      if (isCancellation(error) || error instanceof ContinueAsNew) throw error;
-      progress.dropped.baselines = (progress.dropped.baselines ?? 0) + 1;
-      const message = `stage 4: baseline ${baseline} failed: ${causeOf(error)}`;
-      log.warn(message);
-      controls.problem(message);
-    }
-    state.baselineEpochs = 0;
-    await checkpoint();
-  }
-}
-
-/** One network of stage 4: what the stage line calls it, its epoch counter, its two activities. */
-interface RetrainJob<T> {
-  name: string;
-  epochs: { get(): number; set(epochs: number): void };
-  train(untilEpoch: number): Promise<unknown>;
-  test(): Promise<T>;
-}
-
-/**
- * Retrains one network chunk by chunk (continuing as new when the history grows), then tests it. Returns
- * undefined when the search was paused out or stopped before the test.
- */
-async function retrainThenTest<T>(
-  input: SearchInput,
-  controls: SearchControls,
-  checkpoint: Checkpoint,
-  job: RetrainJob<T>,
-): Promise<T | undefined> {
-  const { retrain } = input.config;
-  while (job.epochs.get() < retrain.epochs) {
-    if (!(await controls.mayContinue())) return undefined;
-    const until = Math.min(job.epochs.get() + retrain.epochsPerActivity, retrain.epochs);
-    controls.setStage('retraining', `Stage 4/4 — ${job.name}: epochs → ${until} of ${retrain.epochs}`);
-    await controls.inWork(() => job.train(until));
-    job.epochs.set(until);
-    await checkpoint();
-  }
-  if (controls.stoppedNow()) return undefined;
-  return await controls.inWork(() => job.test());
+  const { dropped } = controls.progress;
+  await retrainEach(input, controls, checkpoint, {
+    names: baselineNames(config),
+    done: (state.baselines ??= []),
+    dropped: {
+      count: () => dropped.baselines ?? 0,
+      add: () => (dropped.baselines = (dropped.baselines ?? 0) + 1),
+    },
+    job: (baseline) => ({
+      name: `baseline ${baseline}`,
+      epochs: { get: () => state.baselineEpochs ?? 0, set: (epochs) => (state.baselineEpochs = epochs) },
+      train: (until) =>
+        act.training.retrainBaseline.executeWithOptions(
+          { summary: `retrain baseline ${baseline} to epoch ${until}` },
+          [{ runDir, config, baseline, untilEpoch: until }],
+        ),
+      test: () =>
+        act.evaluation.evaluateBaseline.executeWithOptions(
+          { summary: `test baseline ${baseline} under noise and export` },
+          [{ runDir, config, baseline }],
+        ),
+    }),
+  });
 }
 
 /** Writes the results files and returns the search's result: the one place the result is built. */
