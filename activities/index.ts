@@ -2,6 +2,7 @@
 import { evaluateBaseline, retrainBaseline } from './baseline';
 import { evaluateCandidates, evaluateFinalModel, evaluateRobustness } from './evaluation';
 import { proposeGeneration, tellGeneration } from './evolution';
+import { chooseForRetraining, chooseForRobustness } from './policy';
 import { writeResults } from './results';
 import { prepareRun } from './run';
 import { retrainCandidate, trainSupernetChunk } from './supernet';
@@ -14,7 +15,9 @@ export const activities = {
   proposeGeneration: withErrorPolicy(proposeGeneration),
   evaluateCandidates: withErrorPolicy(evaluateCandidates),
   tellGeneration: withErrorPolicy(tellGeneration),
+  chooseForRobustness: withErrorPolicy(chooseForRobustness),
   evaluateRobustness: withErrorPolicy(evaluateRobustness),
+  chooseForRetraining: withErrorPolicy(chooseForRetraining),
   retrainCandidate: withErrorPolicy(retrainCandidate),
   evaluateFinalModel: withErrorPolicy(evaluateFinalModel),
   retrainBaseline: withErrorPolicy(retrainBaseline),

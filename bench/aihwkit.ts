@@ -34,12 +34,12 @@ import type { HardwareConfig } from '../hardware/types';
 import { exportToAihwkit, AIHWKIT_TARGET } from '../interop/aihwkit';
 import { foldedAccuracy, forwardFolded } from '../models/inference';
 import { Supernet } from '../models/supernet';
-import { batchForStep, SupernetTrainer } from '../models/supernetTrainer';
 import { layerShapes } from '../search/architecture';
 import { decode, type Candidate } from '../search/space/codec';
 import { resolveSearchSpace } from '../search/space/parse';
 import { sampleGenome } from '../search/space/sampling';
 import { initTensorEngine } from '../tensor/backend';
+import { trainBriefly } from './briefTraining';
 import type { BenchFigures } from './run';
 
 const DRIFT_SECONDS = [1, 3600, 86400, 2592000];
@@ -154,20 +154,7 @@ export async function run(): Promise<BenchFigures> {
   // Train the design's own path (stage 4 retrains a design the same way: the supernet fixed to its path).
   const supernet = new Supernet(space, { seed: config.seed });
   supernet.fixedPath = design;
-  const trainer = new SupernetTrainer(supernet, {
-    peak: 0.1,
-    totalSteps: TRAIN_STEPS,
-    warmupSteps: 20,
-    final: 0,
-  });
-  for (let step = 0; step < TRAIN_STEPS; step++) {
-    const batch = batchForStep(splits.train, 64, config.seed, step);
-    const images = tf.tensor4d(batch.x, [64, h, w, c]);
-    const labels = tf.tensor1d(batch.y, 'int32');
-    trainer.trainStep(images, labels);
-    tf.dispose([images, labels]);
-  }
-  trainer.dispose();
+  trainBriefly(supernet, splits, space.network.inputShape, TRAIN_STEPS, config.seed);
   const batches = [0, 1].map((b) =>
     tf.tensor4d(splits.train.x.subarray(b * 128 * pixels, (b + 1) * 128 * pixels), [128, h, w, c]),
   );

@@ -30,13 +30,13 @@ import { foldedNetworkToOnnx } from '../models/onnx/export';
 import { onnxLayerShapes } from '../models/onnx/layers';
 import { decodeOnnxModel } from '../models/onnx/model';
 import { Supernet } from '../models/supernet';
-import { batchForStep, SupernetTrainer } from '../models/supernetTrainer';
 import { toLayersModel } from '../models/tfjsExport';
 import { largestNetworkGenome } from '../search/space/adapters';
 import { decode } from '../search/space/codec';
 import { resolveSearchSpace } from '../search/space/parse';
 import { sampleGenome } from '../search/space/sampling';
 import { initTensorEngine } from '../tensor/backend';
+import { trainBriefly } from './briefTraining';
 import type { BenchFigures } from './run';
 
 const IMAGES = 500;
@@ -72,19 +72,7 @@ export async function run(): Promise<BenchFigures> {
   const supernet = new Supernet(space, { seed: config.seed });
   const splits = await loadSplits(config.dataset, config.seed);
   // A briefly trained supernet (SPOS: one sampled path per step), so the logits carry real class evidence.
-  const trainer = new SupernetTrainer(supernet, {
-    peak: 0.1,
-    totalSteps: TRAIN_STEPS,
-    warmupSteps: 20,
-    final: 0,
-  });
-  for (let step = 0; step < TRAIN_STEPS; step++) {
-    const batch = batchForStep(splits.train, 64, config.seed, step);
-    const images = tf.tensor4d(batch.x, [64, ...space.network.inputShape]);
-    const labels = tf.tensor1d(batch.y, 'int32');
-    trainer.trainStep(images, labels);
-    tf.dispose([images, labels]);
-  }
+  trainBriefly(supernet, splits, space.network.inputShape, TRAIN_STEPS, config.seed);
   const [h, w, c] = space.network.inputShape;
   const pixels = splits.test.x.subarray(0, IMAGES * h * w * c);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imcnas-bench-onnx-'));

@@ -14,8 +14,8 @@ import * as path from 'node:path';
 import { loadConfigFile, validateConfig } from '../config/load';
 import { NO_NOISE, noiseSettings, type NoiseSettings } from '../hardware/noise/settings';
 import { ChipProgram } from '../hardware/analog/program';
-import { imagesTensor, sampleSeed } from '../evaluator/simulator';
-import { forwardFolded, foldedAccuracy } from '../models/inference';
+import { forwardOver, sampleSeed } from '../evaluator/simulator';
+import { foldedAccuracy } from '../models/inference';
 import { firstImages } from '../tasks/evaluationImages';
 import { searchChipSeed, searchRobustness, SEARCH_ADC_CALIBRATION_IMAGES } from '../tasks/searchRobustness';
 import {
@@ -83,14 +83,7 @@ export async function run(): Promise<BenchFigures> {
         const chipSeed = sampleSeed(searchChipSeed(config, key), 0);
         for (const [name, noise] of settings) {
           const program = new ChipProgram(network, decoded.hardware, noiseSettings(noise));
-          program.calibrateAdc((op) => {
-            const images = imagesTensor(calibration, 0, calibration.labels.length);
-            try {
-              forwardFolded(network, images, op).dispose();
-            } finally {
-              images.dispose();
-            }
-          });
+          program.calibrateAdc(forwardOver(network, calibration));
           const chip = program.sample([chipSeed], 3600);
           try {
             figures[`${key}_chip_${name}`] = round(

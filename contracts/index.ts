@@ -119,6 +119,8 @@ export interface CarriedState {
   generationMs: number;
   /** Stage 3's results, once it has run (a run continued during stage 4 does not redo it). */
   robust?: RobustnessResult[];
+  /** Stage 4: the keys of the designs it retrains, in order, chosen once when it starts. */
+  winners?: string[];
   /** Stage 4's finished designs so far. */
   finals?: FinalModelResult[];
   /** Stage 4: epochs already retrained of the first winner not in `finals`. */
@@ -320,4 +322,19 @@ export interface GenerationSummary {
   front: FrontMember[];
   bestAccuracy: number | null;
   bestEdap: number | null;
+}
+
+/** Which front members stage 3 tests on noisy chips (search/frontPolicy.ts frontForRobustness). */
+export interface ChooseForRobustnessInput {
+  runDir: string;
+  config: RunConfig;
+  front: FrontPoint[];
+}
+
+/** Which of stage 3's designs stage 4 retrains, in order (search/frontPolicy.ts winnersForRetraining). */
+export interface ChooseForRetrainingInput {
+  runDir: string;
+  config: RunConfig;
+  front: FrontPoint[];
+  robust: RobustnessResult[];
 }

@@ -84,14 +84,7 @@ export class SimulatorEvaluator implements Evaluator {
 
     const calibration =
       request.calibration ?? firstImages(request.data, this.options.calibrationImages ?? 256);
-    program.calibrateAdc((op) => {
-      const images = imagesTensor(calibration, 0, calibration.labels.length);
-      try {
-        this.forward(request.network, images, op).dispose();
-      } finally {
-        images.dispose();
-      }
-    });
+    program.calibrateAdc(forwardOver(request.network, calibration, this.forward));
     abortIfNeeded(options.signal);
 
     const times = request.driftSeconds ?? [0];
@@ -190,6 +183,25 @@ export class SimulatorEvaluator implements Evaluator {
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(2)} %`;
+}
+
+/**
+ * The network's forward pass over all of `images` at once through a given linear op: what
+ * ChipProgram.calibrateAdc runs to see the partial sums its ADC ranges must cover.
+ */
+export function forwardOver(
+  network: FoldedNetwork,
+  images: EvaluationImages,
+  forward: ForwardFn = forwardFolded,
+): (linearOp: LinearOp) => void {
+  return (linearOp) => {
+    const batch = imagesTensor(images, 0, images.labels.length);
+    try {
+      forward(network, batch, linearOp).dispose();
+    } finally {
+      batch.dispose();
+    }
+  };
 }
 
 export function imagesTensor(data: EvaluationImages, start: number, count: number): tf.Tensor4D {

@@ -31,7 +31,7 @@ import {
   readoutErrorOp,
   type LayerReadoutError,
 } from '../hardware/analog/readoutError';
-import { SimulatorEvaluator, imagesTensor, sampleSeed } from '../evaluator/simulator';
+import { SimulatorEvaluator, forwardOver, sampleSeed } from '../evaluator/simulator';
 import type { EvaluationImages } from '../evaluator/types';
 import { accuracyStats } from '../evaluator/statistics';
 import { noiseSettings } from '../hardware/noise/settings';
@@ -167,14 +167,7 @@ export function noiseFreeSearchChip(
 ): AnalogChip {
   const calibration = firstImages(splits.train, SEARCH_ADC_CALIBRATION_IMAGES);
   const program = new ChipProgram(network, hardware, noiseSettings(config.robustness.noise ?? {}));
-  program.calibrateAdc((op) => {
-    const images = imagesTensor(calibration, 0, calibration.labels.length);
-    try {
-      forwardFolded(network, images, op).dispose();
-    } finally {
-      images.dispose();
-    }
-  });
+  program.calibrateAdc(forwardOver(network, calibration));
   return program.ideal();
 }
 
@@ -219,16 +212,5 @@ function adcReadoutErrors(
   timeS: number,
 ): LayerReadoutError[] {
   const program = new ChipProgram(network, hardware, noiseSettings(config.robustness.noise ?? {}));
-  return calibratedReadoutErrors(
-    program,
-    (op) => {
-      const images = imagesTensor(calibration, 0, calibration.labels.length);
-      try {
-        forwardFolded(network, images, op).dispose();
-      } finally {
-        images.dispose();
-      }
-    },
-    timeS,
-  );
+  return calibratedReadoutErrors(program, forwardOver(network, calibration), timeS);
 }

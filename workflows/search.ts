@@ -63,6 +63,8 @@ export {
 const CARRIED_GENERATIONS = 100;
 /** Patch id: stage 4 runs the winners and the baselines side by side (sequentially before it). */
 const STAGE_4_LANES = 'stage-4-lanes';
+/** Patch id: which designs go to stages 3 and 4 is asked of activities (computed in the workflow before). */
+const POLICIES_AS_ACTIVITIES = 'policies-as-activities';
 
 export async function nasSearch(input: SearchInput, carried?: CarriedState): Promise<SearchResult> {
   const { config } = input;
@@ -79,6 +81,7 @@ export async function nasSearch(input: SearchInput, carried?: CarriedState): Pro
     retrainEpochs: carried?.retrainEpochs,
     baselines: carried?.baselines,
     baselineEpochs: carried?.baselineEpochs,
+    winners: carried?.winners,
   };
   const runStartedAtGeneration = progress.generation;
   // Stage 3's results as they arrive, so a stop-now in the middle keeps the finished ones.
@@ -322,7 +325,10 @@ async function evaluateFrontRobustness(
 ): Promise<RobustnessResult[]> {
   const { config, runDir } = input;
   const { progress } = controls;
-  const chosen = frontForRobustness(progress.front, config.objectives, config.robustness.topK);
+  // The policy is the domain's, asked through an activity (searches recorded before ask it inline).
+  const chosen = patched(POLICIES_AS_ACTIVITIES)
+    ? await act.orchestration.chooseForRobustness({ runDir, config, front: progress.front })
+    : frontForRobustness(progress.front, config.objectives, config.robustness.topK);
   progress.robustTotal = chosen.length;
   controls.setStage(
     'robustness',
@@ -366,16 +372,23 @@ async function retrainWinners(
   const { config, runDir } = input;
   const { progress } = controls;
   const finals = (state.finals ??= []);
-  // Configs started before retrain.choose existed have neither field: they keep most-accurate.
-  const winners = winnersForRetraining(state.robust ?? [], config.retrain.count, {
-    choose: config.retrain.choose ?? 'most-accurate',
-    accuracyTolerance: config.retrain.accuracyTolerance ?? 0.01,
-    costOf: hardwareCostOf(progress.front, config.objectives),
-  });
+  // Chosen once and carried, so every run of the chain works through the same list.
+  const winners = (state.winners ??= patched(POLICIES_AS_ACTIVITIES)
+    ? await act.orchestration.chooseForRetraining({
+        runDir,
+        config,
+        front: progress.front,
+        robust: state.robust ?? [],
+      })
+    : winnersForRetraining(state.robust ?? [], config.retrain.count, {
+        choose: config.retrain.choose ?? 'most-accurate',
+        accuracyTolerance: config.retrain.accuracyTolerance ?? 0.01,
+        costOf: hardwareCostOf(progress.front, config.objectives),
+      }).map(({ key }) => key));
   progress.retrainTotal = winners.length;
   const byKey = new Map(progress.front.map((member) => [member.key, member]));
   const finished = await retrainEach(input, controls, checkpoint, {
-    names: winners.map(({ key }) => key),
+    names: winners,
     done: finals,
     dropped: { count: () => progress.dropped.finals, add: () => (progress.dropped.finals += 1) },
     job: (key) => {

@@ -33,6 +33,8 @@ describe('the search workflow with stand-in activities', () => {
     expect(result.robust.map((r) => r.key)).toEqual(['g1c3', 'g1c1', 'g1c0']);
     expect(result.finals.map((f) => f.key)).toEqual(['g1c3', 'g1c1']);
     expect(log.calls).toMatchObject({ trainSupernetChunk: 2, retrainCandidate: 4, writeResults: 1 });
+    // The designs that move on are chosen by the domain's policy, asked once per stage through activities.
+    expect(log.calls).toMatchObject({ chooseForRobustness: 1, chooseForRetraining: 1 });
     expect(log.written?.outcome).toBe('complete');
     // No baseline section (as in every input recorded before baselines existed): none is scheduled.
     expect(result.baselines).toBeUndefined();

@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
+import { chooseForRetraining, chooseForRobustness } from '../../activities/policy';
 import type {
   BaselineResult,
   CandidateResult,
@@ -108,6 +109,15 @@ export function standInActivities(behaviour: StandInBehaviour = {}): {
         bestAccuracy: Math.max(...front.map((m) => m.objectives[0]!)),
         bestEdap: Math.min(...front.map((m) => m.objectives[1]!)),
       };
+    },
+    // The real policies: pure functions of the front, as fast as any stand-in.
+    async chooseForRobustness(input) {
+      count('chooseForRobustness');
+      return chooseForRobustness(input);
+    },
+    async chooseForRetraining(input) {
+      count('chooseForRetraining');
+      return chooseForRetraining(input);
     },
     async evaluateRobustness(input): Promise<RobustnessResult> {
       count('evaluateRobustness');
