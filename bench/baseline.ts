@@ -24,15 +24,13 @@ import * as path from 'node:path';
 import type { BaselineResult, FinalModelResult, SearchResult } from '../contracts';
 import { loadConfigFile } from '../config/load';
 import type { RunConfig } from '../config/schema';
-import { clientSettingsFor, connectClient, startSearch } from '../client/searches';
-import { installJsonLogging } from '../client/logging';
+import { startSearch } from '../client/searches';
 import { runBaselineFinal } from '../tasks/chipEvaluation';
 import { run as trainTask } from '../tasks/supernetTraining';
 import { loadRunResults } from '../report/runData';
 import { BaselineSchema, baselineDesign, baselineNetworkNamed, baselineNetworks } from '../search/baseline';
 import { hardwareMetrics } from '../search/evolution';
-import { setup } from '../scripts/setup';
-import { runInProcessWorkers } from '../worker';
+import { withInProcessWorkers } from './inProcessSearch';
 import type { BenchFigures } from './run';
 
 interface Measured {
@@ -129,23 +127,15 @@ async function fromRunDir(runDir: string): Promise<Measured> {
 }
 
 async function fromDemoSearch(): Promise<Measured> {
-  installJsonLogging('WARN');
   const config = await loadConfigFile(path.join(__dirname, '..', 'examples', 'quick.yaml'));
-  const settings = clientSettingsFor(config);
-  await setup({ address: settings.address });
-  const workers = await runInProcessWorkers(settings, config.temporal.taskQueuePrefix);
-  const client = await connectClient(settings);
-  try {
+  return withInProcessWorkers(config, config.temporal.taskQueuePrefix, async (client) => {
     const search = await startSearch(client, config, {
       searchId: `bench-baseline-${Date.now().toString(36)}`,
     });
     const result = (await client.workflow.getHandle(search.workflowId).result()) as SearchResult;
     const measured = await fromRunDir(result.runDir);
     return { ...measured, baselines: (result.baselines ?? []).filter((b) => wanted([b.name]).length > 0) };
-  } finally {
-    await workers.stop();
-    await client.connection.close();
-  }
+  });
 }
 
 export async function run(): Promise<BenchFigures> {

@@ -15,6 +15,7 @@ import { evaluateNetwork } from '../hardware/cost';
 import type { HardwareLibrary } from '../hardware/library';
 import { buildHardwareLibrary } from '../hardware/schema';
 import type { HardwareConfig, LayerShape, TechNode } from '../hardware/types';
+import { layersOfRows, type NeuroSimLayerRow } from '../interop/neurosimFormat';
 
 type Figures = Record<string, number | string | boolean | null>;
 
@@ -82,27 +83,9 @@ export function loadSweeps(dir = FIXTURE_DIR): Record<string, string[]> {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string[]>) : {};
 }
 
-/**
- * NeuroSim layer rows as the project's layer shapes, with NeuroSim's own vector count: Chip.cpp
- * ChipCalculatePerformance runs (H − K + 1)/s × (W − K + 1)/s input vectors per layer (no padding), so the
- * project is given the same output map (900 MVMs for a 32×32 3×3 layer, not 1024).
- */
+/** A fixture's NetWork.csv rows as the project's layer shapes (interop/neurosimFormat.ts layersOfRows). */
 export function fixtureLayers(fixture: NeuroSimFixture): LayerShape[] {
-  return fixture.layers.map(([h, w, cin, kh, kw, cout, pooled, stride], i) => ({
-    name: `layer${i + 1}`,
-    kind: h === 1 && w === 1 && kh === 1 && kw === 1 ? 'dense' : 'conv',
-    inChannels: cin,
-    outChannels: cout,
-    kernelH: kh,
-    kernelW: kw,
-    stride,
-    outH: (h - kh + 1) / stride,
-    outW: (w - kw + 1) / stride,
-    weightBits: fixture.weight_bits,
-    activationBits: fixture.input_bits,
-    // NetWork_*.csv column 7: a 2×2 max-pool follows
-    ...(pooled ? { pooling: 4 } : {}),
-  }));
+  return layersOfRows(fixture.layers as NeuroSimLayerRow[], fixture.weight_bits, fixture.input_bits);
 }
 
 /** The NeuroSim Param.cpp value a fixture ran with (its patch, else the version's stock value). */

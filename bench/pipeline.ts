@@ -9,10 +9,8 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { SearchResult } from '../contracts';
 import { loadConfigFile } from '../config/load';
-import { clientSettingsFor, connectClient, startSearch, workflowIdFor } from '../client/searches';
-import { installJsonLogging } from '../client/logging';
-import { setup } from '../scripts/setup';
-import { runInProcessWorkers } from '../worker';
+import { startSearch, workflowIdFor } from '../client/searches';
+import { withInProcessWorkers } from './inProcessSearch';
 import type { BenchFigures } from './run';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -88,13 +86,8 @@ function unionLength(intervals: Interval[]): number {
 }
 
 export async function run(): Promise<BenchFigures> {
-  installJsonLogging('WARN');
   const config = await loadConfigFile(path.join(__dirname, '..', 'examples', 'quick.yaml'));
-  const settings = clientSettingsFor(config);
-  await setup({ address: settings.address });
-  const workers = await runInProcessWorkers(settings, config.temporal.taskQueuePrefix);
-  const client = await connectClient(settings);
-  try {
+  return withInProcessWorkers(config, config.temporal.taskQueuePrefix, async (client) => {
     const wallStart = Date.now();
     const search = await startSearch(client, config, { searchId: `bench-quick-${Date.now().toString(36)}` });
     const result = (await client.workflow.getHandle(search.workflowId).result()) as SearchResult;
@@ -127,8 +120,5 @@ export async function run(): Promise<BenchFigures> {
       final_edap: final?.hardware.edap ?? null,
       final_tops_per_w: final?.hardware.topsPerWatt ?? null,
     };
-  } finally {
-    await workers.stop();
-    await client.connection.close();
-  }
+  });
 }

@@ -4,7 +4,7 @@
  *   population's first front w.r.t. (1.1, 1.1), mean over seeds (true front: 0.876667).
  * - hv_nsga2_mean / hv_random_mean: the real-objective comparison on the hardware problem of
  *   search/problems/hardwareProxy.ts (accuracy proxy × energy × area, latency budget) with the project's
- *   cost model when hardware/cost.ts provides it (else the stand-in proxy; `hv_cost_model` says which),
+ *   cost model (hardware/cost.ts; `hv_cost_model` names it),
  *   equal budgets, ten seeds, normalized hypervolume (energy and area on a log10 scale) with bounds from the
  *   problem's exact Pareto front found by enumeration, reference point 1.1 per objective. The hv_proxy_*
  *   figures are the same comparison with the stand-in cost model.
@@ -21,7 +21,8 @@ import { hardwareProblem } from '../search/problems/hardwareProxy';
 import type { HardwareCostModel, HardwareProblem } from '../search/problems/hardwareProxy';
 import { compareWithRandomSearch, exhaustiveParetoFront } from '../search/problems/comparison';
 import type { ComparisonResult } from '../search/problems/comparison';
-import type { HardwareConfig, LayerShape } from '../hardware/types';
+import { evaluateNetwork } from '../hardware/cost';
+import { costMetrics } from '../search/evolution';
 
 /** Runs to budget, timing only the optimizer's own work. */
 function timedRun(
@@ -78,50 +79,10 @@ function compareOnHardware(
   return { ...result, trueFrontHypervolume: normalizedHypervolume(trueFront, goals, bounds) };
 }
 
-/** The fields of hardware/cost.ts's NetworkCost this benchmark reads. */
-interface ProjectNetworkCost {
-  energyJ: number;
-  latencyS: number;
-  areaMm2: number;
-  edap: number;
-  edp: number;
-  topsPerW: number;
-  topsPerMm2: number;
-}
-
-/**
- * The project's cost model (`evaluateNetwork` in hardware/cost.ts) adapted to `HardwareCostModel`, or null
- * when it is not there. Loaded at run time so this benchmark neither breaks nor silently changes meaning
- * while hardware/ is being built: `hv_cost_model` in the results says which model produced the figures.
- */
-function loadProjectCostModel(): HardwareCostModel | null {
-  let evaluateNetwork: unknown;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    evaluateNetwork = (require('../hardware/cost') as { evaluateNetwork?: unknown }).evaluateNetwork;
-  } catch {
-    return null;
-  }
-  if (typeof evaluateNetwork !== 'function') return null;
-  const evaluate = evaluateNetwork as (
-    layers: readonly LayerShape[],
-    hardware: HardwareConfig,
-  ) => ProjectNetworkCost;
-  return {
-    evaluate(layers, hardware) {
-      const cost = evaluate(layers, hardware);
-      return {
-        energy: cost.energyJ,
-        latency: cost.latencyS,
-        area: cost.areaMm2,
-        edap: cost.edap,
-        edp: cost.edp,
-        topsPerWatt: cost.topsPerW,
-        topsPerMm2: cost.topsPerMm2,
-      };
-    },
-  };
-}
+/** The project's cost model (`evaluateNetwork` in hardware/cost.ts) as the problem's `HardwareCostModel`. */
+const projectCostModel: HardwareCostModel = {
+  evaluate: (layers, hardware) => costMetrics(evaluateNetwork(layers, hardware)),
+};
 
 export async function run(): Promise<BenchFigures> {
   // ZDT1 acceptance figure.
@@ -151,14 +112,11 @@ export async function run(): Promise<BenchFigures> {
     zdtStateBytes = JSON.stringify(optimizer.toJSON()).length;
   }
 
-  // The real-objective comparison, normalized by the exact front: with the project's cost model when it
-  // loads, and always with the stand-in proxy.
+  // The real-objective comparison, normalized by the exact front: with the project's cost model, and with
+  // the stand-in proxy.
   const seeds = Array.from({ length: 10 }, (_, i) => i + 1);
-  const projectCostModel = loadProjectCostModel();
   const proxy = compareOnHardware(hardwareProblem(), seeds);
-  const primary = projectCostModel
-    ? compareOnHardware(hardwareProblem({ costModel: projectCostModel }), seeds)
-    : proxy;
+  const primary = compareOnHardware(hardwareProblem({ costModel: projectCostModel }), seeds);
   const problem = hardwareProblem();
 
   // Optimizer throughput on the hardware genome, and its checkpoint size.
@@ -210,9 +168,7 @@ export async function run(): Promise<BenchFigures> {
     zdt1_true_hv: round(ZDT1_TRUE_HYPERVOLUME),
     zdt1_seeds: zdtSeeds.length,
     zdt1_evaluations: 100 * 200,
-    hv_cost_model: projectCostModel
-      ? 'hardware/cost.ts evaluateNetwork'
-      : 'search/problems/hardwareProxy.ts proxy',
+    hv_cost_model: 'hardware/cost.ts evaluateNetwork',
     hv_nsga2_mean: round(primary.nsga2Mean),
     hv_nsga2_std: round(primary.nsga2Std),
     hv_random_mean: round(primary.randomMean),

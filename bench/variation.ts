@@ -40,10 +40,8 @@ import * as path from 'node:path';
 import type { SearchProgress, SearchResult, Stage } from '../contracts';
 import { loadConfigFile, validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';
-import { clientSettingsFor, connectClient, startSearch } from '../client/searches';
-import { installJsonLogging } from '../client/logging';
-import { setup } from '../scripts/setup';
-import { runInProcessWorkers } from '../worker';
+import { startSearch } from '../client/searches';
+import { withInProcessWorkers } from './inProcessSearch';
 import type { BenchFigures } from './run';
 import { positiveIntegerFromEnv } from './supernet';
 
@@ -140,7 +138,6 @@ function figures(prefix: string, result: SearchResult): BenchFigures {
 }
 
 export async function run(): Promise<BenchFigures> {
-  installJsonLogging('WARN');
   const base = await loadConfigFile(path.join(__dirname, '..', 'examples', 'quick.yaml'));
   const artifactsRoot =
     process.env.IMCNAS_BENCH_VARIATION_ROOT ??
@@ -152,10 +149,6 @@ export async function run(): Promise<BenchFigures> {
     acc_only: variationConfig(base, false, artifactsRoot),
     robust: variationConfig(base, true, artifactsRoot),
   };
-  const settings = clientSettingsFor(base);
-  await setup({ address: settings.address });
-  const workers = await runInProcessWorkers(settings, BENCH_TASK_QUEUE_PREFIX);
-  const client = await connectClient(settings);
   const out: BenchFigures = {
     config: 'examples/quick.yaml',
     devices: DEVICES.join(','),
@@ -167,7 +160,7 @@ export async function run(): Promise<BenchFigures> {
     drift_seconds: configs.robust.robustness.reportAt ?? Math.max(...configs.robust.robustness.driftSeconds),
     artifacts_root: artifactsRoot,
   };
-  try {
+  await withInProcessWorkers(base, BENCH_TASK_QUEUE_PREFIX, async (client) => {
     const tag = Date.now().toString(36);
     // Side by side on the same workers (one slot per core on each queue): the two searches share nothing
     // but the machine, so the stage times below are those of two searches at once.
@@ -191,10 +184,7 @@ export async function run(): Promise<BenchFigures> {
       );
     });
     await Promise.all(runs);
-  } finally {
-    await workers.stop();
-    await client.connection.close();
-  }
+  });
   const accDrop = out.acc_only_drop;
   const robustDrop = out.robust_drop;
   out.robust_loses_at_most_half_point = typeof robustDrop === 'number' ? robustDrop <= 0.005 : null;

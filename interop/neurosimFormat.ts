@@ -44,13 +44,17 @@ export function neurosimLayerRows(layers: readonly LayerShape[]): NeuroSimLayerR
   });
 }
 
-/** NeuroSim NetWork.csv rows read back as layer shapes (NeuroSim's vector count, depthwise as dense). */
+/**
+ * NeuroSim NetWork.csv rows read back as layer shapes, depthwise as dense, with NeuroSim's own vector count:
+ * Chip.cpp ChipCalculatePerformance runs (H − K + 1)/s × (W − K + 1)/s input vectors per layer (no
+ * padding), so a 32×32 3×3 layer gets 900 MVMs, not 1024.
+ */
 export function layersOfRows(
   rows: readonly NeuroSimLayerRow[],
   weightBits: number,
   activationBits: number,
 ): LayerShape[] {
-  return rows.map(([h, w, cin, kh, kw, cout, , stride], i) => ({
+  return rows.map(([h, w, cin, kh, kw, cout, pooled, stride], i) => ({
     name: `layer${i + 1}`,
     kind: h === 1 && w === 1 && kh === 1 && kw === 1 ? 'dense' : 'conv',
     inChannels: cin,
@@ -62,6 +66,8 @@ export function layersOfRows(
     outW: Math.floor((w - kw + 1) / stride),
     weightBits,
     activationBits,
+    // NetWork.csv column 7: a 2×2 max-pool follows
+    ...(pooled ? { pooling: 4 } : {}),
   }));
 }
 

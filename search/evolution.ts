@@ -5,6 +5,7 @@
  * activities persist the state between generations.
  */
 import { evaluateNetwork } from '../hardware/cost';
+import type { NetworkCost } from '../hardware/costTypes';
 import type { HardwareLibrary } from '../hardware/library';
 import { DEFAULT_LIBRARY } from '../hardware/library';
 import { layerShapes } from './architecture';
@@ -152,6 +153,19 @@ export type HardwareMetrics = Omit<
   'accuracy' | 'robustAccuracyMean' | 'robustAccuracyP5' | 'chipAccuracy'
 >;
 
+/** The search's names for the cost model's figures (per image: J, s, mm²; EDAP in J·s·mm², EDP in J·s). */
+export function costMetrics(cost: NetworkCost): Omit<HardwareMetrics, 'capacityExcess'> {
+  return {
+    energy: cost.energyJ,
+    latency: cost.latencyS,
+    area: cost.areaMm2,
+    edap: cost.edap,
+    edp: cost.edp,
+    topsPerWatt: cost.topsPerW,
+    topsPerMm2: cost.topsPerMm2,
+  };
+}
+
 export function hardwareMetrics(
   space: SearchSpace,
   genome: Genome,
@@ -164,13 +178,7 @@ export function hardwareMetrics(
     library,
   );
   return {
-    energy: cost.energyJ,
-    latency: cost.latencyS,
-    area: cost.areaMm2,
-    edap: cost.edap,
-    edp: cost.edp,
-    topsPerWatt: cost.topsPerW,
-    topsPerMm2: cost.topsPerMm2,
+    ...costMetrics(cost),
     capacityExcess: cost.fitsCapacity
       ? 0
       : Math.max(0, cost.requiredTiles - (cost.availableTiles ?? cost.requiredTiles)),

@@ -22,7 +22,7 @@
  * Results that arrive after that count towards the next generation. Within one `tell` call results are
  * processed in proposal order, so the order evaluations finish in does not change the search.
  */
-import { Rng, deriveSeed } from '../common/rng';
+import { Rng } from '../common/rng';
 import type { RngState } from '../common/rng';
 import { EvaluationCache, toMinimization, validateGenes } from './optimizer';
 import { CachedOptimizer } from './optimizerBase';
@@ -125,12 +125,7 @@ export class Nsga2 extends CachedOptimizer {
 
   constructor(options: Nsga2Options, hooks: OptimizerHooks = {}) {
     const resolved = resolveOptions(options);
-    super(
-      resolved.genes,
-      resolved.objectives.map((objective) => objective.goal),
-      new Rng(deriveSeed(resolved.seed, 'nsga2')),
-      hooks,
-    );
+    super(resolved, 'nsga2', hooks);
     this.options = resolved;
     this.crossoverUnits = buildCrossoverUnits(
       this.options.genes,

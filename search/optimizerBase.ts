@@ -4,7 +4,7 @@
  * out, result checks and proposal-order processing on the way in, and the front and evaluated set read
  * back from the cache. Subclasses decide what to propose and what a told result changes.
  */
-import type { Rng } from '../common/rng';
+import { deriveSeed, Rng } from '../common/rng';
 import {
   EvaluationCache,
   GenomeCodec,
@@ -29,14 +29,21 @@ export abstract class CachedOptimizer implements AskTellOptimizer {
   protected readonly spaceSize: number;
   protected cache = new EvaluationCache();
 
+  protected readonly genes: readonly GeneSpec[];
+  protected readonly goals: readonly Goal[];
+  protected rng: Rng;
+
+  /** `stream` names the optimizer's own random stream, derived from the seed (common/rng.ts). */
   protected constructor(
-    protected readonly genes: readonly GeneSpec[],
-    protected readonly goals: readonly Goal[],
-    protected rng: Rng,
+    resolved: { genes: readonly GeneSpec[]; objectives: ReadonlyArray<{ goal: Goal }>; seed: number },
+    stream: string,
     protected readonly hooks: OptimizerHooks,
   ) {
-    this.codec = new GenomeCodec(genes);
-    this.spaceSize = searchSpaceSize(genes);
+    this.genes = resolved.genes;
+    this.goals = resolved.objectives.map((objective) => objective.goal);
+    this.rng = new Rng(deriveSeed(resolved.seed, stream));
+    this.codec = new GenomeCodec(this.genes);
+    this.spaceSize = searchSpaceSize(this.genes);
   }
 
   abstract get generation(): number;

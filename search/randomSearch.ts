@@ -5,7 +5,7 @@
  * beat this (Li & Talwalkar, "Random search and reproducibility for NAS", UAI 2019, found several NAS
  * methods did not).
  */
-import { Rng, deriveSeed } from '../common/rng';
+import { Rng } from '../common/rng';
 import type { RngState } from '../common/rng';
 import { EvaluationCache, validateGenes } from './optimizer';
 import { CachedOptimizer } from './optimizerBase';
@@ -49,12 +49,7 @@ export class RandomSearch extends CachedOptimizer {
       seed: options.seed,
       attemptsPerProposal: options.attemptsPerProposal ?? 50,
     };
-    super(
-      resolved.genes,
-      resolved.objectives.map((objective) => objective.goal),
-      new Rng(deriveSeed(resolved.seed, 'random-search')),
-      hooks,
-    );
+    super(resolved, 'random-search', hooks);
     this.options = resolved;
   }
 
