@@ -281,14 +281,7 @@ export function evaluateNetwork(
   const hops = Math.max(1, (2 * Math.sqrt(chipTiles)) / 3);
   const nocEnergyPerByte = hops * ctx.routerEnergyPerByteHopJ;
 
-  total.array *= dynamicFactor;
-  total.adc *= dynamicFactor;
-  total.sampleHold *= dynamicFactor;
-  total.dac *= dynamicFactor;
-  total.shiftAdd *= dynamicFactor;
-  total.accumulation *= dynamicFactor;
-  total.buffer *= dynamicFactor;
-  total.interconnect = (total.interconnect + nocBytes * nocEnergyPerByte) * dynamicFactor;
+  scaleDynamicEnergy(total, dynamicFactor, nocBytes * nocEnergyPerByte);
 
   // Area (mm²).
   const tileArrays = chipTiles * apt;
@@ -418,14 +411,7 @@ export function evaluateNetwork(
     for (let i = 0; i < perLayer.length; i++) {
       const layerCost = perLayer[i];
       const e = layerCost.energyBreakdown;
-      e.array *= dynamicFactor;
-      e.adc *= dynamicFactor;
-      e.sampleHold *= dynamicFactor;
-      e.dac *= dynamicFactor;
-      e.shiftAdd *= dynamicFactor;
-      e.accumulation *= dynamicFactor;
-      e.buffer *= dynamicFactor;
-      e.interconnect = (e.interconnect + layerNocBytes[i] * nocEnergyPerByte) * dynamicFactor;
+      scaleDynamicEnergy(e, dynamicFactor, layerNocBytes[i] * nocEnergyPerByte);
       // Static power (leakage, I/O) is shared by time: each layer's share of the time per image.
       const timeShare = latencySum > 0 ? layerCost.latencyS / latencySum : 0;
       e.leakage = total.leakage * timeShare;
@@ -440,4 +426,19 @@ export function evaluateNetwork(
     result.layers = perLayer;
   }
   return result;
+}
+
+/**
+ * Scales the dynamic components of an energy breakdown by `factor` (leakage and off-chip I/O are static),
+ * the interconnect after adding the network-on-chip energy `nocEnergyJ` it carries.
+ */
+function scaleDynamicEnergy(energy: EnergyBreakdown, factor: number, nocEnergyJ: number): void {
+  energy.array *= factor;
+  energy.adc *= factor;
+  energy.sampleHold *= factor;
+  energy.dac *= factor;
+  energy.shiftAdd *= factor;
+  energy.accumulation *= factor;
+  energy.buffer *= factor;
+  energy.interconnect = (energy.interconnect + nocEnergyJ) * factor;
 }

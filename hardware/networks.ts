@@ -3,14 +3,16 @@
  */
 import type { LayerShape } from './types';
 
-function layer(
+/** A layer with a square kernel, its output map `outH` × `outW`. */
+export function squareKernelLayer(
   name: string,
   kind: LayerShape['kind'],
   inChannels: number,
   outChannels: number,
   kernel: number,
   stride: number,
-  outSize: number,
+  outH: number,
+  outW: number,
   weightBits: number,
   activationBits: number,
 ): LayerShape {
@@ -22,11 +24,37 @@ function layer(
     kernelH: kernel,
     kernelW: kernel,
     stride,
-    outH: outSize,
-    outW: outSize,
+    outH,
+    outW,
     weightBits,
     activationBits,
   };
+}
+
+/** A layer with a square kernel and a square output map. */
+function layer(
+  name: string,
+  kind: LayerShape['kind'],
+  inChannels: number,
+  outChannels: number,
+  kernel: number,
+  stride: number,
+  outSize: number,
+  weightBits: number,
+  activationBits: number,
+): LayerShape {
+  return squareKernelLayer(
+    name,
+    kind,
+    inChannels,
+    outChannels,
+    kernel,
+    stride,
+    outSize,
+    outSize,
+    weightBits,
+    activationBits,
+  );
 }
 
 /**

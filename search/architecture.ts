@@ -6,6 +6,7 @@
  */
 
 import type { LayerShape } from '../hardware/types';
+import { squareKernelLayer } from '../hardware/networks';
 
 // ---------------------------------------------------------------------------------------------------
 // Operators
@@ -272,19 +273,20 @@ export function layerShapes(spec: ArchitectureSpec, quantization: QuantizationSp
     outW: number,
     bits: LayerBits,
   ) =>
-    layers.push({
-      name,
-      kind,
-      inChannels,
-      outChannels,
-      kernelH: kernel,
-      kernelW: kernel,
-      stride,
-      outH,
-      outW,
-      weightBits: bits.weightBits,
-      activationBits: bits.activationBits,
-    });
+    layers.push(
+      squareKernelLayer(
+        name,
+        kind,
+        inChannels,
+        outChannels,
+        kernel,
+        stride,
+        outH,
+        outW,
+        bits.weightBits,
+        bits.activationBits,
+      ),
+    );
 
   add(
     'stem',
