@@ -219,29 +219,24 @@ export function finalFeatureChannels(spec: ArchitectureSpec): number {
   return last ? last.outChannels : spec.stem.outChannels;
 }
 
+/** Weights feeding one output channel: a depthwise filter sees one input channel, the others all. */
+function weightsPerOutputChannel(layer: LayerShape): number {
+  const kernelArea = layer.kernelH * layer.kernelW;
+  return layer.kind === 'depthwise' ? kernelArea : layer.inChannels * kernelArea;
+}
+
 /** Multiply-accumulates per image (for quick reporting; the cost model derives its own from layers). */
 export function macsPerImage(layers: LayerShape[]): number {
   let macs = 0;
-  for (const layer of layers) {
-    const perOutput =
-      layer.kind === 'depthwise'
-        ? layer.kernelH * layer.kernelW
-        : layer.inChannels * layer.kernelH * layer.kernelW;
-    macs += perOutput * layer.outChannels * layer.outH * layer.outW;
-  }
+  for (const layer of layers)
+    macs += weightsPerOutputChannel(layer) * layer.outChannels * layer.outH * layer.outW;
   return macs;
 }
 
 /** Number of weights (no biases/BN; those stay digital) per image. */
 export function weightCount(layers: LayerShape[]): number {
   let weights = 0;
-  for (const layer of layers) {
-    const perOutput =
-      layer.kind === 'depthwise'
-        ? layer.kernelH * layer.kernelW
-        : layer.inChannels * layer.kernelH * layer.kernelW;
-    weights += perOutput * layer.outChannels;
-  }
+  for (const layer of layers) weights += weightsPerOutputChannel(layer) * layer.outChannels;
   return weights;
 }
 
