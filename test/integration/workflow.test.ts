@@ -133,7 +133,9 @@ describe('nasSearch on the real Temporal dev server', () => {
       handle.workflowId,
     );
     if (process.env.IMCNAS_RECORD_HISTORIES === '1') {
-      const file = path.join(__dirname, '..', 'fixtures', 'histories', 'nasSearch-tiny.json');
+      // One file per recording day: older histories stay, so replay keeps checking every recorded version.
+      const day = new Date().toISOString().slice(0, 10);
+      const file = path.join(__dirname, '..', 'fixtures', 'histories', `nasSearch-tiny-${day}.json`);
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs.writeFile(file, historyToJSON(history));
     }
