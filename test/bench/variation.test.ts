@@ -5,14 +5,19 @@ import { loadConfigFile } from '../../config/load';
 const QUICK = path.join(__dirname, '..', '..', 'examples', 'quick.yaml');
 
 describe('variationConfig', () => {
-  it('runs both searches on quick.yaml with the same seed and budget, on queues and a root of their own', async () => {
+  it('runs both searches on quick.yaml with the same seed and budget, NVM devices only, on queues and a root of their own', async () => {
     const base = await loadConfigFile(QUICK);
     const accuracyOnly = variationConfig(base, false, '/tmp/variation-root');
     const robust = variationConfig(base, true, '/tmp/variation-root');
     for (const config of [accuracyOnly, robust]) {
       expect(config.seed).toBe(base.seed);
       expect(config.dataset).toEqual(base.dataset);
-      expect(config.space).toEqual(base.space);
+      // quick.yaml's space with the non-volatile devices only (NACIM's space: no variation-free SRAM).
+      expect(config.space).toEqual({
+        ...base.space,
+        hardware: { ...base.space.hardware, devices: ['rram', 'pcm', 'fefet'] },
+      });
+      expect(config.baseline).toBeUndefined();
       expect(config.supernet).toEqual(base.supernet);
       expect(config.evolution.population).toBe(8);
       expect(config.evolution.generations).toBe(8);
