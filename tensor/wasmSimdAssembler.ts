@@ -246,6 +246,17 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** `for (index = 0; index < count; index++) body` with count a local or param (the usual nest level). */
+  forCount(index: number, count: number, body: () => void): this {
+    return this.forRange(
+      index,
+      () => this.i32(0),
+      () => this.get(count),
+      1,
+      body,
+    );
+  }
+
   /** `if (condition) body`: the condition is whatever `condition` pushes (an i32). */
   when(condition: () => void, body: () => void): this {
     condition();

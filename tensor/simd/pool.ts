@@ -4,6 +4,7 @@
  * clamped to the input, four channels at a time.
  */
 import { F32, FunctionBuilder, I32, V128, type ValueType } from '../wasmSimdAssembler';
+import { POOL_SHAPE_PARAMETERS } from './shapes';
 
 /** `target = a < b ? a : b` (signed), or the larger with `max`. */
 function minMax(f: FunctionBuilder, target: number, a: () => void, b: () => void, kind: 'min' | 'max'): void {
@@ -16,26 +17,14 @@ function minMax(f: FunctionBuilder, target: number, a: () => void, b: () => void
   f.select().set(target);
 }
 
-/** The shape parameters both gradients take, after their tensor addresses. */
-const SHAPE_PARAMS = [
-  'batch',
-  'inHeight',
-  'inWidth',
-  'channels',
-  'outHeight',
-  'outWidth',
-  'filterHeight',
-  'filterWidth',
-  'strideHeight',
-  'strideWidth',
-  'top',
-  'left',
-] as const;
-type ShapeParams = Record<(typeof SHAPE_PARAMS)[number], number>;
+type ShapeParams = Record<(typeof POOL_SHAPE_PARAMETERS)[number], number>;
 
 /** Parameter indices by name, tensor addresses first. */
 function parameterIndices<T extends string>(tensors: readonly T[]): Record<T, number> & ShapeParams {
-  return Object.fromEntries([...tensors, ...SHAPE_PARAMS].map((n, i) => [n, i])) as Record<T, number> &
+  return Object.fromEntries([...tensors, ...POOL_SHAPE_PARAMETERS].map((n, i) => [n, i])) as Record<
+    T,
+    number
+  > &
     ShapeParams;
 }
 
@@ -110,42 +99,24 @@ function poolWindowLoops(
 
   f.get(p.channels).i32(2).shl().set(channelBytes);
   f.get(p.dy).set(dyAddress);
-  f.forRange(
-    b,
-    () => f.i32(0),
-    () => f.get(p.batch),
-    1,
-    () => {
-      f.forRange(
-        oh,
-        () => f.i32(0),
-        () => f.get(p.outHeight),
-        1,
-        () => {
-          f.get(oh).get(p.strideHeight).mul().get(p.top).sub().set(start);
-          clamp(hFirst, hEnd, p.filterHeight, p.inHeight);
-          f.forRange(
-            ow,
-            () => f.i32(0),
-            () => f.get(p.outWidth),
-            1,
-            () => {
-              f.get(ow).get(p.strideWidth).mul().get(p.left).sub().set(start);
-              clamp(wFirst, wEnd, p.filterWidth, p.inWidth);
-              f.forRange(
-                c,
-                () => f.i32(0),
-                () => f.get(channelBytes),
-                16,
-                () => body({ c, dyAddress, forEachInput }),
-              );
-              f.get(dyAddress).get(channelBytes).add().set(dyAddress);
-            },
-          );
-        },
-      );
-    },
-  );
+  f.forCount(b, p.batch, () => {
+    f.forCount(oh, p.outHeight, () => {
+      f.get(oh).get(p.strideHeight).mul().get(p.top).sub().set(start);
+      clamp(hFirst, hEnd, p.filterHeight, p.inHeight);
+      f.forCount(ow, p.outWidth, () => {
+        f.get(ow).get(p.strideWidth).mul().get(p.left).sub().set(start);
+        clamp(wFirst, wEnd, p.filterWidth, p.inWidth);
+        f.forRange(
+          c,
+          () => f.i32(0),
+          () => f.get(channelBytes),
+          16,
+          () => body({ c, dyAddress, forEachInput }),
+        );
+        f.get(dyAddress).get(channelBytes).add().set(dyAddress);
+      });
+    });
+  });
 }
 
 export function buildMaxPoolGradient(): FunctionBuilder {
