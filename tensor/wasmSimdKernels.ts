@@ -18,6 +18,7 @@
  * against the backend's WebAssembly.Memory; `simdKernelsFor` returns null when that or SIMD is
  * unavailable, and callers keep their JavaScript paths.
  */
+import type { backend_util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { buildDepthwiseFilterGradient, buildDepthwiseInputGradient } from './simd/depthwise';
 import { buildAvgPoolGradient, buildMaxPoolGradient } from './simd/pool';
@@ -231,6 +232,29 @@ export function simdKernelsFor(backend: BackendWasm): SimdKernels | null {
     compiledByBackend.set(backend, compiled);
   }
   return compiledByBackend.get(backend)?.kernels ?? null;
+}
+
+/** The pooling kernels' shape of a tfjs pooling (or convolution) geometry, channels last. */
+export function poolShapeOf(info: backend_util.Conv2DInfo): PoolShape {
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    channels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+}
+
+/** The depthwise kernels' shape of a depthwise convolution's geometry (multiplier 1). */
+export function depthwiseShapeOf(info: backend_util.Conv2DInfo): DepthwiseShape {
+  return { ...poolShapeOf(info), dilationHeight: info.dilationHeight, dilationWidth: info.dilationWidth };
 }
 
 /** Byte address of a tensor's data on the wasm heap. */
