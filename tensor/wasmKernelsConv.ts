@@ -287,6 +287,15 @@ export function setFilterGradientStrategy(strategy: FilterGradientStrategy): voi
   filterGradientStrategy = strategy;
 }
 
+/** What either way of computing the filter gradient (im2col or transposed convolution) works from. */
+interface FilterGradientInputs {
+  scope: WasmKernelScope;
+  x: TensorInfo;
+  dy: TensorInfo;
+  info: backend_util.Conv2DInfo;
+  filterShape: Shape4;
+}
+
 /**
  * im2col wins when a patch is short (few taps × input channels) and for 1×1 convolutions (where the patch
  * matrix is just xᵀ): building it costs kh·kw·ci copies per output pixel, and the matrix product then has
@@ -309,13 +318,7 @@ function chooseFilterGradient(info: backend_util.Conv2DInfo): Exclude<FilterGrad
  * padding), built row by row in one pass, and dY = dy as [b·oh·ow, co]. The product's rows come out in
  * (kh, kw, ci) order: dW in its final [kh, kw, ci, co] layout.
  */
-function filterGradientByIm2col(
-  scope: WasmKernelScope,
-  x: TensorInfo,
-  dy: TensorInfo,
-  info: backend_util.Conv2DInfo,
-  filterShape: [number, number, number, number],
-): TensorInfo {
+function filterGradientByIm2col({ scope, x, dy, info, filterShape }: FilterGradientInputs): TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
   const top = info.padInfo.top;
@@ -358,13 +361,13 @@ function filterGradientByIm2col(
  * dW read as a forward convolution: with ci as the batch, b as the input channel and dy as the filter, it
  * is xᵀ [ci,h,w,b] convolved by dyᵀ [oh,ow,b,co] with dilation s, giving dW as [ci,kh,kw,co].
  */
-function filterGradientByTransposedConv(
-  scope: WasmKernelScope,
-  x: TensorInfo,
-  dy: TensorInfo,
-  info: backend_util.Conv2DInfo,
-  filterShape: [number, number, number, number],
-): TensorInfo {
+function filterGradientByTransposedConv({
+  scope,
+  x,
+  dy,
+  info,
+  filterShape,
+}: FilterGradientInputs): TensorInfo {
   const [kh, kw, inChannels, outChannels] = filterShape;
   const { inHeight: height, inWidth: width, outHeight, outWidth } = info;
   const xT = scope.run('Transpose', { x }, { perm: [3, 1, 2, 0] });
@@ -410,6 +413,6 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, attrs, backend }) => 
   return withWasmScope(backend as BackendWasm, (scope) => {
     const compute =
       chooseFilterGradient(info) === 'im2col' ? filterGradientByIm2col : filterGradientByTransposedConv;
-    return scope.finish(compute(scope, x, dy, info, filterShape));
+    return scope.finish(compute({ scope, x, dy, info, filterShape }));
   });
 };

@@ -274,6 +274,20 @@ export class FunctionBuilder {
   }
 }
 
+/**
+ * A function taking the i32 parameters `names` (then `extra` of other types), with each named parameter's
+ * index: the kernels address their parameters by name, and the list fixes the order callers pass them in.
+ */
+export function functionWithParameters<Name extends string>(
+  functionName: string,
+  names: readonly Name[],
+  extra: ValueType[] = [],
+): { f: FunctionBuilder; p: Record<Name, number> } {
+  const f = new FunctionBuilder(functionName, [...names.map((): ValueType => I32), ...extra]);
+  const p = Object.fromEntries(names.map((parameter, index) => [parameter, index])) as Record<Name, number>;
+  return { f, p };
+}
+
 /** A module importing `env.memory` and exporting the functions (no results: they write to memory). */
 export function assembleModule(functions: FunctionBuilder[]): Uint8Array {
   const types = functions.map((f) => [0x60, ...vector(f.params.map((t) => [t])), 0]);

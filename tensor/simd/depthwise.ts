@@ -3,7 +3,7 @@
  * multiple of 4), run by tensor/wasmSimdKernels.ts. Both walk the same loop nest (depthwiseTapLoops) and
  * differ only in what one pass along an output row does.
  */
-import { FunctionBuilder, I32, V128 } from '../wasmSimdAssembler';
+import { functionWithParameters, I32, V128, type FunctionBuilder } from '../wasmSimdAssembler';
 import { accumulateF32x4IntoF64 } from './reductions';
 import { DEPTHWISE_SHAPE_PARAMETERS } from './shapes';
 
@@ -44,23 +44,15 @@ function depthwiseTapLoops(
   declareLocals: (f: FunctionBuilder) => void,
   body: RowBody,
 ): FunctionBuilder {
-  const names = [...pointerParameters, ...DEPTHWISE_SHAPE_PARAMETERS];
+  const { f, p } = functionWithParameters(name, [...pointerParameters, ...DEPTHWISE_SHAPE_PARAMETERS]);
   const param = (parameter: string) => {
-    const index = names.indexOf(parameter);
-    if (index < 0) throw new Error(`${name}: no parameter ${parameter}`);
+    const index = (p as Partial<Record<string, number>>)[parameter];
+    if (index === undefined) throw new Error(`${name}: no parameter ${parameter}`);
     return index;
   };
-  const p = Object.fromEntries(DEPTHWISE_SHAPE_PARAMETERS.map((n) => [n, param(n)])) as Record<
-    (typeof DEPTHWISE_SHAPE_PARAMETERS)[number],
-    number
-  >;
   const image = param(imageParameter);
   const dy = param('dy');
   const owRanges = param('owRanges');
-  const f = new FunctionBuilder(
-    name,
-    names.map(() => I32),
-  );
   const b = f.local(I32);
   const oh = f.local(I32);
   const kh = f.local(I32);

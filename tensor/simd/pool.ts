@@ -3,7 +3,7 @@
  * tensor/wasmSimdKernels.ts. Both walk the same loop nest (poolWindowLoops): every output pixel, its window
  * clamped to the input, four channels at a time.
  */
-import { F32, FunctionBuilder, I32, V128, type ValueType } from '../wasmSimdAssembler';
+import { F32, functionWithParameters, I32, V128, type FunctionBuilder } from '../wasmSimdAssembler';
 import { POOL_SHAPE_PARAMETERS } from './shapes';
 
 /** `target = a < b ? a : b` (signed), or the larger with `max`. */
@@ -18,15 +18,6 @@ function minMax(f: FunctionBuilder, target: number, a: () => void, b: () => void
 }
 
 type ShapeParams = Record<(typeof POOL_SHAPE_PARAMETERS)[number], number>;
-
-/** Parameter indices by name, tensor addresses first. */
-function parameterIndices<T extends string>(tensors: readonly T[]): Record<T, number> & ShapeParams {
-  return Object.fromEntries([...tensors, ...POOL_SHAPE_PARAMETERS].map((n, i) => [n, i])) as Record<
-    T,
-    number
-  > &
-    ShapeParams;
-}
 
 /** What the body of poolWindowLoops sees for the four channels of one output pixel. */
 interface PoolWindow {
@@ -120,11 +111,7 @@ function poolWindowLoops(
 }
 
 export function buildMaxPoolGradient(): FunctionBuilder {
-  const p = parameterIndices(['x', 'dy', 'dx'] as const);
-  const f = new FunctionBuilder(
-    'maxPoolGradient',
-    Object.keys(p).map(() => I32),
-  );
+  const { f, p } = functionWithParameters('maxPoolGradient', ['x', 'dy', 'dx', ...POOL_SHAPE_PARAMETERS]);
   const address = f.local(I32);
   const target = f.local(I32);
   const best = f.local(V128);
@@ -172,9 +159,9 @@ export function buildMaxPoolGradient(): FunctionBuilder {
  * four channels at a time).
  */
 export function buildAvgPoolGradient(): FunctionBuilder {
-  const p = parameterIndices(['dy', 'dx'] as const);
-  const multiplier = Object.keys(p).length;
-  const f = new FunctionBuilder('avgPoolGradient', [...Object.keys(p).map((): ValueType => I32), F32]);
+  const tensorsAndShape = ['dy', 'dx', ...POOL_SHAPE_PARAMETERS] as const;
+  const { f, p } = functionWithParameters('avgPoolGradient', tensorsAndShape, [F32]);
+  const multiplier = tensorsAndShape.length; // the F32 after them
   const address = f.local(I32);
   const gradient = f.local(V128);
 

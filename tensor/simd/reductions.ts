@@ -3,7 +3,7 @@
  * sumRowsWithProduct and channelAffine accumulate in f64 (see there why), and the strided conv input
  * gradient's phase interleave.
  */
-import { FunctionBuilder, I32, V128, type ValueType } from '../wasmSimdAssembler';
+import { functionWithParameters, I32, V128, type FunctionBuilder } from '../wasmSimdAssembler';
 
 /** Adds the f32x4 in `vector` into the two f64x2 at the address in `pointer` (low lanes, then high lanes). */
 export function accumulateF32x4IntoF64(f: FunctionBuilder, pointer: number, vector: number): void {
@@ -24,7 +24,7 @@ export function accumulateF32x4IntoF64(f: FunctionBuilder, pointer: number, vect
  * the phase interleave of the strided backprop-input (wasmKernelsConv.ts), four channels per copy.
  */
 export function buildInterleavePhases(): FunctionBuilder {
-  const names = [
+  const { f, p } = functionWithParameters('interleavePhases', [
     'z',
     'dx',
     'batch',
@@ -38,12 +38,7 @@ export function buildInterleavePhases(): FunctionBuilder {
     'strideWidth',
     'startH',
     'startW',
-  ] as const;
-  const p = Object.fromEntries(names.map((n, i) => [n, i])) as Record<(typeof names)[number], number>;
-  const f = new FunctionBuilder(
-    'interleavePhases',
-    names.map((): ValueType => I32),
-  );
+  ]);
   const b = f.local(I32);
   const h = f.local(I32);
   const w = f.local(I32);
@@ -156,12 +151,10 @@ class RowPass {
  * Σ_r dy and out[inner..2·inner) += Σ_r dy·x, in f64.
  */
 export function buildSumRowsWithProduct(): FunctionBuilder {
-  const x = 0;
-  const dy = 1;
-  const rows = 2;
-  const inner = 3;
-  const out = 4;
-  const f = new FunctionBuilder('sumRowsWithProduct', [I32, I32, I32, I32, I32]);
+  const {
+    f,
+    p: { x, dy, rows, inner, out },
+  } = functionWithParameters('sumRowsWithProduct', ['x', 'dy', 'rows', 'inner', 'out']);
   const pass = new RowPass(f);
   const q = pass.vectorAddress;
   const offset = f.local(I32);
@@ -194,13 +187,10 @@ export function buildSumRowsWithProduct(): FunctionBuilder {
  * first, so a large mean does not cancel away float32 precision.
  */
 export function buildChannelAffine(): FunctionBuilder {
-  const x = 0;
-  const dy = 1;
-  const dx = 2;
-  const rows = 3;
-  const inner = 4;
-  const coefficients = 5;
-  const f = new FunctionBuilder('channelAffine', [I32, I32, I32, I32, I32, I32]);
+  const {
+    f,
+    p: { x, dy, dx, rows, inner, coefficients },
+  } = functionWithParameters('channelAffine', ['x', 'dy', 'dx', 'rows', 'inner', 'coefficients']);
   const pass = new RowPass(f);
   const { rowBytes, vectorAddress: q } = pass;
   const coefficient = f.local(I32);
@@ -231,11 +221,10 @@ export function buildChannelAffine(): FunctionBuilder {
 
 /** out (f64, inner values) += Σ_r x[r, ·] (rows × inner, inner % 4 == 0). */
 export function buildSumRows(): FunctionBuilder {
-  const x = 0;
-  const rows = 1;
-  const inner = 2;
-  const out = 3;
-  const f = new FunctionBuilder('sumRows', [I32, I32, I32, I32]);
+  const {
+    f,
+    p: { x, rows, inner, out },
+  } = functionWithParameters('sumRows', ['x', 'rows', 'inner', 'out']);
   const pass = new RowPass(f);
   const acc = f.local(I32);
   const values = f.local(V128);
