@@ -66,15 +66,7 @@ function randomConvCase(rng: Rng, options: { dilated: boolean; depthwise: boolea
     // tfjs (every backend, forward and gradient) requires strides or dilations to be all ones.
     if (options.dilated) c.dilations = [1 + rng.int(3), 1 + rng.int(3)];
     if (options.dilated && (c.dilations[0] > 1 || c.dilations[1] > 1)) c.strides = [1, 1];
-    const info = tf.backend_util.computeConv2DInfo(
-      [c.batch, c.height, c.width, c.inChannels],
-      [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels],
-      c.strides,
-      c.dilations,
-      c.pad,
-      undefined,
-      options.depthwise,
-    );
+    const info = convInfo(c, options.depthwise);
     if (info.outHeight > 0 && info.outWidth > 0) return c;
   }
 }
@@ -92,12 +84,14 @@ function randomDepthwiseCase(rng: Rng, simdShaped: boolean): ConvCase {
   return c;
 }
 
+/** The geometry attributes of a depthwise case, as its forward and both gradient kernels take them. */
 function depthwiseAttrs(c: ConvCase) {
   return { strides: c.strides, dilations: c.dilations, pad: c.pad };
 }
 
-function outputShape(c: ConvCase, depthwise: boolean): number[] {
-  const info = tf.backend_util.computeConv2DInfo(
+/** The case's convolution geometry as tfjs computes it. */
+function convInfo(c: ConvCase, depthwise: boolean): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
     [c.batch, c.height, c.width, c.inChannels],
     [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels],
     c.strides,
@@ -106,7 +100,10 @@ function outputShape(c: ConvCase, depthwise: boolean): number[] {
     undefined,
     depthwise,
   );
-  return info.outShape;
+}
+
+function outputShape(c: ConvCase, depthwise: boolean): number[] {
+  return convInfo(c, depthwise).outShape;
 }
 
 /** |<gradient, direction> − <dy, forward(direction)>| relative to the sum of absolute products. */
