@@ -18,6 +18,41 @@ import { heapAddress, simdKernelsFor } from './wasmSimdKernels';
 
 type ConvPad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 type DimRoundingMode = 'floor' | 'round' | 'ceil' | undefined;
+type Shape4 = [number, number, number, number];
+
+/** The geometry attributes every convolution gradient here reads (regular and depthwise). */
+export interface ConvGeometryAttrs {
+  strides: number | [number, number];
+  pad: ConvPad;
+  dimRoundingMode?: DimRoundingMode;
+}
+
+/** The attributes both regular convolution gradients read, besides the shape of the tensor they produce. */
+interface ConvGradientAttrs extends ConvGeometryAttrs {
+  dataFormat: string;
+}
+
+/**
+ * The convolution's geometry as tfjs computes it. tfjs's Conv2D gradients carry no dilations (always 1);
+ * the depthwise ones pass theirs.
+ */
+export function convGeometry(
+  inputShape: Shape4,
+  filterShape: Shape4,
+  attrs: ConvGeometryAttrs,
+  dilations: number | [number, number],
+  depthwise: boolean,
+): backend_util.Conv2DInfo {
+  return backend_util.computeConv2DInfo(
+    inputShape,
+    filterShape,
+    attrs.strides,
+    dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    depthwise,
+  );
+}
 
 function requireChannelsLast(kernelName: string, dataFormat: unknown): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
@@ -153,20 +188,11 @@ function conv2DBackpropInputNHWC(
   dy: TensorInfo,
   filter: TensorInfo,
   inputShape: [number, number, number, number],
-  strides: number | [number, number],
-  pad: ConvPad,
-  dimRoundingMode: DimRoundingMode,
+  gradientAttrs: ConvGradientAttrs,
   fallback: KernelFunc | null,
   attrs: NamedAttrMap,
 ): TensorInfo {
-  const info = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = convGeometry(inputShape, filter.shape as Shape4, gradientAttrs, 1, false);
   const planH = planBackpropInputAxis(
     info.inHeight,
     info.outHeight,
@@ -233,25 +259,17 @@ function conv2DBackpropInputNHWC(
 export function makeConv2DBackpropInput(fallback: KernelFunc | null): KernelFunc {
   return ({ inputs, attrs, backend }) => {
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
-      strides: number | [number, number];
-      pad: ConvPad;
-      dataFormat: string;
-      dimRoundingMode: DimRoundingMode;
-      inputShape: [number, number, number, number];
-    };
-    if (dataFormat === 'NCHW' && fallback) {
+    const typed = attrs as unknown as ConvGradientAttrs & { inputShape: [number, number, number, number] };
+    if (typed.dataFormat === 'NCHW' && fallback) {
       return fallback({ inputs, attrs, backend });
     }
-    requireChannelsLast('Conv2DBackpropInput', dataFormat);
+    requireChannelsLast('Conv2DBackpropInput', typed.dataFormat);
     return conv2DBackpropInputNHWC(
       backend as BackendWasm,
       dy,
       filter,
-      inputShape,
-      strides,
-      pad,
-      dimRoundingMode,
+      typed.inputShape,
+      typed,
       fallback,
       attrs ?? {},
     );
@@ -267,6 +285,15 @@ let filterGradientStrategy: FilterGradientStrategy = 'auto';
 
 export function setFilterGradientStrategy(strategy: FilterGradientStrategy): void {
   filterGradientStrategy = strategy;
+}
+
+/** What either way of computing the filter gradient (im2col or transposed convolution) works from. */
+interface FilterGradientInputs {
+  scope: WasmKernelScope;
+  x: TensorInfo;
+  dy: TensorInfo;
+  info: backend_util.Conv2DInfo;
+  filterShape: Shape4;
 }
 
 /**
@@ -291,13 +318,7 @@ function chooseFilterGradient(info: backend_util.Conv2DInfo): Exclude<FilterGrad
  * padding), built row by row in one pass, and dY = dy as [b·oh·ow, co]. The product's rows come out in
  * (kh, kw, ci) order: dW in its final [kh, kw, ci, co] layout.
  */
-function filterGradientByIm2col(
-  scope: WasmKernelScope,
-  x: TensorInfo,
-  dy: TensorInfo,
-  info: backend_util.Conv2DInfo,
-  filterShape: [number, number, number, number],
-): TensorInfo {
+function filterGradientByIm2col({ scope, x, dy, info, filterShape }: FilterGradientInputs): TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
   const top = info.padInfo.top;
@@ -340,13 +361,13 @@ function filterGradientByIm2col(
  * dW read as a forward convolution: with ci as the batch, b as the input channel and dy as the filter, it
  * is xᵀ [ci,h,w,b] convolved by dyᵀ [oh,ow,b,co] with dilation s, giving dW as [ci,kh,kw,co].
  */
-function filterGradientByTransposedConv(
-  scope: WasmKernelScope,
-  x: TensorInfo,
-  dy: TensorInfo,
-  info: backend_util.Conv2DInfo,
-  filterShape: [number, number, number, number],
-): TensorInfo {
+function filterGradientByTransposedConv({
+  scope,
+  x,
+  dy,
+  info,
+  filterShape,
+}: FilterGradientInputs): TensorInfo {
   const [kh, kw, inChannels, outChannels] = filterShape;
   const { inHeight: height, inWidth: width, outHeight, outWidth } = info;
   const xT = scope.run('Transpose', { x }, { perm: [3, 1, 2, 0] });
@@ -385,25 +406,13 @@ function filterGradientByTransposedConv(
 
 export const conv2DBackpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: number | [number, number];
-    pad: ConvPad;
-    dataFormat: string;
-    dimRoundingMode: DimRoundingMode;
-    filterShape: [number, number, number, number];
-  };
-  requireChannelsLast('Conv2DBackpropFilter', dataFormat);
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const typed = attrs as unknown as ConvGradientAttrs & { filterShape: [number, number, number, number] };
+  requireChannelsLast('Conv2DBackpropFilter', typed.dataFormat);
+  const { filterShape } = typed;
+  const info = convGeometry(x.shape as Shape4, filterShape, typed, 1, false);
   return withWasmScope(backend as BackendWasm, (scope) => {
     const compute =
       chooseFilterGradient(info) === 'im2col' ? filterGradientByIm2col : filterGradientByTransposedConv;
-    return scope.finish(compute(scope, x, dy, info, filterShape));
+    return scope.finish(compute({ scope, x, dy, info, filterShape }));
   });
 };

@@ -11,19 +11,19 @@
  * - anything else: a direct JavaScript pass over the wasm heap, which covers every stride / dilation /
  *   padding / multiplier combination the cpu backend accepts.
  */
-import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { backend_util, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { interleavePhases, planBackpropInputAxis } from './wasmKernelsConv';
+import {
+  convGeometry,
+  interleavePhases,
+  planBackpropInputAxis,
+  type ConvGeometryAttrs,
+} from './wasmKernelsConv';
 import { withWasmScope, type WasmKernelScope } from './wasmKernelsScope';
-import { heapAddress, simdKernelsFor, withHeapScratch, type DepthwiseShape } from './wasmSimdKernels';
+import { depthwiseShapeOf, heapAddress, simdKernelsFor, withHeapScratch } from './wasmSimdKernels';
 
-type ConvPad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
-
-interface DepthwiseAttrs {
-  strides: number | [number, number];
+interface DepthwiseAttrs extends ConvGeometryAttrs {
   dilations: number | [number, number];
-  pad: ConvPad;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
 function depthwiseInfo(
@@ -31,15 +31,7 @@ function depthwiseInfo(
   filterShape: [number, number, number, number],
   attrs: DepthwiseAttrs,
 ): backend_util.Conv2DInfo {
-  return backend_util.computeConv2DInfo(
-    inputShape,
-    filterShape,
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    true,
-  );
+  return convGeometry(inputShape, filterShape, attrs, attrs.dilations ?? 1, true);
 }
 
 /** First tap k whose input row origin + k·d is ≥ 0 (origin = o·s − pad). */
@@ -66,34 +58,106 @@ function writeOutputColumnRanges(ranges: Int32Array, info: backend_util.Conv2DIn
   }
 }
 
-function simdShape(info: backend_util.Conv2DInfo): DepthwiseShape {
-  return {
-    batch: info.batchSize,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    channels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    dilationHeight: info.dilationHeight,
-    dilationWidth: info.dilationWidth,
-    top: info.padInfo.top,
-    left: info.padInfo.left,
-  };
+/**
+ * The loop nest both JavaScript gradients share: for every output pixel (b, oh, ow) and every tap (kh, kw)
+ * whose input pixel lies inside the image, `visit` gets the element offsets of that input pixel (in x or
+ * dx), of the output pixel (in dy) and of the tap (in the filter or its gradient), each at channel 0.
+ */
+function forEachDepthwiseTap(
+  info: backend_util.Conv2DInfo,
+  visit: (imageBase: number, dyBase: number, tapBase: number) => void,
+): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
+  const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const { top, left } = info.padInfo;
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      const originH = oh * strideHeight - top;
+      const khFirst = firstTap(originH, dilationHeight);
+      const khLast = lastTap(originH, dilationHeight, inHeight, filterHeight);
+      for (let ow = 0; ow < outWidth; ow++) {
+        const originW = ow * strideWidth - left;
+        const kwFirst = firstTap(originW, dilationWidth);
+        const kwLast = lastTap(originW, dilationWidth, inWidth, filterWidth);
+        const dyBase = ((b * outHeight + oh) * outWidth + ow) * outChannels;
+        for (let kh = khFirst; kh <= khLast; kh++) {
+          const ih = originH + kh * dilationHeight;
+          for (let kw = kwFirst; kw <= kwLast; kw++) {
+            const iw = originW + kw * dilationWidth;
+            visit(
+              ((b * inHeight + ih) * inWidth + iw) * inChannels,
+              dyBase,
+              (kh * filterWidth + kw) * outChannels,
+            );
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * target[t + c] += a[i + c]·b[j + c] for c < count: one tap's channels at multiplier 1, where both gradients
+ * are the same elementwise multiply-add (products in double, as the loops they replace).
+ */
+function addProducts(
+  target: Float32Array | Float64Array,
+  t: number,
+  a: Float32Array,
+  i: number,
+  b: Float32Array,
+  j: number,
+  count: number,
+): void {
+  for (let c = 0; c < count; c++) target[t + c] += a[i + c]! * b[j + c]!;
+}
+
+/**
+ * The filter gradient at one tap for multiplier M > 1: sums[s + c·M + m] += x[i + c]·dy[j + c·M + m]. (All
+ * operands are parameters, not closure variables: V8 keeps this loop as fast as the inline one it replaces.)
+ */
+function addSpreadProducts(
+  sums: Float64Array,
+  s: number,
+  x: Float32Array,
+  i: number,
+  dy: Float32Array,
+  j: number,
+  channels: number,
+  multiplier: number,
+): void {
+  for (let c = 0; c < channels; c++) {
+    const xv = x[i + c]!;
+    const cm = c * multiplier;
+    for (let m = 0; m < multiplier; m++) sums[s + cm + m] += xv * dy[j + cm + m]!;
+  }
+}
+
+/** The input gradient at one tap for multiplier M > 1: dx[t + c] += Σ_m dy[j + c·M + m]·filter[k + c·M + m]. */
+function addGroupedProducts(
+  dx: Float32Array,
+  t: number,
+  dy: Float32Array,
+  j: number,
+  filter: Float32Array,
+  k: number,
+  channels: number,
+  multiplier: number,
+): void {
+  for (let c = 0; c < channels; c++) {
+    const cm = c * multiplier;
+    let sum = 0;
+    for (let m = 0; m < multiplier; m++) sum += dy[j + cm + m]! * filter[k + cm + m]!;
+    dx[t + c] += sum;
+  }
 }
 
 export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const typed = attrs as unknown as DepthwiseAttrs & { filterShape: [number, number, number, number] };
   const info = depthwiseInfo(x.shape as [number, number, number, number], typed.filterShape, typed);
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
-  const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const { inChannels, outChannels, filterHeight, filterWidth } = info;
   const multiplier = outChannels / inChannels;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
   const wasmBackend = backend as BackendWasm;
   const simd = multiplier === 1 && inChannels % 4 === 0 ? simdKernelsFor(wasmBackend) : null;
   if (simd) {
@@ -111,7 +175,7 @@ export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, attrs,
           heapAddress(wasmBackend, dy.dataId),
           pointer,
           pointer + taps * 8,
-          simdShape(info),
+          depthwiseShapeOf(info),
         );
         return Float64Array.from(accumulators);
       });
@@ -126,39 +190,10 @@ export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, attrs,
     // Float64 accumulators: each weight sums batch·outHeight·outWidth products, and the result must match
     // the cpu backend's to 1e-4 relative even for large batches.
     const sums = new Float64Array(filterHeight * filterWidth * outChannels);
-    for (let b = 0; b < batchSize; b++) {
-      for (let oh = 0; oh < outHeight; oh++) {
-        const originH = oh * strideHeight - top;
-        const khFirst = firstTap(originH, dilationHeight);
-        const khLast = lastTap(originH, dilationHeight, inHeight, filterHeight);
-        for (let ow = 0; ow < outWidth; ow++) {
-          const originW = ow * strideWidth - left;
-          const kwFirst = firstTap(originW, dilationWidth);
-          const kwLast = lastTap(originW, dilationWidth, inWidth, filterWidth);
-          const dyBase = ((b * outHeight + oh) * outWidth + ow) * outChannels;
-          for (let kh = khFirst; kh <= khLast; kh++) {
-            const ih = originH + kh * dilationHeight;
-            for (let kw = kwFirst; kw <= kwLast; kw++) {
-              const iw = originW + kw * dilationWidth;
-              const xBase = ((b * inHeight + ih) * inWidth + iw) * inChannels;
-              const sumBase = (kh * filterWidth + kw) * outChannels;
-              if (multiplier === 1) {
-                for (let c = 0; c < inChannels; c++) {
-                  sums[sumBase + c] += xValues[xBase + c]! * dyValues[dyBase + c]!;
-                }
-              } else {
-                for (let c = 0; c < inChannels; c++) {
-                  const xv = xValues[xBase + c]!;
-                  const cm = c * multiplier;
-                  for (let m = 0; m < multiplier; m++)
-                    sums[sumBase + cm + m] += xv * dyValues[dyBase + cm + m]!;
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    forEachDepthwiseTap(info, (xBase, dyBase, sumBase) => {
+      if (multiplier === 1) addProducts(sums, sumBase, xValues, xBase, dyValues, dyBase, inChannels);
+      else addSpreadProducts(sums, sumBase, xValues, xBase, dyValues, dyBase, inChannels, multiplier);
+    });
     scope.float32(dw).set(sums);
     return scope.finish(dw);
   });
@@ -245,17 +280,14 @@ export const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, attrs, 
           heapAddress(wasmBackend, filter.dataId),
           heapAddress(wasmBackend, dx.dataId),
           pointer,
-          simdShape(info),
+          depthwiseShapeOf(info),
         );
       });
       return scope.finish(dx);
     });
   }
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
-  const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const { inChannels, outChannels } = info;
   const multiplier = outChannels / inChannels;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
   return withWasmScope(backend as BackendWasm, (scope) => {
     const dx = scope.allocate(typed.inputShape);
     const dxValues = scope.float32(dx);
@@ -263,41 +295,21 @@ export const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, attrs, 
     const filterValues = scope.float32(filter);
     // Scatter form: every dy element adds its contribution to the inputs its window covered. Each dx
     // element receives at most kh·kw·M terms, so float32 accumulation stays accurate.
-    for (let b = 0; b < batchSize; b++) {
-      for (let oh = 0; oh < outHeight; oh++) {
-        const originH = oh * strideHeight - top;
-        const khFirst = firstTap(originH, dilationHeight);
-        const khLast = lastTap(originH, dilationHeight, inHeight, filterHeight);
-        for (let ow = 0; ow < outWidth; ow++) {
-          const originW = ow * strideWidth - left;
-          const kwFirst = firstTap(originW, dilationWidth);
-          const kwLast = lastTap(originW, dilationWidth, inWidth, filterWidth);
-          const dyBase = ((b * outHeight + oh) * outWidth + ow) * outChannels;
-          for (let kh = khFirst; kh <= khLast; kh++) {
-            const ih = originH + kh * dilationHeight;
-            for (let kw = kwFirst; kw <= kwLast; kw++) {
-              const iw = originW + kw * dilationWidth;
-              const dxBase = ((b * inHeight + ih) * inWidth + iw) * inChannels;
-              const filterBase = (kh * filterWidth + kw) * outChannels;
-              if (multiplier === 1) {
-                for (let c = 0; c < inChannels; c++) {
-                  dxValues[dxBase + c] += dyValues[dyBase + c]! * filterValues[filterBase + c]!;
-                }
-              } else {
-                for (let c = 0; c < inChannels; c++) {
-                  const cm = c * multiplier;
-                  let sum = 0;
-                  for (let m = 0; m < multiplier; m++) {
-                    sum += dyValues[dyBase + cm + m]! * filterValues[filterBase + cm + m]!;
-                  }
-                  dxValues[dxBase + c] += sum;
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    forEachDepthwiseTap(info, (dxBase, dyBase, filterBase) => {
+      if (multiplier === 1)
+        addProducts(dxValues, dxBase, dyValues, dyBase, filterValues, filterBase, inChannels);
+      else
+        addGroupedProducts(
+          dxValues,
+          dxBase,
+          dyValues,
+          dyBase,
+          filterValues,
+          filterBase,
+          inChannels,
+          multiplier,
+        );
+    });
     return scope.finish(dx);
   });
 };

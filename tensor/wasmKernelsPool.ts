@@ -8,29 +8,43 @@
 import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { withWasmScope } from './wasmKernelsScope';
-import { heapAddress, simdKernelsFor } from './wasmSimdKernels';
+import { heapAddress, poolShapeOf, simdKernelsFor } from './wasmSimdKernels';
+
+/**
+ * The attributes MaxPoolGrad and AvgPoolGrad share. AvgPoolGrad's carry no dimRoundingMode (tfjs-core's
+ * AvgPoolGradAttrs), so it stays undefined there, as in the cpu backend's AvgPoolGrad.
+ */
+interface PoolGradAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The pooling geometry of a 4-D NHWC input, as the cpu backend computes it (dilation 1). */
+function poolInfo(input: TensorInfo, attrs: PoolGradAttrs): backend_util.Conv2DInfo {
+  return backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}
+
+/** wasm's own kernel for an input these do not handle. */
+function runFallback(kernelName: string, fallback: KernelFunc | null, args: Parameters<KernelFunc>[0]) {
+  if (!fallback) throw new Error(`${kernelName}: no fallback for this input`);
+  return fallback(args);
+}
 
 export function makeMaxPoolGrad(fallback: KernelFunc | null): KernelFunc {
   return (args) => {
     const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
-    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
-      filterSize: number | [number, number];
-      strides: number | [number, number];
-      pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    };
-    if (input.dtype !== 'float32' || input.shape.length !== 4) {
-      if (!fallback) throw new Error('MaxPoolGrad: no fallback for this input');
-      return fallback(args);
-    }
-    const info = backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number],
-      filterSize,
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-    );
+    if (input.dtype !== 'float32' || input.shape.length !== 4)
+      return runFallback('MaxPoolGrad', fallback, args);
+    const info = poolInfo(input, args.attrs as unknown as PoolGradAttrs);
     const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
     const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
     const top = info.padInfo.top;
@@ -44,20 +58,7 @@ export function makeMaxPoolGrad(fallback: KernelFunc | null): KernelFunc {
           heapAddress(backend, input.dataId),
           heapAddress(backend, dy.dataId),
           heapAddress(backend, dx.dataId),
-          {
-            batch: batchSize,
-            inHeight,
-            inWidth,
-            channels,
-            outHeight,
-            outWidth,
-            filterHeight,
-            filterWidth,
-            strideHeight,
-            strideWidth,
-            top,
-            left,
-          },
+          poolShapeOf(info),
         );
         return scope.finish(dx);
       });
@@ -115,44 +116,17 @@ export function makeMaxPoolGrad(fallback: KernelFunc | null): KernelFunc {
 export function makeAvgPoolGrad(fallback: KernelFunc | null): KernelFunc {
   return (args) => {
     const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
-    const { filterSize, strides, pad } = args.attrs as unknown as {
-      filterSize: number | [number, number];
-      strides: number | [number, number];
-      pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-    };
     const backend = args.backend as BackendWasm;
     const channels = input.shape[3] ?? 0;
     const simd = input.shape.length === 4 && channels % 4 === 0 ? simdKernelsFor(backend) : null;
-    if (!simd) {
-      if (!fallback) throw new Error('AvgPoolGrad: no fallback for this input');
-      return fallback(args);
-    }
-    const info = backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number],
-      filterSize,
-      strides,
-      1,
-      pad,
-    );
+    if (!simd) return runFallback('AvgPoolGrad', fallback, args);
+    const info = poolInfo(input, args.attrs as unknown as PoolGradAttrs);
     return withWasmScope(backend, (scope) => {
       const dx = scope.allocate(input.shape, 'float32');
       simd.avgPoolGradient(
         heapAddress(backend, dy.dataId),
         heapAddress(backend, dx.dataId),
-        {
-          batch: info.batchSize,
-          inHeight: info.inHeight,
-          inWidth: info.inWidth,
-          channels,
-          outHeight: info.outHeight,
-          outWidth: info.outWidth,
-          filterHeight: info.filterHeight,
-          filterWidth: info.filterWidth,
-          strideHeight: info.strideHeight,
-          strideWidth: info.strideWidth,
-          top: info.padInfo.top,
-          left: info.padInfo.left,
-        },
+        poolShapeOf(info),
         1 / (info.filterHeight * info.filterWidth),
       );
       return scope.finish(dx);

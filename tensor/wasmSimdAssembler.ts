@@ -246,6 +246,17 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** `for (index = 0; index < count; index++) body` with count a local or param (the usual nest level). */
+  forCount(index: number, count: number, body: () => void): this {
+    return this.forRange(
+      index,
+      () => this.i32(0),
+      () => this.get(count),
+      1,
+      body,
+    );
+  }
+
   /** `if (condition) body`: the condition is whatever `condition` pushes (an i32). */
   when(condition: () => void, body: () => void): this {
     condition();
@@ -261,6 +272,20 @@ export class FunctionBuilder {
     const payload = [...vector(groups), ...this.code, 0x0b];
     return [...unsignedLeb(payload.length), ...payload];
   }
+}
+
+/**
+ * A function taking the i32 parameters `names` (then `extra` of other types), with each named parameter's
+ * index: the kernels address their parameters by name, and the list fixes the order callers pass them in.
+ */
+export function functionWithParameters<Name extends string>(
+  functionName: string,
+  names: readonly Name[],
+  extra: ValueType[] = [],
+): { f: FunctionBuilder; p: Record<Name, number> } {
+  const f = new FunctionBuilder(functionName, [...names.map((): ValueType => I32), ...extra]);
+  const p = Object.fromEntries(names.map((parameter, index) => [parameter, index])) as Record<Name, number>;
+  return { f, p };
 }
 
 /** A module importing `env.memory` and exporting the functions (no results: they write to memory). */

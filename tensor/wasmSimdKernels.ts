@@ -13,9 +13,12 @@
  * - maxPoolGradient: routes dy to each window's first maximum, four channels at a time (compare +
  *   bitselect keep the running maximum and its address).
  *
- * The builders live in simd/ (reductions, depthwise, pool). All need the module instantiated against the backend's WebAssembly.Memory; `simdKernelsFor` returns
- * null when that or SIMD is unavailable, and callers keep their JavaScript paths.
+ * The builders live in simd/ (reductions, depthwise, pool; the pooling and depthwise shape parameters, in
+ * the order both the builders and the calls below use, in simd/shapes). All need the module instantiated
+ * against the backend's WebAssembly.Memory; `simdKernelsFor` returns null when that or SIMD is
+ * unavailable, and callers keep their JavaScript paths.
  */
+import type { backend_util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { buildDepthwiseFilterGradient, buildDepthwiseInputGradient } from './simd/depthwise';
 import { buildAvgPoolGradient, buildMaxPoolGradient } from './simd/pool';
@@ -25,39 +28,16 @@ import {
   buildSumRows,
   buildSumRowsWithProduct,
 } from './simd/reductions';
+import {
+  DEPTHWISE_SHAPE_PARAMETERS,
+  POOL_SHAPE_PARAMETERS,
+  shapeArguments,
+  type DepthwiseShape,
+  type PoolShape,
+} from './simd/shapes';
 import { assembleModule } from './wasmSimdAssembler';
 
-export interface DepthwiseShape {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  channels: number;
-  outHeight: number;
-  outWidth: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  dilationHeight: number;
-  dilationWidth: number;
-  top: number;
-  left: number;
-}
-
-export interface PoolShape {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  channels: number;
-  outHeight: number;
-  outWidth: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  top: number;
-  left: number;
-}
+export type { DepthwiseShape, PoolShape } from './simd/shapes';
 
 export interface SimdKernels {
   /** out (f64, `inner` values, accumulated into) += column sums of x (f32, rows × inner); inner % 4 == 0. */
@@ -146,42 +126,6 @@ function isWasmMemory(value: unknown): value is WasmMemory {
   );
 }
 
-function poolShapeArgs(s: PoolShape): number[] {
-  return [
-    s.batch,
-    s.inHeight,
-    s.inWidth,
-    s.channels,
-    s.outHeight,
-    s.outWidth,
-    s.filterHeight,
-    s.filterWidth,
-    s.strideHeight,
-    s.strideWidth,
-    s.top,
-    s.left,
-  ];
-}
-
-function depthwiseShapeArgs(s: DepthwiseShape): number[] {
-  return [
-    s.batch,
-    s.inHeight,
-    s.inWidth,
-    s.channels,
-    s.outHeight,
-    s.outWidth,
-    s.filterHeight,
-    s.filterWidth,
-    s.strideHeight,
-    s.strideWidth,
-    s.dilationHeight,
-    s.dilationWidth,
-    s.top,
-    s.left,
-  ];
-}
-
 interface Compiled {
   memory: WasmMemory;
   kernels: SimdKernels;
@@ -244,29 +188,25 @@ function compile(backend: BackendWasm): Compiled | null {
       channelAffine: (x, dy, dx, rows, inner, coefficients) =>
         exports.channelAffine(x, dy, dx, rows, inner, coefficients),
       avgPoolGradient: (dy, dx, s, multiplier) =>
-        exports.avgPoolGradient(dy, dx, ...poolShapeArgs(s), multiplier),
+        exports.avgPoolGradient(dy, dx, ...shapeArguments(POOL_SHAPE_PARAMETERS, s), multiplier),
       maxPoolGradient: (x, dy, dx, s) =>
-        exports.maxPoolGradient(
+        exports.maxPoolGradient(x, dy, dx, ...shapeArguments(POOL_SHAPE_PARAMETERS, s)),
+      depthwiseFilterGradient: (x, dy, acc, owRanges, s) =>
+        exports.depthwiseFilterGradient(
           x,
           dy,
-          dx,
-          s.batch,
-          s.inHeight,
-          s.inWidth,
-          s.channels,
-          s.outHeight,
-          s.outWidth,
-          s.filterHeight,
-          s.filterWidth,
-          s.strideHeight,
-          s.strideWidth,
-          s.top,
-          s.left,
+          acc,
+          owRanges,
+          ...shapeArguments(DEPTHWISE_SHAPE_PARAMETERS, s),
         ),
-      depthwiseFilterGradient: (x, dy, acc, owRanges, s) =>
-        exports.depthwiseFilterGradient(x, dy, acc, owRanges, ...depthwiseShapeArgs(s)),
       depthwiseInputGradient: (dy, filter, dx, owRanges, s) =>
-        exports.depthwiseInputGradient(dy, filter, dx, owRanges, ...depthwiseShapeArgs(s)),
+        exports.depthwiseInputGradient(
+          dy,
+          filter,
+          dx,
+          owRanges,
+          ...shapeArguments(DEPTHWISE_SHAPE_PARAMETERS, s),
+        ),
     },
   };
 }
@@ -292,6 +232,29 @@ export function simdKernelsFor(backend: BackendWasm): SimdKernels | null {
     compiledByBackend.set(backend, compiled);
   }
   return compiledByBackend.get(backend)?.kernels ?? null;
+}
+
+/** The pooling kernels' shape of a tfjs pooling (or convolution) geometry, channels last. */
+export function poolShapeOf(info: backend_util.Conv2DInfo): PoolShape {
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    channels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+}
+
+/** The depthwise kernels' shape of a depthwise convolution's geometry (multiplier 1). */
+export function depthwiseShapeOf(info: backend_util.Conv2DInfo): DepthwiseShape {
+  return { ...poolShapeOf(info), dilationHeight: info.dilationHeight, dilationWidth: info.dilationWidth };
 }
 
 /** Byte address of a tensor's data on the wasm heap. */

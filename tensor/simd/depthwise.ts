@@ -3,26 +3,9 @@
  * multiple of 4), run by tensor/wasmSimdKernels.ts. Both walk the same loop nest (depthwiseTapLoops) and
  * differ only in what one pass along an output row does.
  */
-import { FunctionBuilder, I32, V128 } from '../wasmSimdAssembler';
+import { functionWithParameters, I32, V128, type FunctionBuilder } from '../wasmSimdAssembler';
 import { accumulateF32x4IntoF64 } from './reductions';
-
-/** The shape parameters both kernels take after their four pointers (all i32), in this order. */
-const SHAPE_PARAMETERS = [
-  'batch',
-  'inHeight',
-  'inWidth',
-  'channels',
-  'outHeight',
-  'outWidth',
-  'filterHeight',
-  'filterWidth',
-  'strideHeight',
-  'strideWidth',
-  'dilationHeight',
-  'dilationWidth',
-  'top',
-  'left',
-] as const;
+import { DEPTHWISE_SHAPE_PARAMETERS } from './shapes';
 
 /** Where one pass along an output row stands: the locals a kernel's row body reads. */
 interface TapRow {
@@ -61,23 +44,15 @@ function depthwiseTapLoops(
   declareLocals: (f: FunctionBuilder) => void,
   body: RowBody,
 ): FunctionBuilder {
-  const names = [...pointerParameters, ...SHAPE_PARAMETERS];
+  const { f, p } = functionWithParameters(name, [...pointerParameters, ...DEPTHWISE_SHAPE_PARAMETERS]);
   const param = (parameter: string) => {
-    const index = names.indexOf(parameter);
-    if (index < 0) throw new Error(`${name}: no parameter ${parameter}`);
+    const index = (p as Partial<Record<string, number>>)[parameter];
+    if (index === undefined) throw new Error(`${name}: no parameter ${parameter}`);
     return index;
   };
-  const p = Object.fromEntries(SHAPE_PARAMETERS.map((n) => [n, param(n)])) as Record<
-    (typeof SHAPE_PARAMETERS)[number],
-    number
-  >;
   const image = param(imageParameter);
   const dy = param('dy');
   const owRanges = param('owRanges');
-  const f = new FunctionBuilder(
-    name,
-    names.map(() => I32),
-  );
   const b = f.local(I32);
   const oh = f.local(I32);
   const kh = f.local(I32);
@@ -97,116 +72,92 @@ function depthwiseTapLoops(
 
   f.get(p.channels).i32(2).shl().set(channelBytes);
   f.get(p.strideWidth).get(channelBytes).mul().set(imageStep);
-  f.forRange(
-    b,
-    () => f.i32(0),
-    () => f.get(p.batch),
-    1,
-    () => {
-      f.forRange(
-        oh,
-        () => f.i32(0),
-        () => f.get(p.outHeight),
-        1,
-        () => {
-          // dyRow = dy + ((b·outHeight + oh)·outWidth)·channelBytes
-          f.get(dy)
-            .get(b)
-            .get(p.outHeight)
-            .mul()
-            .get(oh)
-            .add()
-            .get(p.outWidth)
-            .mul()
-            .get(channelBytes)
-            .mul()
-            .add();
-          f.set(dyRow);
-          f.forRange(
-            kh,
-            () => f.i32(0),
-            () => f.get(p.filterHeight),
-            1,
-            () => {
-              // ih = oh·strideHeight + kh·dilationHeight − top; skip rows outside the image.
-              f.get(oh)
-                .get(p.strideHeight)
-                .mul()
-                .get(kh)
-                .get(p.dilationHeight)
-                .mul()
-                .add()
-                .get(p.top)
-                .sub()
-                .set(ih);
-              f.when(
-                () => f.get(ih).get(p.inHeight).ltU(),
+  f.forCount(b, p.batch, () => {
+    f.forCount(oh, p.outHeight, () => {
+      // dyRow = dy + ((b·outHeight + oh)·outWidth)·channelBytes
+      f.get(dy)
+        .get(b)
+        .get(p.outHeight)
+        .mul()
+        .get(oh)
+        .add()
+        .get(p.outWidth)
+        .mul()
+        .get(channelBytes)
+        .mul()
+        .add();
+      f.set(dyRow);
+      f.forCount(kh, p.filterHeight, () => {
+        // ih = oh·strideHeight + kh·dilationHeight − top; skip rows outside the image.
+        f.get(oh)
+          .get(p.strideHeight)
+          .mul()
+          .get(kh)
+          .get(p.dilationHeight)
+          .mul()
+          .add()
+          .get(p.top)
+          .sub()
+          .set(ih);
+        f.when(
+          () => f.get(ih).get(p.inHeight).ltU(),
+          () => {
+            f.get(image)
+              .get(b)
+              .get(p.inHeight)
+              .mul()
+              .get(ih)
+              .add()
+              .get(p.inWidth)
+              .mul()
+              .get(channelBytes)
+              .mul()
+              .add();
+            f.set(imageRow);
+            f.forCount(kw, p.filterWidth, () => {
+              // Valid output columns for this tap, precomputed by the caller.
+              f.get(owRanges).get(kw).i32(3).shl().add().i32Load(4).set(owEnd);
+              f.forRange(
+                c,
+                () => f.i32(0),
+                () => f.get(channelBytes),
+                16,
                 () => {
-                  f.get(image)
-                    .get(b)
-                    .get(p.inHeight)
+                  body.start(row);
+                  f.get(owRanges).get(kw).i32(3).shl().add().i32Load(0).set(ow);
+                  // imagePointer = imageRow + (ow·strideWidth + kw·dilationWidth − left)·channelBytes + c
+                  f.get(imageRow);
+                  f.get(ow)
+                    .get(p.strideWidth)
                     .mul()
-                    .get(ih)
+                    .get(kw)
+                    .get(p.dilationWidth)
+                    .mul()
                     .add()
-                    .get(p.inWidth)
-                    .mul()
-                    .get(channelBytes)
-                    .mul()
-                    .add();
-                  f.set(imageRow);
+                    .get(p.left)
+                    .sub();
+                  f.get(channelBytes).mul().add().get(c).add().set(imagePointer);
+                  f.get(dyRow).get(ow).get(channelBytes).mul().add().get(c).add().set(dyPointer);
                   f.forRange(
-                    kw,
-                    () => f.i32(0),
-                    () => f.get(p.filterWidth),
+                    ow,
+                    () => f.get(ow),
+                    () => f.get(owEnd),
                     1,
                     () => {
-                      // Valid output columns for this tap, precomputed by the caller.
-                      f.get(owRanges).get(kw).i32(3).shl().add().i32Load(4).set(owEnd);
-                      f.forRange(
-                        c,
-                        () => f.i32(0),
-                        () => f.get(channelBytes),
-                        16,
-                        () => {
-                          body.start(row);
-                          f.get(owRanges).get(kw).i32(3).shl().add().i32Load(0).set(ow);
-                          // imagePointer = imageRow + (ow·strideWidth + kw·dilationWidth − left)·channelBytes + c
-                          f.get(imageRow);
-                          f.get(ow)
-                            .get(p.strideWidth)
-                            .mul()
-                            .get(kw)
-                            .get(p.dilationWidth)
-                            .mul()
-                            .add()
-                            .get(p.left)
-                            .sub();
-                          f.get(channelBytes).mul().add().get(c).add().set(imagePointer);
-                          f.get(dyRow).get(ow).get(channelBytes).mul().add().get(c).add().set(dyPointer);
-                          f.forRange(
-                            ow,
-                            () => f.get(ow),
-                            () => f.get(owEnd),
-                            1,
-                            () => {
-                              body.column(row);
-                              f.get(imagePointer).get(imageStep).add().set(imagePointer);
-                              f.get(dyPointer).get(channelBytes).add().set(dyPointer);
-                            },
-                          );
-                          body.end(row);
-                        },
-                      );
+                      body.column(row);
+                      f.get(imagePointer).get(imageStep).add().set(imagePointer);
+                      f.get(dyPointer).get(channelBytes).add().set(dyPointer);
                     },
                   );
+                  body.end(row);
                 },
               );
-            },
-          );
-        },
-      );
-    },
-  );
+            });
+          },
+        );
+      });
+    });
+  });
   return f;
 }
 

@@ -3,7 +3,8 @@
  * tensor/wasmSimdKernels.ts. Both walk the same loop nest (poolWindowLoops): every output pixel, its window
  * clamped to the input, four channels at a time.
  */
-import { F32, FunctionBuilder, I32, V128, type ValueType } from '../wasmSimdAssembler';
+import { F32, functionWithParameters, I32, V128, type FunctionBuilder } from '../wasmSimdAssembler';
+import { POOL_SHAPE_PARAMETERS } from './shapes';
 
 /** `target = a < b ? a : b` (signed), or the larger with `max`. */
 function minMax(f: FunctionBuilder, target: number, a: () => void, b: () => void, kind: 'min' | 'max'): void {
@@ -16,28 +17,7 @@ function minMax(f: FunctionBuilder, target: number, a: () => void, b: () => void
   f.select().set(target);
 }
 
-/** The shape parameters both gradients take, after their tensor addresses. */
-const SHAPE_PARAMS = [
-  'batch',
-  'inHeight',
-  'inWidth',
-  'channels',
-  'outHeight',
-  'outWidth',
-  'filterHeight',
-  'filterWidth',
-  'strideHeight',
-  'strideWidth',
-  'top',
-  'left',
-] as const;
-type ShapeParams = Record<(typeof SHAPE_PARAMS)[number], number>;
-
-/** Parameter indices by name, tensor addresses first. */
-function parameterIndices<T extends string>(tensors: readonly T[]): Record<T, number> & ShapeParams {
-  return Object.fromEntries([...tensors, ...SHAPE_PARAMS].map((n, i) => [n, i])) as Record<T, number> &
-    ShapeParams;
-}
+type ShapeParams = Record<(typeof POOL_SHAPE_PARAMETERS)[number], number>;
 
 /** What the body of poolWindowLoops sees for the four channels of one output pixel. */
 interface PoolWindow {
@@ -110,50 +90,28 @@ function poolWindowLoops(
 
   f.get(p.channels).i32(2).shl().set(channelBytes);
   f.get(p.dy).set(dyAddress);
-  f.forRange(
-    b,
-    () => f.i32(0),
-    () => f.get(p.batch),
-    1,
-    () => {
-      f.forRange(
-        oh,
-        () => f.i32(0),
-        () => f.get(p.outHeight),
-        1,
-        () => {
-          f.get(oh).get(p.strideHeight).mul().get(p.top).sub().set(start);
-          clamp(hFirst, hEnd, p.filterHeight, p.inHeight);
-          f.forRange(
-            ow,
-            () => f.i32(0),
-            () => f.get(p.outWidth),
-            1,
-            () => {
-              f.get(ow).get(p.strideWidth).mul().get(p.left).sub().set(start);
-              clamp(wFirst, wEnd, p.filterWidth, p.inWidth);
-              f.forRange(
-                c,
-                () => f.i32(0),
-                () => f.get(channelBytes),
-                16,
-                () => body({ c, dyAddress, forEachInput }),
-              );
-              f.get(dyAddress).get(channelBytes).add().set(dyAddress);
-            },
-          );
-        },
-      );
-    },
-  );
+  f.forCount(b, p.batch, () => {
+    f.forCount(oh, p.outHeight, () => {
+      f.get(oh).get(p.strideHeight).mul().get(p.top).sub().set(start);
+      clamp(hFirst, hEnd, p.filterHeight, p.inHeight);
+      f.forCount(ow, p.outWidth, () => {
+        f.get(ow).get(p.strideWidth).mul().get(p.left).sub().set(start);
+        clamp(wFirst, wEnd, p.filterWidth, p.inWidth);
+        f.forRange(
+          c,
+          () => f.i32(0),
+          () => f.get(channelBytes),
+          16,
+          () => body({ c, dyAddress, forEachInput }),
+        );
+        f.get(dyAddress).get(channelBytes).add().set(dyAddress);
+      });
+    });
+  });
 }
 
 export function buildMaxPoolGradient(): FunctionBuilder {
-  const p = parameterIndices(['x', 'dy', 'dx'] as const);
-  const f = new FunctionBuilder(
-    'maxPoolGradient',
-    Object.keys(p).map(() => I32),
-  );
+  const { f, p } = functionWithParameters('maxPoolGradient', ['x', 'dy', 'dx', ...POOL_SHAPE_PARAMETERS]);
   const address = f.local(I32);
   const target = f.local(I32);
   const best = f.local(V128);
@@ -201,9 +159,9 @@ export function buildMaxPoolGradient(): FunctionBuilder {
  * four channels at a time).
  */
 export function buildAvgPoolGradient(): FunctionBuilder {
-  const p = parameterIndices(['dy', 'dx'] as const);
-  const multiplier = Object.keys(p).length;
-  const f = new FunctionBuilder('avgPoolGradient', [...Object.keys(p).map((): ValueType => I32), F32]);
+  const tensorsAndShape = ['dy', 'dx', ...POOL_SHAPE_PARAMETERS] as const;
+  const { f, p } = functionWithParameters('avgPoolGradient', tensorsAndShape, [F32]);
+  const multiplier = tensorsAndShape.length; // the F32 after them
   const address = f.local(I32);
   const gradient = f.local(V128);
 

@@ -3,7 +3,7 @@
  * sumRowsWithProduct and channelAffine accumulate in f64 (see there why), and the strided conv input
  * gradient's phase interleave.
  */
-import { FunctionBuilder, I32, V128, type ValueType } from '../wasmSimdAssembler';
+import { functionWithParameters, I32, V128, type FunctionBuilder } from '../wasmSimdAssembler';
 
 /** Adds the f32x4 in `vector` into the two f64x2 at the address in `pointer` (low lanes, then high lanes). */
 export function accumulateF32x4IntoF64(f: FunctionBuilder, pointer: number, vector: number): void {
@@ -24,7 +24,7 @@ export function accumulateF32x4IntoF64(f: FunctionBuilder, pointer: number, vect
  * the phase interleave of the strided backprop-input (wasmKernelsConv.ts), four channels per copy.
  */
 export function buildInterleavePhases(): FunctionBuilder {
-  const names = [
+  const { f, p } = functionWithParameters('interleavePhases', [
     'z',
     'dx',
     'batch',
@@ -38,12 +38,7 @@ export function buildInterleavePhases(): FunctionBuilder {
     'strideWidth',
     'startH',
     'startW',
-  ] as const;
-  const p = Object.fromEntries(names.map((n, i) => [n, i])) as Record<(typeof names)[number], number>;
-  const f = new FunctionBuilder(
-    'interleavePhases',
-    names.map((): ValueType => I32),
-  );
+  ]);
   const b = f.local(I32);
   const h = f.local(I32);
   const w = f.local(I32);
@@ -56,59 +51,99 @@ export function buildInterleavePhases(): FunctionBuilder {
   const channelBytes = f.local(I32);
   f.get(p.channels).i32(2).shl().set(channelBytes);
   f.get(p.dx).set(to);
-  f.forRange(
-    b,
-    () => f.i32(0),
-    () => f.get(p.batch),
-    1,
-    () => {
-      f.forRange(
-        h,
-        () => f.i32(0),
-        () => f.get(p.height),
-        1,
-        () => {
-          f.get(h).get(p.startH).add().set(shifted);
-          f.get(b)
-            .get(p.zHeight)
-            .mul()
-            .get(shifted)
-            .get(p.strideHeight)
-            .divS()
-            .add()
-            .get(p.zWidth)
-            .mul()
-            .set(zRow);
-          f.get(shifted).get(p.strideHeight).remS().get(p.strideWidth).mul().set(phaseRow);
-          f.forRange(
-            w,
-            () => f.i32(0),
-            () => f.get(p.width),
-            1,
-            () => {
-              f.get(w).get(p.startW).add().set(shifted);
-              // from = z + ((zRow + ⌊ww/sw⌋)·zChannels + (phaseRow + ww mod sw)·channels)·4
-              f.get(p.z);
-              f.get(zRow).get(shifted).get(p.strideWidth).divS().add().get(p.zChannels).mul();
-              f.get(phaseRow).get(shifted).get(p.strideWidth).remS().add().get(p.channels).mul();
-              f.add().i32(2).shl().add().set(from);
-              f.forRange(
-                c,
-                () => f.i32(0),
-                () => f.get(channelBytes),
-                16,
-                () => {
-                  f.get(to).get(from).get(c).add().v128Load(0).v128Store(0);
-                  f.get(to).i32(16).add().set(to);
-                },
-              );
-            },
-          );
-        },
-      );
-    },
-  );
+  f.forCount(b, p.batch, () => {
+    f.forCount(h, p.height, () => {
+      f.get(h).get(p.startH).add().set(shifted);
+      f.get(b)
+        .get(p.zHeight)
+        .mul()
+        .get(shifted)
+        .get(p.strideHeight)
+        .divS()
+        .add()
+        .get(p.zWidth)
+        .mul()
+        .set(zRow);
+      f.get(shifted).get(p.strideHeight).remS().get(p.strideWidth).mul().set(phaseRow);
+      f.forCount(w, p.width, () => {
+        f.get(w).get(p.startW).add().set(shifted);
+        // from = z + ((zRow + ⌊ww/sw⌋)·zChannels + (phaseRow + ww mod sw)·channels)·4
+        f.get(p.z);
+        f.get(zRow).get(shifted).get(p.strideWidth).divS().add().get(p.zChannels).mul();
+        f.get(phaseRow).get(shifted).get(p.strideWidth).remS().add().get(p.channels).mul();
+        f.add().i32(2).shl().add().set(from);
+        f.forRange(
+          c,
+          () => f.i32(0),
+          () => f.get(channelBytes),
+          16,
+          () => {
+            f.get(to).get(from).get(c).add().v128Load(0).v128Store(0);
+            f.get(to).i32(16).add().set(to);
+          },
+        );
+      });
+    });
+  });
   return f;
+}
+
+/** What a row pass emits around its loops (see RowPass.emit). */
+interface RowPassSteps {
+  /** Once, before the first row: e.g. offsets between tensors. */
+  beforeRows?: () => void;
+  /** At the start of each row: e.g. reset an accumulator pointer to the first column. */
+  startRow: () => void;
+  /** For each f32x4 of the row, whose address is in `vectorAddress`. */
+  eachVector: () => void;
+}
+
+/**
+ * A pass over a rows × inner f32 matrix (inner % 4 == 0), one f32x4 at a time: the loop nest sumRows,
+ * sumRowsWithProduct and channelAffine share. Construct it right after the FunctionBuilder (its locals
+ * come first), declare the kernel's own locals, then emit it once.
+ */
+class RowPass {
+  /** inner·4: one row in bytes. */
+  readonly rowBytes: number;
+  /** Address of the current f32x4. */
+  readonly vectorAddress: number;
+  private readonly end: number;
+  private readonly row: number;
+  private readonly rowEnd: number;
+
+  constructor(private readonly f: FunctionBuilder) {
+    this.rowBytes = f.local(I32);
+    this.end = f.local(I32);
+    this.row = f.local(I32);
+    this.rowEnd = f.local(I32);
+    this.vectorAddress = f.local(I32);
+  }
+
+  /** Walks the matrix at the address in param `matrix`, with `rows` and `inner` params. */
+  emit(matrix: number, rows: number, inner: number, steps: RowPassSteps): void {
+    const { f, rowBytes, end, row, rowEnd, vectorAddress } = this;
+    f.get(inner).i32(2).shl().set(rowBytes);
+    f.get(matrix).get(rows).get(rowBytes).mul().add().set(end);
+    steps.beforeRows?.();
+    f.forRange(
+      row,
+      () => f.get(matrix),
+      () => f.get(end),
+      () => f.get(rowBytes),
+      () => {
+        f.get(row).get(rowBytes).add().set(rowEnd);
+        steps.startRow();
+        f.forRange(
+          vectorAddress,
+          () => f.get(row),
+          () => f.get(rowEnd),
+          16,
+          steps.eachVector,
+        );
+      },
+    );
+  }
 }
 
 /**
@@ -116,51 +151,33 @@ export function buildInterleavePhases(): FunctionBuilder {
  * Σ_r dy and out[inner..2·inner) += Σ_r dy·x, in f64.
  */
 export function buildSumRowsWithProduct(): FunctionBuilder {
-  const x = 0;
-  const dy = 1;
-  const rows = 2;
-  const inner = 3;
-  const out = 4;
-  const f = new FunctionBuilder('sumRowsWithProduct', [I32, I32, I32, I32, I32]);
-  const rowBytes = f.local(I32);
-  const end = f.local(I32);
-  const row = f.local(I32);
-  const rowEnd = f.local(I32);
-  const q = f.local(I32);
+  const {
+    f,
+    p: { x, dy, rows, inner, out },
+  } = functionWithParameters('sumRowsWithProduct', ['x', 'dy', 'rows', 'inner', 'out']);
+  const pass = new RowPass(f);
+  const q = pass.vectorAddress;
   const offset = f.local(I32);
   const sumPtr = f.local(I32);
   const productPtr = f.local(I32);
   const gradient = f.local(V128);
   const product = f.local(V128);
-  f.get(inner).i32(2).shl().set(rowBytes);
-  f.get(dy).get(rows).get(rowBytes).mul().add().set(end);
-  f.forRange(
-    row,
-    () => f.get(dy),
-    () => f.get(end),
-    () => f.get(rowBytes),
-    () => {
-      f.get(row).get(rowBytes).add().set(rowEnd);
+  pass.emit(dy, rows, inner, {
+    startRow: () => {
       f.get(out).set(sumPtr);
       f.get(out).get(inner).i32(3).shl().add().set(productPtr);
       // offset = x − dy: the same element of x is at q + offset.
       f.get(x).get(dy).sub().set(offset);
-      f.forRange(
-        q,
-        () => f.get(row),
-        () => f.get(rowEnd),
-        16,
-        () => {
-          f.get(q).v128Load(0).set(gradient);
-          f.get(gradient).get(q).get(offset).add().v128Load(0).f32x4Mul().set(product);
-          accumulateF32x4IntoF64(f, sumPtr, gradient);
-          accumulateF32x4IntoF64(f, productPtr, product);
-          f.get(sumPtr).i32(32).add().set(sumPtr);
-          f.get(productPtr).i32(32).add().set(productPtr);
-        },
-      );
     },
-  );
+    eachVector: () => {
+      f.get(q).v128Load(0).set(gradient);
+      f.get(gradient).get(q).get(offset).add().v128Load(0).f32x4Mul().set(product);
+      accumulateF32x4IntoF64(f, sumPtr, gradient);
+      accumulateF32x4IntoF64(f, productPtr, product);
+      f.get(sumPtr).i32(32).add().set(sumPtr);
+      f.get(productPtr).i32(32).add().set(productPtr);
+    },
+  });
   return f;
 }
 
@@ -170,99 +187,56 @@ export function buildSumRowsWithProduct(): FunctionBuilder {
  * first, so a large mean does not cancel away float32 precision.
  */
 export function buildChannelAffine(): FunctionBuilder {
-  const x = 0;
-  const dy = 1;
-  const dx = 2;
-  const rows = 3;
-  const inner = 4;
-  const coefficients = 5;
-  const f = new FunctionBuilder('channelAffine', [I32, I32, I32, I32, I32, I32]);
-  const rowBytes = f.local(I32);
-  const end = f.local(I32);
-  const row = f.local(I32);
-  const rowEnd = f.local(I32);
-  const q = f.local(I32);
+  const {
+    f,
+    p: { x, dy, dx, rows, inner, coefficients },
+  } = functionWithParameters('channelAffine', ['x', 'dy', 'dx', 'rows', 'inner', 'coefficients']);
+  const pass = new RowPass(f);
+  const { rowBytes, vectorAddress: q } = pass;
   const coefficient = f.local(I32);
   const xOffset = f.local(I32);
   const dxOffset = f.local(I32);
-  f.get(inner).i32(2).shl().set(rowBytes);
-  f.get(dy).get(rows).get(rowBytes).mul().add().set(end);
-  f.get(x).get(dy).sub().set(xOffset);
-  f.get(dx).get(dy).sub().set(dxOffset);
-  f.forRange(
-    row,
-    () => f.get(dy),
-    () => f.get(end),
-    () => f.get(rowBytes),
-    () => {
-      f.get(row).get(rowBytes).add().set(rowEnd);
-      f.get(coefficients).set(coefficient);
-      f.forRange(
-        q,
-        () => f.get(row),
-        () => f.get(rowEnd),
-        16,
-        () => {
-          // dx[q] = k·dy[q] + u·(x[q] − m) + w, with k, u, m, w at coefficient + 0, 1, 2, 3 × inner·4 bytes.
-          f.get(q).get(dxOffset).add();
-          f.get(coefficient).v128Load(0).get(q).v128Load(0).f32x4Mul();
-          f.get(coefficient).get(rowBytes).add().v128Load(0);
-          f.get(q)
-            .get(xOffset)
-            .add()
-            .v128Load(0)
-            .get(coefficient)
-            .get(rowBytes)
-            .i32(1)
-            .shl()
-            .add()
-            .v128Load(0);
-          f.f32x4Sub().f32x4Mul().f32x4Add();
-          f.get(coefficient).get(rowBytes).i32(3).mul().add().v128Load(0).f32x4Add();
-          f.v128Store(0);
-          f.get(coefficient).i32(16).add().set(coefficient);
-        },
-      );
+  pass.emit(dy, rows, inner, {
+    beforeRows: () => {
+      f.get(x).get(dy).sub().set(xOffset);
+      f.get(dx).get(dy).sub().set(dxOffset);
     },
-  );
+    startRow: () => {
+      f.get(coefficients).set(coefficient);
+    },
+    eachVector: () => {
+      // dx[q] = k·dy[q] + u·(x[q] − m) + w, with k, u, m, w at coefficient + 0, 1, 2, 3 × inner·4 bytes.
+      f.get(q).get(dxOffset).add();
+      f.get(coefficient).v128Load(0).get(q).v128Load(0).f32x4Mul();
+      f.get(coefficient).get(rowBytes).add().v128Load(0);
+      f.get(q).get(xOffset).add().v128Load(0).get(coefficient).get(rowBytes).i32(1).shl().add().v128Load(0);
+      f.f32x4Sub().f32x4Mul().f32x4Add();
+      f.get(coefficient).get(rowBytes).i32(3).mul().add().v128Load(0).f32x4Add();
+      f.v128Store(0);
+      f.get(coefficient).i32(16).add().set(coefficient);
+    },
+  });
   return f;
 }
 
+/** out (f64, inner values) += Σ_r x[r, ·] (rows × inner, inner % 4 == 0). */
 export function buildSumRows(): FunctionBuilder {
-  const x = 0;
-  const rows = 1;
-  const inner = 2;
-  const out = 3;
-  const f = new FunctionBuilder('sumRows', [I32, I32, I32, I32]);
-  const rowBytes = f.local(I32);
-  const end = f.local(I32);
-  const row = f.local(I32);
-  const rowEnd = f.local(I32);
-  const p = f.local(I32);
+  const {
+    f,
+    p: { x, rows, inner, out },
+  } = functionWithParameters('sumRows', ['x', 'rows', 'inner', 'out']);
+  const pass = new RowPass(f);
   const acc = f.local(I32);
-  const vector = f.local(V128);
-  f.get(inner).i32(2).shl().set(rowBytes);
-  f.get(x).get(rows).get(rowBytes).mul().add().set(end);
-  f.forRange(
-    row,
-    () => f.get(x),
-    () => f.get(end),
-    () => f.get(rowBytes),
-    () => {
-      f.get(row).get(rowBytes).add().set(rowEnd);
+  const values = f.local(V128);
+  pass.emit(x, rows, inner, {
+    startRow: () => {
       f.get(out).set(acc);
-      f.forRange(
-        p,
-        () => f.get(row),
-        () => f.get(rowEnd),
-        16,
-        () => {
-          f.get(p).v128Load(0).set(vector);
-          accumulateF32x4IntoF64(f, acc, vector);
-          f.get(acc).i32(32).add().set(acc);
-        },
-      );
     },
-  );
+    eachVector: () => {
+      f.get(pass.vectorAddress).v128Load(0).set(values);
+      accumulateF32x4IntoF64(f, acc, values);
+      f.get(acc).i32(32).add().set(acc);
+    },
+  });
   return f;
 }

@@ -66,21 +66,32 @@ function randomConvCase(rng: Rng, options: { dilated: boolean; depthwise: boolea
     // tfjs (every backend, forward and gradient) requires strides or dilations to be all ones.
     if (options.dilated) c.dilations = [1 + rng.int(3), 1 + rng.int(3)];
     if (options.dilated && (c.dilations[0] > 1 || c.dilations[1] > 1)) c.strides = [1, 1];
-    const info = tf.backend_util.computeConv2DInfo(
-      [c.batch, c.height, c.width, c.inChannels],
-      [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels],
-      c.strides,
-      c.dilations,
-      c.pad,
-      undefined,
-      options.depthwise,
-    );
+    const info = convInfo(c, options.depthwise);
     if (info.outHeight > 0 && info.outWidth > 0) return c;
   }
 }
 
-function outputShape(c: ConvCase, depthwise: boolean): number[] {
-  const info = tf.backend_util.computeConv2DInfo(
+/**
+ * A random undilated depthwise case; with `simdShaped`, multiplier 1 and channels a multiple of 4, the shape
+ * the SIMD paths take.
+ */
+function randomDepthwiseCase(rng: Rng, simdShaped: boolean): ConvCase {
+  const c = randomConvCase(rng, { dilated: false, depthwise: true });
+  if (simdShaped) {
+    c.inChannels = 4 * (1 + rng.int(3));
+    c.outChannels = 1;
+  }
+  return c;
+}
+
+/** The geometry attributes of a depthwise case, as its forward and both gradient kernels take them. */
+function depthwiseAttrs(c: ConvCase) {
+  return { strides: c.strides, dilations: c.dilations, pad: c.pad };
+}
+
+/** The case's convolution geometry as tfjs computes it. */
+function convInfo(c: ConvCase, depthwise: boolean): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
     [c.batch, c.height, c.width, c.inChannels],
     [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels],
     c.strides,
@@ -89,7 +100,10 @@ function outputShape(c: ConvCase, depthwise: boolean): number[] {
     undefined,
     depthwise,
   );
-  return info.outShape;
+}
+
+function outputShape(c: ConvCase, depthwise: boolean): number[] {
+  return convInfo(c, depthwise).outShape;
 }
 
 /** |<gradient, direction> − <dy, forward(direction)>| relative to the sum of absolute products. */
@@ -126,6 +140,59 @@ async function expectSameOnWasmAndCpu(
   expect({ label, shape: actual.shape }).toEqual({ label, shape: expected.shape });
   const error = relativeError(actual.values, expected.values);
   if (!(error <= TOLERANCE)) throw new Error(`${kernelName} ${label}: relative error ${error}`);
+}
+
+/**
+ * A property test of a SIMD-backed kernel, run twice: with the SIMD kernels on, and off (`withoutSimd`
+ * names the path then taken; `%s` in `name` becomes the path). Each run checks CASES_PER_KERNEL random
+ * cases from its own seed, and turns the SIMD kernels back on after.
+ */
+function testWithAndWithoutSimd(
+  name: string,
+  withoutSimd: string,
+  seeds: { simd: number; withoutSimd: number },
+  check: (rng: Rng, index: number, simd: boolean) => Promise<void>,
+): void {
+  test.each([
+    ['wasm SIMD', true],
+    [withoutSimd, false],
+  ])(name, async (_, simd) => {
+    const rng = new Rng(simd ? seeds.simd : seeds.withoutSimd);
+    setSimdKernelsEnabled(simd);
+    try {
+      for (let i = 0; i < CASES_PER_KERNEL; i++) await check(rng, i, simd);
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
+  });
+}
+
+/**
+ * Checks `pool`'s gradient on a random case against the cpu backend's, with dy shaped like the cpu forward
+ * output. Channels are a multiple of 4 (the SIMD path) in three cases of four; the rest fall back.
+ * `reluInput` clamps half the inputs to zero, as after a relu, so that many windows hold tied maxima.
+ */
+async function expectPoolGradientSame(
+  rng: Rng,
+  index: number,
+  pool: 'MaxPool' | 'AvgPool',
+  reluInput: boolean,
+): Promise<void> {
+  const filterSize: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+  const strides: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+  const pad = rng.int(2) === 0 ? 'same' : 'valid';
+  const channels = index % 4 === 3 ? 1 + rng.int(5) : 4 * (1 + rng.int(3));
+  const inputShape = [1 + rng.int(3), filterSize[0] + rng.int(8), filterSize[1] + rng.int(8), channels];
+  const input = randomHost(rng, inputShape);
+  if (reluInput)
+    for (let j = 0; j < input.values.length; j++) input.values[j] = Math.max(0, input.values[j]!);
+  const attrs = { filterSize, strides, pad };
+  const output = await runKernelOn('cpu', pool, { x: input }, attrs);
+  const dy = randomHost(rng, output.shape);
+  // MaxPoolGrad also takes the forward output; AvgPoolGrad does not.
+  const inputs: Record<string, HostTensor> =
+    pool === 'MaxPool' ? { dy, input, output: { ...output, dtype: 'float32' } } : { dy, input };
+  await expectSameOnWasmAndCpu(`${pool}Grad`, inputs, attrs, JSON.stringify({ inputShape, ...attrs }));
 }
 
 beforeAll(async () => {
@@ -165,99 +232,68 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
-  test.each([
-    ['wasm SIMD', true],
-    ['JavaScript', false],
-  ])('Conv2DBackpropInput, phases interleaved by %s', async (_, simd) => {
-    const rng = new Rng(simd ? 102 : 117);
-    setSimdKernelsEnabled(simd);
-    try {
-      for (let i = 0; i < CASES_PER_KERNEL; i++) {
-        const c = randomConvCase(rng, { dilated: false, depthwise: false });
-        // Input channels a multiple of 4 take the SIMD interleave (when strided).
-        if (i % 2 === 0) c.inChannels = 4 * (1 + rng.int(2));
-        await expectSameOnWasmAndCpu(
-          'Conv2DBackpropInput',
-          {
-            dy: randomHost(rng, outputShape(c, false)),
-            filter: randomHost(rng, [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels]),
-          },
-          {
-            strides: c.strides,
-            pad: c.pad,
-            dataFormat: 'NHWC',
-            inputShape: [c.batch, c.height, c.width, c.inChannels],
-          },
-          JSON.stringify(c),
-        );
-      }
-    } finally {
-      setSimdKernelsEnabled(true);
-    }
-  });
+  testWithAndWithoutSimd(
+    'Conv2DBackpropInput, phases interleaved by %s',
+    'JavaScript',
+    { simd: 102, withoutSimd: 117 },
+    async (rng, i) => {
+      const c = randomConvCase(rng, { dilated: false, depthwise: false });
+      // Input channels a multiple of 4 take the SIMD interleave (when strided).
+      if (i % 2 === 0) c.inChannels = 4 * (1 + rng.int(2));
+      await expectSameOnWasmAndCpu(
+        'Conv2DBackpropInput',
+        {
+          dy: randomHost(rng, outputShape(c, false)),
+          filter: randomHost(rng, [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels]),
+        },
+        {
+          strides: c.strides,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          inputShape: [c.batch, c.height, c.width, c.inChannels],
+        },
+        JSON.stringify(c),
+      );
+    },
+  );
 
-  test.each([
-    ['wasm SIMD', true],
-    ['JavaScript', false],
-  ])('DepthwiseConv2dNativeBackpropFilter by %s, undilated: equals the cpu kernel', async (_, simd) => {
-    const rng = new Rng(simd ? 103 : 111);
-    setSimdKernelsEnabled(simd);
-    try {
-      for (let i = 0; i < CASES_PER_KERNEL; i++) {
-        const c = randomConvCase(rng, { dilated: false, depthwise: true });
-        // Channels a multiple of 4 with multiplier 1 take the SIMD path; keep half the cases there.
-        if (simd && i % 2 === 0) {
-          c.inChannels = 4 * (1 + rng.int(3));
-          c.outChannels = 1;
-        }
-        const filterShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
-        await expectSameOnWasmAndCpu(
-          'DepthwiseConv2dNativeBackpropFilter',
-          {
-            x: randomHost(rng, [c.batch, c.height, c.width, c.inChannels]),
-            dy: randomHost(rng, outputShape(c, true)),
-          },
-          { strides: c.strides, dilations: c.dilations, pad: c.pad, filterShape },
-          JSON.stringify(c),
-        );
-      }
-    } finally {
-      setSimdKernelsEnabled(true);
-    }
-  });
+  testWithAndWithoutSimd(
+    'DepthwiseConv2dNativeBackpropFilter by %s, undilated: equals the cpu kernel',
+    'JavaScript',
+    { simd: 103, withoutSimd: 111 },
+    async (rng, i, simd) => {
+      // Keep half the SIMD run's cases on the SIMD path.
+      const c = randomDepthwiseCase(rng, simd && i % 2 === 0);
+      const filterShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
+      const x = randomHost(rng, [c.batch, c.height, c.width, c.inChannels]);
+      const dy = randomHost(rng, outputShape(c, true));
+      const attrs = { ...depthwiseAttrs(c), filterShape };
+      await expectSameOnWasmAndCpu(
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x, dy },
+        attrs,
+        JSON.stringify(c),
+      );
+    },
+  );
 
-  test.each([
-    ['wasm SIMD', true],
-    ['XNNPACK or JavaScript', false],
-  ])('DepthwiseConv2dNativeBackpropInput by %s, undilated: equals the cpu kernel', async (_, simd) => {
-    const rng = new Rng(simd ? 104 : 114);
-    setSimdKernelsEnabled(simd);
-    try {
-      for (let i = 0; i < CASES_PER_KERNEL; i++) {
-        const c = randomConvCase(rng, { dilated: false, depthwise: true });
-        if (i % 2 === 0) {
-          c.inChannels = 4 * (1 + rng.int(3));
-          c.outChannels = 1;
-        }
-        await expectSameOnWasmAndCpu(
-          'DepthwiseConv2dNativeBackpropInput',
-          {
-            dy: randomHost(rng, outputShape(c, true)),
-            filter: randomHost(rng, [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels]),
-          },
-          {
-            strides: c.strides,
-            dilations: c.dilations,
-            pad: c.pad,
-            inputShape: [c.batch, c.height, c.width, c.inChannels],
-          },
-          JSON.stringify(c),
-        );
-      }
-    } finally {
-      setSimdKernelsEnabled(true);
-    }
-  });
+  testWithAndWithoutSimd(
+    'DepthwiseConv2dNativeBackpropInput by %s, undilated: equals the cpu kernel',
+    'XNNPACK or JavaScript',
+    { simd: 104, withoutSimd: 114 },
+    async (rng, i) => {
+      const c = randomDepthwiseCase(rng, i % 2 === 0);
+      const dy = randomHost(rng, outputShape(c, true));
+      const filter = randomHost(rng, [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels]);
+      const attrs = { ...depthwiseAttrs(c), inputShape: [c.batch, c.height, c.width, c.inChannels] };
+      await expectSameOnWasmAndCpu(
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy, filter },
+        attrs,
+        JSON.stringify(c),
+      );
+    },
+  );
 
   // The cpu backend's depthwise backprop kernels ignore dilations (tfjs's gradient never passes any), so
   // for dilated cases the reference is the cpu *forward* kernel, which honours them, through the adjoint
@@ -273,7 +309,7 @@ describe('wasm training kernels match the cpu backend', () => {
       }
       const inputShape = [c.batch, c.height, c.width, c.inChannels];
       const filterShape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels];
-      const convAttrs = { strides: c.strides, dilations: c.dilations, pad: c.pad };
+      const convAttrs = depthwiseAttrs(c);
       const x = randomHost(rng, inputShape);
       const f = randomHost(rng, filterShape);
       const dy = randomHost(rng, outputShape(c, true));
@@ -325,99 +361,43 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
-  test.each([
-    ['wasm SIMD', true],
-    ['JavaScript', false],
-  ])('MaxPoolGrad by %s, with ties (relu zeros) routed like the cpu backend', async (_, simd) => {
-    const rng = new Rng(simd ? 108 : 113);
-    setSimdKernelsEnabled(simd);
-    try {
-      for (let i = 0; i < CASES_PER_KERNEL; i++) {
-        const filterSize: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
-        const strides: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
-        const pad = rng.int(2) === 0 ? 'same' : 'valid';
-        // Channels a multiple of 4 take the SIMD path: most cases, plus some that fall back.
-        const channels = i % 4 === 3 ? 1 + rng.int(5) : 4 * (1 + rng.int(3));
-        const inputShape = [1 + rng.int(3), filterSize[0] + rng.int(8), filterSize[1] + rng.int(8), channels];
-        const input = randomHost(rng, inputShape);
-        // Half the values clamped to zero, as after a relu: many windows hold tied maxima.
-        for (let j = 0; j < input.values.length; j++) input.values[j] = Math.max(0, input.values[j]!);
-        const attrs = { filterSize, strides, pad };
-        const output = await runKernelOn('cpu', 'MaxPool', { x: input }, attrs);
-        await expectSameOnWasmAndCpu(
-          'MaxPoolGrad',
-          { dy: randomHost(rng, output.shape), input, output: { ...output, dtype: 'float32' } },
-          attrs,
-          JSON.stringify({ inputShape, ...attrs }),
-        );
-      }
-    } finally {
-      setSimdKernelsEnabled(true);
-    }
-  });
+  testWithAndWithoutSimd(
+    'MaxPoolGrad by %s, with ties (relu zeros) routed like the cpu backend',
+    'JavaScript',
+    { simd: 108, withoutSimd: 113 },
+    (rng, i) => expectPoolGradientSame(rng, i, 'MaxPool', true),
+  );
 
-  test.each([
-    ['wasm SIMD', true],
-    ["wasm's own kernel", false],
-  ])('AvgPoolGrad by %s', async (_, simd) => {
-    const rng = new Rng(simd ? 115 : 116);
-    setSimdKernelsEnabled(simd);
-    try {
-      for (let i = 0; i < CASES_PER_KERNEL; i++) {
-        const filterSize: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
-        const strides: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
-        const pad = rng.int(2) === 0 ? 'same' : 'valid';
-        const channels = i % 4 === 3 ? 1 + rng.int(5) : 4 * (1 + rng.int(3));
-        const inputShape = [1 + rng.int(3), filterSize[0] + rng.int(8), filterSize[1] + rng.int(8), channels];
-        const input = randomHost(rng, inputShape);
-        const attrs = { filterSize, strides, pad };
-        const output = await runKernelOn('cpu', 'AvgPool', { x: input }, attrs);
-        await expectSameOnWasmAndCpu(
-          'AvgPoolGrad',
-          { dy: randomHost(rng, output.shape), input },
-          attrs,
-          JSON.stringify({ inputShape, ...attrs }),
-        );
-      }
-    } finally {
-      setSimdKernelsEnabled(true);
-    }
-  });
+  testWithAndWithoutSimd(
+    'AvgPoolGrad by %s',
+    "wasm's own kernel",
+    { simd: 115, withoutSimd: 116 },
+    (rng, i) => expectPoolGradientSame(rng, i, 'AvgPool', false),
+  );
 
-  test.each([
-    ['wasm SIMD', true],
-    ['JavaScript', false],
-  ])('Tile, Sum and Mean (reductions by %s)', async (_, simd) => {
-    const rng = new Rng(simd ? 109 : 112);
-    setSimdKernelsEnabled(simd);
-    try {
-      for (let i = 0; i < CASES_PER_KERNEL; i++) {
-        const rank = 1 + rng.int(4);
-        const shape = Array.from({ length: rank }, () => 1 + rng.int(5));
-        // A last axis that is a multiple of 4 takes the SIMD reduction.
-        if (i % 2 === 0) shape[rank - 1] = 4 * (1 + rng.int(3));
-        const x = randomHost(rng, shape);
-        const reps = shape.map(() => 1 + rng.int(3));
-        await expectSameOnWasmAndCpu('Tile', { x }, { reps }, `shape=[${shape}] reps=[${reps}]`);
-        // Leading axes (the fast path), and any other subset (wasm's own kernels).
-        const leading = Array.from({ length: 1 + rng.int(rank) }, (_, axis) => axis);
-        const anyAxes = Array.from({ length: rank }, (_, axis) => axis).filter(() => rng.int(2) === 0);
-        for (const axis of [leading, anyAxes]) {
-          const keepDims = rng.int(2) === 0;
-          for (const kernel of ['Sum', 'Mean']) {
-            await expectSameOnWasmAndCpu(
-              kernel,
-              { x },
-              { axis, keepDims },
-              `shape=[${shape}] axis=[${axis}]`,
-            );
-          }
+  testWithAndWithoutSimd(
+    'Tile, Sum and Mean (reductions by %s)',
+    'JavaScript',
+    { simd: 109, withoutSimd: 112 },
+    async (rng, i) => {
+      const rank = 1 + rng.int(4);
+      const shape = Array.from({ length: rank }, () => 1 + rng.int(5));
+      // A last axis that is a multiple of 4 takes the SIMD reduction.
+      if (i % 2 === 0) shape[rank - 1] = 4 * (1 + rng.int(3));
+      const x = randomHost(rng, shape);
+      const reps = shape.map(() => 1 + rng.int(3));
+      await expectSameOnWasmAndCpu('Tile', { x }, { reps }, `shape=[${shape}] reps=[${reps}]`);
+      // Leading axes (the fast path), and any other subset (wasm's own kernels).
+      const leading = Array.from({ length: 1 + rng.int(rank) }, (_, axis) => axis);
+      const anyAxes = Array.from({ length: rank }, (_, axis) => axis).filter(() => rng.int(2) === 0);
+      for (const axis of [leading, anyAxes]) {
+        const keepDims = rng.int(2) === 0;
+        for (const kernel of ['Sum', 'Mean']) {
+          await expectSameOnWasmAndCpu(kernel, { x }, { axis, keepDims }, `shape=[${shape}] axis=[${axis}]`);
         }
       }
-    } finally {
-      setSimdKernelsEnabled(true);
-    }
-  });
+    },
+  );
 
   test('Identity shares data (no copy) and keeps it alive while any reference remains', async () => {
     await tf.setBackend('wasm');
