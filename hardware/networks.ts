@@ -13,8 +13,7 @@ export function squareKernelLayer(
   stride: number,
   outH: number,
   outW: number,
-  weightBits: number,
-  activationBits: number,
+  bits: { weightBits: number; activationBits: number },
 ): LayerShape {
   return {
     name,
@@ -26,35 +25,9 @@ export function squareKernelLayer(
     stride,
     outH,
     outW,
-    weightBits,
-    activationBits,
+    weightBits: bits.weightBits,
+    activationBits: bits.activationBits,
   };
-}
-
-/** A layer with a square kernel and a square output map. */
-function layer(
-  name: string,
-  kind: LayerShape['kind'],
-  inChannels: number,
-  outChannels: number,
-  kernel: number,
-  stride: number,
-  outSize: number,
-  weightBits: number,
-  activationBits: number,
-): LayerShape {
-  return squareKernelLayer(
-    name,
-    kind,
-    inChannels,
-    outChannels,
-    kernel,
-    stride,
-    outSize,
-    outSize,
-    weightBits,
-    activationBits,
-  );
 }
 
 /**
@@ -62,17 +35,16 @@ function layer(
  * dense 8192 → 1024 → 10; 3×3 'same' convolutions on 32×32 inputs.
  */
 export function vgg8Cifar10(weightBits = 8, activationBits = 8): LayerShape[] {
-  const w = weightBits;
-  const a = activationBits;
+  const bits = { weightBits, activationBits };
   return [
-    layer('conv1', 'conv', 3, 128, 3, 1, 32, w, a),
-    layer('conv2', 'conv', 128, 128, 3, 1, 32, w, a),
-    layer('conv3', 'conv', 128, 256, 3, 1, 16, w, a),
-    layer('conv4', 'conv', 256, 256, 3, 1, 16, w, a),
-    layer('conv5', 'conv', 256, 512, 3, 1, 8, w, a),
-    layer('conv6', 'conv', 512, 512, 3, 1, 8, w, a),
-    layer('fc1', 'dense', 512 * 4 * 4, 1024, 1, 1, 1, w, a),
-    layer('fc2', 'dense', 1024, 10, 1, 1, 1, w, a),
+    squareKernelLayer('conv1', 'conv', 3, 128, 3, 1, 32, 32, bits),
+    squareKernelLayer('conv2', 'conv', 128, 128, 3, 1, 32, 32, bits),
+    squareKernelLayer('conv3', 'conv', 128, 256, 3, 1, 16, 16, bits),
+    squareKernelLayer('conv4', 'conv', 256, 256, 3, 1, 16, 16, bits),
+    squareKernelLayer('conv5', 'conv', 256, 512, 3, 1, 8, 8, bits),
+    squareKernelLayer('conv6', 'conv', 512, 512, 3, 1, 8, 8, bits),
+    squareKernelLayer('fc1', 'dense', 512 * 4 * 4, 1024, 1, 1, 1, 1, bits),
+    squareKernelLayer('fc2', 'dense', 1024, 10, 1, 1, 1, 1, bits),
   ];
 }
 
@@ -85,7 +57,12 @@ export function vgg8Cifar10(weightBits = 8, activationBits = 8): LayerShape[] {
 export function isaacPeakWorkload(tiles = 168, outputSize = 64): LayerShape[] {
   const layers: LayerShape[] = [];
   for (let i = 0; i < tiles; i++) {
-    layers.push(layer(`fill${i}`, 'conv', 12 * 128, 128, 1, 1, outputSize, 16, 16));
+    layers.push(
+      squareKernelLayer(`fill${i}`, 'conv', 12 * 128, 128, 1, 1, outputSize, outputSize, {
+        weightBits: 16,
+        activationBits: 16,
+      }),
+    );
   }
   return layers;
 }
@@ -95,7 +72,9 @@ export function isaacPeakWorkload(tiles = 168, outputSize = 64): LayerShape[] {
  * classifier), mixed 4–8-bit quantization: the benchmark's workload.
  */
 export function mobileNetLike20(): LayerShape[] {
-  const layers: LayerShape[] = [layer('stem', 'conv', 3, 32, 3, 1, 32, 8, 8)];
+  const layers: LayerShape[] = [
+    squareKernelLayer('stem', 'conv', 3, 32, 3, 1, 32, 32, { weightBits: 8, activationBits: 8 }),
+  ];
   const blocks: Array<[channels: number, stride: number, bits: number]> = [
     [64, 1, 8],
     [96, 2, 6],
@@ -112,11 +91,21 @@ export function mobileNetLike20(): LayerShape[] {
   blocks.forEach(([out, stride, bits], index) => {
     size = Math.ceil(size / stride);
     layers.push(
-      layer(`block${index}.depthwise`, 'depthwise', channels, channels, 3, stride, size, bits, bits),
+      squareKernelLayer(`block${index}.depthwise`, 'depthwise', channels, channels, 3, stride, size, size, {
+        weightBits: bits,
+        activationBits: bits,
+      }),
     );
-    layers.push(layer(`block${index}.pointwise`, 'conv', channels, out, 1, 1, size, bits, bits));
+    layers.push(
+      squareKernelLayer(`block${index}.pointwise`, 'conv', channels, out, 1, 1, size, size, {
+        weightBits: bits,
+        activationBits: bits,
+      }),
+    );
     channels = out;
   });
-  layers.push(layer('classifier', 'dense', channels, 10, 1, 1, 1, 8, 8));
+  layers.push(
+    squareKernelLayer('classifier', 'dense', channels, 10, 1, 1, 1, 1, { weightBits: 8, activationBits: 8 }),
+  );
   return layers;
 }

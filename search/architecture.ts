@@ -257,31 +257,7 @@ export function layerShapes(spec: ArchitectureSpec, quantization: QuantizationSp
   const [inputH, inputW, inputChannels] = spec.inputShape;
   let h = sameOutputSize(inputH, spec.stem.stride);
   let w = sameOutputSize(inputW, spec.stem.stride);
-  const add = (
-    name: string,
-    kind: LayerShape['kind'],
-    inChannels: number,
-    outChannels: number,
-    kernel: number,
-    stride: number,
-    outH: number,
-    outW: number,
-    bits: LayerBits,
-  ) =>
-    layers.push(
-      squareKernelLayer(
-        name,
-        kind,
-        inChannels,
-        outChannels,
-        kernel,
-        stride,
-        outH,
-        outW,
-        bits.weightBits,
-        bits.activationBits,
-      ),
-    );
+  const add = (...args: Parameters<typeof squareKernelLayer>) => layers.push(squareKernelLayer(...args));
 
   add(
     'stem',
