@@ -31,6 +31,7 @@ export const BENCHMARKS = [
   'baseline',
   'aihwkit',
   'chipAccuracy',
+  'designDrops',
 ] as const;
 
 async function runOne(name: string): Promise<void> {
