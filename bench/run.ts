@@ -32,6 +32,7 @@ export const BENCHMARKS = [
   'aihwkit',
   'chipAccuracy',
   'designDrops',
+  'standaloneRepeat',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

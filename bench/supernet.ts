@@ -120,7 +120,7 @@ export async function standaloneFromFile(
  * stage) with one change for the budget of two shared cores: a stride-2 stem (14×14 feature maps, ~4×
  * fewer MACs than 28×28).
  */
-const SPACE: SearchSpaceInput = { network: { stem: { stride: 2 } } };
+export const SPACE: SearchSpaceInput = { network: { stem: { stride: 2 } } };
 
 /** The configuration; the IMCNAS_BENCH_SUPERNET_* variables override the budgets (header). */
 export function benchConfig(env = process.env) {
@@ -177,7 +177,7 @@ export function kendallTauB(a: readonly number[], b: readonly number[]): number 
 }
 
 /** Runs `tasks` with at most `limit` in flight; results in task order. */
-async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+export async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
   const results = new Array<T>(tasks.length);
   let next = 0;
   const worker = async () => {
