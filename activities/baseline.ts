@@ -13,6 +13,7 @@ import { baselineKey } from '../search/baseline';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic';
 import { timeStage } from '../storage/stageTiming';
 import { runChildTask } from './childTask';
+import { storedOrTested } from './evaluation';
 import type {
   BaselineEvaluationInput,
   BaselineResult,
@@ -46,18 +47,15 @@ export async function retrainBaseline(input: BaselineRetrainInput): Promise<Retr
 
 export async function evaluateBaseline(input: BaselineEvaluationInput): Promise<BaselineResult> {
   const dir = baselineDir(input.runDir, input.baseline);
-  const stored = await readJsonIfExists<BaselineResult & { raw?: unknown }>(designFiles(dir).final);
-  if (stored) {
-    const { raw: _raw, ...final } = stored;
-    return final;
-  }
-  return timeStage(input.runDir, 'retraining', `${baselineKey(input.baseline)}-final-test`, () =>
-    runChildTask<BaselineFinalRequest, BaselineResult>('chipEvaluation', 'runBaselineFinal', {
-      runDir: input.runDir,
-      trainDir: designFiles(dir).train,
-      dir,
-      config: input.config,
-      baseline: input.baseline,
-    }),
+  return storedOrTested(designFiles(dir).final, () =>
+    timeStage(input.runDir, 'retraining', `${baselineKey(input.baseline)}-final-test`, () =>
+      runChildTask<BaselineFinalRequest, BaselineResult>('chipEvaluation', 'runBaselineFinal', {
+        runDir: input.runDir,
+        trainDir: designFiles(dir).train,
+        dir,
+        config: input.config,
+        baseline: input.baseline,
+      }),
+    ),
   );
 }

@@ -41,37 +41,40 @@ export async function evaluateCandidates(input: EvaluateCandidatesInput): Promis
 
 export async function evaluateRobustness(input: RobustnessInput): Promise<RobustnessResult> {
   const dir = robustDir(input.runDir);
-  const stored = await readJsonIfExists<RobustnessResult & { raw?: unknown }>(
-    designResultFile(dir, input.candidate.key),
-  );
-  if (stored) {
-    const { raw: _raw, ...summary } = stored;
-    return summary;
-  }
-  return timeStage(input.runDir, 'robustness', input.candidate.key, () =>
-    runChildTask<RobustnessRequest, RobustnessResult>('chipEvaluation', 'runRobustness', {
-      runDir: input.runDir,
-      dir,
-      config: input.config,
-      candidate: input.candidate,
-    }),
+  return storedOrTested(designResultFile(dir, input.candidate.key), () =>
+    timeStage(input.runDir, 'robustness', input.candidate.key, () =>
+      runChildTask<RobustnessRequest, RobustnessResult>('chipEvaluation', 'runRobustness', {
+        runDir: input.runDir,
+        dir,
+        config: input.config,
+        candidate: input.candidate,
+      }),
+    ),
   );
 }
 
 export async function evaluateFinalModel(input: FinalEvaluationInput): Promise<FinalModelResult> {
   const dir = finalDir(input.runDir, input.candidate.key);
-  const stored = await readJsonIfExists<FinalModelResult & { raw?: unknown }>(designFiles(dir).final);
-  if (stored) {
-    const { raw: _raw, ...final } = stored;
-    return final;
-  }
-  return timeStage(input.runDir, 'retraining', `${input.candidate.key}-final-test`, () =>
-    runChildTask<FinalRequest, FinalModelResult>('chipEvaluation', 'runFinal', {
-      runDir: input.runDir,
-      trainDir: designFiles(dir).train,
-      dir,
-      config: input.config,
-      candidate: input.candidate,
-    }),
+  return storedOrTested(designFiles(dir).final, () =>
+    timeStage(input.runDir, 'retraining', `${input.candidate.key}-final-test`, () =>
+      runChildTask<FinalRequest, FinalModelResult>('chipEvaluation', 'runFinal', {
+        runDir: input.runDir,
+        trainDir: designFiles(dir).train,
+        dir,
+        config: input.config,
+        candidate: input.candidate,
+      }),
+    ),
   );
+}
+
+/**
+ * A tested design's result as its file holds it, without the evaluator's raw record, or, when no attempt
+ * finished yet, `test()`'s (whose child writes that file): a retried activity never tests twice.
+ */
+export async function storedOrTested<T extends object>(file: string, test: () => Promise<T>): Promise<T> {
+  const stored = await readJsonIfExists<T & { raw?: unknown }>(file);
+  if (!stored) return test();
+  const { raw: _raw, ...result } = stored;
+  return result as T;
 }
