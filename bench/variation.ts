@@ -31,8 +31,9 @@
  *   IMCNAS_BENCH_VARIATION_ROOT (artifact root; default a new directory under os.tmpdir()),
  *   IMCNAS_BENCH_VARIATION_DEVICES (comma-separated, default rram,pcm,fefet).
  *
- * With the defaults it took 4,589 s under `nice -n 5` on the shared 2-core machine (2026-12-03), most of it the
- * two final tests on 10 chips × 10,000 images; the result and its reading are in docs/variation.md.
+ * With the defaults it took 5,948 s under `nice -n 5` on the shared 2-core machine (2026-12-03, both searches
+ * side by side), most of it the two final tests on 10 chips × 10,000 images; the result and its reading
+ * are in docs/variation.md.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
