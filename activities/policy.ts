@@ -3,7 +3,7 @@
  * their answers in its history, so a later change of policy never changes what a running search replays.
  */
 import type { ChooseForRetrainingInput, ChooseForRobustnessInput } from '../contracts';
-import { frontForRobustness, hardwareCostOf, winnersForRetraining } from '../search/frontPolicy';
+import { frontForRobustness, retrainingOrder } from '../search/frontPolicy';
 
 /** Up to robustness.topK front members, spread along the front from the best by the first objective. */
 export async function chooseForRobustness({
@@ -19,11 +19,5 @@ export async function chooseForRetraining({
   front,
   robust,
 }: ChooseForRetrainingInput): Promise<string[]> {
-  const winners = winnersForRetraining(robust, config.retrain.count, {
-    // Configs recorded before retrain.choose existed have neither field: they keep most-accurate.
-    choose: config.retrain.choose ?? 'most-accurate',
-    accuracyTolerance: config.retrain.accuracyTolerance ?? 0.01,
-    costOf: hardwareCostOf(front, config.objectives),
-  });
-  return winners.map(({ key }) => key);
+  return retrainingOrder(robust, front, config.objectives, config.retrain);
 }

@@ -91,3 +91,27 @@ export function winnersForRetraining<T extends { key: string; accuracyMean: numb
   const rest = byAccuracy.filter((design) => design.accuracyMean < floor);
   return [...cheapestFirst, ...rest].slice(0, count);
 }
+
+/** The retraining settings the winner choice reads (config.retrain; older recorded configs lack `choose`). */
+export interface RetrainChoice {
+  count: number;
+  choose?: WinnerChoice;
+  accuracyTolerance?: number;
+}
+
+/**
+ * The keys stage 4 retrains, in order: winnersForRetraining with the first hardware objective as the cost.
+ * Configs recorded before `retrain.choose` existed have neither field and keep most-accurate.
+ */
+export function retrainingOrder(
+  robust: ReadonlyArray<{ key: string; accuracyMean: number }>,
+  front: readonly FrontEntry[],
+  objectives: readonly ObjectiveChoice[],
+  retrain: RetrainChoice,
+): string[] {
+  return winnersForRetraining(robust, retrain.count, {
+    choose: retrain.choose ?? 'most-accurate',
+    accuracyTolerance: retrain.accuracyTolerance ?? 0.01,
+    costOf: hardwareCostOf(front, objectives),
+  }).map(({ key }) => key);
+}

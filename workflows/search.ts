@@ -37,7 +37,7 @@ import type {
 } from '../contracts';
 import type { RunConfig } from '../config/schema';
 import { MAXIMUM_ATTEMPTS, NON_RETRYABLE_ERROR_TYPES } from '../common/failures';
-import { frontForRobustness, hardwareCostOf, winnersForRetraining } from '../search/frontPolicy';
+import { frontForRobustness, retrainingOrder } from '../search/frontPolicy';
 import { boundedAllSettled, causeOf, chunk } from './concurrency';
 import {
   type Checkpoint,
@@ -380,11 +380,7 @@ async function retrainWinners(
         front: progress.front,
         robust: state.robust ?? [],
       })
-    : winnersForRetraining(state.robust ?? [], config.retrain.count, {
-        choose: config.retrain.choose ?? 'most-accurate',
-        accuracyTolerance: config.retrain.accuracyTolerance ?? 0.01,
-        costOf: hardwareCostOf(progress.front, config.objectives),
-      }).map(({ key }) => key));
+    : retrainingOrder(state.robust ?? [], progress.front, config.objectives, config.retrain));
   progress.retrainTotal = winners.length;
   const byKey = new Map(progress.front.map((member) => [member.key, member]));
   const finished = await retrainEach(input, controls, checkpoint, {
