@@ -138,6 +138,19 @@ export class FunctionBuilder {
     return this.emit(0x49);
   }
 
+  and(): this {
+    return this.emit(0x71);
+  }
+  xor(): this {
+    return this.emit(0x73);
+  }
+  shrU(): this {
+    return this.emit(0x76);
+  }
+  eq(): this {
+    return this.emit(0x46);
+  }
+
   // Scalar memory (natural alignment, zero offset unless given).
   f32Load(offset = 0): this {
     return this.emit(0x2a, 2, ...unsignedLeb(offset));
@@ -165,6 +178,33 @@ export class FunctionBuilder {
   }
   f64PromoteF32(): this {
     return this.emit(0xbb);
+  }
+  i32Store(offset = 0): this {
+    return this.emit(0x36, 2, ...unsignedLeb(offset));
+  }
+  f32Ne(): this {
+    return this.emit(0x5c);
+  }
+  f64Mul(): this {
+    return this.emit(0xa2);
+  }
+  f64Sqrt(): this {
+    return this.emit(0x9f);
+  }
+  f64Floor(): this {
+    return this.emit(0x9c);
+  }
+  f64Min(): this {
+    return this.emit(0xa4);
+  }
+  f64Max(): this {
+    return this.emit(0xa5);
+  }
+  f64Gt(): this {
+    return this.emit(0x64);
+  }
+  f32DemoteF64(): this {
+    return this.emit(0xb6);
   }
 
   // SIMD (v128 loads/stores declare 4-byte alignment: tensors are float-aligned, not 16-byte aligned).
@@ -262,6 +302,16 @@ export class FunctionBuilder {
     condition();
     this.emit(0x04, 0x40);
     body();
+    return this.emit(0x0b);
+  }
+
+  /** `if (condition) then else otherwise`: the condition is whatever `condition` pushes (an i32). */
+  ifElse(condition: () => void, then: () => void, otherwise: () => void): this {
+    condition();
+    this.emit(0x04, 0x40);
+    then();
+    this.emit(0x05);
+    otherwise();
     return this.emit(0x0b);
   }
 

@@ -21,6 +21,9 @@
  * chunk (a chunk rarely aligns with (kh, kw) boundaries, so each would run the whole kernel with zeros
  * outside its rows: rowTiles× the MACs). Measured on the demo network: the products run at ~4–8 GMAC/s on
  * wasm and the per-read JavaScript pass (noise, ADC, shift-add) costs about as much again.
+ * That formulation is kept for calibration and the linear readout below; every other read now runs
+ * through the fused readout of readoutKernel.ts, which computes the same numbers bit for bit with wasm
+ * SIMD, summing only the rows whose DAC chunk is not 0 and doing the per-read pass in the same function.
  * When the ADC is ideal and there is no per-read noise the transfer is linear: cycles and slices then fold
  * into one product with the effective weights Σ_s 2^shift_s·W_s (same result, ~cycles·slices× faster).
  * Reads whose inputs are all zero (a patch of zeros, or a bit plane without a set bit) are left out of the
@@ -63,10 +66,16 @@ import {
   xorshiftJump,
   type LayerGeometry,
 } from './readout';
+import { ReadoutKernel } from './readoutKernel';
 
 // `Math` bound once per module: under jest's sandbox every lookup of a global goes through its
 // global-object wrapper, ~100× slower in the hot loops; a module constant is a plain reference.
 const math = Math;
+
+/** A weight row's length in kernel memory: the columns padded to whole groups of four SIMD lanes. */
+function paddedStride(cols: number): number {
+  return math.ceil(cols / 4) * 4;
+}
 
 /** One layer of one Monte-Carlo sample: its weight matrices and its drift-compensation factor. */
 interface LayerInstance {
@@ -82,6 +91,14 @@ interface SampleState {
   layers: LayerInstance[];
   /** Per-read noise source of this sample (advances as the chip is read). */
   reads: ReadNoise;
+}
+
+/** Where the fused readout (readoutKernel.ts) keeps a sample's cells and noise in its memory. */
+interface KernelSample {
+  /** Per layer, per block: byte address of [rowCount, stride] float32 weights (rows padded to `stride`). */
+  weightsAt: number[][];
+  poolAt: number;
+  stateAt: number;
 }
 
 interface ChipInternals {
@@ -105,6 +122,9 @@ export class AnalogChip {
   private readonly samples: SampleState[];
   private readonly tensors = new Map<string, tf.Tensor2D>();
   private readonly perReadNoise: boolean;
+  /** The fused readout and each sample's regions in its memory; null where wasm SIMD is unavailable. */
+  private readonly kernel: ReadoutKernel | null;
+  private readonly kernelSamples: KernelSample[] = [];
 
   constructor(
     readonly program: ChipProgram,
@@ -137,7 +157,30 @@ export class AnalogChip {
         reads: new ReadNoise(seed),
       }));
     }
+    this.kernel = ReadoutKernel.create();
+    if (this.kernel) this.kernelSamples = this.samples.map((sample) => this.loadSample(this.kernel!, sample));
     this.linearOp = (layer, input) => this.apply(layer, input);
+  }
+
+  /** Copies a sample's weights (rows padded to a multiple of 4 floats) and noise pool into kernel memory. */
+  private loadSample(kernel: ReadoutKernel, sample: SampleState): KernelSample {
+    const S = this.program.plans.map((plan) => plan.slices.widths.length);
+    const weightsAt = this.program.plans.map((plan, l) =>
+      plan.blocks.map((block, b) => {
+        const cols = S[l]! * block.outCount;
+        const stride = paddedStride(cols);
+        const at = kernel.allocate(block.rowCount * stride * 4, 'keep');
+        const target = new Float32Array(kernel.buffer, at, block.rowCount * stride);
+        const source = sample.layers[l]!.weights[b]!;
+        for (let r = 0; r < block.rowCount; r++)
+          target.set(source.subarray(r * cols, (r + 1) * cols), r * stride);
+        return at;
+      }),
+    );
+    const poolAt = kernel.allocate(sample.reads.pool.byteLength, 'keep');
+    new Float32Array(kernel.buffer, poolAt, sample.reads.pool.length).set(sample.reads.pool);
+    const stateAt = kernel.allocate(4, 'keep');
+    return { weightsAt, poolAt, stateAt };
   }
 
   get sampleCount(): number {
@@ -311,9 +354,26 @@ export class AnalogChip {
         readWeights[c * S + s] = 2 ** plan.input.shifts[c]! * 2 ** slices.shifts[s]! * step;
     const sliceReadSigma = Float64Array.from(slices.maxLevels, (levelsOfSlice) => readSigma * levelsOfSlice);
 
-    const patches = new Int32Array(mBlock * plan.rowsTotal);
-    const acc = new Float64Array(mBlock * Cout * samples);
-    const expandedBuffer = new Float32Array(cyclesUsed * mBlock * maxRows);
+    // The fused readout (readoutKernel.ts) serves every read that goes through an ADC or per-read noise;
+    // calibration and the linear readout keep the dense product below.
+    const kernel = calibration || linear ? null : this.kernel;
+    // Unsigned inputs through a 1-bit DAC: every nonzero chunk is 1.
+    const unitChunks = !plan.input.signed && plan.input.widths.every((width) => width === 1);
+    const fused = kernel
+      ? this.fusedBuffers(
+          kernel,
+          plan,
+          mBlock,
+          samples,
+          chunkTable,
+          readWeights,
+          sliceReadSigma,
+          sliceOutputSigma,
+        )
+      : null;
+    const patches = fused ? fused.patches : new Int32Array(mBlock * plan.rowsTotal);
+    const acc = fused ? fused.acc : new Float64Array(mBlock * Cout * samples);
+    const expandedBuffer = new Float32Array(fused ? 0 : cyclesUsed * mBlock * maxRows);
     const sumSquares = withRead ? new Float32Array(cyclesUsed * mBlock) : null;
     // Reads whose input is all zero (a zero patch, or a bit plane with no bit set) give a partial sum of
     // exactly 0 and, with σ_read ∝ sqrt(Σx²) = 0, read noise 0: ADC(0) = 0 adds nothing. They are left out
@@ -330,6 +390,39 @@ export class AnalogChip {
       for (let b = 0; b < plan.blocks.length; b++) {
         const block = plan.blocks[b]!;
         const rows = block.rowCount;
+        if (kernel && fused) {
+          for (let k = 0; k < samples; k++) {
+            const sampleIndex = sampleIndices[k]!;
+            const noise = drawsPerRead > 0 ? this.samples[sampleIndex]!.reads : null;
+            const regions = this.kernelSamples[sampleIndex]!;
+            if (noise) new Int32Array(kernel.buffer, regions.stateAt, 1)[0] = noise.state;
+            kernel.reads(
+              { noise: noise !== null, withRead, withOutput, ideal, skipZero: skipZeroReads, unitChunks },
+              {
+                ...fused.addresses,
+                rowsTotal: plan.rowsTotal,
+                rowStart: block.rowStart,
+                rows,
+                mb,
+                cycles,
+                levelSpan,
+                levelMin,
+                weightsAt: regions.weightsAt[plan.index]![b]!,
+                stride: paddedStride(S * block.outCount),
+                accBase: k * mBlock * Cout + block.outStart,
+                accStride: Cout,
+                slices: S,
+                outCount: block.outCount,
+                jumpAt: fused.jumpsAt[b]!,
+                poolAt: regions.poolAt,
+                stateAt: regions.stateAt,
+              },
+              { inverseStep, codeMin, codeMax },
+            );
+            if (noise) noise.state = new Int32Array(kernel.buffer, regions.stateAt, 1)[0]!;
+          }
+          continue;
+        }
         // Expanded input [reads, rows] of the reads that are not all zero, cycle-major, Σ x² per read
         // (per-read noise), and where each (cycle, pixel) read landed (−1: all zero, left out).
         const reads = expandInput(
@@ -416,6 +509,63 @@ export class AnalogChip {
         );
       }
     }
+  }
+
+  /**
+   * The scratch regions of one batch in kernel memory: the patches and accumulators (as views, which
+   * im2col and digitalPeriphery fill and read), the readout's constant tables (copied in), and the lists
+   * the kernel fills per read.
+   */
+  private fusedBuffers(
+    kernel: ReadoutKernel,
+    plan: LayerPlan,
+    mBlock: number,
+    samples: number,
+    chunkTable: Float32Array,
+    readWeights: Float64Array,
+    sliceReadSigma: Float64Array,
+    sliceOutputSigma: Float64Array,
+  ) {
+    const S = plan.slices.widths.length;
+    const maxRows = math.max(...plan.blocks.map((b) => b.rowCount));
+    const maxStride = math.max(...plan.blocks.map((b) => paddedStride(S * b.outCount)));
+    kernel.resetScratch();
+    const patchesAt = kernel.allocate(mBlock * plan.rowsTotal * 4, 'scratch');
+    const accAt = kernel.allocate(mBlock * plan.outChannels * samples * 8, 'scratch');
+    const chunkTableAt = kernel.allocate(chunkTable.byteLength, 'scratch');
+    const readWeightsAt = kernel.allocate(readWeights.byteLength, 'scratch');
+    const sliceReadSigmaAt = kernel.allocate(sliceReadSigma.byteLength, 'scratch');
+    const sliceOutputSigmaAt = kernel.allocate(sliceOutputSigma.byteLength, 'scratch');
+    const rowListAt = kernel.allocate(maxRows * 4, 'scratch');
+    const chunkListAt = kernel.allocate(maxRows * 4, 'scratch');
+    const sumsAt = kernel.allocate(maxStride * 4, 'scratch');
+    const jumpsAt = plan.blocks.map((block) => {
+      const at = kernel.allocate(32 * 4, 'scratch');
+      return { at, jump: xorshiftJump(S * block.outCount) };
+    });
+    // Views only after the last allocation (growing the memory detaches earlier ones).
+    const buffer = kernel.buffer;
+    new Float32Array(buffer, chunkTableAt, chunkTable.length).set(chunkTable);
+    new Float64Array(buffer, readWeightsAt, readWeights.length).set(readWeights);
+    new Float64Array(buffer, sliceReadSigmaAt, sliceReadSigma.length).set(sliceReadSigma);
+    new Float64Array(buffer, sliceOutputSigmaAt, sliceOutputSigma.length).set(sliceOutputSigma);
+    for (const { at, jump: j } of jumpsAt) new Int32Array(buffer, at, 32).set(j.columns);
+    return {
+      patches: new Int32Array(buffer, patchesAt, mBlock * plan.rowsTotal),
+      acc: new Float64Array(buffer, accAt, mBlock * plan.outChannels * samples),
+      jumpsAt: jumpsAt.map((j) => j.at),
+      addresses: {
+        patchesAt,
+        chunkTableAt,
+        accAt,
+        readWeightsAt,
+        sliceReadSigmaAt,
+        sliceOutputSigmaAt,
+        rowListAt,
+        chunkListAt,
+        sumsAt,
+      },
+    };
   }
 
   /** The weight tensor of one block for these samples (side by side), cached for the chip's life. */

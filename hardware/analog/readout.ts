@@ -132,7 +132,7 @@ export function productValues(product: tf.Tensor, size: number): Float32Array {
  * (Marsaglia 2003, §3: the generator is x·T, T a 32×32 binary matrix; here T^steps, column by column).
  */
 class XorshiftJump {
-  private readonly columns = new Int32Array(32);
+  readonly columns = new Int32Array(32);
 
   constructor(readonly steps: number) {
     for (let bit = 0; bit < 32; bit++) {

@@ -1,0 +1,439 @@
+/**
+ * The fused readout of one array block for one Monte-Carlo sample, as one hand-assembled wasm function
+ * (tensor/wasmSimdAssembler.ts): for every (cycle, pixel) read in the order chip.ts reads them, the bit-serial
+ * partial sums of every (slice, column), then per-read noise, the ADC and the shift-add — what
+ * expandInput + tf.matMul + accumulateReads (readout.ts) compute, in one pass, with the same numbers.
+ *
+ * Why it is faster: a read drives each row with a DAC chunk of its input level, and most chunks are 0
+ * (ReLU zeros, and the high bits of small activations), so the product only needs the rows whose chunk is
+ * not 0: the kernel lists them and sums chunk·W[row] over them, four columns per SIMD lane group. The
+ * dense product spent most of its MACs on zero rows; the per-read pass then ran in JavaScript.
+ *
+ * Why the numbers are the same, bit for bit:
+ * - the dense product (tfjs-wasm's XNNPACK GEMM) sums every output over the rows in order in float32,
+ *   multiply then add (no fused multiply-add; checked bit for bit in test/hardware/readoutKernel.test.ts).
+ *   A zero chunk adds 0·W = ±0, which leaves a float32 sum unchanged, so summing only the nonzero rows in
+ *   the same order gives the same float32 value;
+ * - the per-read pass is accumulateReads' arithmetic in float64 (JavaScript numbers): the same xorshift32
+ *   draws from the same pool in the same (cycle, pixel, slice, column) order, the same round-to-nearest
+ *   code, clip and shift-add, and the same jump of the stream over all-zero reads.
+ * Calibration (which records the noise-free sums) and the linear readout (ideal ADC, no per-read noise)
+ * keep the dense product: the former needs the sums themselves, the latter folds cycles and slices into
+ * one product that is already cheap.
+ */
+import {
+  assembleModule,
+  F32,
+  F64,
+  functionWithParameters,
+  I32,
+  V128,
+  type FunctionBuilder,
+} from '../../tensor/wasmSimdAssembler';
+import { ReadNoise } from './readout';
+
+/** The i32 parameters of the kernel, in call order (byte addresses end in `At`). */
+const PARAMETERS = [
+  'patchesAt',
+  'rowsTotal',
+  'rowStart',
+  'rows',
+  'mb',
+  'cycles',
+  'chunkTableAt',
+  'levelSpan',
+  'levelMin',
+  'weightsAt',
+  'stride',
+  'accAt',
+  'accBase',
+  'accStride',
+  'slices',
+  'outCount',
+  'readWeightsAt',
+  'sliceReadSigmaAt',
+  'sliceOutputSigmaAt',
+  'poolAt',
+  'stateAt',
+  'jumpAt',
+  'rowListAt',
+  'chunkListAt',
+  'sumsAt',
+] as const;
+
+type Parameter = (typeof PARAMETERS)[number];
+
+/** The f64 parameters after the i32 ones. */
+const F64_PARAMETERS = ['inverseStep', 'codeMin', 'codeMax'] as const;
+
+/** Which per-read terms a kernel variant computes (fixed at assembly: no branches in the inner loops). */
+export interface ReadoutVariant {
+  /** Per-read noise draws are taken (a sample with read or output noise). */
+  noise: boolean;
+  /** Cell read noise, σ ∝ sqrt(Σ x²) per read. */
+  withRead: boolean;
+  /** Output noise, drawn whatever the input. */
+  withOutput: boolean;
+  /** Ideal ADC: the sum passes through unquantized. */
+  ideal: boolean;
+  /** All-zero reads are left out (their draws jumped over); off with output noise. */
+  skipZero: boolean;
+  /**
+   * Every nonzero chunk is 1 (unsigned inputs through a 1-bit DAC, the common case): the sum adds the
+   * listed rows without multiplying (1·w = w exactly, so the numbers are the same).
+   */
+  unitChunks: boolean;
+}
+
+function variantName(v: ReadoutVariant): string {
+  return `reads_${+v.noise}${+v.withRead}${+v.withOutput}${+v.ideal}${+v.skipZero}${+v.unitChunks}`;
+}
+
+const POOL_MASK = (1 << ReadNoise.POOL_BITS) - 1;
+
+/** Emits one xorshift32 step of local `x` (Marsaglia 2003: 13, 17, 5), as readout.ts's loops do. */
+function xorshift(f: FunctionBuilder, x: number): void {
+  f.get(x).get(x).i32(13).shl().xor().set(x);
+  f.get(x).get(x).i32(17).shrU().xor().set(x);
+  f.get(x).get(x).i32(5).shl().xor().set(x);
+}
+
+/** pool[x & mask] as f64: the next standard normal of the stream (after `xorshift`). */
+function poolDraw(f: FunctionBuilder, p: Record<Parameter, number>, x: number): void {
+  f.get(p.poolAt).get(x).i32(POOL_MASK).and().i32(2).shl().add().f32Load().f64PromoteF32();
+}
+
+function buildReads(variant: ReadoutVariant): FunctionBuilder {
+  const { f, p: named } = functionWithParameters(variantName(variant), PARAMETERS, [F64, F64, F64]);
+  const p = named as Record<Parameter, number>;
+  const [inverseStep, codeMin, codeMax] = F64_PARAMETERS.map((_, i) => PARAMETERS.length + i) as [
+    number,
+    number,
+    number,
+  ];
+  const x = f.local(I32);
+  const c = f.local(I32);
+  const m = f.local(I32);
+  const r = f.local(I32);
+  const i = f.local(I32);
+  const s = f.local(I32);
+  const o = f.local(I32);
+  const t = f.local(I32);
+  const n = f.local(I32);
+  const bit = f.local(I32);
+  const tableAt = f.local(I32);
+  const sourceAt = f.local(I32);
+  const rowBytes = f.local(I32);
+  const strideEnd32 = f.local(I32);
+  const address = f.local(I32);
+  const accRowAt = f.local(I32);
+  const sumAt = f.local(I32);
+  const chunk = f.local(F32);
+  const squares = f.local(F64);
+  const readStd = f.local(F64);
+  const sliceReadStd = f.local(F64);
+  const outputSigma = f.local(F64);
+  const weight = f.local(F64);
+  const value = f.local(F64);
+  const code = f.local(F64);
+  const lane = f.local(V128);
+  const a0 = f.local(V128);
+  const a1 = f.local(V128);
+  const a2 = f.local(V128);
+  const a3 = f.local(V128);
+  const a4 = f.local(V128);
+  const a5 = f.local(V128);
+  const a6 = f.local(V128);
+  const a7 = f.local(V128);
+  const accumulators = [a0, a1, a2, a3, a4, a5, a6, a7];
+
+  if (variant.noise) f.get(p.stateAt).i32Load().set(x);
+  f.get(p.stride).i32(2).shl().set(rowBytes);
+  // Columns in whole groups of 32 (eight lanes of four), then groups of 4 (stride is a multiple of 4).
+  f.get(p.stride).i32(-32).and().set(strideEnd32);
+
+  f.forCount(c, p.cycles, () => {
+    // tableAt = chunkTable + (c·levelSpan − levelMin)·4: the chunk of level L in this cycle is at tableAt + 4L.
+    f.get(p.chunkTableAt).get(c).get(p.levelSpan).mul().get(p.levelMin).sub().i32(2).shl().add().set(tableAt);
+    f.forCount(m, p.mb, () => {
+      // List the rows whose chunk is not 0 (their weight-row address and chunk) and Σ chunk².
+      f.get(p.patchesAt).get(m).get(p.rowsTotal).mul().get(p.rowStart).add().i32(2).shl().add().set(sourceAt);
+      f.i32(0).set(n);
+      f.f64(0).set(squares);
+      f.forCount(r, p.rows, () => {
+        f.get(tableAt)
+          .get(sourceAt)
+          .get(r)
+          .i32(2)
+          .shl()
+          .add()
+          .i32Load()
+          .i32(2)
+          .shl()
+          .add()
+          .f32Load()
+          .set(chunk);
+        f.when(
+          () => f.get(chunk).f32(0).f32Ne(),
+          () => {
+            f.get(p.rowListAt).get(n).i32(2).shl().add();
+            f.get(p.weightsAt).get(r).get(rowBytes).mul().add();
+            f.i32Store();
+            f.get(p.chunkListAt).get(n).i32(2).shl().add().get(chunk).f32Store();
+            f.get(squares)
+              .get(chunk)
+              .f64PromoteF32()
+              .get(chunk)
+              .f64PromoteF32()
+              .f64Mul()
+              .f64Add()
+              .set(squares);
+            f.get(n).i32(1).add().set(n);
+          },
+        );
+      });
+      const skipRead = () => {
+        // An all-zero read: ADC(0) = 0 adds nothing; only its read-noise draws are passed over, by the
+        // stream's jump matrix (readout.ts XorshiftJump: column `bit` is where state 2^bit lands).
+        if (variant.noise && variant.withRead) {
+          f.i32(0).set(t);
+          f.forRange(
+            bit,
+            () => f.i32(0),
+            () => f.i32(32),
+            1,
+            () =>
+              f.when(
+                () => f.get(x).get(bit).shrU().i32(1).and(),
+                () => f.get(t).get(p.jumpAt).get(bit).i32(2).shl().add().i32Load().xor().set(t),
+              ),
+          );
+          f.get(t).set(x);
+        }
+      };
+      const readOut = () => {
+        // The partial sums: sums[col] = Σ_listed chunk·W[row, col], rows in order, float32 multiply then add.
+        const gather = (lanes: number) => {
+          for (let k = 0; k < lanes; k++) f.f32(0).f32x4Splat().set(accumulators[k]!);
+          f.forCount(i, n, () => {
+            f.get(p.rowListAt).get(i).i32(2).shl().add().i32Load().get(t).i32(2).shl().add().set(address);
+            if (variant.unitChunks)
+              for (let k = 0; k < lanes; k++)
+                f.get(accumulators[k]!)
+                  .get(address)
+                  .v128Load(16 * k)
+                  .f32x4Add()
+                  .set(accumulators[k]!);
+            else {
+              f.get(p.chunkListAt).get(i).i32(2).shl().add().f32Load().f32x4Splat().set(lane);
+              for (let k = 0; k < lanes; k++)
+                f.get(accumulators[k]!)
+                  .get(lane)
+                  .get(address)
+                  .v128Load(16 * k)
+                  .f32x4Mul()
+                  .f32x4Add()
+                  .set(accumulators[k]!);
+            }
+          });
+          for (let k = 0; k < lanes; k++)
+            f.get(p.sumsAt)
+              .get(t)
+              .i32(2)
+              .shl()
+              .add()
+              .get(accumulators[k]!)
+              .v128Store(16 * k);
+        };
+        f.forRange(
+          t,
+          () => f.i32(0),
+          () => f.get(strideEnd32),
+          32,
+          () => gather(8),
+        );
+        f.forRange(
+          t,
+          () => f.get(strideEnd32),
+          () => f.get(p.stride),
+          4,
+          () => gather(1),
+        );
+
+        if (variant.withRead)
+          // Σ x² is stored as float32 by expandInput before its square root is taken.
+          f.get(squares).f32DemoteF64().f64PromoteF32().f64Sqrt().set(readStd);
+        // accRowAt = acc + (accBase + m·accStride)·8
+        f.get(p.accAt).get(p.accBase).get(m).get(p.accStride).mul().add().i32(3).shl().add().set(accRowAt);
+        f.get(p.sumsAt).set(sumAt);
+        f.forCount(s, p.slices, () => {
+          f.get(p.readWeightsAt)
+            .get(c)
+            .get(p.slices)
+            .mul()
+            .get(s)
+            .add()
+            .i32(3)
+            .shl()
+            .add()
+            .f64Load()
+            .set(weight);
+          if (variant.withRead)
+            f.get(readStd)
+              .get(p.sliceReadSigmaAt)
+              .get(s)
+              .i32(3)
+              .shl()
+              .add()
+              .f64Load()
+              .f64Mul()
+              .set(sliceReadStd);
+          if (variant.withOutput)
+            f.get(p.sliceOutputSigmaAt).get(s).i32(3).shl().add().f64Load().set(outputSigma);
+          f.forCount(o, p.outCount, () => {
+            f.get(sumAt).get(o).i32(2).shl().add().f32Load().f64PromoteF32().set(value);
+            if (variant.noise && variant.withRead) {
+              xorshift(f, x);
+              f.get(value).get(sliceReadStd);
+              poolDraw(f, p, x);
+              f.f64Mul().f64Add().set(value);
+            }
+            if (variant.noise && variant.withOutput)
+              f.when(
+                () => f.get(outputSigma).f64(0).f64Gt(),
+                () => {
+                  xorshift(f, x);
+                  f.get(value).get(outputSigma);
+                  poolDraw(f, p, x);
+                  f.f64Mul().f64Add().set(value);
+                },
+              );
+            // address = accRowAt + 8·o; acc[address] += (ideal ? value : clip(round(value/step))) · weight
+            f.get(accRowAt).get(o).i32(3).shl().add().set(address);
+            if (variant.ideal) f.get(value).set(code);
+            else
+              f.get(value)
+                .get(inverseStep)
+                .f64Mul()
+                .f64(0.5)
+                .f64Add()
+                .f64Floor()
+                .get(codeMin)
+                .f64Max()
+                .get(codeMax)
+                .f64Min()
+                .set(code);
+            f.get(address).get(address).f64Load().get(code).get(weight).f64Mul().f64Add().f64Store();
+          });
+          f.get(sumAt).get(p.outCount).i32(2).shl().add().set(sumAt);
+        });
+      };
+      if (variant.skipZero) f.ifElse(() => f.get(n).eqz(), skipRead, readOut);
+      else readOut();
+    });
+  });
+  if (variant.noise) f.get(p.stateAt).get(x).i32Store();
+  return f;
+}
+
+interface WebAssemblyLike {
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer; grow(pages: number): number };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+
+type ReadsFunction = (...args: number[]) => void;
+
+const VARIANTS: ReadoutVariant[] = [];
+for (const noise of [false, true])
+  for (const withRead of [false, true])
+    for (const withOutput of [false, true])
+      for (const ideal of [false, true])
+        for (const skipZero of [false, true])
+          for (const unitChunks of [false, true])
+            VARIANTS.push({ noise, withRead, withOutput, ideal, skipZero, unitChunks });
+
+let compiled: { module: object; webAssembly: WebAssemblyLike } | null | undefined;
+
+/** The assembled module (every variant), or null where the engine has no wasm SIMD. */
+function compiledModule(): { module: object; webAssembly: WebAssemblyLike } | null {
+  if (compiled !== undefined) return compiled;
+  const webAssembly = (globalThis as unknown as { WebAssembly?: WebAssemblyLike }).WebAssembly;
+  compiled = null;
+  if (!webAssembly) return compiled;
+  const bytes = assembleModule(VARIANTS.map(buildReads));
+  if (!webAssembly.validate(bytes)) return compiled;
+  compiled = { module: new webAssembly.Module(bytes), webAssembly };
+  return compiled;
+}
+
+let enabled = true;
+
+/** Turns the fused readout off (tests compare it with the dense product and the JavaScript pass). */
+export function setFusedReadout(on: boolean): void {
+  enabled = on;
+}
+
+const PAGE_BYTES = 65_536;
+
+/**
+ * One chip's kernel memory: a bump allocator over a WebAssembly.Memory of its own. Regions allocated
+ * with `keep` live as long as the chip (weights, noise pools); `scratch` regions are reset by
+ * `resetScratch` before each batch. Views must be taken after the last allocation of a batch: growing the
+ * memory detaches earlier views.
+ */
+export class ReadoutKernel {
+  private readonly memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  private readonly functions = new Map<string, ReadsFunction>();
+  private kept = 0;
+  private top = 0;
+
+  private constructor(compiledModule: { module: object; webAssembly: WebAssemblyLike }) {
+    this.memory = new compiledModule.webAssembly.Memory({ initial: 16 });
+    const instance = new compiledModule.webAssembly.Instance(compiledModule.module, {
+      env: { memory: this.memory },
+    });
+    for (const variant of VARIANTS) {
+      const name = variantName(variant);
+      this.functions.set(name, instance.exports[name] as ReadsFunction);
+    }
+  }
+
+  /** A kernel for one chip, or null where the fused readout is off or unavailable. */
+  static create(): ReadoutKernel | null {
+    if (!enabled) return null;
+    const module = compiledModule();
+    return module ? new ReadoutKernel(module) : null;
+  }
+
+  /** Reserves `bytes` (16-byte aligned) and returns the byte address. */
+  allocate(bytes: number, lifetime: 'keep' | 'scratch'): number {
+    if (lifetime === 'keep' && this.top !== this.kept)
+      throw new Error('ReadoutKernel: kept regions must be allocated before scratch regions');
+    const at = this.top;
+    this.top = at + Math.ceil(bytes / 16) * 16;
+    const needed = Math.ceil(this.top / PAGE_BYTES) - this.memory.buffer.byteLength / PAGE_BYTES;
+    if (needed > 0) this.memory.grow(needed);
+    if (lifetime === 'keep') this.kept = this.top;
+    return at;
+  }
+
+  resetScratch(): void {
+    this.top = this.kept;
+  }
+
+  get buffer(): ArrayBuffer {
+    return this.memory.buffer;
+  }
+
+  /** Runs one block for one sample (see PARAMETERS for the order; addresses from `allocate`). */
+  reads(
+    variant: ReadoutVariant,
+    args: Record<Parameter, number>,
+    adc: Record<(typeof F64_PARAMETERS)[number], number>,
+  ): void {
+    const run = this.functions.get(variantName(variant))!;
+    run(...PARAMETERS.map((name) => args[name]), ...F64_PARAMETERS.map((name) => adc[name]));
+  }
+}
