@@ -203,6 +203,9 @@ export class FunctionBuilder {
   f64Gt(): this {
     return this.emit(0x64);
   }
+  f64Lt(): this {
+    return this.emit(0x63);
+  }
   f32DemoteF64(): this {
     return this.emit(0xb6);
   }

@@ -173,24 +173,15 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
           .add()
           .f32Load()
           .set(chunk);
-        f.when(
-          () => f.get(chunk).f32(0).f32Ne(),
-          () => {
-            f.get(p.rowListAt).get(n).i32(2).shl().add();
-            f.get(p.weightsAt).get(r).get(rowBytes).mul().add();
-            f.i32Store();
-            f.get(p.chunkListAt).get(n).i32(2).shl().add().get(chunk).f32Store();
-            f.get(squares)
-              .get(chunk)
-              .f64PromoteF32()
-              .get(chunk)
-              .f64PromoteF32()
-              .f64Mul()
-              .f64Add()
-              .set(squares);
-            f.get(n).i32(1).add().set(n);
-          },
-        );
+        // Branch-free (whether a chunk is 0 is data, not a pattern a branch predictor learns): every row is
+        // written at position n, and n moves on only past a nonzero chunk. Σ chunk² over every row is the
+        // same exact integer as over the nonzero ones.
+        f.get(p.rowListAt).get(n).i32(2).shl().add();
+        f.get(p.weightsAt).get(r).get(rowBytes).mul().add();
+        f.i32Store();
+        f.get(p.chunkListAt).get(n).i32(2).shl().add().get(chunk).f32Store();
+        f.get(squares).get(chunk).f64PromoteF32().get(chunk).f64PromoteF32().f64Mul().f64Add().set(squares);
+        f.get(n).get(chunk).f32(0).f32Ne().add().set(n);
       });
       const skipRead = () => {
         // An all-zero read: ADC(0) = 0 adds nothing; only its read-noise draws are passed over, by the
@@ -311,18 +302,13 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
             // address = accRowAt + 8·o; acc[address] += (ideal ? value : clip(round(value/step))) · weight
             f.get(accRowAt).get(o).i32(3).shl().add().set(address);
             if (variant.ideal) f.get(value).set(code);
-            else
-              f.get(value)
-                .get(inverseStep)
-                .f64Mul()
-                .f64(0.5)
-                .f64Add()
-                .f64Floor()
-                .get(codeMin)
-                .f64Max()
-                .get(codeMax)
-                .f64Min()
-                .set(code);
+            else {
+              f.get(value).get(inverseStep).f64Mul().f64(0.5).f64Add().f64Floor().set(code);
+              // The clip as compare-and-select (wasm's f64.min/max carry NaN and ±0 rules that cost
+              // several instructions each; there is no NaN here, and the result is the same).
+              f.get(codeMax).get(code).get(code).get(codeMax).f64Gt().select().set(code);
+              f.get(codeMin).get(code).get(code).get(codeMin).f64Lt().select().set(code);
+            }
             f.get(address).get(address).f64Load().get(code).get(weight).f64Mul().f64Add().f64Store();
           });
           f.get(sumAt).get(p.outCount).i32(2).shl().add().set(sumAt);
