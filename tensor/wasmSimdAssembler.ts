@@ -231,6 +231,18 @@ export class FunctionBuilder {
   i32x4Splat(): this {
     return this.emit(...simd(0x11));
   }
+  v128And(): this {
+    return this.emit(...simd(0x4e));
+  }
+  v128Xor(): this {
+    return this.emit(...simd(0x51));
+  }
+  i32x4Shl(): this {
+    return this.emit(...simd(0xab));
+  }
+  i32x4ShrU(): this {
+    return this.emit(...simd(0xad));
+  }
   i32x4ExtractLane(lane: number): this {
     return this.emit(...simd(0x1b), lane);
   }

@@ -414,6 +414,7 @@ export class AnalogChip {
                 slices: S,
                 outCount: block.outCount,
                 jumpAt: fused.jumpsAt[b]!,
+                laneJumpsAt: fused.laneJumpsAt[b]!,
                 poolAt: regions.poolAt,
                 stateAt: regions.stateAt,
               },
@@ -539,10 +540,21 @@ export class AnalogChip {
     const rowListAt = kernel.allocate(maxRows * 4, 'scratch');
     const chunkListAt = kernel.allocate(maxRows * 4, 'scratch');
     const sumsAt = kernel.allocate(maxStride * 4, 'scratch');
+    const levelRowsAt = kernel.allocate(mBlock * maxRows * 4, 'scratch');
+    const levelsAt = kernel.allocate(mBlock * maxRows * 4, 'scratch');
+    const levelCountsAt = kernel.allocate(mBlock * 4, 'scratch');
     const jumpsAt = plan.blocks.map((block) => {
       const at = kernel.allocate(32 * 4, 'scratch');
       return { at, jump: xorshiftJump(S * block.outCount) };
     });
+    // Per block, where state 2^bit lands after 0…7 reads of S·outCount draws ([bit][lane], int32).
+    const laneJumpsAt = plan.blocks.map((block) => {
+      const at = kernel.allocate(32 * 8 * 4, 'scratch');
+      const draws = S * block.outCount;
+      return { at, jumps: Array.from({ length: 8 }, (_, lane) => xorshiftJump(lane * draws)) };
+    });
+    const drawsAt = kernel.allocate(maxStride * 8 * 4, 'scratch');
+    const laneEndsAt = kernel.allocate(8 * 4, 'scratch');
     // Views only after the last allocation (growing the memory detaches earlier ones).
     const buffer = kernel.buffer;
     new Float32Array(buffer, chunkTableAt, chunkTable.length).set(chunkTable);
@@ -550,10 +562,16 @@ export class AnalogChip {
     new Float64Array(buffer, sliceReadSigmaAt, sliceReadSigma.length).set(sliceReadSigma);
     new Float64Array(buffer, sliceOutputSigmaAt, sliceOutputSigma.length).set(sliceOutputSigma);
     for (const { at, jump: j } of jumpsAt) new Int32Array(buffer, at, 32).set(j.columns);
+    for (const { at, jumps } of laneJumpsAt) {
+      const table = new Int32Array(buffer, at, 32 * 8);
+      for (let bit = 0; bit < 32; bit++)
+        for (let lane = 0; lane < 8; lane++) table[bit * 8 + lane] = jumps[lane]!.columns[bit]!;
+    }
     return {
       patches: new Int32Array(buffer, patchesAt, mBlock * plan.rowsTotal),
       acc: new Float64Array(buffer, accAt, mBlock * plan.outChannels * samples),
       jumpsAt: jumpsAt.map((j) => j.at),
+      laneJumpsAt: laneJumpsAt.map((j) => j.at),
       addresses: {
         patchesAt,
         chunkTableAt,
@@ -564,6 +582,11 @@ export class AnalogChip {
         rowListAt,
         chunkListAt,
         sumsAt,
+        levelRowsAt,
+        levelsAt,
+        levelCountsAt,
+        drawsAt,
+        laneEndsAt,
       },
     };
   }

@@ -59,6 +59,12 @@ const PARAMETERS = [
   'rowListAt',
   'chunkListAt',
   'sumsAt',
+  'levelRowsAt',
+  'levelsAt',
+  'levelCountsAt',
+  'laneJumpsAt',
+  'drawsAt',
+  'laneEndsAt',
 ] as const;
 
 type Parameter = (typeof PARAMETERS)[number];
@@ -98,6 +104,13 @@ function xorshift(f: FunctionBuilder, x: number): void {
   f.get(x).get(x).i32(5).shl().xor().set(x);
 }
 
+/** One xorshift32 step of each of the four lanes of v128 local `v`. */
+function xorshiftLanes(f: FunctionBuilder, v: number): void {
+  f.get(v).get(v).i32(13).i32x4Shl().v128Xor().set(v);
+  f.get(v).get(v).i32(17).i32x4ShrU().v128Xor().set(v);
+  f.get(v).get(v).i32(5).i32x4Shl().v128Xor().set(v);
+}
+
 /** pool[x & mask] as f64: the next standard normal of the stream (after `xorshift`). */
 function poolDraw(f: FunctionBuilder, p: Record<Parameter, number>, x: number): void {
   f.get(p.poolAt).get(x).i32(POOL_MASK).and().i32(2).shl().add().f32Load().f64PromoteF32();
@@ -123,6 +136,20 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
   const bit = f.local(I32);
   const tableAt = f.local(I32);
   const sourceAt = f.local(I32);
+  const listAt = f.local(I32);
+  const level = f.local(I32);
+  const count = f.local(I32);
+  const laneOfRead = f.local(I32);
+  const drawAt = f.local(I32);
+  const laneMask = f.local(V128);
+  const lanesLow = f.local(V128);
+  const lanesHigh = f.local(V128);
+  // Read noise alone (the common case): each read's S·outCount draws are generated for eight reads at a
+  // time, one read per SIMD lane, instead of one serial xorshift chain (whose 6-step dependency was the
+  // per-read pass's floor). Lane j of a group starts at the state j reads on — the stream jumped by
+  // j·S·outCount draws (jump matrices, readout.ts XorshiftJump) — so every read meets the very draws it
+  // met in the serial stream; the reads left out just leave theirs unused.
+  const laneDraws = variant.noise && variant.withRead && !variant.withOutput;
   const rowBytes = f.local(I32);
   const strideEnd32 = f.local(I32);
   const address = f.local(I32);
@@ -152,18 +179,73 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
   // Columns in whole groups of 32 (eight lanes of four), then groups of 4 (stride is a multiple of 4).
   f.get(p.stride).i32(-32).and().set(strideEnd32);
 
+  // Once per pixel, the rows of this block whose input level is not 0, in order (weight-row address and
+  // level): a zero level drives 0 in every cycle, so the cycles below only look at these.
+  f.forCount(m, p.mb, () => {
+    f.get(p.patchesAt).get(m).get(p.rowsTotal).mul().get(p.rowStart).add().i32(2).shl().add().set(sourceAt);
+    f.get(m).get(p.rows).mul().i32(2).shl().set(listAt);
+    f.i32(0).set(n);
+    f.forCount(r, p.rows, () => {
+      f.get(sourceAt).get(r).i32(2).shl().add().i32Load().set(level);
+      f.get(p.levelRowsAt).get(listAt).add().get(n).i32(2).shl().add();
+      f.get(p.weightsAt).get(r).get(rowBytes).mul().add();
+      f.i32Store();
+      f.get(p.levelsAt).get(listAt).add().get(n).i32(2).shl().add().get(level).i32Store();
+      f.get(n).get(level).eqz().eqz().add().set(n);
+    });
+    f.get(p.levelCountsAt).get(m).i32(2).shl().add().get(n).i32Store();
+  });
+
+  if (laneDraws) f.i32(0).set(laneOfRead);
   f.forCount(c, p.cycles, () => {
     // tableAt = chunkTable + (c·levelSpan − levelMin)·4: the chunk of level L in this cycle is at tableAt + 4L.
     f.get(p.chunkTableAt).get(c).get(p.levelSpan).mul().get(p.levelMin).sub().i32(2).shl().add().set(tableAt);
     f.forCount(m, p.mb, () => {
+      if (laneDraws)
+        f.when(
+          () => f.get(laneOfRead).eqz(),
+          () => {
+            // The group's lane starts: state x jumped by 0…7 reads, lanes low [0-3] and high [4-7].
+            f.i32(0).i32x4Splat().set(lanesLow);
+            f.i32(0).i32x4Splat().set(lanesHigh);
+            f.forRange(
+              bit,
+              () => f.i32(0),
+              () => f.i32(32),
+              1,
+              () => {
+                f.i32(0).get(x).get(bit).shrU().i32(1).and().sub().i32x4Splat().set(laneMask);
+                f.get(p.laneJumpsAt).get(bit).i32(5).shl().add().set(address);
+                f.get(lanesLow).get(address).v128Load().get(laneMask).v128And().v128Xor().set(lanesLow);
+                f.get(lanesHigh).get(address).v128Load(16).get(laneMask).v128And().v128Xor().set(lanesHigh);
+              },
+            );
+            // draws[k·8 + lane] = the lane's state after k + 1 steps, k < S·outCount.
+            f.get(p.drawsAt).set(drawAt);
+            f.forCount(o, p.slices, () =>
+              f.forCount(t, p.outCount, () => {
+                xorshiftLanes(f, lanesLow);
+                xorshiftLanes(f, lanesHigh);
+                f.get(drawAt).get(lanesLow).v128Store();
+                f.get(drawAt).get(lanesHigh).v128Store(16);
+                f.get(drawAt).i32(32).add().set(drawAt);
+              }),
+            );
+            f.get(p.laneEndsAt).get(lanesLow).v128Store();
+            f.get(p.laneEndsAt).get(lanesHigh).v128Store(16);
+          },
+        );
       // List the rows whose chunk is not 0 (their weight-row address and chunk) and Σ chunk².
-      f.get(p.patchesAt).get(m).get(p.rowsTotal).mul().get(p.rowStart).add().i32(2).shl().add().set(sourceAt);
+      f.get(m).get(p.rows).mul().i32(2).shl().set(listAt);
+      f.get(p.levelCountsAt).get(m).i32(2).shl().add().i32Load().set(count);
       f.i32(0).set(n);
       f.f64(0).set(squares);
-      f.forCount(r, p.rows, () => {
+      f.forCount(i, count, () => {
         f.get(tableAt)
-          .get(sourceAt)
-          .get(r)
+          .get(p.levelsAt)
+          .get(listAt)
+          .add()
+          .get(i)
           .i32(2)
           .shl()
           .add()
@@ -177,7 +259,7 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
         // written at position n, and n moves on only past a nonzero chunk. Σ chunk² over every row is the
         // same exact integer as over the nonzero ones.
         f.get(p.rowListAt).get(n).i32(2).shl().add();
-        f.get(p.weightsAt).get(r).get(rowBytes).mul().add();
+        f.get(p.levelRowsAt).get(listAt).add().get(i).i32(2).shl().add().i32Load();
         f.i32Store();
         f.get(p.chunkListAt).get(n).i32(2).shl().add().get(chunk).f32Store();
         f.get(squares).get(chunk).f64PromoteF32().get(chunk).f64PromoteF32().f64Mul().f64Add().set(squares);
@@ -186,7 +268,7 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
       const skipRead = () => {
         // An all-zero read: ADC(0) = 0 adds nothing; only its read-noise draws are passed over, by the
         // stream's jump matrix (readout.ts XorshiftJump: column `bit` is where state 2^bit lands).
-        if (variant.noise && variant.withRead) {
+        if (variant.noise && variant.withRead && !laneDraws) {
           f.i32(0).set(t);
           f.forRange(
             bit,
@@ -257,6 +339,8 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
         // accRowAt = acc + (accBase + m·accStride)·8
         f.get(p.accAt).get(p.accBase).get(m).get(p.accStride).mul().add().i32(3).shl().add().set(accRowAt);
         f.get(p.sumsAt).set(sumAt);
+        // This read's draws: column laneOfRead of the group's table.
+        if (laneDraws) f.get(p.drawsAt).get(laneOfRead).i32(2).shl().add().set(drawAt);
         f.forCount(s, p.slices, () => {
           f.get(p.readWeightsAt)
             .get(c)
@@ -283,7 +367,12 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
             f.get(p.sliceOutputSigmaAt).get(s).i32(3).shl().add().f64Load().set(outputSigma);
           f.forCount(o, p.outCount, () => {
             f.get(sumAt).get(o).i32(2).shl().add().f32Load().f64PromoteF32().set(value);
-            if (variant.noise && variant.withRead) {
+            if (laneDraws) {
+              f.get(value).get(sliceReadStd);
+              f.get(p.poolAt).get(drawAt).i32Load().i32(POOL_MASK).and().i32(2).shl().add().f32Load();
+              f.f64PromoteF32().f64Mul().f64Add().set(value);
+              f.get(drawAt).i32(32).add().set(drawAt);
+            } else if (variant.noise && variant.withRead) {
               xorshift(f, x);
               f.get(value).get(sliceReadStd);
               poolDraw(f, p, x);
@@ -316,6 +405,11 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
       };
       if (variant.skipZero) f.ifElse(() => f.get(n).eqz(), skipRead, readOut);
       else readOut();
+      if (laneDraws) {
+        // The stream moves on past this read (zero or not): its lane's end state.
+        f.get(p.laneEndsAt).get(laneOfRead).i32(2).shl().add().i32Load().set(x);
+        f.get(laneOfRead).i32(1).add().i32(7).and().set(laneOfRead);
+      }
     });
   });
   if (variant.noise) f.get(p.stateAt).get(x).i32Store();

@@ -98,6 +98,7 @@ const cases: Case[] = [
     hw: { dacBits: 2, bitsPerCell: 3, device: 'sram' },
     noise: {},
   },
+  { name: '2-bit DAC with read noise (multi-valued chunks)', hw: { dacBits: 2 }, noise: {} },
   { name: 'output noise (every read kept)', hw: {}, noise: { outputNoise: 0.03 } },
   { name: 'ideal ADC with read noise', hw: {}, noise: { idealAdc: true } },
   { name: 'no per-read noise, real ADC', hw: {}, noise: { readNoiseScale: 0 } },
