@@ -267,6 +267,30 @@ export class FunctionBuilder {
   f64x2PromoteLowF32x4(): this {
     return this.emit(...simd(0x5f));
   }
+  /** v128.load64_splat: 8 bytes (two f32) into both halves. */
+  v128Load64Splat(offset = 0): this {
+    return this.emit(...simd(0x0a), 2, ...unsignedLeb(offset));
+  }
+  f64x2Splat(): this {
+    return this.emit(...simd(0x14));
+  }
+  f64x2ReplaceLane(lane: number): this {
+    return this.emit(...simd(0x22), lane);
+  }
+  f64x2Mul(): this {
+    return this.emit(...simd(0xf2));
+  }
+  f64x2Floor(): this {
+    return this.emit(...simd(0x75));
+  }
+  /** Pseudo-minimum: `b < a ? b : a` per lane (one instruction; no NaN rules). */
+  f64x2Pmin(): this {
+    return this.emit(...simd(0xf6));
+  }
+  /** Pseudo-maximum: `a < b ? b : a` per lane. */
+  f64x2Pmax(): this {
+    return this.emit(...simd(0xf7));
+  }
   f64x2Add(): this {
     return this.emit(...simd(0xf0));
   }

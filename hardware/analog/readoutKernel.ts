@@ -150,6 +150,18 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
   // j·S·outCount draws (jump matrices, readout.ts XorshiftJump) — so every read meets the very draws it
   // met in the serial stream; the reads left out just leave theirs unused.
   const laneDraws = variant.noise && variant.withRead && !variant.withOutput;
+  // Two conversions per f64x2 operation where no output noise is drawn (its per-slice condition and
+  // interleaved draws stay scalar): the same float64 arithmetic per lane, so the same numbers.
+  const pairs = !variant.withOutput;
+  const outPairsEnd = f.local(I32);
+  const pairValue = f.local(V128);
+  const pairCode = f.local(V128);
+  const pairWeight = f.local(V128);
+  const pairReadStd = f.local(V128);
+  const pairInverseStep = f.local(V128);
+  const pairHalf = f.local(V128);
+  const pairCodeMin = f.local(V128);
+  const pairCodeMax = f.local(V128);
   const rowBytes = f.local(I32);
   const strideEnd32 = f.local(I32);
   const address = f.local(I32);
@@ -178,6 +190,13 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
   f.get(p.stride).i32(2).shl().set(rowBytes);
   // Columns in whole groups of 32 (eight lanes of four), then groups of 4 (stride is a multiple of 4).
   f.get(p.stride).i32(-32).and().set(strideEnd32);
+  if (pairs) {
+    f.get(p.outCount).i32(-2).and().set(outPairsEnd);
+    f.get(inverseStep).f64x2Splat().set(pairInverseStep);
+    f.f64(0.5).f64x2Splat().set(pairHalf);
+    f.get(codeMin).f64x2Splat().set(pairCodeMin);
+    f.get(codeMax).f64x2Splat().set(pairCodeMax);
+  } else f.i32(0).set(outPairsEnd);
 
   // Once per pixel, the rows of this block whose input level is not 0, in order (weight-row address and
   // level): a zero level drives 0 in every cycle, so the cycles below only look at these.
@@ -365,41 +384,98 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
               .set(sliceReadStd);
           if (variant.withOutput)
             f.get(p.sliceOutputSigmaAt).get(s).i32(3).shl().add().f64Load().set(outputSigma);
-          f.forCount(o, p.outCount, () => {
-            f.get(sumAt).get(o).i32(2).shl().add().f32Load().f64PromoteF32().set(value);
-            if (laneDraws) {
-              f.get(value).get(sliceReadStd);
-              f.get(p.poolAt).get(drawAt).i32Load().i32(POOL_MASK).and().i32(2).shl().add().f32Load();
-              f.f64PromoteF32().f64Mul().f64Add().set(value);
-              f.get(drawAt).i32(32).add().set(drawAt);
-            } else if (variant.noise && variant.withRead) {
-              xorshift(f, x);
-              f.get(value).get(sliceReadStd);
-              poolDraw(f, p, x);
-              f.f64Mul().f64Add().set(value);
-            }
-            if (variant.noise && variant.withOutput)
-              f.when(
-                () => f.get(outputSigma).f64(0).f64Gt(),
-                () => {
-                  xorshift(f, x);
-                  f.get(value).get(outputSigma);
-                  poolDraw(f, p, x);
-                  f.f64Mul().f64Add().set(value);
-                },
-              );
-            // address = accRowAt + 8·o; acc[address] += (ideal ? value : clip(round(value/step))) · weight
-            f.get(accRowAt).get(o).i32(3).shl().add().set(address);
-            if (variant.ideal) f.get(value).set(code);
-            else {
-              f.get(value).get(inverseStep).f64Mul().f64(0.5).f64Add().f64Floor().set(code);
-              // The clip as compare-and-select (wasm's f64.min/max carry NaN and ±0 rules that cost
-              // several instructions each; there is no NaN here, and the result is the same).
-              f.get(codeMax).get(code).get(code).get(codeMax).f64Gt().select().set(code);
-              f.get(codeMin).get(code).get(code).get(codeMin).f64Lt().select().set(code);
-            }
-            f.get(address).get(address).f64Load().get(code).get(weight).f64Mul().f64Add().f64Store();
-          });
+          if (pairs) {
+            f.get(weight).f64x2Splat().set(pairWeight);
+            if (variant.withRead) f.get(sliceReadStd).f64x2Splat().set(pairReadStd);
+            f.forRange(
+              o,
+              () => f.i32(0),
+              () => f.get(outPairsEnd),
+              2,
+              () => {
+                f.get(sumAt)
+                  .get(o)
+                  .i32(2)
+                  .shl()
+                  .add()
+                  .v128Load64Splat()
+                  .f64x2PromoteLowF32x4()
+                  .set(pairValue);
+                if (variant.noise && variant.withRead) {
+                  // The pair's two draws, in stream order: lane 0 then lane 1.
+                  f.get(pairValue).get(pairReadStd);
+                  for (let lane = 0; lane < 2; lane++) {
+                    if (laneDraws) {
+                      f.get(p.poolAt).get(drawAt).i32Load().i32(POOL_MASK).and().i32(2).shl().add().f32Load();
+                      f.get(drawAt).i32(32).add().set(drawAt);
+                    } else {
+                      xorshift(f, x);
+                      f.get(p.poolAt).get(x).i32(POOL_MASK).and().i32(2).shl().add().f32Load();
+                    }
+                    f.f64PromoteF32();
+                    if (lane === 0) f.f64x2Splat();
+                    else f.f64x2ReplaceLane(1);
+                  }
+                  f.f64x2Mul().f64x2Add().set(pairValue);
+                }
+                if (variant.ideal) f.get(pairValue).set(pairCode);
+                else {
+                  f.get(pairValue).get(pairInverseStep).f64x2Mul().get(pairHalf).f64x2Add().f64x2Floor();
+                  f.get(pairCodeMax).f64x2Pmin().get(pairCodeMin).f64x2Pmax().set(pairCode);
+                }
+                f.get(accRowAt).get(o).i32(3).shl().add().set(address);
+                f.get(address)
+                  .get(address)
+                  .v128Load()
+                  .get(pairCode)
+                  .get(pairWeight)
+                  .f64x2Mul()
+                  .f64x2Add()
+                  .v128Store();
+              },
+            );
+          }
+          f.forRange(
+            o,
+            () => f.get(outPairsEnd),
+            () => f.get(p.outCount),
+            1,
+            () => {
+              f.get(sumAt).get(o).i32(2).shl().add().f32Load().f64PromoteF32().set(value);
+              if (laneDraws) {
+                f.get(value).get(sliceReadStd);
+                f.get(p.poolAt).get(drawAt).i32Load().i32(POOL_MASK).and().i32(2).shl().add().f32Load();
+                f.f64PromoteF32().f64Mul().f64Add().set(value);
+                f.get(drawAt).i32(32).add().set(drawAt);
+              } else if (variant.noise && variant.withRead) {
+                xorshift(f, x);
+                f.get(value).get(sliceReadStd);
+                poolDraw(f, p, x);
+                f.f64Mul().f64Add().set(value);
+              }
+              if (variant.noise && variant.withOutput)
+                f.when(
+                  () => f.get(outputSigma).f64(0).f64Gt(),
+                  () => {
+                    xorshift(f, x);
+                    f.get(value).get(outputSigma);
+                    poolDraw(f, p, x);
+                    f.f64Mul().f64Add().set(value);
+                  },
+                );
+              // address = accRowAt + 8·o; acc[address] += (ideal ? value : clip(round(value/step))) · weight
+              f.get(accRowAt).get(o).i32(3).shl().add().set(address);
+              if (variant.ideal) f.get(value).set(code);
+              else {
+                f.get(value).get(inverseStep).f64Mul().f64(0.5).f64Add().f64Floor().set(code);
+                // The clip as compare-and-select (wasm's f64.min/max carry NaN and ±0 rules that cost
+                // several instructions each; there is no NaN here, and the result is the same).
+                f.get(codeMax).get(code).get(code).get(codeMax).f64Gt().select().set(code);
+                f.get(codeMin).get(code).get(code).get(codeMin).f64Lt().select().set(code);
+              }
+              f.get(address).get(address).f64Load().get(code).get(weight).f64Mul().f64Add().f64Store();
+            },
+          );
           f.get(sumAt).get(p.outCount).i32(2).shl().add().set(sumAt);
         });
       };
