@@ -470,9 +470,11 @@ export function im2col(
         if (plan.kind === 'depthwise') {
           for (let c = 0; c < inC; c++) patches[base + c * area + k] = inside ? levels[src + c]! : 0;
         } else {
+          // A plain loop: a pixel's channels are few (1 in a stem), where subarray + set costs an
+          // allocation per pixel and tap.
           const dst = base + k * inC;
-          if (inside) patches.set(levels.subarray(src, src + inC), dst);
-          else patches.fill(0, dst, dst + inC);
+          if (inside) for (let c = 0; c < inC; c++) patches[dst + c] = levels[src + c]!;
+          else for (let c = 0; c < inC; c++) patches[dst + c] = 0;
         }
       }
     }
