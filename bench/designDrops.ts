@@ -7,15 +7,18 @@
  *
  *   IMCNAS_BENCH_DROPS_RUN_DIR (required): a finished search's run directory (its config.yaml and supernet);
  *   IMCNAS_BENCH_DROPS_KEYS (required): comma-separated genome keys in that search's space;
- *   IMCNAS_BENCH_DROPS_CHIPS (default 5), IMCNAS_BENCH_DROPS_IMAGES (validation images, default 1000).
+ *   IMCNAS_BENCH_DROPS_CHIPS (default 5), IMCNAS_BENCH_DROPS_IMAGES (validation images, default 1000);
+ *   IMCNAS_BENCH_DROPS_NOISE (optional): a JSON object of named noise overrides (`robustness.noise`, e.g.
+ *   {"no_read":{"readNoiseScale":0},"ideal_adc":{"idealAdc":true}}): every key is measured once more under
+ *   each, with the same chip seeds, to tell which noise source the drop comes from.
  *
  * Figures per key: <key>_design, <key>_digital, <key>_noisy_mean, <key>_noisy_std, <key>_drop (digital − noisy
- * mean, accuracy as a fraction).
+ * mean, accuracy as a fraction); per named override, <key>_<name>_noisy_mean, _noisy_std and _drop.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadConfigFile } from '../config/load';
+import { loadConfigFile, validateConfig } from '../config/load';
 import { describeCandidate, parseGenomeKey } from '../search/space/keys';
 import { decode } from '../search/space/codec';
 import { runRobustness } from '../tasks/chipEvaluation';
@@ -23,6 +26,23 @@ import { stageSpace } from '../tasks/shared';
 import { initTensorEngine } from '../tensor/backend';
 import type { BenchFigures } from './run';
 import { positiveIntegerFromEnv } from './supernet';
+
+/** IMCNAS_BENCH_DROPS_NOISE: named `robustness.noise` overrides, checked before any work starts. */
+function noiseOverrides(raw: string | undefined): Record<string, Record<string, unknown>> {
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new Error(
+      `IMCNAS_BENCH_DROPS_NOISE must be a JSON object of named noise overrides, e.g. {"no_read":{"readNoiseScale":0}}: ${String(error)}`,
+      { cause: error },
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error('IMCNAS_BENCH_DROPS_NOISE must be a JSON object of named noise overrides');
+  return parsed as Record<string, Record<string, unknown>>;
+}
 
 function required(name: string): string {
   const value = process.env[name];
@@ -39,7 +59,16 @@ export async function run(): Promise<BenchFigures> {
   const chips = positiveIntegerFromEnv('IMCNAS_BENCH_DROPS_CHIPS', 5);
   const images = positiveIntegerFromEnv('IMCNAS_BENCH_DROPS_IMAGES', 1000);
   const base = await loadConfigFile(path.join(runDir, 'config.yaml'));
+  const overrides = noiseOverrides(process.env.IMCNAS_BENCH_DROPS_NOISE);
   const config = { ...base, robustness: { ...base.robustness, samples: chips, images } };
+  // Every named override validated before any work starts (an unknown field or bad value names itself).
+  const variants = Object.entries(overrides).map(([name, noise]) => ({
+    name,
+    config: validateConfig({
+      ...config,
+      robustness: { ...config.robustness, noise: { ...config.robustness.noise, ...noise } },
+    }),
+  }));
   const space = stageSpace(config);
   // Check every key before any work starts.
   const designs = keys.map((key) => {
@@ -74,6 +103,18 @@ export async function run(): Promise<BenchFigures> {
         [`${key}_drop`]: round(result.digitalAccuracy - result.accuracyMean),
       });
       console.error(`[bench] designDrops: ${key} ${text}: drop ${figures[`${key}_drop`]}`);
+      for (const { name, config: variantConfig } of variants) {
+        const variant = await runRobustness(
+          { runDir, dir: scratch, config: variantConfig, candidate: { key, genome } },
+          { report: () => undefined },
+        );
+        Object.assign(figures, {
+          [`${key}_${name}_noisy_mean`]: round(variant.accuracyMean),
+          [`${key}_${name}_noisy_std`]: round(variant.accuracyStd),
+          [`${key}_${name}_drop`]: round(variant.digitalAccuracy - variant.accuracyMean),
+        });
+        console.error(`[bench] designDrops: ${key} with ${name}: drop ${figures[`${key}_${name}_drop`]}`);
+      }
     }
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
