@@ -72,6 +72,21 @@ import { ReadoutKernel } from './readoutKernel';
 // global-object wrapper, ~100× slower in the hot loops; a module constant is a plain reference.
 const math = Math;
 
+/** Per cell of a layer, the other cell of its differential pair (−1 for offset-encoded cells). */
+function differentialPartners(plan: LayerPlan): Int32Array {
+  const partners = new Int32Array(plan.cellCount).fill(-1);
+  const S = plan.slices.widths.length;
+  for (const block of plan.blocks) {
+    if (!block.levelsNegative) continue;
+    const size = block.rowCount * S * block.outCount;
+    for (let i = 0; i < size; i++) {
+      partners[block.cellOffset + i] = block.cellOffset + size + i;
+      partners[block.cellOffset + size + i] = block.cellOffset + i;
+    }
+  }
+  return partners;
+}
+
 /** A weight row's length in kernel memory: the columns padded to whole groups of four SIMD lanes. */
 function paddedStride(cols: number): number {
   return math.ceil(cols / 4) * 4;
@@ -206,7 +221,13 @@ export class AnalogChip {
     const model = this.program.model;
     const gMin = model.gMin;
     const targets = layerTargetConductances(plan, gMin);
-    const sampled = sampleConductances(model, targets, seed, this.timeS);
+    const sampled = sampleConductances(
+      model,
+      targets,
+      seed,
+      this.timeS,
+      model.stuckCompensation ? differentialPartners(plan) : null,
+    );
     const S = plan.slices.widths.length;
     const toWeights = (g: Float32Array): Float32Array[] =>
       plan.blocks.map((block) => {

@@ -161,27 +161,20 @@ export function sampleConductances(
   targets: Float32Array,
   seed: number,
   timeS: number,
+  /** Per cell, the other cell of its differential pair (−1: none); used by stuck-cell compensation. */
+  partners: Int32Array | null = null,
 ): SampledConductances {
   const n = targets.length;
   const programmed = new Float32Array(n);
   const eps = normals(seed, 'program', n);
 
   // 1. Programming error (for ReRAM the 1-s fit: aihwkit's apply_programming_noise_to_conductance).
-  switch (model.kind) {
-    case 'aihwkit-pcm':
-    case 'aihwkit-reram-wan2022':
-    case 'gaussian':
-      for (let i = 0; i < n; i++) {
-        const g = targets[i]!;
-        programmed[i] = math.max(0, g + programmingSigmaOf(model, g) * eps[i]!);
-      }
-      break;
-    case 'lognormal': {
-      const sigma = programmingSigmaOf(model, 0);
-      for (let i = 0; i < n; i++) programmed[i] = targets[i]! * math.exp(sigma * eps[i]!);
-      break;
-    }
-  }
+  const lognormalSigma = model.kind === 'lognormal' ? programmingSigmaOf(model, 0) : 0;
+  const program = (g: number, e: number): number =>
+    model.kind === 'lognormal'
+      ? g * math.exp(lognormalSigma * e)
+      : math.max(0, g + programmingSigmaOf(model, g) * e);
+  for (let i = 0; i < n; i++) programmed[i] = program(targets[i]!, eps[i]!);
 
   // 2. Stuck-at faults replace the programmed value; stuck cells neither drift nor relax.
   const stuckAtZero = bernoulliIndices(streamFor(seed, 'sa0'), n, model.stuckAtZero);
@@ -195,6 +188,21 @@ export function sampleConductances(
     programmed[i] = 1;
     stuck[i] = 1;
   }
+  // Stuck-cell compensation: the pair's other cell is programmed (with its own programming error, the same
+  // draw) to the stuck value plus the pair's target difference, g_j = g_i + (t_j − t_i), within [gMin, 1];
+  // later drift and relaxation act on that new target.
+  let effectiveTargets = targets;
+  if (model.stuckCompensation && partners !== null) {
+    effectiveTargets = Float32Array.from(targets);
+    for (const i of [...stuckAtZero, ...stuckAtOne]) {
+      const j = partners[i]!;
+      if (j < 0 || stuck[j]) continue;
+      const target = math.min(1, math.max(model.gMin, programmed[i]! + targets[j]! - targets[i]!));
+      effectiveTargets[j] = target;
+      programmed[j] = program(target, eps[j]!);
+    }
+  }
+  targets = effectiveTargets;
 
   // 3. Time: drift (power law), relaxation (σ growth) and accumulated 1/f noise.
   const atTime = Float32Array.from(programmed);

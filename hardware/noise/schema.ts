@@ -26,6 +26,11 @@ export const NoiseSettingsSchema = z
     stuckAtScale: scale("multiplies the device's stuck-at rates"),
     stuckAtZeroRate: fraction('fraction of cells stuck at Gmin').nullable(),
     stuckAtOneRate: fraction('fraction of cells stuck at Gmax').nullable(),
+    stuckCompensation: z
+      .boolean()
+      .describe(
+        'write-verify finds stuck cells and programs the other cell of their differential pair to keep the pair’s difference',
+      ),
     outputNoise: z
       .number()
       .min(0)

@@ -40,6 +40,12 @@ export interface NoiseSettings {
   stuckAtZeroRate: number | null;
   stuckAtOneRate: number | null;
   /**
+   * Stuck-cell compensation at programming time (differential pairs only): the verify step of write-verify
+   * reads a stuck cell back, so the controller knows it and programs the pair's other cell to the stuck
+   * value plus the pair's target difference (clipped to the cell's range). Off by default.
+   */
+  stuckCompensation: boolean;
+  /**
    * Additive output noise of a column read in aihwkit's `out_noise` units: σ relative to one full-weight ×
    * full-input row (aihwkit io default 0.06); null = the device's (SRAM: 0.05). Multiplied by
    * outputNoiseScale. On a bit-sliced array one row's full product is the slice's top cell level times the
@@ -76,6 +82,7 @@ export const DEVICE_NOISE: Readonly<NoiseSettings> = Object.freeze({
   stuckAtScale: 1,
   stuckAtZeroRate: null,
   stuckAtOneRate: null,
+  stuckCompensation: false,
   outputNoise: null,
   outputNoiseScale: 1,
   // aihwkit io.py defaults: out_noise 0.06, out_bound 12
@@ -167,6 +174,8 @@ export interface CellNoiseModel {
   driftScale: number;
   stuckAtZero: number;
   stuckAtOne: number;
+  /** Stuck cells' differential partners are re-targeted to keep the pair's difference (see NoiseSettings). */
+  stuckCompensation: boolean;
   /** Additive σ of one column read, relative to one full-weight × full-input row's product. */
   outputNoisePerRow: number;
 }
@@ -234,6 +243,7 @@ export function resolveCellNoiseForDevice(device: DeviceParams, settings: NoiseS
     driftScale: settings.driftScale,
     stuckAtZero: settings.stuckAtZeroRate ?? device.stuckAtZero.nominal * settings.stuckAtScale,
     stuckAtOne: settings.stuckAtOneRate ?? device.stuckAtOne.nominal * settings.stuckAtScale,
+    stuckCompensation: settings.stuckCompensation,
     outputNoisePerRow: outputNoise,
   };
 }

@@ -226,6 +226,51 @@ describe('stuck-at faults and finite on/off ratio', () => {
     expect(atMax).toBe(stuckAtOne.length);
   });
 
+  test('stuck-cell compensation: the other cell of a pair keeps the pair’s difference where it can', () => {
+    const pairs = 20_000;
+    const targets = new Float32Array(2 * pairs);
+    const partners = new Int32Array(2 * pairs);
+    for (let k = 0; k < pairs; k++) {
+      // A differential pair: one cell at a level, the other at Gmin (1/17).
+      targets[2 * k] = k % 2 === 0 ? 0.5 : 1 / 17;
+      targets[2 * k + 1] = k % 2 === 0 ? 1 / 17 : 0.9;
+      partners[2 * k] = 2 * k + 1;
+      partners[2 * k + 1] = 2 * k;
+    }
+    const settings = { stuckAtZeroRate: 0.05, stuckAtOneRate: 0.05, programmingScale: 0 };
+    const plain = sampleConductances(model('rram', settings), targets, 42, 0, partners);
+    const compensated = sampleConductances(
+      model('rram', { ...settings, stuckCompensation: true }),
+      targets,
+      42,
+      0,
+      partners,
+    );
+    const stuck = new Set([...plain.stuckAtZero, ...plain.stuckAtOne]);
+    let repaired = 0;
+    let broken = 0;
+    for (let k = 0; k < pairs; k++) {
+      const [i, j] = [2 * k, 2 * k + 1];
+      if (stuck.has(i) === stuck.has(j)) continue;
+      const wanted = targets[i]! - targets[j]!;
+      const error = (g: Float32Array) => Math.abs(g[i]! - g[j]! - wanted);
+      if (error(plain.programmed) > 1e-6) broken++;
+      // Reachable: the partner's new target lies in [Gmin, 1].
+      const stuckCell = stuck.has(i) ? i : j;
+      const other = stuckCell === i ? j : i;
+      const needed = plain.programmed[stuckCell]! + targets[other]! - targets[stuckCell]!;
+      if (needed >= 1 / 17 && needed <= 1) {
+        expect(error(compensated.programmed)).toBeLessThan(1e-6);
+        repaired++;
+      }
+    }
+    expect(broken).toBeGreaterThan(1000);
+    expect(repaired).toBeGreaterThan(broken / 2);
+    // Without partners (offset encoding) nothing changes.
+    const alone = sampleConductances(model('rram', { ...settings, stuckCompensation: true }), targets, 42, 0);
+    expect(alone.programmed).toEqual(plain.programmed);
+  });
+
   test('device defaults come from the library (MNSIM 0.1 % / 0.1 % for RRAM)', () => {
     const m = resolveCellNoise({ device: 'rram' }, noiseSettings());
     expect(m.stuckAtZero).toBe(0.001);
