@@ -27,20 +27,21 @@ import { initTensorEngine } from '../tensor/backend';
 import type { BenchFigures } from './run';
 import { positiveIntegerFromEnv } from './supernet';
 
-/** IMCNAS_BENCH_DROPS_NOISE: named `robustness.noise` overrides, checked before any work starts. */
-function noiseOverrides(raw: string | undefined): Record<string, Record<string, unknown>> {
+/** Named `robustness.noise` overrides from the JSON in environment variable `variable`. */
+export function noiseOverrides(variable: string): Record<string, Record<string, unknown>> {
+  const raw = process.env[variable];
   if (!raw) return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch (error) {
     throw new Error(
-      `IMCNAS_BENCH_DROPS_NOISE must be a JSON object of named noise overrides, e.g. {"no_read":{"readNoiseScale":0}}: ${String(error)}`,
+      `${variable} must be a JSON object of named noise overrides, e.g. {"no_read":{"readNoiseScale":0}}: ${String(error)}`,
       { cause: error },
     );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new Error('IMCNAS_BENCH_DROPS_NOISE must be a JSON object of named noise overrides');
+    throw new Error(`${variable} must be a JSON object of named noise overrides`);
   return parsed as Record<string, Record<string, unknown>>;
 }
 
@@ -59,7 +60,7 @@ export async function run(): Promise<BenchFigures> {
   const chips = positiveIntegerFromEnv('IMCNAS_BENCH_DROPS_CHIPS', 5);
   const images = positiveIntegerFromEnv('IMCNAS_BENCH_DROPS_IMAGES', 1000);
   const base = await loadConfigFile(path.join(runDir, 'config.yaml'));
-  const overrides = noiseOverrides(process.env.IMCNAS_BENCH_DROPS_NOISE);
+  const overrides = noiseOverrides('IMCNAS_BENCH_DROPS_NOISE');
   const config = { ...base, robustness: { ...base.robustness, samples: chips, images } };
   // Every named override validated before any work starts (an unknown field or bad value names itself).
   const variants = Object.entries(overrides).map(([name, noise]) => ({

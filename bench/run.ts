@@ -34,6 +34,7 @@ export const BENCHMARKS = [
   'designDrops',
   'standaloneRepeat',
   'scaling',
+  'finalNoise',
 ] as const;
 
 async function runOne(name: string): Promise<void> {
