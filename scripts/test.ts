@@ -48,8 +48,12 @@ async function main(): Promise<number> {
   ok = step('lint (eslint)', bin('eslint'), ['.']) && ok;
   ok = step('format (prettier --check)', bin('prettier'), ['--check', '--log-level=warn', '.']) && ok;
 
-  console.error('\n[test] set-up: dataset, Chromium, Temporal CLI, dev server, workflow bundle');
-  await setup({ browser: true });
+  console.error(
+    '\n[test] set-up: dataset, Chromium, native TensorFlow, Temporal CLI, dev server, workflow bundle',
+  );
+  // The native backend too, so its agreement tests (test/tensor/training.test.ts) run for real: built
+  // once into ~/.cache/imcnas (about 1.5 min), a second run only reads its record.
+  await setup({ browser: true, native: true });
 
   const unit = await jest('unit tests', [
     '--testPathIgnorePatterns',
