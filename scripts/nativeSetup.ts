@@ -440,3 +440,20 @@ export async function ensureNativeTensorflow(options: NativeSetupOptions = {}): 
     provisionSeconds,
   };
 }
+
+/**
+ * `npx tsx scripts/nativeSetup.ts [--remeasure]`: provisions if needed, then prints the backend `auto`
+ * selects for each kind of work on this machine, and why (the report every task carries).
+ */
+if (require.main === module) {
+  (async () => {
+    await ensureNativeTensorflow({ remeasure: process.argv.includes('--remeasure') });
+    for (const work of TENSOR_WORKS) {
+      const report = await initTensorEngine({ work });
+      console.log(`${work}: ${report.backend} (${report.reason})`);
+    }
+  })().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
