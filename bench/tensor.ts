@@ -5,7 +5,7 @@
  * invocation:
  *
  * - `native_…`: native TensorFlow through tfjs-node (provisioned by `npm run setup -- --native`, called
- *   here: cached, so only the first run pays); libtensorflow's default thread pools (all cores);
+ *   here: cached, so only the first run pays); TF_NUM_INTRAOP_THREADS threads, else one per core;
  * - `wasm_…`: the embedded default (one core: it has no threads in Node);
  * - `cpu_…`: pure JavaScript (~100× slower: few steps, and not on the wide network);
  * - `picked_…`: the engine `auto` selects for that work on this machine (tensor/backend.ts), and which;
@@ -216,7 +216,6 @@ export async function run(): Promise<BenchFigures> {
     load_average_1m_start: Math.round(os.loadavg()[0]! * 100) / 100,
     batch_size: BATCH_SIZE,
     image_shape: '28x28x1',
-    native_threads: `libtensorflow default (${os.cpus().length} cores)`,
     native_unavailable: nativeWhy || null,
   };
   const available: BackendName[] = [];
@@ -224,6 +223,8 @@ export async function run(): Promise<BenchFigures> {
     try {
       const report = await initTensorEngine({ backend, env: {} });
       if (backend === 'wasm') figures.wasm_simd = report.simd;
+      // libtensorflow's intra-op threads (TF_NUM_INTRAOP_THREADS, else one per core).
+      if (backend === 'tensorflow') figures.native_threads = report.threads;
       available.push(backend);
     } catch (error) {
       if (!(error instanceof BackendUnavailableError)) throw error;
@@ -265,8 +266,10 @@ export async function run(): Promise<BenchFigures> {
       const engine = ENGINE_PREFIX[picked[work]];
       const pickedValue = value(`${engine}_${spec.infix}${work}_img_s`);
       figures[`picked_${spec.infix}${work}_img_s`] = pickedValue ?? null;
-      // Equal threads: wasm computes on one core, native on all of them.
-      const peerPrefix = picked[work] === 'tensorflow' ? `tf_python_${os.cpus().length}t` : 'tf_python';
+      // Equal threads: wasm computes on one core, native on native_threads.
+      const nativeThreads = figures.native_threads as number | undefined;
+      const peerPrefix =
+        picked[work] === 'tensorflow' && nativeThreads !== 1 ? `tf_python_${nativeThreads}t` : 'tf_python';
       const peerValue =
         value(`${peerPrefix}_${spec.infix}${work}_img_s`) ?? value(`tf_python_${spec.infix}${work}_img_s`);
       figures[`picked_vs_tf_python_${spec.infix}${work}`] = ratio(pickedValue, peerValue);

@@ -11,6 +11,7 @@
  * IMCNAS_BACKEND environment variable, which wins so an operator can override one machine without editing
  * the search config. The result is a small JSON-able report that logs and results carry.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -176,6 +177,16 @@ function isModuleNotFound(error: unknown, packageName: string): boolean {
   return code === 'MODULE_NOT_FOUND' && message.includes(`'${packageName}'`);
 }
 
+/**
+ * Threads libtensorflow computes one op with: TF_NUM_INTRAOP_THREADS when set (TensorFlow reads it when
+ * it creates its thread pools), else one per core. A worker runs one child process per core, so there
+ * TF_NUM_INTRAOP_THREADS=1 keeps the children from competing for the same cores.
+ */
+function nativeIntraOpThreads(): number {
+  const fromEnv = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.cpus().length;
+}
+
 async function tryNative(packageName: string, load: (name: string) => unknown): Promise<Attempt> {
   try {
     load(packageName);
@@ -201,7 +212,7 @@ async function tryNative(packageName: string, load: (name: string) => unknown): 
     reportFields: {
       nativePackage: packageName,
       nativeLocation: nativeLocations.get(packageName) ?? null,
-      threads: null,
+      threads: nativeIntraOpThreads(),
     },
   };
 }
