@@ -89,7 +89,7 @@ export interface BackendReport {
   nativeLocation?: string | null;
   /** The work `auto` chose for (train or infer). */
   work?: TensorWork;
-  /** Images/s of native and wasm on that work as measured on this machine, when `auto` consulted it. */
+  /** Images per CPU-second of native and wasm on that work here, when `auto` consulted the measurement. */
   measured?: MeasuredSpeed | null;
   tfjsVersion: string;
   /** Kernels imcnas registered for this backend (wasm training kernels). */
@@ -300,13 +300,13 @@ async function selectBackend({
         measured = choice ? choice.speeds[work] : null;
         if (choice && nativeIsFaster(choice, work)) {
           const reason =
-            `auto: native TensorFlow through ${packageName}: measured ${measured!.tensorflow} img/s ` +
-            `against wasm's ${measured!.wasm} for ${work} on this machine`;
+            `auto: native TensorFlow through ${packageName}: measured ${measured!.tensorflow} images ` +
+            `per CPU-second against wasm's ${measured!.wasm} for ${work} on this machine`;
           return { ...base, backend: 'tensorflow', reason, skipped, measured, ...attempt.reportFields };
         }
         const why = choice
-          ? `loads, but measured ${measured!.tensorflow} img/s against wasm's ${measured!.wasm} for ${work} ` +
-            `on this machine (native is chosen from ${NATIVE_MIN_SPEEDUP}× faster)`
+          ? `loads, but measured ${measured!.tensorflow} images per CPU-second against wasm's ` +
+            `${measured!.wasm} for ${work} on this machine (native is chosen from ${NATIVE_MIN_SPEEDUP}× faster)`
           : 'loads, but not measured against wasm on this machine (npm run setup -- --native measures)';
         skipped.push({ candidate: packageName, why });
         wasmReason = `auto: native TensorFlow (${packageName}) ${why}; wasm`;

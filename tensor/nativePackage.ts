@@ -71,7 +71,7 @@ export interface NativeProvision {
 export const TENSOR_WORKS = ['train', 'infer'] as const;
 export type TensorWork = (typeof TENSOR_WORKS)[number];
 
-/** Images per second of each backend on one kind of work, measured on this machine. */
+/** Images per CPU-second (or per second, in wallSpeeds) of each backend on one kind of work, here. */
 export interface MeasuredSpeed {
   tensorflow: number;
   wasm: number;
@@ -85,7 +85,10 @@ export interface NativeChoice {
   cpuModel: string;
   cpuCount: number;
   measuredAt: string;
+  /** Images per CPU-second of this process (all its threads): what `auto` decides by. */
   speeds: Record<TensorWork, MeasuredSpeed>;
+  /** Images per wall-clock second, for the reader (native may use several cores for it). */
+  wallSpeeds?: Record<TensorWork, MeasuredSpeed>;
 }
 
 /**

@@ -150,7 +150,7 @@ describe('initTensorEngine', () => {
       simd: null,
     });
     expect(tf.getBackend()).toBe('tensorflow');
-    expect(report.reason).toMatch(/measured 1200 img\/s against wasm's 1000 for train/);
+    expect(report.reason).toMatch(/measured 1200 images per CPU-second against wasm's 1000 for train/);
     expect(report.measured).toEqual({ tensorflow: 1200, wasm: 1000 });
   });
 
@@ -164,7 +164,9 @@ describe('initTensorEngine', () => {
     expect(train).toMatchObject({ backend: 'wasm', work: 'train', measured: { tensorflow: 940, wasm: 990 } });
     expect(train.skipped).toContainEqual({
       candidate: '@tensorflow/tfjs-node',
-      why: "loads, but measured 940 img/s against wasm's 990 for train on this machine (native is chosen from 1.1× faster)",
+      why:
+        "loads, but measured 940 images per CPU-second against wasm's 990 for train on this machine " +
+        '(native is chosen from 1.1× faster)',
     });
     expect(train.reason).toMatch(/^auto: native TensorFlow \(@tensorflow\/tfjs-node\) loads, but measured/);
     const infer = await initTensorEngine({
