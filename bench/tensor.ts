@@ -95,6 +95,11 @@ interface NetFigures {
   infer: { wall: number; cpu: number };
   /** Kernels one training step dispatches (tf.profile): each is one trip through the backend. */
   trainKernels: number;
+  /**
+   * The kernels that took longest in that profiled step, summed by name, in ms ("Step 19.7, …"). Times of
+   * composite kernels include the kernels they run, and profiling itself slows the step.
+   */
+  trainTopKernels: string;
 }
 
 async function measureNet(
@@ -116,7 +121,17 @@ async function measureNet(
   tf.dispose([images, labels]);
   optimizer.dispose();
   net.dispose();
-  return { train, infer: inference, trainKernels: profile.kernels.length };
+  const byName = new Map<string, number>();
+  for (const kernel of profile.kernels) {
+    const ms = await kernel.kernelTimeMs;
+    if (typeof ms === 'number') byName.set(kernel.name, (byName.get(kernel.name) ?? 0) + ms);
+  }
+  const trainTopKernels = [...byName]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
+    .join(', ');
+  return { train, infer: inference, trainKernels: profile.kernels.length, trainTopKernels };
 }
 
 /**
@@ -240,7 +255,7 @@ export async function run(): Promise<BenchFigures> {
       await initTensorEngine({ backend, env: {} });
       const engine = ENGINE_PREFIX[backend];
       log(`[bench] tensor: ${engine} ${spec.peerName} net`);
-      const { train, infer, trainKernels } = await measureNet(spec.make, backend);
+      const { train, infer, trainKernels, trainTopKernels } = await measureNet(spec.make, backend);
       figures[`${engine}_${spec.infix}train_img_s`] = train.wall;
       figures[`${engine}_${spec.infix}infer_img_s`] = infer.wall;
       // Per CPU second of this process: the figure to compare when other work shares the cores.
@@ -251,6 +266,7 @@ export async function run(): Promise<BenchFigures> {
       figures[`${engine}_${spec.infix}train_us_per_kernel`] = Math.round(
         ((BATCH_SIZE / train.wall) * 1e6) / trainKernels,
       );
+      figures[`${engine}_${spec.infix}train_top_kernels_ms`] = trainTopKernels;
     }
     if (peer.python) {
       for (const threads of PEER_THREADS) {
