@@ -151,7 +151,7 @@ export function findNodeHeaders(): string | null {
   return fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : null;
 }
 
-function checkCompiler(): void {
+export function checkCompiler(): void {
   const missing = ['c++', 'make'].filter((tool) => run(tool, ['--version']).status !== 0);
   if (missing.length > 0) {
     throw new SetupError(
