@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../temporal/paths';
+import { ensureNativeTensorflow } from './nativeSetup';
 import { setup } from './setup';
 
 function bin(name: string): string {
@@ -48,8 +49,20 @@ async function main(): Promise<number> {
   ok = step('lint (eslint)', bin('eslint'), ['.']) && ok;
   ok = step('format (prettier --check)', bin('prettier'), ['--check', '--log-level=warn', '.']) && ok;
 
-  console.error('\n[test] set-up: dataset, Chromium, Temporal CLI, dev server, workflow bundle');
+  console.error(
+    '\n[test] set-up: dataset, Chromium, native TensorFlow, Temporal CLI, dev server, workflow bundle',
+  );
   await setup({ browser: true });
+  // The native backend too, so its agreement tests (test/tensor/training.test.ts) run for real: built
+  // once into ~/.cache/imcnas (about a minute), a second run only reads its record. CI must have it; a
+  // developer machine without a compiler or pip still runs everything else.
+  try {
+    await ensureNativeTensorflow();
+  } catch (error) {
+    if (process.env.CI) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`[test] native TensorFlow not provisioned, its tests are skipped: ${message}`);
+  }
 
   const unit = await jest('unit tests', [
     '--testPathIgnorePatterns',

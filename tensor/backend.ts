@@ -3,11 +3,15 @@
  *
  * Every model is written against the TensorFlow.js API only; this module decides which backend runs it:
  * `tensorflow` (native libtensorflow through `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`, when
- * the user has installed one), `wasm` (the embedded default, made able to train by the kernels in
- * `wasmKernels.ts`), or `cpu` (pure JavaScript, last resort). The choice comes from the config, or from the
+ * installed in node_modules or provisioned by `npm run setup -- --native`: tensor/nativePackage.ts), `wasm`
+ * (the embedded default, made able to train by the kernels in `wasmKernels.ts`), or `cpu` (pure
+ * JavaScript, last resort). `auto` takes native only for the work (train or infer) where it measured
+ * faster than wasm on this machine; per-op dispatch through the binding can cost more than its kernels
+ * save on small networks (issue 16), so loading is not enough. The choice comes from the config, or from the
  * IMCNAS_BACKEND environment variable, which wins so an operator can override one machine without editing
  * the search config. The result is a small JSON-able report that logs and results carry.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -17,6 +21,17 @@ import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // this import `tf.variableGrads` fails on every backend with "gradient function not found".
 import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from './wasmKernels';
+import {
+  CACHED_NATIVE_PACKAGE,
+  NATIVE_MIN_SPEEDUP,
+  cachedPackageDir,
+  loadCachedNativePackage,
+  nativeIsFaster,
+  readChoice,
+  type MeasuredSpeed,
+  type NativeChoice,
+  type TensorWork,
+} from './nativePackage';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -40,6 +55,16 @@ export interface TensorEngineOptions {
    * Must throw an error with code MODULE_NOT_FOUND when the package is not installed.
    */
   loadNativePackage?: (packageName: string) => unknown;
+  /**
+   * The work the engine is chosen for: `auto` takes native TensorFlow only where it measured faster than
+   * wasm for that work on this machine (`npm run setup -- --native` measures). Default `train`.
+   */
+  work?: TensorWork;
+  /**
+   * The measurement `auto` decides by; read from the native cache (tensor/nativePackage.ts) unless given
+   * (tests pass their own). null: not measured here.
+   */
+  nativeChoice?: NativeChoice | null;
 }
 
 /** Why a better candidate was passed over (only `auto` tries more than one). */
@@ -60,6 +85,12 @@ export interface BackendReport {
   threads: number | null;
   /** The native package that provides the `tensorflow` backend, when that is the one chosen. */
   nativePackage: string | null;
+  /** Where that package was loaded from: node_modules, or the directory `setup --native` provisioned. */
+  nativeLocation?: string | null;
+  /** The work `auto` chose for (train or infer). */
+  work?: TensorWork;
+  /** Images per CPU-second of native and wasm on that work here, when `auto` consulted the measurement. */
+  measured?: MeasuredSpeed | null;
   tfjsVersion: string;
   /** Kernels imcnas registered for this backend (wasm training kernels). */
   customKernels: string[];
@@ -107,10 +138,23 @@ export function resolveBackendChoice(
 
 type Attempt = { ok: true; reportFields: Partial<BackendReport> } | { ok: false; why: string };
 
+/** Where defaultLoadNativePackage found each package it loaded. */
+const nativeLocations = new Map<string, string>();
+
 function defaultLoadNativePackage(packageName: string): unknown {
-  // A computed name keeps bundlers and type checking from insisting on a package that is optional.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(packageName);
+  try {
+    // A computed name keeps bundlers and type checking from insisting on a package that is optional.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loaded: unknown = require(packageName);
+    nativeLocations.set(packageName, 'node_modules');
+    return loaded;
+  } catch (error) {
+    if (packageName !== CACHED_NATIVE_PACKAGE || !isModuleNotFound(error, packageName)) throw error;
+  }
+  // Not installed the ordinary way: the build `npm run setup -- --native` left in the cache, if any.
+  const loaded = loadCachedNativePackage();
+  nativeLocations.set(packageName, cachedPackageDir());
+  return loaded;
 }
 
 /** The message of anything thrown; duck-typed, since errors from other realms (vm, jest) fail instanceof. */
@@ -133,6 +177,16 @@ function isModuleNotFound(error: unknown, packageName: string): boolean {
   return code === 'MODULE_NOT_FOUND' && message.includes(`'${packageName}'`);
 }
 
+/**
+ * Threads libtensorflow computes one op with: TF_NUM_INTRAOP_THREADS when set (TensorFlow reads it when
+ * it creates its thread pools), else one per core. A worker runs one child process per core, so there
+ * TF_NUM_INTRAOP_THREADS=1 keeps the children from competing for the same cores.
+ */
+function nativeIntraOpThreads(): number {
+  const fromEnv = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.cpus().length;
+}
+
 async function tryNative(packageName: string, load: (name: string) => unknown): Promise<Attempt> {
   try {
     load(packageName);
@@ -153,7 +207,14 @@ async function tryNative(packageName: string, load: (name: string) => unknown): 
   } catch (error) {
     return { ok: false, why: `backend failed to initialize: ${errorMessage(error)}` };
   }
-  return { ok: true, reportFields: { nativePackage: packageName, threads: null } };
+  return {
+    ok: true,
+    reportFields: {
+      nativePackage: packageName,
+      nativeLocation: nativeLocations.get(packageName) ?? null,
+      threads: nativeIntraOpThreads(),
+    },
+  };
 }
 
 let wasmPathsSet = false;
@@ -193,11 +254,22 @@ export function silenceCpuBackendBanner(): void {
   if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
 }
 
-async function selectBackend(
-  requested: BackendChoice,
-  requestedBy: BackendReport['requestedBy'],
-  load: (name: string) => unknown,
-): Promise<BackendReport> {
+interface Selection {
+  requested: BackendChoice;
+  requestedBy: BackendReport['requestedBy'];
+  load: (name: string) => unknown;
+  work: TensorWork;
+  /** undefined: read the native cache's measurement when a native package loads. */
+  nativeChoice: NativeChoice | null | undefined;
+}
+
+async function selectBackend({
+  requested,
+  requestedBy,
+  load,
+  work,
+  nativeChoice,
+}: Selection): Promise<BackendReport> {
   const skipped: SkippedCandidate[] = [];
   const base = {
     requested,
@@ -205,20 +277,40 @@ async function selectBackend(
     simd: null,
     threads: null,
     nativePackage: null,
+    nativeLocation: null,
+    work,
+    measured: null,
     tfjsVersion: tf.version_core,
     customKernels: [],
   };
+  let measured: MeasuredSpeed | null = null;
+  let wasmReason = 'auto: no native TensorFlow package loads here; wasm is the embedded default';
   const via = requestedBy === 'env' ? ` (${BACKEND_ENV_VAR})` : requestedBy === 'option' ? ' (config)' : '';
 
   if (requested === 'tensorflow' || requested === 'auto') {
     for (const packageName of NATIVE_PACKAGES) {
       const attempt = await tryNative(packageName, load);
-      if (attempt.ok) {
-        const reason =
-          requested === 'auto'
-            ? `auto: native TensorFlow through ${packageName}, the fastest backend installed`
-            : `requested tensorflow${via}; using ${packageName}`;
+      if (attempt.ok && requested === 'tensorflow') {
+        const reason = `requested tensorflow${via}; using ${packageName}`;
         return { ...base, backend: 'tensorflow', reason, skipped, ...attempt.reportFields };
+      }
+      if (attempt.ok) {
+        // auto: native only for the work where it measured faster than wasm on this machine.
+        const choice = nativeChoice === undefined ? readChoice() : nativeChoice;
+        measured = choice ? choice.speeds[work] : null;
+        if (choice && nativeIsFaster(choice, work)) {
+          const reason =
+            `auto: native TensorFlow through ${packageName}: measured ${measured!.tensorflow} images ` +
+            `per CPU-second against wasm's ${measured!.wasm} for ${work} on this machine`;
+          return { ...base, backend: 'tensorflow', reason, skipped, measured, ...attempt.reportFields };
+        }
+        const why = choice
+          ? `loads, but measured ${measured!.tensorflow} images per CPU-second against wasm's ` +
+            `${measured!.wasm} for ${work} on this machine (native is chosen from ${NATIVE_MIN_SPEEDUP}× faster)`
+          : 'loads, but not measured against wasm on this machine (npm run setup -- --native measures)';
+        skipped.push({ candidate: packageName, why });
+        wasmReason = `auto: native TensorFlow (${packageName}) ${why}; wasm`;
+        break;
       }
       skipped.push({ candidate: packageName, why: attempt.why });
     }
@@ -234,11 +326,8 @@ async function selectBackend(
   if (requested === 'wasm' || requested === 'auto') {
     const attempt = await tryWasm();
     if (attempt.ok) {
-      const reason =
-        requested === 'auto'
-          ? 'auto: no native TensorFlow package loads here; wasm is the embedded default'
-          : `requested wasm${via}`;
-      return { ...base, backend: 'wasm', reason, skipped, ...attempt.reportFields };
+      const reason = requested === 'auto' ? wasmReason : `requested wasm${via}`;
+      return { ...base, backend: 'wasm', reason, skipped, measured, ...attempt.reportFields };
     }
     if (requested === 'wasm') {
       throw new BackendUnavailableError(`backend 'wasm' requested${via} but unavailable: ${attempt.why}`);
@@ -258,6 +347,8 @@ async function selectBackend(
 let current: {
   requested: BackendChoice;
   load: (name: string) => unknown;
+  work: TensorWork;
+  nativeChoice: NativeChoice | null | undefined;
   report: Promise<BackendReport>;
 } | null = null;
 
@@ -269,12 +360,20 @@ let current: {
 export async function initTensorEngine(options: TensorEngineOptions = {}): Promise<BackendReport> {
   const { requested, requestedBy } = resolveBackendChoice(options.backend, options.env ?? process.env);
   const load = options.loadNativePackage ?? defaultLoadNativePackage;
-  if (current && current.requested === requested && current.load === load) {
+  const work = options.work ?? 'train';
+  const nativeChoice = options.nativeChoice;
+  if (
+    current &&
+    current.requested === requested &&
+    current.load === load &&
+    current.work === work &&
+    current.nativeChoice === nativeChoice
+  ) {
     const report = await current.report;
     if (tf.getBackend() === report.backend) return report;
   }
-  const pending = selectBackend(requested, requestedBy, load);
-  current = { requested, load, report: pending };
+  const pending = selectBackend({ requested, requestedBy, load, work, nativeChoice });
+  current = { requested, load, work, nativeChoice, report: pending };
   try {
     const report = await pending;
     options.log?.(

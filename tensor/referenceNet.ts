@@ -26,6 +26,8 @@ export interface NetOptions {
   seed?: number;
   inputChannels?: number;
   classes?: number;
+  /** Reference network only: channels × this (bench tensor's `wide_` figures use 4: 64 and 128). */
+  width?: number;
 }
 
 const BATCH_NORM_EPSILON = 1e-3;
@@ -132,16 +134,21 @@ function makeNet(
 export function createReferenceNet(options: NetOptions = {}): TrainableNet {
   const inputChannels = options.inputChannels ?? 1;
   const classes = options.classes ?? 10;
+  const width = options.width ?? 1;
+  if (!Number.isInteger(width) || width < 1) {
+    throw new Error(`createReferenceNet: width must be a positive integer (got ${width})`);
+  }
+  const [c1, c2] = [16 * width, 32 * width];
   const params = new ParameterFactory(options.seed ?? 1, `reference${netCounter++}`);
-  const stem = params.heNormal('stem/filter', [3, 3, inputChannels, 16], 9 * inputChannels);
-  const stemBn = new BatchNorm(params, 'stem/bn', 16);
-  const reduce = params.heNormal('reduce/filter', [3, 3, 16, 32], 9 * 16);
-  const reduceBn = new BatchNorm(params, 'reduce/bn', 32);
-  const depthwise = params.heNormal('depthwise/filter', [3, 3, 32, 1], 9);
-  const depthwiseBn = new BatchNorm(params, 'depthwise/bn', 32);
-  const pointwise = params.heNormal('pointwise/filter', [1, 1, 32, 32], 32);
-  const pointwiseBn = new BatchNorm(params, 'pointwise/bn', 32);
-  const dense = params.heNormal('dense/kernel', [32, classes], 32);
+  const stem = params.heNormal('stem/filter', [3, 3, inputChannels, c1], 9 * inputChannels);
+  const stemBn = new BatchNorm(params, 'stem/bn', c1);
+  const reduce = params.heNormal('reduce/filter', [3, 3, c1, c2], 9 * c1);
+  const reduceBn = new BatchNorm(params, 'reduce/bn', c2);
+  const depthwise = params.heNormal('depthwise/filter', [3, 3, c2, 1], 9);
+  const depthwiseBn = new BatchNorm(params, 'depthwise/bn', c2);
+  const pointwise = params.heNormal('pointwise/filter', [1, 1, c2, c2], c2);
+  const pointwiseBn = new BatchNorm(params, 'pointwise/bn', c2);
+  const dense = params.heNormal('dense/kernel', [c2, classes], c2);
   const denseBias = params.constant('dense/bias', [classes], 0, true);
 
   return makeNet('reference', params, (images, training) => {

@@ -1,6 +1,7 @@
 /**
  * Backend selection: the request (config, IMCNAS_BACKEND), the auto order (tfjs-node-gpu, tfjs-node, wasm,
- * cpu) with optional native packages simulated through the injectable loader, and the JSON report.
+ * cpu) with optional native packages simulated through the injectable loader, the measured choice between
+ * native and wasm per kind of work, and the JSON report.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -11,6 +12,36 @@ import {
   initTensorEngine,
   resolveBackendChoice,
 } from '../../tensor/backend';
+import {
+  machineSignature,
+  nativeIsFaster,
+  readChoice,
+  readProvision,
+  type NativeChoice,
+} from '../../tensor/nativePackage';
+
+/** A measurement as `setup --native` writes it: native slower for training, faster for inference. */
+function measured(train: [number, number], infer: [number, number]): NativeChoice {
+  return {
+    workload: 'test',
+    ...machineSignature(),
+    measuredAt: '2026-01-01T00:00:00.000Z',
+    speeds: {
+      train: { tensorflow: train[0], wasm: train[1] },
+      infer: { tensorflow: infer[0], wasm: infer[1] },
+    },
+  };
+}
+
+/** What tfjs-node does on require: register the native backend under the name 'tensorflow'. */
+function fakeNativeLoader(loaded: string[] = []): (name: string) => unknown {
+  return (name) => {
+    loaded.push(name);
+    if (name === '@tensorflow/tfjs-node-gpu') return notInstalled(name);
+    tf.registerBackend('tensorflow', () => new MathBackendCPU());
+    return {};
+  };
+}
 
 function notInstalled(name: string): never {
   const error = new Error(`Cannot find module '${name}'`) as Error & { code: string };
@@ -67,10 +98,18 @@ describe('initTensorEngine', () => {
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   });
 
-  test('auto with the real loader on this machine (no tfjs-node installed) picks wasm', async () => {
+  test('auto with the real loader: native for training only if it measured faster on this machine', async () => {
     const report = await initTensorEngine({ env: {} });
-    expect(report.backend).toBe('wasm');
-    expect(report.skipped.map((s) => s.why)).toEqual(['not installed', 'not installed']);
+    const choice = readProvision() ? readChoice() : null;
+    if (!readProvision()) {
+      // Not provisioned (npm run setup -- --native): wasm, and the report says neither package is there.
+      expect(report.backend).toBe('wasm');
+      expect(report.skipped.map((s) => s.why)).toEqual(['not installed', 'not installed']);
+    } else {
+      expect(report.measured).toEqual(choice?.speeds.train ?? null);
+      expect(report.backend).toBe(choice && nativeIsFaster(choice, 'train') ? 'tensorflow' : 'wasm');
+    }
+    expect(report.work).toBe('train');
   });
 
   test('a native package that is installed but broken is reported, and auto moves on', async () => {
@@ -96,18 +135,13 @@ describe('initTensorEngine', () => {
     expect(report.skipped[0]!.why).toMatch(/registered no 'tensorflow' backend/);
   });
 
-  test('auto prefers a loadable native package, best first', async () => {
+  test('auto prefers a loadable native package that measured faster, best first', async () => {
     const loaded: string[] = [];
     const report = await initTensorEngine({
       backend: 'auto',
       env: {},
-      loadNativePackage: (name) => {
-        loaded.push(name);
-        if (name === '@tensorflow/tfjs-node-gpu') return notInstalled(name);
-        // What tfjs-node does on require: register the native backend under the name 'tensorflow'.
-        tf.registerBackend('tensorflow', () => new MathBackendCPU());
-        return {};
-      },
+      loadNativePackage: fakeNativeLoader(loaded),
+      nativeChoice: measured([1200, 1000], [7000, 4000]),
     });
     expect(loaded).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
     expect(report).toMatchObject({
@@ -116,6 +150,61 @@ describe('initTensorEngine', () => {
       simd: null,
     });
     expect(tf.getBackend()).toBe('tensorflow');
+    expect(report.reason).toMatch(/measured 1200 images per CPU-second against wasm's 1000 for train/);
+    expect(report.measured).toEqual({ tensorflow: 1200, wasm: 1000 });
+  });
+
+  test('auto chooses per work: wasm to train where native measured slower, native to infer', async () => {
+    const choice = measured([940, 990], [7000, 3967]);
+    const train = await initTensorEngine({
+      env: {},
+      loadNativePackage: fakeNativeLoader(),
+      nativeChoice: choice,
+    });
+    expect(train).toMatchObject({ backend: 'wasm', work: 'train', measured: { tensorflow: 940, wasm: 990 } });
+    expect(train.skipped).toContainEqual({
+      candidate: '@tensorflow/tfjs-node',
+      why:
+        "loads, but measured 940 images per CPU-second against wasm's 990 for train on this machine " +
+        '(native is chosen from 1.1× faster)',
+    });
+    expect(train.reason).toMatch(/^auto: native TensorFlow \(@tensorflow\/tfjs-node\) loads, but measured/);
+    const infer = await initTensorEngine({
+      env: {},
+      work: 'infer',
+      loadNativePackage: fakeNativeLoader(),
+      nativeChoice: choice,
+    });
+    expect(infer).toMatchObject({ backend: 'tensorflow', work: 'infer' });
+    expect(tf.getBackend()).toBe('tensorflow');
+  });
+
+  test('auto keeps wasm when native is within 10 % (noise) or not measured on this machine', async () => {
+    const close = await initTensorEngine({
+      env: {},
+      loadNativePackage: fakeNativeLoader(),
+      nativeChoice: measured([1050, 1000], [1050, 1000]),
+    });
+    expect(close.backend).toBe('wasm');
+    const unmeasured = await initTensorEngine({
+      env: {},
+      loadNativePackage: fakeNativeLoader(),
+      nativeChoice: null,
+    });
+    expect(unmeasured.backend).toBe('wasm');
+    expect(unmeasured.reason).toMatch(
+      /not measured against wasm on this machine \(npm run setup -- --native/,
+    );
+  });
+
+  test('tensorflow requested explicitly runs native whatever the measurement', async () => {
+    const report = await initTensorEngine({
+      backend: 'tensorflow',
+      env: {},
+      loadNativePackage: fakeNativeLoader(),
+      nativeChoice: measured([1, 1000], [1, 1000]),
+    });
+    expect(report.backend).toBe('tensorflow');
   });
 
   test('tensorflow requested but not installed is an error, not a silent fallback', async () => {

@@ -1,10 +1,12 @@
 /**
- * Whole training steps: the same gradients on wasm and cpu for models using every op family the product's
- * models use, the closed-form batch norm equal to the textbook one, and no leaks over many steps.
+ * Whole training steps: the same gradients on wasm and cpu (and on native TensorFlow, when `npm run setup
+ * -- --native` provisioned it: CI does) for models using every op family the product's models use, the
+ * closed-form batch norm equal to the textbook one, and no leaks over many steps.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../common/rng';
-import { initTensorEngine, silenceCpuBackendBanner } from '../../tensor/backend';
+import { initTensorEngine, silenceCpuBackendBanner, type BackendName } from '../../tensor/backend';
+import { readProvision } from '../../tensor/nativePackage';
 import { batchNormTraining } from '../../tensor/batchNorm';
 import {
   createReferenceNet,
@@ -17,7 +19,7 @@ import { randomHost, relativeError, type HostTensor } from './kernelTestSupport'
 
 const TOLERANCE = 1e-4;
 
-async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
+async function useBackend(name: BackendName): Promise<void> {
   await initTensorEngine({ backend: name, env: {} });
   silenceCpuBackendBanner();
 }
@@ -70,7 +72,12 @@ function coverageWeights(rng: Rng): Record<string, HostTensor> {
   };
 }
 
-function coverageLoss(v: Record<string, tf.Variable>, images: tf.Tensor4D, labels: tf.Tensor2D): tf.Scalar {
+function coverageLoss(
+  v: Record<string, tf.Variable>,
+  images: tf.Tensor4D,
+  labels: tf.Tensor2D,
+  avgPoolPadding: 'same' | 'valid' = 'same',
+): tf.Scalar {
   return tf.tidy(() => {
     const w = v as Record<string, tf.Tensor4D> & Record<string, tf.Tensor1D> & Record<string, tf.Tensor2D>;
     let h: tf.Tensor4D = tf.conv2d(images, w.conv1 as tf.Tensor4D, 1, 'same');
@@ -103,7 +110,7 @@ function coverageLoss(v: Record<string, tf.Variable>, images: tf.Tensor4D, label
       pad: 'valid',
       activation: 'relu6',
     });
-    h = tf.avgPool(h, 2, 1, 'same');
+    h = tf.avgPool(h, 2, 1, avgPoolPadding);
     const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
     const logits = tf.add(tf.matMul(pooled, w.dense as tf.Tensor2D), w.denseBias as tf.Tensor1D);
     return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
@@ -129,42 +136,124 @@ afterAll(async () => {
   await useBackend('wasm');
 });
 
+/** Loss and gradients of the every-op-family model on `backend` (fixed seeds: the same on every call). */
+async function coverageGradientsOn(
+  backend: BackendName,
+  avgPoolPadding: 'same' | 'valid' = 'same',
+): Promise<ReturnType<typeof gradientsOf>> {
+  const rng = new Rng(201);
+  const weights = coverageWeights(rng);
+  // Unpadded pooling needs the last feature map wider than 1 (12 → 6 → 3 → 1; 16 → 8 → 4 → 2).
+  const size = avgPoolPadding === 'same' ? 12 : 16;
+  const images = randomHost(rng, [4, size, size, 3]);
+  const labels = new Float32Array(4 * 5);
+  for (let i = 0; i < 4; i++) labels[i * 5 + rng.int(5)] = 1;
+  await useBackend(backend);
+  const x = tf.tensor4d(images.values, images.shape as [number, number, number, number]);
+  const y = tf.tensor2d(labels, [4, 5]);
+  const result = gradientsOf(weights, (v) => coverageLoss(v, x, y, avgPoolPadding));
+  tf.dispose([x, y]);
+  return result;
+}
+
+/** Loss and gradients of the reference network (batch 8, 16×16×1: the cpu reference is slow at 28×28). */
+async function referenceGradientsOn(backend: BackendName): Promise<ReturnType<typeof gradientsOf>> {
+  await useBackend(backend);
+  // Seeded initialization draws from a JavaScript generator: the same weights on every backend.
+  const net = createReferenceNet({ seed: 3 });
+  const { images, labels } = syntheticBatch(8, { seed: 11, height: 16, width: 16 });
+  const { value, grads } = tf.variableGrads(() => crossEntropyLoss(net, images, labels), net.trainable);
+  const result = {
+    loss: value.dataSync()[0]!,
+    gradients: Object.fromEntries(
+      net.trainable.map((variable, i) => [`${i}`, Float32Array.from(grads[variable.name]!.dataSync())]),
+    ),
+  };
+  tf.dispose([value, grads, images, labels]);
+  net.dispose();
+  return result;
+}
+
 describe('a full training step gives the same gradients on wasm and cpu', () => {
   test('model with conv, depthwise, separable, fused, pooling, batch norm and dense layers', async () => {
-    const rng = new Rng(201);
-    const weights = coverageWeights(rng);
-    const images = randomHost(rng, [4, 12, 12, 3]);
-    const labels = new Float32Array(4 * 5);
-    for (let i = 0; i < 4; i++) labels[i * 5 + rng.int(5)] = 1;
-    const run = async (backend: 'wasm' | 'cpu') => {
-      await useBackend(backend);
-      const x = tf.tensor4d(images.values, images.shape as [number, number, number, number]);
-      const y = tf.tensor2d(labels, [4, 5]);
-      const result = gradientsOf(weights, (v) => coverageLoss(v, x, y));
-      tf.dispose([x, y]);
-      return result;
-    };
-    expectSameGradients(await run('wasm'), await run('cpu'));
+    expectSameGradients(await coverageGradientsOn('wasm'), await coverageGradientsOn('cpu'));
   });
 
   test('the reference network (batch 8, 16×16×1: the cpu reference is slow at 28×28)', async () => {
-    const run = async (backend: 'wasm' | 'cpu') => {
+    expectSameGradients(await referenceGradientsOn('wasm'), await referenceGradientsOn('cpu'));
+  });
+});
+
+// Runs where the native backend is provisioned; CI provisions it, so there a missing one is a failure.
+const nativeProvisioned = readProvision() !== null;
+const describeNative = nativeProvisioned || process.env.CI ? describe : describe.skip;
+
+describeNative('native TensorFlow gives the same gradients as wasm (within the kernel tolerance)', () => {
+  test('the native backend loads from the provisioned cache', async () => {
+    const report = await initTensorEngine({ backend: 'tensorflow', env: {} });
+    expect(report).toMatchObject({ backend: 'tensorflow', nativePackage: '@tensorflow/tfjs-node' });
+    expect(tf.getBackend()).toBe('tensorflow');
+  });
+
+  test('model with conv, depthwise, separable, fused, pooling, batch norm and dense layers', async () => {
+    // Average pooling unpadded: with 'same' padding tfjs's cpu and wasm AvgPoolGrad differ from
+    // TensorFlow's at the border (next test), which is a difference of definitions, not of precision.
+    expectSameGradients(
+      await coverageGradientsOn('tensorflow', 'valid'),
+      await coverageGradientsOn('wasm', 'valid'),
+    );
+  });
+
+  test("average pooling with 'same' padding: native's gradient is the adjoint of the forward pass", async () => {
+    // Forward, both backends average only the cells inside the image (2×2 window, stride 1, padding
+    // below and right). The adjoint therefore spreads dy(i, j) over 4, 2, 2 or 1 cells; TensorFlow does;
+    // tfjs's cpu and wasm AvgPoolGrad divide by the full window everywhere (0.75 instead of 1.25 at (0, 1)).
+    const gradientOn = async (backend: BackendName) => {
       await useBackend(backend);
-      // Seeded initialization draws from a JavaScript generator: the same weights on every backend.
-      const net = createReferenceNet({ seed: 3 });
-      const { images, labels } = syntheticBatch(8, { seed: 11, height: 16, width: 16 });
-      const { value, grads } = tf.variableGrads(() => crossEntropyLoss(net, images, labels), net.trainable);
-      const result = {
-        loss: value.dataSync()[0]!,
-        gradients: Object.fromEntries(
-          net.trainable.map((variable, i) => [`${i}`, Float32Array.from(grads[variable.name]!.dataSync())]),
-        ),
-      };
-      tf.dispose([value, grads, images, labels]);
-      net.dispose();
-      return result;
+      return tf.tidy(() => {
+        const dy = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+        const forward = (x: tf.Tensor) => tf.avgPool(x as tf.Tensor4D, 2, 1, 'same');
+        return Array.from(
+          tf
+            .grad(forward)(tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]), dy)
+            .dataSync(),
+        );
+      });
     };
-    expectSameGradients(await run('wasm'), await run('cpu'));
+    expect(await gradientOn('tensorflow')).toEqual([
+      1 / 4,
+      1 / 4 + 2 / 2,
+      1 / 4 + 3 / 2,
+      1 / 4 + 2 / 2 + 3 / 2 + 4,
+    ]);
+    expect(await gradientOn('wasm')).toEqual([
+      1 / 4,
+      1 / 4 + 2 / 4,
+      1 / 4 + 3 / 4,
+      1 / 4 + 2 / 4 + 3 / 4 + 4 / 4,
+    ]);
+  });
+
+  test('the reference network', async () => {
+    expectSameGradients(await referenceGradientsOn('tensorflow'), await referenceGradientsOn('wasm'));
+  });
+
+  test('training the reference network learns and leaks no tensors', async () => {
+    await useBackend('tensorflow');
+    const net = createReferenceNet({ seed: 6 });
+    const { images, labels } = brightnessTask(8);
+    const optimizer = tf.train.momentum(0.01, 0.9);
+    const losses: number[] = [];
+    const tensorCounts: number[] = [];
+    for (let step = 0; step < 30; step++) {
+      losses.push(trainStep(net, optimizer, images, labels));
+      tensorCounts.push(tf.memory().numTensors);
+    }
+    expect(new Set(tensorCounts.slice(1)).size).toBe(1);
+    expect(losses[losses.length - 1]!).toBeLessThan(losses[0]! * 0.5);
+    tf.dispose([images, labels]);
+    net.dispose();
+    optimizer.dispose();
   });
 });
 
