@@ -29,7 +29,9 @@
  *   IMCNAS_BENCH_VARIATION_ROBUST_MODEL (chip | weight, default chip),
  *   IMCNAS_BENCH_VARIATION_POPULATION (default 8), IMCNAS_BENCH_VARIATION_GENERATIONS (default 8),
  *   IMCNAS_BENCH_VARIATION_ROOT (artifact root; default a new directory under os.tmpdir()),
- *   IMCNAS_BENCH_VARIATION_DEVICES (comma-separated, default rram,pcm,fefet).
+ *   IMCNAS_BENCH_VARIATION_DEVICES (comma-separated, default rram,pcm,fefet),
+ *   IMCNAS_BENCH_VARIATION_NOISE (a JSON object of `robustness.noise` overrides for both searches, e.g.
+ *   {"stuckCompensation":true}; default none).
  *
  * With the defaults it took 5,948 s under `nice -n 5` on the shared 2-core machine (2026-12-03, both searches
  * side by side), most of it the two final tests on 10 chips × 10,000 images; the result and its reading
@@ -59,6 +61,24 @@ const ROBUST_MODEL = process.env.IMCNAS_BENCH_VARIATION_ROBUST_MODEL ?? 'chip';
 const DEVICES = (process.env.IMCNAS_BENCH_VARIATION_DEVICES ?? 'rram,pcm,fefet')
   .split(',')
   .map((d) => d.trim());
+const NOISE = noiseFromEnv(process.env.IMCNAS_BENCH_VARIATION_NOISE);
+
+function noiseFromEnv(raw: string | undefined): Record<string, unknown> {
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new Error(
+      `IMCNAS_BENCH_VARIATION_NOISE must be a JSON object of robustness.noise overrides, e.g. {"stuckCompensation":true}: ${String(error)}`,
+      { cause: error },
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error('IMCNAS_BENCH_VARIATION_NOISE must be a JSON object of robustness.noise overrides');
+  return parsed as Record<string, unknown>;
+}
+
 /** Queues of this bench's own: other engineers' workers on the same dev server must not take its tasks. */
 export const BENCH_TASK_QUEUE_PREFIX = 'bench-variation';
 /** How often the bench asks a search which stage it is in, to time the stages. */
@@ -80,7 +100,12 @@ export function variationConfig(base: RunConfig, robust: boolean, artifactsRoot:
       generations: GENERATIONS,
       ...(robust ? { robustModel: ROBUST_MODEL } : {}),
     },
-    robustness: { ...base.robustness, topK: 1, samples: CHIPS },
+    robustness: {
+      ...base.robustness,
+      topK: 1,
+      samples: CHIPS,
+      noise: { ...base.robustness.noise, ...NOISE },
+    },
     // The experiment compares the two searches' winners; quick.yaml's hand-designed baseline is not part of it.
     baseline: undefined,
     retrain: { ...base.retrain, count: 1, testImages: TEST_IMAGES },
