@@ -24,25 +24,16 @@ import { decode } from '../search/space/codec';
 import { runRobustness } from '../tasks/chipEvaluation';
 import { stageSpace } from '../tasks/shared';
 import { initTensorEngine } from '../tensor/backend';
+import { jsonObjectFromEnv } from './jsonFromEnv';
 import type { BenchFigures } from './run';
 import { positiveIntegerFromEnv } from './supernet';
 
 /** Named `robustness.noise` overrides from the JSON in environment variable `variable`. */
 export function noiseOverrides(variable: string): Record<string, Record<string, unknown>> {
-  const raw = process.env[variable];
-  if (!raw) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (error) {
-    throw new Error(
-      `${variable} must be a JSON object of named noise overrides, e.g. {"no_read":{"readNoiseScale":0}}: ${String(error)}`,
-      { cause: error },
-    );
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new Error(`${variable} must be a JSON object of named noise overrides`);
-  return parsed as Record<string, Record<string, unknown>>;
+  return jsonObjectFromEnv(variable, '{"no_read":{"readNoiseScale":0}}') as Record<
+    string,
+    Record<string, unknown>
+  >;
 }
 
 function required(name: string): string {

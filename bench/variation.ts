@@ -45,6 +45,7 @@ import { loadConfigFile, validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import { startSearch } from '../client/searches';
 import { withInProcessWorkers } from './inProcessSearch';
+import { jsonObjectFromEnv } from './jsonFromEnv';
 import type { BenchFigures } from './run';
 import { positiveIntegerFromEnv } from './supernet';
 
@@ -61,23 +62,7 @@ const ROBUST_MODEL = process.env.IMCNAS_BENCH_VARIATION_ROBUST_MODEL ?? 'chip';
 const DEVICES = (process.env.IMCNAS_BENCH_VARIATION_DEVICES ?? 'rram,pcm,fefet')
   .split(',')
   .map((d) => d.trim());
-const NOISE = noiseFromEnv(process.env.IMCNAS_BENCH_VARIATION_NOISE);
-
-function noiseFromEnv(raw: string | undefined): Record<string, unknown> {
-  if (!raw) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (error) {
-    throw new Error(
-      `IMCNAS_BENCH_VARIATION_NOISE must be a JSON object of robustness.noise overrides, e.g. {"stuckCompensation":true}: ${String(error)}`,
-      { cause: error },
-    );
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new Error('IMCNAS_BENCH_VARIATION_NOISE must be a JSON object of robustness.noise overrides');
-  return parsed as Record<string, unknown>;
-}
+const NOISE = jsonObjectFromEnv('IMCNAS_BENCH_VARIATION_NOISE', '{"stuckCompensation":true}');
 
 /** Queues of this bench's own: other engineers' workers on the same dev server must not take its tasks. */
 export const BENCH_TASK_QUEUE_PREFIX = 'bench-variation';
