@@ -33,6 +33,7 @@ export const BENCHMARKS = [
   'chipAccuracy',
   'designDrops',
   'standaloneRepeat',
+  'supernetQuick',
 ] as const;
 
 async function runOne(name: string): Promise<void> {
