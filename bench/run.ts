@@ -35,6 +35,7 @@ export const BENCHMARKS = [
   'standaloneRepeat',
   'scaling',
   'finalNoise',
+  'supernetQuick',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

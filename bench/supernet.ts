@@ -5,8 +5,9 @@
  * For each seed (IMCNAS_BENCH_SUPERNET_SEEDS, default 2: seeds 7, 8), in a child process of its own
  * (bench/supernetSeed.ts), two at a time:
  * - trains a supernet with that seed (SPOS uniform single-path sampling, quantization-aware, aligned
- *   initialization of same-family operators, the largest path on a share of the steps: the sandwich rule,
- *   SupernetOptions.largestPathShare) for IMCNAS_BENCH_SUPERNET_EPOCHS epochs of the training split;
+ *   initialization of same-family operators, in-place distillation: every step trains the largest path on
+ *   the labels and the sampled path on the largest path's predictions, SupernetOptions.inPlaceDistillation)
+ *   for IMCNAS_BENCH_SUPERNET_EPOCHS epochs of the training split;
  * - draws its own IMCNAS_BENCH_SUPERNET_PATHS (default 20) paths uniformly over the space, as the search
  *   proposes them (whole genomes through sampleGenome/decode), and evaluates each with inherited weights,
  *   BatchNorm recalibrated, folded (the deployed arithmetic) on the validation split.
@@ -21,8 +22,9 @@
  * IMCNAS_BENCH_SUPERNET_VALIDATION_IMAGES, default 2,000) keep 40 standalone epochs affordable on two shared
  * cores. The configuration is stated in the results (`config`).
  *
- * Comparing supernet recipes: IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE (default 0.6) sets the sandwich
- * rule's share, and IMCNAS_BENCH_SUPERNET_STANDALONE_FROM=<a previous results file> reuses that run's
+ * Comparing supernet recipes: IMCNAS_BENCH_SUPERNET_DISTILLATION (default 1; 0 = one path per step, as
+ * before) and IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE (default 0; the runs without distillation used
+ * 0.6) set the recipe, and IMCNAS_BENCH_SUPERNET_STANDALONE_FROM=<a previous results file> reuses that run's
  * standalone accuracies instead of training the same paths again (they depend on the path, its seed and
  * the standalone recipe only; the file must match all three, else an error says what differs).
  */
@@ -66,6 +68,17 @@ export function unitIntervalFromEnv(name: string, fallback: number, env = proces
     );
   }
   return value;
+}
+
+/** A boolean from the environment variable `name` ('1'/'true' or '0'/'false'), or `fallback` when unset. */
+export function booleanFromEnv(name: string, fallback: boolean, env = process.env): boolean {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (text === '1' || text === 'true') return true;
+  if (text === '0' || text === 'false') return false;
+  throw new RangeError(
+    `${name} must be 1 or 0 (true or false), got ${JSON.stringify(text)}; unset it for ${fallback ? 1 : 0}`,
+  );
 }
 
 /**
@@ -140,7 +153,8 @@ export function benchConfig(env = process.env) {
     batchSize: 32,
     epochs: positiveIntegerFromEnv('IMCNAS_BENCH_SUPERNET_EPOCHS', DEFAULT_EPOCHS, env),
     learningRate: 0.1,
-    largestPathShare: unitIntervalFromEnv('IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE', 0.6, env),
+    largestPathShare: unitIntervalFromEnv('IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE', 0, env),
+    inPlaceDistillation: booleanFromEnv('IMCNAS_BENCH_SUPERNET_DISTILLATION', true, env),
     /** A previous results file whose standalone accuracies of the same paths are reused (header). */
     standaloneFrom: env.IMCNAS_BENCH_SUPERNET_STANDALONE_FROM || null,
     warmupFraction: 0.03,
@@ -220,6 +234,7 @@ export async function run(): Promise<BenchFigures> {
         batchSize: config.batchSize,
         learningRate: config.learningRate,
         largestPathShare: config.largestPathShare,
+        inPlaceDistillation: config.inPlaceDistillation,
         warmupFraction: config.warmupFraction,
         calibrationBatches: config.calibrationBatches,
         calibrationBatchSize: config.calibrationBatchSize,
@@ -348,6 +363,7 @@ export async function run(): Promise<BenchFigures> {
     supernet_epochs: config.epochs,
     supernet_steps: largest.steps,
     largest_path_share: config.largestPathShare,
+    in_place_distillation: config.inPlaceDistillation,
     supernet_parameters: largest.parameters,
     standalone_epochs: config.standaloneEpochs,
     standalone_steps: standaloneSteps,

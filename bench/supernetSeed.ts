@@ -36,6 +36,8 @@ export interface SupernetSeedRequest {
   batchSize: number;
   learningRate: number;
   largestPathShare: number;
+  /** SupernetOptions.inPlaceDistillation (absent: off, as before it existed). */
+  inPlaceDistillation?: boolean;
   warmupFraction: number;
   calibrationBatches: number;
   calibrationBatchSize: number;
@@ -70,7 +72,11 @@ export async function run(request: SupernetSeedRequest, context?: ChildContext):
   const splits = await loadSplits(request.dataset, request.datasetSeed);
   const { height, width, channels } = splits.train;
 
-  const supernet = new Supernet(space, { seed: request.seed, largestPathShare: request.largestPathShare });
+  const supernet = new Supernet(space, {
+    seed: request.seed,
+    largestPathShare: request.largestPathShare,
+    inPlaceDistillation: request.inPlaceDistillation ?? false,
+  });
   const totalSteps = stepsPerEpoch(splits.train, request.batchSize) * request.epochs;
   const trainer = new SupernetTrainer(supernet, {
     peak: request.learningRate,

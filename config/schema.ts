@@ -71,6 +71,12 @@ export const SupernetSchema = z.strictObject({
     .max(1)
     .default(0.5)
     .describe('share of steps that train the largest path (sandwich rule; 0 = pure SPOS sampling)'),
+  inPlaceDistillation: z
+    .boolean()
+    .optional()
+    .describe(
+      "a step that samples a path also trains the largest path on the labels and the sampled path on the largest path's predictions (in-place distillation, about twice a one-path step's cost); default true, false = one path per step",
+    ),
 });
 
 const METRIC_NAMES = Object.keys(OBJECTIVE_METRICS) as [ObjectiveMetric, ...ObjectiveMetric[]];

@@ -74,8 +74,9 @@ export function supernetTrainer(
   schedule: LearningRateSchedule,
   weightNoise: WeightNoiseHook | null,
   largestPathShare = 0,
+  inPlaceDistillation = false,
 ): TrainerSetup {
-  const supernet = new Supernet(space, { seed, weightNoise, largestPathShare });
+  const supernet = new Supernet(space, { seed, weightNoise, largestPathShare, inPlaceDistillation });
   return { supernet, trainer: new SupernetTrainer(supernet, schedule) };
 }
 

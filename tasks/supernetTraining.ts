@@ -124,6 +124,8 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
       ? designNoiseHook(config, design.hardware, seed)
       : weightNoiseFor(settings.noiseAware, settings.noiseSigma, seed),
     fixed ? 0 : config.supernet.largestPathShare,
+    // Absent in configs written before the option: on (docs/supernet.md says why).
+    fixed ? false : (config.supernet.inPlaceDistillation ?? true),
   );
   const evaluationPath: PathSpec = design ?? supernet.largestPath();
   if (design) supernet.fixedPath = design;

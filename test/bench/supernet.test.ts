@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   benchConfig,
+  booleanFromEnv,
   kendallTauB,
   positiveIntegerFromEnv,
   standaloneFromFile,
@@ -51,6 +52,9 @@ describe('benchConfig', () => {
     expect(config.sampledPaths).toBe(20);
     expect(config.supernetSeeds).toEqual([7, 8]);
     expect(config.standaloneEpochs).toBe(1);
+    // The recipe: in-place distillation, no extra largest-path steps (the largest path trains every step).
+    expect(config.inPlaceDistillation).toBe(true);
+    expect(config.largestPathShare).toBe(0);
   });
 
   it('reads the budgets from the environment', () => {
@@ -85,6 +89,15 @@ describe('unitIntervalFromEnv', () => {
     expect(unitIntervalFromEnv('S', 0.6, {})).toBe(0.6);
     expect(unitIntervalFromEnv('S', 0.6, { S: '0' })).toBe(0);
     expect(() => unitIntervalFromEnv('S', 0.6, { S: '1.5' })).toThrow(/S must be a number in \[0, 1\]/);
+  });
+});
+
+describe('booleanFromEnv', () => {
+  it('accepts 1/0 and true/false and names the variable otherwise', () => {
+    expect(booleanFromEnv('D', true, {})).toBe(true);
+    expect(booleanFromEnv('D', true, { D: '0' })).toBe(false);
+    expect(booleanFromEnv('D', false, { D: 'true' })).toBe(true);
+    expect(() => booleanFromEnv('D', true, { D: 'yes' })).toThrow(/D must be 1 or 0/);
   });
 });
 

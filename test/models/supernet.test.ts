@@ -384,3 +384,93 @@ describe('straight-through gradients', () => {
     }
   });
 });
+
+describe('in-place distillation', () => {
+  /** The stable names of the kernels a path uses (Supernet.paramsOf's keys). */
+  const kernelsOf = (path: PathSpec): Set<string> =>
+    new Set(
+      describePath(path.architecture, path.quantization).map((layer) =>
+        layer.slot === null
+          ? `${layer.name}/kernel`
+          : `${layer.name.slice(0, layer.name.lastIndexOf('.'))}/${layer.operator}/${layer.role}/kernel`,
+      ),
+    );
+
+  it("trains the largest path on the labels and the step's path on the largest path's predictions", () => {
+    const space = tinySpace();
+    const distilled = new Supernet(space, { seed: 5, inPlaceDistillation: true });
+    // A twin (same seed, same weights) computes the loss by hand, with the same forwards in the same order
+    // (a training forward updates the activation ranges, so the order matters).
+    const twin = new Supernet(space, { seed: 5 });
+    const { images, labels } = randomBatch(16, 9);
+    const gradientsOf = (net: Supernet, loss: () => tf.Scalar) => {
+      const { value, grads } = tf.variableGrads(loss, net.trainableVariables());
+      const named = new Map<string, tf.Tensor>();
+      for (const [name, grad] of Object.entries(grads)) if (grad) named.set(net.stableNameOf(name)!, grad);
+      const result = { loss: value.dataSync()[0]!, grads: named };
+      value.dispose();
+      return result;
+    };
+    try {
+      const largest = distilled.largestPath();
+      const step = Array.from({ length: 50 }, (_, s) => s).find(
+        (s) => pathKey(distilled.pathForStep(s)) !== pathKey(largest),
+      )!;
+      const student = distilled.pathForStep(step);
+      const actual = gradientsOf(distilled, () => distilled.loss(images, labels, step));
+      let hardLoss = 0;
+      const expected = gradientsOf(twin, () => {
+        const teacherLogits = twin.forwardPath(images, largest, { training: true, step });
+        const studentLogits = twin.forwardPath(images, student, { training: true, step });
+        // Soft targets as a constant read back from the teacher: no gradient can reach the teacher from them.
+        const targets = tf.tensor2d(tf.softmax(teacherLogits).arraySync() as number[][]);
+        const hard = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), teacherLogits);
+        hardLoss = hard.dataSync()[0]!;
+        return tf.add(hard, tf.losses.softmaxCrossEntropy(targets, studentLogits)) as tf.Scalar;
+      });
+      expect(actual.loss).toBeCloseTo(expected.loss, 5);
+      expect(actual.loss).toBeGreaterThan(hardLoss);
+      expect([...actual.grads.keys()].sort()).toEqual([...expected.grads.keys()].sort());
+      for (const [name, grad] of actual.grads) {
+        expect(relativeError(grad.dataSync(), expected.grads.get(name)!.dataSync())).toBeLessThan(1e-4);
+      }
+      // Both paths learn: the student's own kernels and the teacher's own kernels have gradients.
+      const studentOnly = [...kernelsOf(student)].filter((name) => !kernelsOf(largest).has(name));
+      const teacherOnly = [...kernelsOf(largest)].filter((name) => !kernelsOf(student).has(name));
+      expect(studentOnly.length).toBeGreaterThan(0);
+      expect(teacherOnly.length).toBeGreaterThan(0);
+      for (const name of [...studentOnly, ...teacherOnly]) {
+        expect(tf.norm(actual.grads.get(name)!).dataSync()[0]).toBeGreaterThan(0);
+      }
+      tf.dispose([...actual.grads.values(), ...expected.grads.values()]);
+    } finally {
+      distilled.dispose();
+      twin.dispose();
+      tf.dispose([images, labels]);
+    }
+  });
+
+  it('leaves the largest path and a fixed path (standalone training) on the labels alone', () => {
+    const space = tinySpace();
+    const distilled = new Supernet(space, { seed: 5, inPlaceDistillation: true, largestPathShare: 0.5 });
+    const plain = new Supernet(space, { seed: 5, largestPathShare: 0.5 });
+    const { images, labels } = randomBatch(16, 9);
+    try {
+      const largest = pathKey(distilled.largestPath());
+      const largestStep = Array.from({ length: 50 }, (_, s) => s).find(
+        (s) => pathKey(distilled.pathForStep(s)) === largest,
+      )!;
+      const lossOf = (net: Supernet, step: number) =>
+        tf.tidy(() => net.loss(images, labels, step).dataSync()[0]!);
+      expect(lossOf(distilled, largestStep)).toBe(lossOf(plain, largestStep));
+      const fixed = distilled.pathForStep(largestStep + 1);
+      distilled.fixedPath = fixed;
+      plain.fixedPath = fixed;
+      expect(lossOf(distilled, 0)).toBe(lossOf(plain, 0));
+    } finally {
+      distilled.dispose();
+      plain.dispose();
+      tf.dispose([images, labels]);
+    }
+  });
+});
