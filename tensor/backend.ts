@@ -288,7 +288,12 @@ async function selectBackend({
   const via = requestedBy === 'env' ? ` (${BACKEND_ENV_VAR})` : requestedBy === 'option' ? ' (config)' : '';
 
   if (requested === 'tensorflow' || requested === 'auto') {
-    for (const packageName of NATIVE_PACKAGES) {
+    // auto, when this machine's measurement already says wasm is as fast for this work: native is not
+    // loaded at all (libtensorflow costs every process that loads it time, memory and a startup banner).
+    const measuredChoice =
+      requested === 'auto' ? (nativeChoice === undefined ? readChoice() : nativeChoice) : null;
+    const measuredSlower = measuredChoice !== null && !nativeIsFaster(measuredChoice, work);
+    for (const packageName of measuredSlower ? [] : NATIVE_PACKAGES) {
       const attempt = await tryNative(packageName, load);
       if (attempt.ok && requested === 'tensorflow') {
         const reason = `requested tensorflow${via}; using ${packageName}`;
@@ -313,6 +318,14 @@ async function selectBackend({
         break;
       }
       skipped.push({ candidate: packageName, why: attempt.why });
+    }
+    if (measuredSlower) {
+      measured = measuredChoice.speeds[work];
+      const why =
+        `not loaded: measured ${measured.tensorflow} images per CPU-second against wasm's ${measured.wasm} ` +
+        `for ${work} on this machine (native is chosen from ${NATIVE_MIN_SPEEDUP}× faster)`;
+      skipped.push({ candidate: 'native TensorFlow', why });
+      wasmReason = `auto: native TensorFlow ${why}; wasm`;
     }
     if (requested === 'tensorflow') {
       throw new BackendUnavailableError(

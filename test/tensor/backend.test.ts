@@ -83,7 +83,12 @@ describe('resolveBackendChoice', () => {
 
 describe('initTensorEngine', () => {
   test('auto without native packages picks wasm with SIMD, and says why', async () => {
-    const report = await initTensorEngine({ backend: 'auto', env: {}, loadNativePackage: notInstalled });
+    const report = await initTensorEngine({
+      backend: 'auto',
+      env: {},
+      loadNativePackage: notInstalled,
+      nativeChoice: null,
+    });
     expect(report.backend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(report.simd).toBe(true);
@@ -121,6 +126,7 @@ describe('initTensorEngine', () => {
           throw new Error('libcudart.so.11.0: cannot open shared object file');
         return notInstalled(name);
       },
+      nativeChoice: null,
     });
     expect(report.backend).toBe('wasm');
     expect(report.skipped[0]).toEqual({
@@ -130,7 +136,12 @@ describe('initTensorEngine', () => {
   });
 
   test('a native package that registers into another tfjs-core copy is not used', async () => {
-    const report = await initTensorEngine({ backend: 'auto', env: {}, loadNativePackage: () => ({}) });
+    const report = await initTensorEngine({
+      backend: 'auto',
+      env: {},
+      loadNativePackage: () => ({}),
+      nativeChoice: null,
+    });
     expect(report.backend).toBe('wasm');
     expect(report.skipped[0]!.why).toMatch(/registered no 'tensorflow' backend/);
   });
@@ -156,19 +167,22 @@ describe('initTensorEngine', () => {
 
   test('auto chooses per work: wasm to train where native measured slower, native to infer', async () => {
     const choice = measured([940, 990], [7000, 3967]);
+    const loaded: string[] = [];
     const train = await initTensorEngine({
       env: {},
-      loadNativePackage: fakeNativeLoader(),
+      loadNativePackage: fakeNativeLoader(loaded),
       nativeChoice: choice,
     });
     expect(train).toMatchObject({ backend: 'wasm', work: 'train', measured: { tensorflow: 940, wasm: 990 } });
+    // Measured slower for this work: libtensorflow is not even loaded.
+    expect(loaded).toEqual([]);
     expect(train.skipped).toContainEqual({
-      candidate: '@tensorflow/tfjs-node',
+      candidate: 'native TensorFlow',
       why:
-        "loads, but measured 940 images per CPU-second against wasm's 990 for train on this machine " +
+        "not loaded: measured 940 images per CPU-second against wasm's 990 for train on this machine " +
         '(native is chosen from 1.1× faster)',
     });
-    expect(train.reason).toMatch(/^auto: native TensorFlow \(@tensorflow\/tfjs-node\) loads, but measured/);
+    expect(train.reason).toMatch(/^auto: native TensorFlow not loaded: measured/);
     const infer = await initTensorEngine({
       env: {},
       work: 'infer',
