@@ -24,7 +24,7 @@ import { decode } from '../search/space/codec';
 import { runRobustness } from '../tasks/chipEvaluation';
 import { stageSpace } from '../tasks/shared';
 import { initTensorEngine } from '../tensor/backend';
-import { jsonObjectFromEnv } from './jsonFromEnv';
+import { jsonObjectFromEnv, requiredEnv } from './jsonFromEnv';
 import type { BenchFigures } from './run';
 import { positiveIntegerFromEnv } from './supernet';
 
@@ -36,15 +36,9 @@ export function noiseOverrides(variable: string): Record<string, Record<string, 
   >;
 }
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: see bench/designDrops.ts for what it names`);
-  return value;
-}
-
 export async function run(): Promise<BenchFigures> {
-  const runDir = path.resolve(required('IMCNAS_BENCH_DROPS_RUN_DIR'));
-  const keys = required('IMCNAS_BENCH_DROPS_KEYS')
+  const runDir = path.resolve(requiredEnv('IMCNAS_BENCH_DROPS_RUN_DIR', 'bench/designDrops.ts'));
+  const keys = requiredEnv('IMCNAS_BENCH_DROPS_KEYS', 'bench/designDrops.ts')
     .split(',')
     .map((key) => key.trim())
     .filter((key) => key.length > 0);

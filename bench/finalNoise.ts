@@ -23,16 +23,11 @@ import { runFinal } from '../tasks/chipEvaluation';
 import { initTensorEngine } from '../tensor/backend';
 import { noiseOverrides } from './designDrops';
 import type { BenchFigures } from './run';
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: see bench/finalNoise.ts for what it names`);
-  return value;
-}
+import { requiredEnv } from './jsonFromEnv';
 
 export async function run(): Promise<BenchFigures> {
-  const runDir = path.resolve(required('IMCNAS_BENCH_FINAL_RUN_DIR'));
-  const key = required('IMCNAS_BENCH_FINAL_KEY');
+  const runDir = path.resolve(requiredEnv('IMCNAS_BENCH_FINAL_RUN_DIR', 'bench/finalNoise.ts'));
+  const key = requiredEnv('IMCNAS_BENCH_FINAL_KEY', 'bench/finalNoise.ts');
   const trainDir = designFiles(finalDir(runDir, key)).train;
   if (!fs.existsSync(trainDir))
     throw new Error(`IMCNAS_BENCH_FINAL_KEY: ${runDir} has no retrained design ${key} (no ${trainDir})`);

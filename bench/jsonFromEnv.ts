@@ -15,3 +15,10 @@ export function jsonObjectFromEnv(variable: string, example: string): Record<str
     throw new Error(`${variable} must be a JSON object, e.g. ${example}`);
   return parsed as Record<string, unknown>;
 }
+
+/** A bench's required environment variable, or an error naming it and the file that documents it. */
+export function requiredEnv(variable: string, documentedIn: string): string {
+  const value = process.env[variable];
+  if (!value) throw new Error(`${variable} is not set: see ${documentedIn} for what it names`);
+  return value;
+}

@@ -108,34 +108,13 @@ export function findNodeGyp(): string {
   } catch {
     // Not a dependency of this project: look inside npm.
   }
-  const prefix = run('npm', ['prefix', '-g']);
-  if (prefix.status === 0) {
-    candidates.push(
-      path.join(
-        prefix.stdout.trim(),
-        'lib',
-        'node_modules',
-        'npm',
-        'node_modules',
-        'node-gyp',
-        'bin',
-        'node-gyp.js',
-      ),
-    );
-  }
-  candidates.push(
-    path.join(
-      path.dirname(process.execPath),
-      '..',
-      'lib',
-      'node_modules',
-      'npm',
-      'node_modules',
-      'node-gyp',
-      'bin',
-      'node-gyp.js',
-    ),
-  );
+  // npm bundles node-gyp under <prefix>/lib/node_modules/npm; the prefix is npm's global one, or the one
+  // beside the running node binary.
+  const bundledIn = (prefix: string) =>
+    path.join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const globalPrefix = run('npm', ['prefix', '-g']);
+  if (globalPrefix.status === 0) candidates.push(bundledIn(globalPrefix.stdout.trim()));
+  candidates.push(bundledIn(path.join(path.dirname(process.execPath), '..')));
   const found = candidates.find((candidate) => fs.existsSync(candidate));
   if (!found) {
     throw new SetupError(
