@@ -194,6 +194,16 @@ export class FunctionBuilder {
   f64Floor(): this {
     return this.emit(0x9c);
   }
+  f64Abs(): this {
+    return this.emit(0x99);
+  }
+  /** f64 → i32, truncating toward zero (traps outside the i32 range). */
+  i32TruncF64S(): this {
+    return this.emit(0xaa);
+  }
+  f64ConvertI32S(): this {
+    return this.emit(0xb7);
+  }
   f64Min(): this {
     return this.emit(0xa4);
   }

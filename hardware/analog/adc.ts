@@ -82,6 +82,23 @@ export class PartialSumHistogram {
     this.total += values.length;
   }
 
+  /** Bins: |values| 0 … size − 1, the last one holding everything above it too. */
+  get size(): number {
+    return this.counts.length;
+  }
+
+  /** Adds counts made bin by bin as addAll makes them (the fused readout's calibration, readoutKernel.ts). */
+  addCounts(counts: Float64Array): void {
+    if (counts.length !== this.counts.length)
+      throw new Error(
+        `PartialSumHistogram: ${counts.length} bins added to a histogram of ${this.counts.length}`,
+      );
+    for (let bin = 0; bin < counts.length; bin++) {
+      this.counts[bin]! += counts[bin]!;
+      this.total += counts[bin]!;
+    }
+  }
+
   /** Adds `count` zeros (reads whose inputs are all zero, left out of the product). */
   addZeros(count: number): void {
     this.counts[0]! += count;

@@ -375,9 +375,9 @@ export class AnalogChip {
         readWeights[c * S + s] = 2 ** plan.input.shifts[c]! * 2 ** slices.shifts[s]! * step;
     const sliceReadSigma = Float64Array.from(slices.maxLevels, (levelsOfSlice) => readSigma * levelsOfSlice);
 
-    // The fused readout (readoutKernel.ts) serves every read that goes through an ADC or per-read noise;
-    // calibration and the linear readout keep the dense product below.
-    const kernel = calibration || linear ? null : this.kernel;
+    // The fused readout (readoutKernel.ts) serves every read that goes through an ADC or per-read noise, and
+    // calibration (it counts the sums into histograms); the linear readout keeps the dense product below.
+    const kernel = linear ? null : this.kernel;
     // Unsigned inputs through a 1-bit DAC: every nonzero chunk is 1.
     const unitChunks = !plan.input.signed && plan.input.widths.every((width) => width === 1);
     const fused = kernel
@@ -390,6 +390,7 @@ export class AnalogChip {
           readWeights,
           sliceReadSigma,
           sliceOutputSigma,
+          calibration ? calibration[0]!.size : 0,
         )
       : null;
     const patches = fused ? fused.patches : new Int32Array(mBlock * plan.rowsTotal);
@@ -418,7 +419,15 @@ export class AnalogChip {
             const regions = this.kernelSamples[sampleIndex]!;
             if (noise) new Int32Array(kernel.buffer, regions.stateAt, 1)[0] = noise.state;
             kernel.reads(
-              { noise: noise !== null, withRead, withOutput, ideal, skipZero: skipZeroReads, unitChunks },
+              {
+                noise: noise !== null,
+                withRead,
+                withOutput,
+                ideal,
+                skipZero: skipZeroReads,
+                unitChunks,
+                record: calibration !== undefined,
+              },
               {
                 ...fused.addresses,
                 rowsTotal: plan.rowsTotal,
@@ -531,6 +540,11 @@ export class AnalogChip {
         );
       }
     }
+    if (calibration && fused) {
+      const counts = new Float64Array(kernel!.buffer, fused.addresses.histogramsAt, fused.histogramFloats);
+      const bins = fused.addresses.binCount;
+      calibration.forEach((histogram, k) => histogram.addCounts(counts.subarray(k * bins, (k + 1) * bins)));
+    }
   }
 
   /**
@@ -547,6 +561,8 @@ export class AnalogChip {
     readWeights: Float64Array,
     sliceReadSigma: Float64Array,
     sliceOutputSigma: Float64Array,
+    /** Calibration: bins of each read class's histogram (0: no histograms). */
+    binCount: number,
   ) {
     const S = plan.slices.widths.length;
     const maxRows = math.max(...plan.blocks.map((b) => b.rowCount));
@@ -576,9 +592,12 @@ export class AnalogChip {
     });
     const drawsAt = kernel.allocate(maxStride * 8 * 4, 'scratch');
     const laneEndsAt = kernel.allocate(8 * 4, 'scratch');
+    const histogramFloats = binCount * plan.input.widths.length * S;
+    const histogramsAt = kernel.allocate(histogramFloats * 8, 'scratch');
     // Views only after the last allocation (growing the memory detaches earlier ones).
     const buffer = kernel.buffer;
     new Float32Array(buffer, chunkTableAt, chunkTable.length).set(chunkTable);
+    new Float64Array(buffer, histogramsAt, histogramFloats).fill(0);
     new Float64Array(buffer, readWeightsAt, readWeights.length).set(readWeights);
     new Float64Array(buffer, sliceReadSigmaAt, sliceReadSigma.length).set(sliceReadSigma);
     new Float64Array(buffer, sliceOutputSigmaAt, sliceOutputSigma.length).set(sliceOutputSigma);
@@ -593,6 +612,7 @@ export class AnalogChip {
       acc: new Float64Array(buffer, accAt, mBlock * plan.outChannels * samples),
       jumpsAt: jumpsAt.map((j) => j.at),
       laneJumpsAt: laneJumpsAt.map((j) => j.at),
+      histogramFloats,
       addresses: {
         patchesAt,
         chunkTableAt,
@@ -608,6 +628,8 @@ export class AnalogChip {
         levelCountsAt,
         drawsAt,
         laneEndsAt,
+        histogramsAt,
+        binCount,
       },
     };
   }

@@ -17,9 +17,10 @@
  * - the per-read pass is accumulateReads' arithmetic in float64 (JavaScript numbers): the same xorshift32
  *   draws from the same pool in the same (cycle, pixel, slice, column) order, the same round-to-nearest
  *   code, clip and shift-add, and the same jump of the stream over all-zero reads.
- * Calibration (which records the noise-free sums) and the linear readout (ideal ADC, no per-read noise)
- * keep the dense product: the former needs the sums themselves, the latter folds cycles and slices into
- * one product that is already cheap.
+ * Calibration runs here too (the `record` variants): the same noise-free sums, each counted into its read
+ * class's histogram of |sum| rounded to the nearest integer, as PartialSumHistogram.addAll counts them
+ * (adc.ts), and passed on through the ideal readout. The linear readout (ideal ADC, no per-read noise)
+ * keeps the dense product: it folds cycles and slices into one product that is already cheap.
  */
 import {
   assembleModule,
@@ -65,6 +66,8 @@ const PARAMETERS = [
   'laneJumpsAt',
   'drawsAt',
   'laneEndsAt',
+  'histogramsAt',
+  'binCount',
 ] as const;
 
 type Parameter = (typeof PARAMETERS)[number];
@@ -89,10 +92,16 @@ export interface ReadoutVariant {
    * listed rows without multiplying (1·w = w exactly, so the numbers are the same).
    */
   unitChunks: boolean;
+  /**
+   * Calibration: every read's (cycle c, slice s) sums are counted into float64 histogram `c·slices + s` at
+   * histogramsAt (binCount bins each, bin = round(|sum|), the last bin holding everything above it); a read
+   * left out as all zero counts outCount zeros. Only with an ideal readout and no noise.
+   */
+  record?: boolean;
 }
 
 function variantName(v: ReadoutVariant): string {
-  return `reads_${+v.noise}${+v.withRead}${+v.withOutput}${+v.ideal}${+v.skipZero}${+v.unitChunks}`;
+  return `reads_${+v.noise}${+v.withRead}${+v.withOutput}${+v.ideal}${+v.skipZero}${+v.unitChunks}${+(v.record ?? false)}`;
 }
 
 const POOL_MASK = (1 << ReadNoise.POOL_BITS) - 1;
@@ -144,6 +153,9 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
   const laneMask = f.local(V128);
   const lanesLow = f.local(V128);
   const lanesHigh = f.local(V128);
+  const histogramAt = f.local(I32);
+  const bin = f.local(I32);
+  const lastBin = f.local(I32);
   // Read noise alone (the common case): each read's S·outCount draws are generated for eight reads at a
   // time, one read per SIMD lane, instead of one serial xorshift chain (whose 6-step dependency was the
   // per-read pass's floor). Lane j of a group starts at the state j reads on — the stream jumped by
@@ -187,6 +199,22 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
   const accumulators = [a0, a1, a2, a3, a4, a5, a6, a7];
 
   if (variant.noise) f.get(p.stateAt).i32Load().set(x);
+  if (variant.record) f.get(p.binCount).i32(1).sub().set(lastBin);
+  // histogramAt = histogramsAt + (c·slices + s)·binCount·8: read class (c, s)'s histogram.
+  const histogramOf = () =>
+    f
+      .get(p.histogramsAt)
+      .get(c)
+      .get(p.slices)
+      .mul()
+      .get(s)
+      .add()
+      .get(p.binCount)
+      .mul()
+      .i32(3)
+      .shl()
+      .add()
+      .set(histogramAt);
   f.get(p.stride).i32(2).shl().set(rowBytes);
   // Columns in whole groups of 32 (eight lanes of four), then groups of 4 (stride is a multiple of 4).
   f.get(p.stride).i32(-32).and().set(strideEnd32);
@@ -302,6 +330,18 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
           );
           f.get(t).set(x);
         }
+        if (variant.record)
+          // Its outCount sums of every slice are exact zeros.
+          f.forCount(s, p.slices, () => {
+            histogramOf();
+            f.get(histogramAt)
+              .get(histogramAt)
+              .f64Load()
+              .get(p.outCount)
+              .f64ConvertI32S()
+              .f64Add()
+              .f64Store();
+          });
       };
       const readOut = () => {
         // The partial sums: sums[col] = Σ_listed chunk·W[row, col], rows in order, float32 multiply then add.
@@ -384,6 +424,17 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
               .set(sliceReadStd);
           if (variant.withOutput)
             f.get(p.sliceOutputSigmaAt).get(s).i32(3).shl().add().f64Load().set(outputSigma);
+          if (variant.record) {
+            // bin = min(floor(|sum| + 0.5), last), as PartialSumHistogram.addAll (the sum as float64).
+            histogramOf();
+            f.forCount(o, p.outCount, () => {
+              f.get(sumAt).get(o).i32(2).shl().add().f32Load().f64PromoteF32().f64Abs();
+              f.f64(0.5).f64Add().f64Floor().i32TruncF64S().set(bin);
+              f.get(lastBin).get(bin).get(bin).get(lastBin).gtS().select().set(bin);
+              f.get(histogramAt).get(bin).i32(3).shl().add().set(address);
+              f.get(address).get(address).f64Load().f64(1).f64Add().f64Store();
+            });
+          }
           if (pairs) {
             f.get(weight).f64x2Splat().set(pairWeight);
             if (variant.withRead) f.get(sliceReadStd).f64x2Splat().set(pairReadStd);
@@ -509,6 +560,18 @@ for (const noise of [false, true])
         for (const skipZero of [false, true])
           for (const unitChunks of [false, true])
             VARIANTS.push({ noise, withRead, withOutput, ideal, skipZero, unitChunks });
+// Calibration: noise-free, through the ideal readout.
+for (const skipZero of [false, true])
+  for (const unitChunks of [false, true])
+    VARIANTS.push({
+      noise: false,
+      withRead: false,
+      withOutput: false,
+      ideal: true,
+      skipZero,
+      unitChunks,
+      record: true,
+    });
 
 let compiled: { module: object; webAssembly: WebAssemblyLike } | null | undefined;
 

@@ -151,3 +151,51 @@ describe.each([
     input.dispose();
   });
 });
+
+describe('calibration through the fused readout', () => {
+  const calibrate = (
+    layer: FoldedLayer,
+    input: tf.Tensor,
+    hw: Partial<HardwareConfig>,
+    noise: Partial<NoiseSettings>,
+    fusedOn: boolean,
+  ) => {
+    setFusedReadout(fusedOn);
+    const network: FoldedNetwork = {
+      architecture: null as never,
+      quantization: null as never,
+      layers: [layer],
+    };
+    const program = new ChipProgram(network, testChip({ rows: 32, ...hw }), noiseSettings(noise), {
+      maxBlockFloats: 1 << 12,
+    });
+    const histograms = program.calibrateAdc((op) => op(layer, input).dispose());
+    return {
+      histograms: histograms.map((classes) => classes.map((h) => ({ count: h.count, bins: h.entries() }))),
+      ranges: program.adcRanges(),
+    };
+  };
+
+  test.each([
+    ['conv, percentile range', conv, [3, 6, 6, 7], {}, {}],
+    [
+      'conv, 2-bit DAC, 3 b/cell, MSE range',
+      conv,
+      [3, 6, 6, 7],
+      { dacBits: 2, bitsPerCell: 3 },
+      { adcRange: 'mse' },
+    ],
+    ['depthwise', depthwise, [3, 6, 6, 13], {}, {}],
+    ['signed dense', signedDense, [6, 45], { dacBits: 2 }, { adcRange: 'mse' }],
+  ] as const)(
+    '%s: the same histograms and ADC ranges as the dense product',
+    (_name, layer, shape, hw, noise) => {
+      const input = randomInput(new Rng(12), layer, [...shape], 0.5);
+      const fused = calibrate(layer, input, hw, noise as Partial<NoiseSettings>, true);
+      const dense = calibrate(layer, input, hw, noise as Partial<NoiseSettings>, false);
+      expect(fused.histograms[0]!.some((h) => h.count > 0)).toBe(true);
+      expect(fused).toEqual(dense);
+      input.dispose();
+    },
+  );
+});
