@@ -352,6 +352,9 @@ export class AnalogChip {
     const sliceOutputSigma = Float64Array.from(slices.maxLevels, (levelsOfSlice) =>
       withOutput ? model.outputNoisePerRow * levelsOfSlice * topInput : 0,
     );
+    // The fused readout takes one output-noise draw per conversion of every slice (readoutKernel.ts).
+    if (withOutput && sliceOutputSigma.some((sigma) => !(sigma > 0)))
+      throw new AnalogChipError(`layer ${plan.layer.shape.name}: a slice without output noise (σ 0)`);
     const drawsPerRead = (withRead ? 1 : 0) + (withOutput ? 1 : 0);
 
     // The DAC value of every input level in every cycle, as a lookup table (levels span ≤ 2^a values).

@@ -156,15 +156,17 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
   const histogramAt = f.local(I32);
   const bin = f.local(I32);
   const lastBin = f.local(I32);
-  // Read noise alone (the common case): each read's S·outCount draws are generated for eight reads at a
-  // time, one read per SIMD lane, instead of one serial xorshift chain (whose 6-step dependency was the
-  // per-read pass's floor). Lane j of a group starts at the state j reads on — the stream jumped by
-  // j·S·outCount draws (jump matrices, readout.ts XorshiftJump) — so every read meets the very draws it
-  // met in the serial stream; the reads left out just leave theirs unused.
-  const laneDraws = variant.noise && variant.withRead && !variant.withOutput;
-  // Two conversions per f64x2 operation where no output noise is drawn (its per-slice condition and
-  // interleaved draws stay scalar): the same float64 arithmetic per lane, so the same numbers.
-  const pairs = !variant.withOutput;
+  // One noise term alone — read noise (the common case), or output noise (SRAM and other cells without
+  // read noise): each read's S·outCount draws are generated for eight reads at a time, one read per SIMD
+  // lane, instead of one serial xorshift chain (whose 6-step dependency was the per-read pass's floor).
+  // Lane j of a group starts at the state j reads on — the stream jumped by j·S·outCount draws (jump
+  // matrices, readout.ts XorshiftJump) — so every read meets the very draws it met in the serial stream;
+  // the reads left out just leave theirs unused. Output noise draws once per conversion of every slice
+  // (its σ is > 0 for every slice: chip.ts), so a read takes S·outCount draws either way.
+  const laneDraws = variant.noise && variant.withRead !== variant.withOutput;
+  // Two conversions per f64x2 operation unless both terms are drawn (interleaved, they stay scalar): the
+  // same float64 arithmetic per lane, so the same numbers.
+  const pairs = !(variant.withRead && variant.withOutput);
   const outPairsEnd = f.local(I32);
   const pairValue = f.local(V128);
   const pairCode = f.local(V128);
@@ -184,6 +186,8 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
   const readStd = f.local(F64);
   const sliceReadStd = f.local(F64);
   const outputSigma = f.local(F64);
+  // The σ of the one noise term the lane draws serve (read noise, else output noise).
+  const noiseStd = variant.withRead ? sliceReadStd : outputSigma;
   const weight = f.local(F64);
   const value = f.local(F64);
   const code = f.local(F64);
@@ -437,7 +441,7 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
           }
           if (pairs) {
             f.get(weight).f64x2Splat().set(pairWeight);
-            if (variant.withRead) f.get(sliceReadStd).f64x2Splat().set(pairReadStd);
+            if (laneDraws) f.get(noiseStd).f64x2Splat().set(pairReadStd);
             f.forRange(
               o,
               () => f.i32(0),
@@ -452,17 +456,12 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
                   .v128Load64Splat()
                   .f64x2PromoteLowF32x4()
                   .set(pairValue);
-                if (variant.noise && variant.withRead) {
+                if (laneDraws) {
                   // The pair's two draws, in stream order: lane 0 then lane 1.
                   f.get(pairValue).get(pairReadStd);
                   for (let lane = 0; lane < 2; lane++) {
-                    if (laneDraws) {
-                      f.get(p.poolAt).get(drawAt).i32Load().i32(POOL_MASK).and().i32(2).shl().add().f32Load();
-                      f.get(drawAt).i32(32).add().set(drawAt);
-                    } else {
-                      xorshift(f, x);
-                      f.get(p.poolAt).get(x).i32(POOL_MASK).and().i32(2).shl().add().f32Load();
-                    }
+                    f.get(p.poolAt).get(drawAt).i32Load().i32(POOL_MASK).and().i32(2).shl().add().f32Load();
+                    f.get(drawAt).i32(32).add().set(drawAt);
                     f.f64PromoteF32();
                     if (lane === 0) f.f64x2Splat();
                     else f.f64x2ReplaceLane(1);
@@ -494,7 +493,7 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
             () => {
               f.get(sumAt).get(o).i32(2).shl().add().f32Load().f64PromoteF32().set(value);
               if (laneDraws) {
-                f.get(value).get(sliceReadStd);
+                f.get(value).get(noiseStd);
                 f.get(p.poolAt).get(drawAt).i32Load().i32(POOL_MASK).and().i32(2).shl().add().f32Load();
                 f.f64PromoteF32().f64Mul().f64Add().set(value);
                 f.get(drawAt).i32(32).add().set(drawAt);
@@ -504,7 +503,7 @@ function buildReads(variant: ReadoutVariant): FunctionBuilder {
                 poolDraw(f, p, x);
                 f.f64Mul().f64Add().set(value);
               }
-              if (variant.noise && variant.withOutput)
+              if (variant.noise && variant.withOutput && !laneDraws)
                 f.when(
                   () => f.get(outputSigma).f64(0).f64Gt(),
                   () => {

@@ -100,6 +100,8 @@ const cases: Case[] = [
   },
   { name: '2-bit DAC with read noise (multi-valued chunks)', hw: { dacBits: 2 }, noise: {} },
   { name: 'output noise (every read kept)', hw: {}, noise: { outputNoise: 0.03 } },
+  { name: 'output noise alone (lane draws)', hw: {}, noise: { outputNoise: 0.03, readNoiseScale: 0 } },
+  { name: 'SRAM with output noise', hw: { device: 'sram' }, noise: { outputNoise: 0.05 } },
   { name: 'ideal ADC with read noise', hw: {}, noise: { idealAdc: true } },
   { name: 'no per-read noise, real ADC', hw: {}, noise: { readNoiseScale: 0 } },
   { name: 'PCM drift a day later', hw: { device: 'pcm' }, noise: {}, timeS: 86_400 },
