@@ -78,16 +78,35 @@ export async function loadSplits(spec: DatasetSpec, seed: number): Promise<Split
   };
 }
 
-/** Batch index lists for one epoch: a seeded permutation cut into batches (the last one may be short). */
-export function epochBatches(count: number, batchSize: number, seed: number, epoch: number): number[][] {
+/** The last few epochs' batches: a training loop asks for one batch of the same epoch every step. */
+const recentEpochs = new Map<string, readonly (readonly number[])[]>();
+const RECENT_EPOCHS_KEPT = 4;
+
+/**
+ * Batch index lists for one epoch: a seeded permutation cut into batches (the last one may be short).
+ * Memoized: shuffling all of a 55,000-image split on every step cost ~5 % of a retraining step.
+ */
+export function epochBatches(
+  count: number,
+  batchSize: number,
+  seed: number,
+  epoch: number,
+): readonly (readonly number[])[] {
+  const key = `${count}/${batchSize}/${seed}/${epoch}`;
+  const cached = recentEpochs.get(key);
+  if (cached) return cached;
   const order = new Rng(deriveSeed(seed, 'epoch', epoch)).shuffle(Array.from({ length: count }, (_, i) => i));
-  const batches: number[][] = [];
-  for (let start = 0; start < count; start += batchSize) batches.push(order.slice(start, start + batchSize));
-  return batches;
+  const batches: (readonly number[])[] = [];
+  for (let start = 0; start < count; start += batchSize)
+    batches.push(Object.freeze(order.slice(start, start + batchSize)));
+  const frozen = Object.freeze(batches);
+  recentEpochs.set(key, frozen);
+  if (recentEpochs.size > RECENT_EPOCHS_KEPT) recentEpochs.delete(recentEpochs.keys().next().value!);
+  return frozen;
 }
 
 /** Gathers the rows of `split` named by `indices` into contiguous buffers (the trainer's batch). */
-export function gatherBatch(split: Split, indices: number[]): { x: Float32Array; y: Int32Array } {
+export function gatherBatch(split: Split, indices: readonly number[]): { x: Float32Array; y: Int32Array } {
   const pixels = split.height * split.width * split.channels;
   const x = new Float32Array(indices.length * pixels);
   const y = new Int32Array(indices.length);
