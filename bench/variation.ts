@@ -40,11 +40,11 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { SearchProgress, SearchResult, Stage } from '../contracts';
+import type { SearchProgress, SearchResult } from '../contracts';
 import { loadConfigFile, validateConfig } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import { startSearch } from '../client/searches';
-import { withInProcessWorkers } from './inProcessSearch';
+import { stageTimer, withInProcessWorkers } from './inProcessSearch';
 import { jsonObjectFromEnv } from './jsonFromEnv';
 import type { BenchFigures } from './run';
 import { positiveIntegerFromEnv } from './supernet';
@@ -66,8 +66,6 @@ const NOISE = jsonObjectFromEnv('IMCNAS_BENCH_VARIATION_NOISE', '{"stuckCompensa
 
 /** Queues of this bench's own: other engineers' workers on the same dev server must not take its tasks. */
 export const BENCH_TASK_QUEUE_PREFIX = 'bench-variation';
-/** How often the bench asks a search which stage it is in, to time the stages. */
-const STAGE_POLL_MS = 10_000;
 
 const round = (value: number | null | undefined, digits = 4) =>
   value === null || value === undefined ? null : Number(value.toFixed(digits));
@@ -97,36 +95,6 @@ export function variationConfig(base: RunConfig, robust: boolean, artifactsRoot:
     artifacts: { ...base.artifacts, root: artifactsRoot },
     temporal: { ...base.temporal, taskQueuePrefix: BENCH_TASK_QUEUE_PREFIX },
   });
-}
-
-/**
- * Seconds spent in each stage, from the `progress` query polled every STAGE_POLL_MS (so each figure is
- * good to about that much). The handle follows the workflow across continue-as-new.
- */
-function stageTimer(query: () => Promise<SearchProgress>): { stop: () => Record<string, number> } {
-  const firstSeen = new Map<Stage, number>();
-  const poll = async () => {
-    try {
-      const progress = await query();
-      if (!firstSeen.has(progress.stage)) firstSeen.set(progress.stage, Date.now());
-    } catch {
-      // A query can fail while a run hands over to its continuation; the next poll catches up.
-    }
-  };
-  void poll();
-  const timer = setInterval(() => void poll(), STAGE_POLL_MS);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      const end = Date.now();
-      const seen = [...firstSeen.entries()].sort((a, b) => a[1] - b[1]);
-      const seconds: Record<string, number> = {};
-      seen.forEach(([stage, at], index) => {
-        seconds[stage] = Math.round(((seen[index + 1]?.[1] ?? end) - at) / 100) / 10;
-      });
-      return seconds;
-    },
-  };
 }
 
 function figures(prefix: string, result: SearchResult): BenchFigures {

@@ -130,7 +130,7 @@ describe('run configuration', () => {
 });
 
 describe('shipped example configurations', () => {
-  it.each(['quick.yaml', 'full.yaml'])('examples/%s validates', async (file) => {
+  it.each(['quick.yaml', 'medium.yaml', 'full.yaml'])('examples/%s validates', async (file) => {
     const config = await loadConfigFile(path.join(__dirname, '..', '..', 'examples', file));
     expect(config.name).toBe(file.replace('.yaml', ''));
   });
