@@ -126,6 +126,7 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
     fixed ? 0 : config.supernet.largestPathShare,
     // Absent in configs written before the option: on (docs/supernet.md says why).
     fixed ? false : (config.supernet.inPlaceDistillation ?? true),
+    settings.gradientShards ?? 1,
   );
   const evaluationPath: PathSpec = design ?? supernet.largestPath();
   if (design) supernet.fixedPath = design;
