@@ -1,0 +1,345 @@
+/**
+ * Data-parallel training steps: the gradient shards of a step (SupernetTrainerOptions.gradientShards)
+ * computed by several processes at once, so one training run uses more than one core (issue #16).
+ *
+ * The training child (the leader) forks `processes − 1` peers (tasks/dataParallelPeer.ts). Each builds
+ * the same replica (prepareTraining: same seed, same data) and loads the checkpoint the leader resumed
+ * from. Every step, each process computes its own shards of the step's batch (the batch is a function of
+ * the step, so nobody sends images), the peers send their shards' gradients and activation-range
+ * observations to the leader, the leader sends every peer the shards it lacks, and every replica applies
+ * all S shards in shard order (SupernetTrainer.applyShards): the same inputs through the same operations,
+ * so the replicas stay bit-identical and equal to one process running the S shards in sequence. At every
+ * checkpoint the leader compares a checksum of each peer's weights, optimizer slots and ranges with its
+ * own and stops with an error if they differ.
+ *
+ * Peers are processes, not worker_threads: the wasm backend and the dataset loader are per process
+ * already (tensor/childProcess.ts), and a peer that outlives its leader exits on its own (the IPC channel
+ * closes; dataParallelPeer.ts also watches its parent id, as tensor/childEntry.ts does).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { shardOf, type ShardGradients, type SupernetTrainer } from '../models/supernetTrainer';
+import { loaderArgs, terminate } from '../tensor/childProcess';
+import type { TrainingRequest } from './supernetTraining';
+
+/** A shard as it crosses the IPC channel (Node's 'advanced' serialization keeps typed arrays). */
+export interface WireShard {
+  index: number;
+  loss: number;
+  gradients: Array<[name: string, shape: number[], values: Float32Array]>;
+  observedRanges: Array<[layer: string, maxima: number[]]>;
+}
+
+export type LeaderToPeer =
+  | {
+      type: 'init';
+      request: TrainingRequest;
+      /** The checkpoint directory the leader resumed from (null: fresh weights). */
+      checkpoint: string | null;
+      /** The shard indices this peer computes every step. */
+      shards: number[];
+      /** The peer exits after this step. */
+      untilStep: number;
+    }
+  | { type: 'apply'; step: number; shards: WireShard[]; verify: boolean };
+
+export type PeerToLeader =
+  | { type: 'ready'; step: number }
+  | { type: 'shards'; step: number; shards: WireShard[] }
+  | { type: 'checksum'; step: number; checksum: string }
+  | { type: 'error'; message: string; stack?: string };
+
+/** The peers' replicas no longer match the leader's (a bug, or a nondeterministic kernel). */
+export class ReplicaDivergedError extends Error {
+  override name = 'ReplicaDivergedError';
+}
+
+/** A peer that failed, exited or broke the protocol. */
+export class PeerFailedError extends Error {
+  override name = 'PeerFailedError';
+}
+
+/**
+ * Processes a training run uses: `processes` of its section, `auto` = min(gradientShards, CPU cores);
+ * absent = auto for the supernet, 1 for a retrained design (stage 4 trains its designs side by side).
+ */
+export function trainingProcesses(
+  settings: { gradientShards?: number; processes?: number | 'auto' },
+  retraining: boolean,
+  cores = os.availableParallelism(),
+): number {
+  const shards = settings.gradientShards ?? 1;
+  const requested = settings.processes ?? (retraining ? 1 : 'auto');
+  return Math.max(1, Math.min(shards, requested === 'auto' ? cores : requested));
+}
+
+/** The shards process `process` of `processes` computes: a contiguous run, the leader's first. */
+export function shardsOfProcess(process: number, processes: number, shardCount: number): number[] {
+  const shards: number[] = [];
+  for (let index = 0; index < shardCount; index++)
+    if (Math.floor((index * processes) / shardCount) === process) shards.push(index);
+  return shards;
+}
+
+/** Computes the given shards of the current step's batch; the caller disposes their gradients. */
+export function computeShards(
+  trainer: SupernetTrainer,
+  images: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  indices: readonly number[],
+): Map<number, ShardGradients> {
+  const out = new Map<number, ShardGradients>();
+  for (const index of indices) {
+    const { images: x, labels: y } = shardOf(images, labels, index, trainer.gradientShards);
+    try {
+      out.set(index, trainer.shardGradients(x, y));
+    } finally {
+      tf.dispose([x, y]);
+    }
+  }
+  return out;
+}
+
+export function toWire(index: number, shard: ShardGradients): WireShard {
+  return {
+    index,
+    loss: shard.loss,
+    gradients: [...shard.gradients].map(([name, gradient]) => [
+      name,
+      gradient.shape,
+      // Its own buffer: a view into a larger one would send that whole buffer over the channel.
+      new Float32Array(gradient.dataSync()),
+    ]),
+    observedRanges: [...shard.observedRanges],
+  };
+}
+
+export function fromWire(wire: WireShard): ShardGradients {
+  return {
+    loss: wire.loss,
+    gradients: new Map(wire.gradients.map(([name, shape, values]) => [name, tf.tensor(values, shape)])),
+    observedRanges: new Map(wire.observedRanges),
+  };
+}
+
+/**
+ * Applies the step's S shards in shard order from the ones computed here and the ones received; disposes
+ * the received ones' tensors (the caller disposes its own). Returns the step's loss.
+ */
+export function applyAllShards(
+  trainer: SupernetTrainer,
+  own: ReadonlyMap<number, ShardGradients>,
+  received: readonly WireShard[],
+): number {
+  const shards = new Array<ShardGradients | undefined>(trainer.gradientShards);
+  for (const [index, shard] of own) shards[index] = shard;
+  const converted = received.map((wire) => {
+    const shard = fromWire(wire);
+    shards[wire.index] = shard;
+    return shard;
+  });
+  try {
+    const missing = shards.findIndex((shard) => shard === undefined);
+    if (missing >= 0) throw new PeerFailedError(`step ${trainer.step}: shard ${missing} was never computed`);
+    return trainer.applyShards(shards as ShardGradients[]);
+  } finally {
+    for (const shard of converted) tf.dispose([...shard.gradients.values()]);
+  }
+}
+
+/**
+ * SHA-256 of what must agree between replicas: step, trainable weights, activation ranges and optimizer
+ * slots. The BatchNorm running statistics are left out: only the leader recalibrates them (to validate),
+ * and training never reads them.
+ */
+export function replicaChecksum(trainer: SupernetTrainer): string {
+  const hash = createHash('sha256');
+  hash.update(`step ${trainer.step} skipped ${trainer.skippedSteps}\n`);
+  const add = (name: string, values: Float32Array) => {
+    hash.update(name);
+    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  };
+  for (const [name, variable] of [...trainer.supernet.variables].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (name.includes('/bn/running_')) continue;
+    add(name, variable.dataSync() as Float32Array);
+  }
+  for (const [name, slot] of [...trainer.optimizer.snapshot()].sort(([a], [b]) => (a < b ? -1 : 1)))
+    add(name, slot.data);
+  return hash.digest('hex');
+}
+
+const PEER_ENTRY = path.join(__dirname, `dataParallelPeer${path.extname(__filename)}`);
+
+/** One forked peer and its queue of messages. */
+class Peer {
+  private readonly queue: PeerToLeader[] = [];
+  private waiting: { resolve: (m: PeerToLeader) => void; reject: (e: Error) => void } | null = null;
+  private failure: Error | null = null;
+  private readonly stderrTail: string[] = [];
+
+  constructor(
+    readonly id: number,
+    readonly shards: number[],
+    readonly child: ChildProcess,
+  ) {
+    child.on('message', (message: PeerToLeader) => {
+      if (message.type === 'error') {
+        this.fail(new PeerFailedError(`data-parallel peer ${id} failed: ${message.message}`));
+      } else if (this.waiting) {
+        const { resolve } = this.waiting;
+        this.waiting = null;
+        resolve(message);
+      } else {
+        this.queue.push(message);
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      this.stderrTail.push(chunk.toString());
+      if (this.stderrTail.length > 20) this.stderrTail.shift();
+    });
+    child.on('exit', (code, signal) =>
+      this.fail(
+        new PeerFailedError(
+          `data-parallel peer ${id} exited (${signal ?? `code ${code}`})` +
+            (this.stderrTail.length ? `; stderr ends:\n${this.stderrTail.join('').slice(-1500)}` : ''),
+        ),
+      ),
+    );
+    child.on('error', (error) => this.fail(error));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    if (this.waiting) {
+      const { reject } = this.waiting;
+      this.waiting = null;
+      reject(this.failure);
+    }
+  }
+
+  /** The next message, which must be of `type`. */
+  async next<T extends PeerToLeader['type']>(type: T): Promise<Extract<PeerToLeader, { type: T }>> {
+    const message =
+      this.queue.shift() ??
+      (await new Promise<PeerToLeader>((resolve, reject) => {
+        if (this.failure) reject(this.failure);
+        else this.waiting = { resolve, reject };
+      }));
+    if (message.type !== type)
+      throw new PeerFailedError(`data-parallel peer ${this.id} sent ${message.type}, expected ${type}`);
+    return message as Extract<PeerToLeader, { type: T }>;
+  }
+
+  send(message: LeaderToPeer): void {
+    if (this.failure) throw this.failure;
+    this.child.send(message);
+  }
+}
+
+/** The leader's side: its peers, and the step that runs all shards across them. */
+export class DataParallelGroup {
+  private constructor(
+    private readonly trainer: SupernetTrainer,
+    private readonly ownShards: number[],
+    private readonly peers: Peer[],
+  ) {}
+
+  /**
+   * Forks the peers and waits until each has built its replica at the leader's step. `checkpoint` is the
+   * directory the leader's trainer was restored from (null when it starts from fresh weights).
+   */
+  static async start(options: {
+    trainer: SupernetTrainer;
+    request: TrainingRequest;
+    checkpoint: string | null;
+    processes: number;
+    untilStep: number;
+  }): Promise<DataParallelGroup> {
+    const { trainer, processes } = options;
+    const shardCount = trainer.gradientShards;
+    if (processes < 2 || processes > shardCount)
+      throw new RangeError(`DataParallelGroup: ${processes} processes for ${shardCount} gradient shards`);
+    const peers: Peer[] = [];
+    try {
+      for (let id = 1; id < processes; id++) {
+        const child = fork(PEER_ENTRY, [], {
+          execArgv: loaderArgs(PEER_ENTRY),
+          stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+          serialization: 'advanced',
+        });
+        const peer = new Peer(id, shardsOfProcess(id, processes, shardCount), child);
+        peers.push(peer);
+        peer.send({
+          type: 'init',
+          request: options.request,
+          checkpoint: options.checkpoint,
+          shards: peer.shards,
+          untilStep: options.untilStep,
+        });
+      }
+      for (const peer of peers) {
+        const ready = await peer.next('ready');
+        if (ready.step !== trainer.step)
+          throw new ReplicaDivergedError(
+            `data-parallel peer ${peer.id} resumed at step ${ready.step}, the leader at ${trainer.step}`,
+          );
+      }
+    } catch (error) {
+      await Promise.all(peers.map((peer) => terminate(peer.child, 1000)));
+      throw error;
+    }
+    return new DataParallelGroup(trainer, shardsOfProcess(0, processes, shardCount), peers);
+  }
+
+  /**
+   * One step across the group on the step's batch; with `verify`, every peer's replica checksum is
+   * compared with the leader's after the update (throws ReplicaDivergedError on a mismatch).
+   */
+  async step(images: tf.Tensor4D, labels: tf.Tensor1D, verify: boolean): Promise<number> {
+    const step = this.trainer.step;
+    const own = computeShards(this.trainer, images, labels, this.ownShards);
+    try {
+      const ownWire = [...own].map(([index, shard]) => toWire(index, shard));
+      const fromPeers = await Promise.all(this.peers.map((peer) => peer.next('shards')));
+      for (const [i, message] of fromPeers.entries()) {
+        if (message.step !== step)
+          throw new ReplicaDivergedError(
+            `data-parallel peer ${this.peers[i]!.id} sent step ${message.step}, the leader is at ${step}`,
+          );
+      }
+      for (const [i, peer] of this.peers.entries()) {
+        const others = fromPeers.filter((_, j) => j !== i).flatMap((message) => message.shards);
+        peer.send({ type: 'apply', step, shards: [...ownWire, ...others], verify });
+      }
+      const loss = applyAllShards(
+        this.trainer,
+        own,
+        fromPeers.flatMap((message) => message.shards),
+      );
+      if (verify) await this.verify();
+      return loss;
+    } finally {
+      for (const shard of own.values()) tf.dispose([...shard.gradients.values()]);
+    }
+  }
+
+  private async verify(): Promise<void> {
+    const mine = replicaChecksum(this.trainer);
+    for (const peer of this.peers) {
+      const { step, checksum } = await peer.next('checksum');
+      if (step !== this.trainer.step || checksum !== mine)
+        throw new ReplicaDivergedError(
+          `data-parallel peer ${peer.id}'s replica differs from the leader's at step ${this.trainer.step} (checksum ${checksum.slice(0, 12)}… at step ${step}, leader ${mine.slice(0, 12)}…): the run stops rather than train on diverged weights; resume from the last checkpoint, or set processes: 1`,
+        );
+    }
+  }
+
+  /** Stops the peers (they also stop on their own when the leader exits). */
+  async close(): Promise<void> {
+    await Promise.all(this.peers.map((peer) => terminate(peer.child, 1000)));
+  }
+}
