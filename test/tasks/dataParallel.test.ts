@@ -6,9 +6,14 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { validateConfig } from '../../config/load';
 import { readCheckpoint } from '../../storage/checkpoints';
-import { shardsOfProcess, trainingProcesses } from '../../tasks/dataParallel';
+import { Supernet } from '../../models/supernet';
+import { SupernetTrainer } from '../../models/supernetTrainer';
+import { replicaChecksum, shardsOfProcess, trainingProcesses } from '../../tasks/dataParallel';
+import { initTensorEngine } from '../../tensor/backend';
+import { tinySpace } from '../models/supernetSupport';
 import { run as trainTask, type TrainingRequest } from '../../tasks/supernetTraining';
 import { runInChild } from '../../tensor/childProcess';
 
@@ -67,6 +72,26 @@ describe('data-parallel supernet training', () => {
     expect(trainingProcesses({ gradientShards: 4 }, true, 2)).toBe(1);
     expect(trainingProcesses({ gradientShards: 4, processes: 'auto' }, true, 8)).toBe(4);
     expect(trainingProcesses({}, false, 2)).toBe(1);
+  });
+
+  it('checksums what replicas must share: weights and ranges, not the recalibrated running statistics', async () => {
+    await initTensorEngine();
+    const trainer = new SupernetTrainer(new Supernet(tinySpace(), { seed: 2 }), {
+      peak: 0.1,
+      totalSteps: 1,
+      warmupSteps: 1,
+      final: 0,
+    });
+    const variables = trainer.supernet.variables;
+    const before = replicaChecksum(trainer);
+    const runningMean = [...variables].find(([name]) => name.includes('/bn/running_mean'))![1];
+    tf.tidy(() => runningMean.assign(tf.add(runningMean, 1)));
+    expect(replicaChecksum(trainer)).toBe(before);
+    const range = [...variables].find(([name]) => name.endsWith('/input_range'))![1];
+    tf.tidy(() => range.assign(tf.add(range, 0.5)));
+    expect(replicaChecksum(trainer)).not.toBe(before);
+    trainer.dispose();
+    trainer.supernet.dispose();
   });
 
   it('gives bit-identical checkpoints with one process and with two, across a resume', async () => {
