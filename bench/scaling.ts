@@ -25,7 +25,8 @@
  * `supernet_img_s_2_processes` (both at 2 shards), `supernet_scaling_2` (their ratio),
  * `supernet_step_ms_*` per step, `supernet_ghost_batch_cost` (2 shards ÷ 1 shard in one process: what
  * the smaller micro-batches cost), `supernet_weights_identical` (every 2-shard round wrote the same
- * checkpoint tensors, bit for bit).
+ * checkpoint tensors, bit for bit), and where the 2-process leader's step goes: `supernet_leader_ms_compute`
+ * (its own shard), `_wait` (for the peer's shard beyond that), `_apply` (exchange and update).
  *
  * IMCNAS_BENCH_SCALING_PART=supernet runs only the supernet part (about 3 minutes instead of about 6) and
  * keeps the candidate figures of the previous bench/results/scaling.json (`candidate_figures_date` says
@@ -42,6 +43,7 @@ import type { RunConfig } from '../config/schema';
 import { readCheckpoint } from '../storage/checkpoints';
 import type { CandidateEvaluationRequest } from '../tasks/candidateEvaluation';
 import * as supernetTraining from '../tasks/supernetTraining';
+import type { DataParallelTimings } from '../tasks/dataParallel';
 import { supernetDir } from '../tasks/shared';
 import { runInChild } from '../tensor/childProcess';
 import { positiveIntegerFromEnv } from './supernet';
@@ -84,19 +86,28 @@ async function supernetRound(
   config: RunConfig,
   round: SupernetRound,
   dir: string,
-): Promise<{ stepSeconds: number; timedSteps: number; chunkSeconds: number; tensors: string }> {
+): Promise<{
+  stepSeconds: number;
+  timedSteps: number;
+  chunkSeconds: number;
+  tensors: string;
+  dataParallel: DataParallelTimings | undefined;
+}> {
   const configured = validateConfig({
     ...config,
     supernet: { ...config.supernet, gradientShards: round.shards, processes: round.processes },
   });
   const steps = configured.supernet.stepsPerEpoch!;
   const reportedAt = new Map<number, bigint>();
+  let dataParallel: DataParallelTimings | undefined;
   const started = process.hrtime.bigint();
   const result = await supernetTraining.run(
     { dir, config: configured, untilEpoch: 1, attempt: 1 },
     {
       report: (progress) => {
         if (!reportedAt.has(progress.step)) reportedAt.set(progress.step, process.hrtime.bigint());
+        const timings = progress.details?.dataParallel as DataParallelTimings | undefined;
+        if (timings) dataParallel = timings;
       },
     },
   );
@@ -116,6 +127,7 @@ async function supernetRound(
     timedSteps: steps - 3,
     chunkSeconds,
     tensors: digest.digest('hex'),
+    dataParallel,
   };
 }
 
@@ -138,6 +150,7 @@ async function supernetPart(quick: RunConfig, root: string): Promise<BenchFigure
   ];
   const totals = new Map<string, { seconds: number; steps: number; chunk: number }>();
   const digests: string[] = [];
+  const leader = { steps: 0, compute: 0, wait: 0, apply: 0 };
   for (const [index, round] of order.entries()) {
     const outcome = await supernetRound(config, round, path.join(root, `supernet-${index}`));
     const key = `${round.shards}x${round.processes}`;
@@ -148,6 +161,13 @@ async function supernetPart(quick: RunConfig, root: string): Promise<BenchFigure
       chunk: total.chunk + outcome.chunkSeconds,
     });
     if (round.shards === 2) digests.push(outcome.tensors);
+    if (outcome.dataParallel) {
+      const { steps: n, computeSeconds, waitSeconds, applySeconds } = outcome.dataParallel;
+      leader.steps += n;
+      leader.compute += computeSeconds;
+      leader.wait += waitSeconds;
+      leader.apply += applySeconds;
+    }
     console.error(
       `[scaling] supernet round ${index + 1}: ${round.shards} shard(s), ${round.processes} process(es), ${((1000 * outcome.stepSeconds) / outcome.timedSteps).toFixed(0)} ms/step, chunk ${outcome.chunkSeconds.toFixed(1)} s`,
     );
@@ -169,6 +189,10 @@ async function supernetPart(quick: RunConfig, root: string): Promise<BenchFigure
     supernet_chunk_s_2_shards_1_process: Number(chunkSeconds('2x1').toFixed(2)),
     supernet_chunk_s_2_shards_2_processes: Number(chunkSeconds('2x2').toFixed(2)),
     supernet_weights_identical: digests.every((digest) => digest === digests[0]),
+    // The 2-process leader's step: its own shard, waiting for the peer's, exchanging and applying.
+    supernet_leader_ms_compute: Number(((1000 * leader.compute) / leader.steps).toPrecision(4)),
+    supernet_leader_ms_wait: Number(((1000 * leader.wait) / leader.steps).toPrecision(4)),
+    supernet_leader_ms_apply: Number(((1000 * leader.apply) / leader.steps).toPrecision(4)),
     supernet_steps_per_round: steps,
     supernet_batch_size: batch,
   };

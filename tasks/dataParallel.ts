@@ -240,8 +240,21 @@ class Peer {
   }
 }
 
+/** Where the leader's step time goes (reported with the chunk's last progress; bench/scaling.ts). */
+export interface DataParallelTimings {
+  steps: number;
+  /** Computing the leader's own shards. */
+  computeSeconds: number;
+  /** Waiting for the peers' shards (their compute beyond the leader's, and the channel). */
+  waitSeconds: number;
+  /** Sending the shards on and applying the update. */
+  applySeconds: number;
+}
+
 /** The leader's side: its peers, and the step that runs all shards across them. */
 export class DataParallelGroup {
+  readonly timings: DataParallelTimings = { steps: 0, computeSeconds: 0, waitSeconds: 0, applySeconds: 0 };
+
   private constructor(
     private readonly trainer: SupernetTrainer,
     private readonly ownShards: number[],
@@ -301,10 +314,18 @@ export class DataParallelGroup {
    */
   async step(images: tf.Tensor4D, labels: tf.Tensor1D, verify: boolean): Promise<number> {
     const step = this.trainer.step;
+    let mark = performance.now();
+    const lap = (key: keyof DataParallelTimings) => {
+      const now = performance.now();
+      this.timings[key] += (now - mark) / 1000;
+      mark = now;
+    };
     const own = computeShards(this.trainer, images, labels, this.ownShards);
+    lap('computeSeconds');
     try {
       const ownWire = [...own].map(([index, shard]) => toWire(index, shard));
       const fromPeers = await Promise.all(this.peers.map((peer) => peer.next('shards')));
+      lap('waitSeconds');
       for (const [i, message] of fromPeers.entries()) {
         if (message.step !== step)
           throw new ReplicaDivergedError(
@@ -320,7 +341,9 @@ export class DataParallelGroup {
         own,
         fromPeers.flatMap((message) => message.shards),
       );
+      lap('applySeconds');
       if (verify) await this.verify();
+      this.timings.steps++;
       return loss;
     } finally {
       for (const shard of own.values()) tf.dispose([...shard.gradients.values()]);

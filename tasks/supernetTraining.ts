@@ -223,7 +223,7 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
           step: trainer.step,
           total: untilStep,
           message: `epoch ${record.epochsCompleted} done: ${fixed ? '' : 'largest path '}validation accuracy ${(validationAccuracy * 100).toFixed(2)} %`,
-          details: { ...record },
+          details: { ...record, ...(group ? { dataParallel: { processes, ...group.timings } } : {}) },
         });
       } else {
         if (trainer.step % settings.checkpointEverySteps === 0) await checkpoint();
