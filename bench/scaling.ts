@@ -26,7 +26,8 @@
  * `supernet_step_ms_*` per step, `supernet_ghost_batch_cost` (2 shards ÷ 1 shard in one process: what
  * the smaller micro-batches cost), `supernet_weights_identical` (every 2-shard round wrote the same
  * checkpoint tensors, bit for bit), and where the 2-process leader's step goes: `supernet_leader_ms_compute`
- * (its own shard), `_wait` (for the peer's shard beyond that), `_apply` (exchange and update).
+ * (its own shard), `_wait` (for the peer's shard beyond that), `_apply` (exchange and update), and
+ * `supernet_peer_ms_compute` (the peer's update, batch and shard).
  *
  * IMCNAS_BENCH_SCALING_PART=supernet runs only the supernet part (about 3 minutes instead of about 6) and
  * keeps the candidate figures of the previous bench/results/scaling.json (`candidate_figures_date` says
@@ -150,7 +151,7 @@ async function supernetPart(quick: RunConfig, root: string): Promise<BenchFigure
   ];
   const totals = new Map<string, { seconds: number; steps: number; chunk: number }>();
   const digests: string[] = [];
-  const leader = { steps: 0, compute: 0, wait: 0, apply: 0 };
+  const leader = { steps: 0, compute: 0, wait: 0, apply: 0, peer: 0 };
   for (const [index, round] of order.entries()) {
     const outcome = await supernetRound(config, round, path.join(root, `supernet-${index}`));
     const key = `${round.shards}x${round.processes}`;
@@ -162,7 +163,14 @@ async function supernetPart(quick: RunConfig, root: string): Promise<BenchFigure
     });
     if (round.shards === 2) digests.push(outcome.tensors);
     if (outcome.dataParallel) {
-      const { steps: n, computeSeconds, waitSeconds, applySeconds } = outcome.dataParallel;
+      const {
+        steps: n,
+        computeSeconds,
+        waitSeconds,
+        applySeconds,
+        peerComputeSeconds,
+      } = outcome.dataParallel;
+      leader.peer += peerComputeSeconds;
       leader.steps += n;
       leader.compute += computeSeconds;
       leader.wait += waitSeconds;
@@ -193,6 +201,7 @@ async function supernetPart(quick: RunConfig, root: string): Promise<BenchFigure
     supernet_leader_ms_compute: Number(((1000 * leader.compute) / leader.steps).toPrecision(4)),
     supernet_leader_ms_wait: Number(((1000 * leader.wait) / leader.steps).toPrecision(4)),
     supernet_leader_ms_apply: Number(((1000 * leader.apply) / leader.steps).toPrecision(4)),
+    supernet_peer_ms_compute: Number(((1000 * leader.peer) / leader.steps).toPrecision(4)),
     supernet_steps_per_round: steps,
     supernet_batch_size: batch,
   };

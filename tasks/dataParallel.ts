@@ -48,7 +48,13 @@ export type LeaderToPeer =
 
 export type PeerToLeader =
   | { type: 'ready'; step: number }
-  | { type: 'shards'; step: number; shards: WireShard[] }
+  | {
+      type: 'shards';
+      step: number;
+      shards: WireShard[];
+      /** The peer's time on its previous step's update and this step's batch and shards. */
+      computeSeconds: number;
+    }
   | { type: 'checksum'; step: number; checksum: string }
   | { type: 'error'; message: string; stack?: string };
 
@@ -249,11 +255,19 @@ export interface DataParallelTimings {
   waitSeconds: number;
   /** Sending the shards on and applying the update. */
   applySeconds: number;
+  /** The slowest peer's compute per step, summed (its update, batch and shards). */
+  peerComputeSeconds: number;
 }
 
 /** The leader's side: its peers, and the step that runs all shards across them. */
 export class DataParallelGroup {
-  readonly timings: DataParallelTimings = { steps: 0, computeSeconds: 0, waitSeconds: 0, applySeconds: 0 };
+  readonly timings: DataParallelTimings = {
+    steps: 0,
+    computeSeconds: 0,
+    waitSeconds: 0,
+    applySeconds: 0,
+    peerComputeSeconds: 0,
+  };
 
   private constructor(
     private readonly trainer: SupernetTrainer,
@@ -326,6 +340,7 @@ export class DataParallelGroup {
       const ownWire = [...own].map(([index, shard]) => toWire(index, shard));
       const fromPeers = await Promise.all(this.peers.map((peer) => peer.next('shards')));
       lap('waitSeconds');
+      this.timings.peerComputeSeconds += Math.max(...fromPeers.map((message) => message.computeSeconds));
       for (const [i, message] of fromPeers.entries()) {
         if (message.step !== step)
           throw new ReplicaDivergedError(

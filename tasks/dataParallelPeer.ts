@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   if (init.checkpoint) trainer.restore(await readCheckpoint<SupernetTrainerState>(init.checkpoint));
   await send({ type: 'ready', step: trainer.step });
   const { height, width, channels } = splits.train;
+  let started = performance.now();
   while (trainer.step < init.untilStep) {
     exitIfOrphaned();
     const step = trainer.step;
@@ -63,8 +64,11 @@ async function main(): Promise<void> {
     const own = computeShards(trainer, images, labels, init.shards);
     tf.dispose([images, labels]);
     try {
-      await send({ type: 'shards', step, shards: [...own].map(([index, shard]) => toWire(index, shard)) });
+      const shards = [...own].map(([index, shard]) => toWire(index, shard));
+      const computeSeconds = (performance.now() - started) / 1000;
+      await send({ type: 'shards', step, shards, computeSeconds });
       const apply = await next();
+      started = performance.now();
       if (apply.type !== 'apply' || apply.step !== step)
         throw new Error(`expected apply of step ${step}, got ${apply.type}`);
       applyAllShards(trainer, own, apply.shards);
