@@ -5,8 +5,9 @@
  * The training child (the leader) forks `processes − 1` peers (tasks/dataParallelPeer.ts). Each builds
  * the same replica (prepareTraining: same seed, same data) and loads the checkpoint the leader resumed
  * from. Every step, each process computes its own shards of the step's batch (the batch is a function of
- * the step, so nobody sends images), the peers send their shards' gradients and activation-range
- * observations to the leader, the leader sends every peer the shards it lacks, and every replica applies
+ * the step, so nobody sends images); the leader sends its shards' gradients and activation-range
+ * observations to every peer as soon as it has them, the peers send theirs to the leader, the leader
+ * forwards to every peer the other peers' shards (three or more processes), and every replica applies
  * all S shards in shard order (SupernetTrainer.applyShards): the same inputs through the same operations,
  * so the replicas stay bit-identical and equal to one process running the S shards in sequence. At every
  * checkpoint the leader compares a checksum of each peer's weights, optimizer slots and ranges with its
@@ -44,7 +45,12 @@ export type LeaderToPeer =
       /** The peer exits after this step. */
       untilStep: number;
     }
-  | { type: 'apply'; step: number; shards: WireShard[]; verify: boolean };
+  /**
+   * Shards of `step` the peer does not compute: the leader's own as soon as they are computed (so a peer
+   * with two processes waits for one hop, not a round trip through the leader), the other peers' once
+   * they arrive. The peer applies the step when it holds all S.
+   */
+  | { type: 'shards'; step: number; shards: WireShard[]; verify: boolean };
 
 export type PeerToLeader =
   | { type: 'ready'; step: number }
@@ -338,6 +344,7 @@ export class DataParallelGroup {
     lap('computeSeconds');
     try {
       const ownWire = [...own].map(([index, shard]) => toWire(index, shard));
+      for (const peer of this.peers) peer.send({ type: 'shards', step, shards: ownWire, verify });
       const fromPeers = await Promise.all(this.peers.map((peer) => peer.next('shards')));
       lap('waitSeconds');
       this.timings.peerComputeSeconds += Math.max(...fromPeers.map((message) => message.computeSeconds));
@@ -347,9 +354,11 @@ export class DataParallelGroup {
             `data-parallel peer ${this.peers[i]!.id} sent step ${message.step}, the leader is at ${step}`,
           );
       }
-      for (const [i, peer] of this.peers.entries()) {
-        const others = fromPeers.filter((_, j) => j !== i).flatMap((message) => message.shards);
-        peer.send({ type: 'apply', step, shards: [...ownWire, ...others], verify });
+      if (this.peers.length > 1) {
+        for (const [i, peer] of this.peers.entries()) {
+          const others = fromPeers.filter((_, j) => j !== i).flatMap((message) => message.shards);
+          peer.send({ type: 'shards', step, shards: others, verify });
+        }
       }
       const loss = applyAllShards(
         this.trainer,

@@ -15,6 +15,7 @@ import {
   toWire,
   type LeaderToPeer,
   type PeerToLeader,
+  type WireShard,
 } from './dataParallel';
 
 // A peer must not outlive its leader (a cancelled activity, a kill -9'd worker): the IPC channel closing
@@ -67,13 +68,18 @@ async function main(): Promise<void> {
       const shards = [...own].map(([index, shard]) => toWire(index, shard));
       const computeSeconds = (performance.now() - started) / 1000;
       await send({ type: 'shards', step, shards, computeSeconds });
-      const apply = await next();
+      const received: WireShard[] = [];
+      let verify = false;
+      while (own.size + received.length < trainer.gradientShards) {
+        const message = await next();
+        if (message.type !== 'shards' || message.step !== step)
+          throw new Error(`expected shards of step ${step}, got ${message.type}`);
+        received.push(...message.shards);
+        verify ||= message.verify;
+      }
       started = performance.now();
-      if (apply.type !== 'apply' || apply.step !== step)
-        throw new Error(`expected apply of step ${step}, got ${apply.type}`);
-      applyAllShards(trainer, own, apply.shards);
-      if (apply.verify)
-        await send({ type: 'checksum', step: trainer.step, checksum: replicaChecksum(trainer) });
+      applyAllShards(trainer, own, received);
+      if (verify) await send({ type: 'checksum', step: trainer.step, checksum: replicaChecksum(trainer) });
     } finally {
       for (const shard of own.values()) tf.dispose([...shard.gradients.values()]);
     }

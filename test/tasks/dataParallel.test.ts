@@ -19,7 +19,7 @@ import { runInChild } from '../../tensor/childProcess';
 
 jest.setTimeout(600_000);
 
-function configWith(processes: number) {
+function configWith(processes: number, gradientShards = 2) {
   return validateConfig({
     name: 'data-parallel',
     seed: 4,
@@ -40,7 +40,7 @@ function configWith(processes: number) {
       stepsPerEpoch: 3,
       checkpointEverySteps: 2,
       largestPathShare: 0.5,
-      gradientShards: 2,
+      gradientShards,
       processes,
     },
     evolution: { bnRecalBatches: 1, validationImages: 100 },
@@ -109,6 +109,19 @@ describe('data-parallel supernet training', () => {
     expect(parallel.lastLoss).toBe(single.lastLoss);
     expect(parallel.validationAccuracy).toBe(single.validationAccuracy);
     expect(await tensorsOf(parallel.checkpoint)).toEqual(await tensorsOf(single.checkpoint));
+  });
+
+  it("forwards the other peers' shards with three processes (4 shards: 2 + 1 + 1)", async () => {
+    const request = (dir: string, processes: number): TrainingRequest => ({
+      dir: path.join(workDir, dir),
+      config: configWith(processes, 4),
+      untilEpoch: 1,
+      attempt: 1,
+    });
+    const single = await trainTask(request('four-one', 1), quiet);
+    const three = await trainTask(request('four-three', 3), quiet);
+    expect(three.lastLoss).toBe(single.lastLoss);
+    expect(await tensorsOf(three.checkpoint)).toEqual(await tensorsOf(single.checkpoint));
   });
 
   it('a peer exits when its leader is killed with -9', async () => {
