@@ -19,6 +19,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -44,20 +45,22 @@ export type LeaderToPeer =
       shards: number[];
       /** The peer exits after this step. */
       untilStep: number;
+      /** Where the processes write their shards' gradient values (ShardFiles). */
+      exchangeDir: string;
     }
   /**
    * Shards of `step` the peer does not compute: the leader's own as soon as they are computed (so a peer
    * with two processes waits for one hop, not a round trip through the leader), the other peers' once
    * they arrive. The peer applies the step when it holds all S.
    */
-  | { type: 'shards'; step: number; shards: WireShard[]; verify: boolean };
+  | { type: 'shards'; step: number; payloads: ShardsInFile[]; verify: boolean };
 
 export type PeerToLeader =
   | { type: 'ready'; step: number }
   | {
       type: 'shards';
       step: number;
-      shards: WireShard[];
+      payload: ShardsInFile;
       /** The peer's time on its previous step's update and this step's batch and shards. */
       computeSeconds: number;
     }
@@ -127,6 +130,74 @@ export function toWire(index: number, shard: ShardGradients): WireShard {
     ]),
     observedRanges: [...shard.observedRanges],
   };
+}
+
+/** Shards whose gradient values wait in a file: what a message carries instead of the values. */
+export interface ShardsInFile {
+  file: string;
+  shards: Array<
+    Omit<WireShard, 'gradients'> & {
+      gradients: Array<[name: string, shape: number[], offset: number, length: number]>;
+    }
+  >;
+}
+
+/**
+ * The bulk of an exchange goes through files in shared memory (/dev/shm when there is one): a message of
+ * a few hundred kB through the IPC pipe (64 kB at a time) reaches a process that is still computing only
+ * as it drains the pipe, one context switch per chunk, which measured up to ~70 ms per step on the loaded
+ * 2-core machine; a file is written at once and read when the receiver is ready. A message names its
+ * file only after the file is complete. A sender keeps its files of the last two steps: by the time it
+ * writes step t + 2, every process has applied step t (it needed their step-t + 1 shards to get there).
+ */
+export class ShardFiles {
+  private readonly written: string[] = [];
+
+  constructor(
+    private readonly dir: string,
+    private readonly sender: number,
+  ) {}
+
+  write(step: number, shards: readonly WireShard[]): ShardsInFile {
+    const file = path.join(this.dir, `step${step}-process${this.sender}.f32`);
+    let total = 0;
+    for (const shard of shards) for (const [, , values] of shard.gradients) total += values.length;
+    const floats = new Float32Array(total);
+    let offset = 0;
+    const described = shards.map((shard) => ({
+      ...shard,
+      gradients: shard.gradients.map(([name, shape, values]): [string, number[], number, number] => {
+        floats.set(values, offset);
+        offset += values.length;
+        return [name, shape, offset - values.length, values.length];
+      }),
+    }));
+    writeFileSync(file, new Uint8Array(floats.buffer));
+    this.written.push(file);
+    while (this.written.length > 2) rmSync(this.written.shift()!, { force: true });
+    return { file, shards: described };
+  }
+
+  static read(payload: ShardsInFile): WireShard[] {
+    const bytes = readFileSync(payload.file);
+    // An aligned copy: a Buffer from the pool need not start on a 4-byte boundary.
+    const floats = new Float32Array(bytes.byteLength / 4);
+    new Uint8Array(floats.buffer).set(bytes);
+    return payload.shards.map((shard) => ({
+      ...shard,
+      gradients: shard.gradients.map(([name, shape, offset, length]) => [
+        name,
+        shape,
+        floats.subarray(offset, offset + length),
+      ]),
+    }));
+  }
+}
+
+/** A fresh directory for one group's shard files, in shared memory when the machine has it. */
+export function makeExchangeDir(): string {
+  const root = existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+  return mkdtempSync(path.join(root, 'imcnas-data-parallel-'));
 }
 
 export function fromWire(wire: WireShard): ShardGradients {
@@ -279,7 +350,12 @@ export class DataParallelGroup {
     private readonly trainer: SupernetTrainer,
     private readonly ownShards: number[],
     private readonly peers: Peer[],
-  ) {}
+    private readonly exchangeDir: string,
+  ) {
+    this.files = new ShardFiles(exchangeDir, 0);
+  }
+
+  private readonly files: ShardFiles;
 
   /**
    * Forks the peers and waits until each has built its replica at the leader's step. `checkpoint` is the
@@ -297,6 +373,7 @@ export class DataParallelGroup {
     if (processes < 2 || processes > shardCount)
       throw new RangeError(`DataParallelGroup: ${processes} processes for ${shardCount} gradient shards`);
     const peers: Peer[] = [];
+    const exchangeDir = makeExchangeDir();
     try {
       for (let id = 1; id < processes; id++) {
         const child = fork(PEER_ENTRY, [], {
@@ -312,6 +389,7 @@ export class DataParallelGroup {
           checkpoint: options.checkpoint,
           shards: peer.shards,
           untilStep: options.untilStep,
+          exchangeDir,
         });
       }
       for (const peer of peers) {
@@ -323,9 +401,10 @@ export class DataParallelGroup {
       }
     } catch (error) {
       await Promise.all(peers.map((peer) => terminate(peer.child, 1000)));
+      rmSync(exchangeDir, { recursive: true, force: true });
       throw error;
     }
-    return new DataParallelGroup(trainer, shardsOfProcess(0, processes, shardCount), peers);
+    return new DataParallelGroup(trainer, shardsOfProcess(0, processes, shardCount), peers, exchangeDir);
   }
 
   /**
@@ -343,8 +422,11 @@ export class DataParallelGroup {
     const own = computeShards(this.trainer, images, labels, this.ownShards);
     lap('computeSeconds');
     try {
-      const ownWire = [...own].map(([index, shard]) => toWire(index, shard));
-      for (const peer of this.peers) peer.send({ type: 'shards', step, shards: ownWire, verify });
+      const payload = this.files.write(
+        step,
+        [...own].map(([index, shard]) => toWire(index, shard)),
+      );
+      for (const peer of this.peers) peer.send({ type: 'shards', step, payloads: [payload], verify });
       const fromPeers = await Promise.all(this.peers.map((peer) => peer.next('shards')));
       lap('waitSeconds');
       this.timings.peerComputeSeconds += Math.max(...fromPeers.map((message) => message.computeSeconds));
@@ -356,14 +438,14 @@ export class DataParallelGroup {
       }
       if (this.peers.length > 1) {
         for (const [i, peer] of this.peers.entries()) {
-          const others = fromPeers.filter((_, j) => j !== i).flatMap((message) => message.shards);
-          peer.send({ type: 'shards', step, shards: others, verify });
+          const others = fromPeers.filter((_, j) => j !== i).map((message) => message.payload);
+          peer.send({ type: 'shards', step, payloads: others, verify });
         }
       }
       const loss = applyAllShards(
         this.trainer,
         own,
-        fromPeers.flatMap((message) => message.shards),
+        fromPeers.flatMap((message) => ShardFiles.read(message.payload)),
       );
       lap('applySeconds');
       if (verify) await this.verify();
@@ -388,5 +470,6 @@ export class DataParallelGroup {
   /** Stops the peers (they also stop on their own when the leader exits). */
   async close(): Promise<void> {
     await Promise.all(this.peers.map((peer) => terminate(peer.child, 1000)));
+    rmSync(this.exchangeDir, { recursive: true, force: true });
   }
 }

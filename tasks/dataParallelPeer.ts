@@ -3,6 +3,7 @@
  * step computes its gradient shards, sends them, applies the step's shards the leader sends back, and
  * exits after the chunk's last step. It holds no checkpoint of its own: the leader writes them.
  */
+import { rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { readCheckpoint } from '../storage/checkpoints';
 import type { SupernetTrainerState } from '../models/supernetTrainer';
@@ -12,6 +13,7 @@ import {
   applyAllShards,
   computeShards,
   replicaChecksum,
+  ShardFiles,
   toWire,
   type LeaderToPeer,
   type PeerToLeader,
@@ -20,11 +22,17 @@ import {
 
 // A peer must not outlive its leader (a cancelled activity, a kill -9'd worker): the IPC channel closing
 // ends it, and so does its parent id changing, checked between steps and by a timer (tensor/childEntry.ts).
+// An orphan also removes the shard files' directory, which a killed leader cannot.
 const parentPid = process.ppid;
-function exitIfOrphaned(): void {
-  if (process.ppid !== parentPid) process.exit(2);
+let exchangeDir: string | null = null;
+function exitOrphaned(): never {
+  if (exchangeDir) rmSync(exchangeDir, { recursive: true, force: true });
+  process.exit(2);
 }
-process.on('disconnect', () => process.exit(2));
+function exitIfOrphaned(): void {
+  if (process.ppid !== parentPid) exitOrphaned();
+}
+process.on('disconnect', exitOrphaned);
 setInterval(exitIfOrphaned, 250).unref();
 
 function send(message: PeerToLeader): Promise<void> {
@@ -55,6 +63,8 @@ async function main(): Promise<void> {
   if (init.checkpoint) trainer.restore(await readCheckpoint<SupernetTrainerState>(init.checkpoint));
   await send({ type: 'ready', step: trainer.step });
   const { height, width, channels } = splits.train;
+  exchangeDir = init.exchangeDir;
+  const files = new ShardFiles(init.exchangeDir, init.shards[0]!);
   let started = performance.now();
   while (trainer.step < init.untilStep) {
     exitIfOrphaned();
@@ -65,16 +75,19 @@ async function main(): Promise<void> {
     const own = computeShards(trainer, images, labels, init.shards);
     tf.dispose([images, labels]);
     try {
-      const shards = [...own].map(([index, shard]) => toWire(index, shard));
+      const payload = files.write(
+        step,
+        [...own].map(([index, shard]) => toWire(index, shard)),
+      );
       const computeSeconds = (performance.now() - started) / 1000;
-      await send({ type: 'shards', step, shards, computeSeconds });
+      await send({ type: 'shards', step, payload, computeSeconds });
       const received: WireShard[] = [];
       let verify = false;
       while (own.size + received.length < trainer.gradientShards) {
         const message = await next();
         if (message.type !== 'shards' || message.step !== step)
           throw new Error(`expected shards of step ${step}, got ${message.type}`);
-        received.push(...message.shards);
+        for (const payload of message.payloads) received.push(...ShardFiles.read(payload));
         verify ||= message.verify;
       }
       started = performance.now();

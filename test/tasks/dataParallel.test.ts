@@ -3,7 +3,7 @@
  * gradient shards gives bit-identical checkpoints whether one process or two compute the shards (also
  * across a resume, where the peer loads the leader's checkpoint), and a peer dies with its leader.
  */
-import { promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -156,5 +156,8 @@ describe('data-parallel supernet training', () => {
     expect(peers).toHaveLength(1);
     // No time limit asserted: the peer must go on its own (jest's timeout is the bound).
     while (peers.some(alive)) await new Promise((resolve) => setTimeout(resolve, 50));
+    // The orphaned peer removed the shard files' directory its killed leader could not.
+    if (existsSync('/dev/shm'))
+      expect(readdirSync('/dev/shm').filter((name) => name.startsWith('imcnas-data-parallel-'))).toEqual([]);
   });
 });
