@@ -27,7 +27,9 @@
  * the smaller micro-batches cost), `supernet_weights_identical` (every 2-shard round wrote the same
  * checkpoint tensors, bit for bit), and where the 2-process leader's step goes: `supernet_leader_ms_compute`
  * (its own shard), `_wait` (for the peer's shard beyond that), `_apply` (exchange and update), and
- * `supernet_peer_ms_compute` (the peer's update, batch and shard).
+ * `supernet_peer_ms_compute` (the peer's update, batch and shard). `supernet_cpu_ms_*` are CPU times per
+ * step, and `supernet_idle_projection_scaling_2` what they project for an idle machine (labelled as such:
+ * on a machine other jobs load, the wall-clock figures above are what it gave).
  *
  * IMCNAS_BENCH_SCALING_PART=supernet runs only the supernet part (about 3 minutes instead of about 6) and
  * keeps the candidate figures of the previous bench/results/scaling.json (`candidate_figures_date` says
@@ -82,6 +84,11 @@ async function evaluate(
 
 type SupernetRound = { shards: 1 | 2; processes: 1 | 2 };
 
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
 /** One stage-1 chunk of `steps` steps; seconds between the 2nd and the (steps−1)th step reports. */
 async function supernetRound(
   config: RunConfig,
@@ -90,6 +97,8 @@ async function supernetRound(
 ): Promise<{
   stepSeconds: number;
   timedSteps: number;
+  /** CPU time of this process over the timed steps (the only process of a 1-process round). */
+  cpuSeconds: number;
   chunkSeconds: number;
   tensors: string;
   dataParallel: DataParallelTimings | undefined;
@@ -100,6 +109,8 @@ async function supernetRound(
   });
   const steps = configured.supernet.stepsPerEpoch!;
   const reportedAt = new Map<number, bigint>();
+  let cpuAtFirst: NodeJS.CpuUsage | undefined;
+  let cpuSeconds = 0;
   let dataParallel: DataParallelTimings | undefined;
   const started = process.hrtime.bigint();
   const result = await supernetTraining.run(
@@ -107,6 +118,8 @@ async function supernetRound(
     {
       report: (progress) => {
         if (!reportedAt.has(progress.step)) reportedAt.set(progress.step, process.hrtime.bigint());
+        if (progress.step === 2) cpuAtFirst = process.cpuUsage();
+        if (progress.step === steps - 1 && cpuAtFirst) cpuSeconds = cpuSecondsSince(cpuAtFirst);
         const timings = progress.details?.dataParallel as DataParallelTimings | undefined;
         if (timings) dataParallel = timings;
       },
@@ -126,6 +139,7 @@ async function supernetRound(
   return {
     stepSeconds: Number(last - first) / 1e9,
     timedSteps: steps - 3,
+    cpuSeconds,
     chunkSeconds,
     tensors: digest.digest('hex'),
     dataParallel,
@@ -149,14 +163,15 @@ async function supernetPart(quick: RunConfig, root: string): Promise<BenchFigure
     { shards: 2, processes: 1 },
     { shards: 1, processes: 1 },
   ];
-  const totals = new Map<string, { seconds: number; steps: number; chunk: number }>();
+  const totals = new Map<string, { seconds: number; steps: number; chunk: number; cpu: number }>();
   const digests: string[] = [];
-  const leader = { steps: 0, compute: 0, wait: 0, apply: 0, peer: 0 };
+  const leader = { steps: 0, compute: 0, wait: 0, apply: 0, peer: 0, leaderCpu: 0, peerCpu: 0 };
   for (const [index, round] of order.entries()) {
     const outcome = await supernetRound(config, round, path.join(root, `supernet-${index}`));
     const key = `${round.shards}x${round.processes}`;
-    const total = totals.get(key) ?? { seconds: 0, steps: 0, chunk: 0 };
+    const total = totals.get(key) ?? { seconds: 0, steps: 0, chunk: 0, cpu: 0 };
     totals.set(key, {
+      cpu: total.cpu + outcome.cpuSeconds,
       seconds: total.seconds + outcome.stepSeconds,
       steps: total.steps + outcome.timedSteps,
       chunk: total.chunk + outcome.chunkSeconds,
@@ -171,6 +186,8 @@ async function supernetPart(quick: RunConfig, root: string): Promise<BenchFigure
         peerComputeSeconds,
       } = outcome.dataParallel;
       leader.peer += peerComputeSeconds;
+      leader.leaderCpu += outcome.dataParallel.leaderCpuSeconds;
+      leader.peerCpu += outcome.dataParallel.peerCpuSeconds;
       leader.steps += n;
       leader.compute += computeSeconds;
       leader.wait += waitSeconds;
@@ -180,6 +197,9 @@ async function supernetPart(quick: RunConfig, root: string): Promise<BenchFigure
       `[scaling] supernet round ${index + 1}: ${round.shards} shard(s), ${round.processes} process(es), ${((1000 * outcome.stepSeconds) / outcome.timedSteps).toFixed(0)} ms/step, chunk ${outcome.chunkSeconds.toFixed(1)} s`,
     );
   }
+  const cpuMs = (key: string) => (1000 * totals.get(key)!.cpu) / totals.get(key)!.steps;
+  const leaderCpuMs = (1000 * leader.leaderCpu) / leader.steps;
+  const peerCpuMs = (1000 * leader.peerCpu) / leader.steps;
   const stepMs = (key: string) => (1000 * totals.get(key)!.seconds) / totals.get(key)!.steps;
   const imagesPerSecond = (key: string) => (1000 * batch) / stepMs(key);
   const chunkSeconds = (key: string) => totals.get(key)!.chunk / 2;
@@ -202,6 +222,16 @@ async function supernetPart(quick: RunConfig, root: string): Promise<BenchFigure
     supernet_leader_ms_wait: Number(((1000 * leader.wait) / leader.steps).toPrecision(4)),
     supernet_leader_ms_apply: Number(((1000 * leader.apply) / leader.steps).toPrecision(4)),
     supernet_peer_ms_compute: Number(((1000 * leader.peer) / leader.steps).toPrecision(4)),
+    // CPU time per step, which the machine's other load changes far less than wall time: one process
+    // at 1 and 2 shards, and the 2-process leader's and peer's. On an idle machine a 2-process step
+    // takes about the larger of the two: the projection below (not a wall-clock measurement).
+    supernet_cpu_ms_1_shard: Number(cpuMs('1x1').toPrecision(4)),
+    supernet_cpu_ms_2_shards_1_process: Number(cpuMs('2x1').toPrecision(4)),
+    supernet_cpu_ms_2_processes_leader: Number(leaderCpuMs.toPrecision(4)),
+    supernet_cpu_ms_2_processes_peer: Number(peerCpuMs.toPrecision(4)),
+    supernet_idle_projection_scaling_2: Number(
+      (cpuMs('2x1') / Math.max(leaderCpuMs, peerCpuMs)).toPrecision(3),
+    ),
     supernet_steps_per_round: steps,
     supernet_batch_size: batch,
   };

@@ -63,6 +63,8 @@ export type PeerToLeader =
       payload: ShardsInFile;
       /** The peer's time on its previous step's update and this step's batch and shards. */
       computeSeconds: number;
+      /** CPU time the peer used over the same span (user + system). */
+      cpuSeconds: number;
     }
   | { type: 'checksum'; step: number; checksum: string }
   | { type: 'error'; message: string; stack?: string };
@@ -334,6 +336,9 @@ export interface DataParallelTimings {
   applySeconds: number;
   /** The slowest peer's compute per step, summed (its update, batch and shards). */
   peerComputeSeconds: number;
+  /** CPU time of the leader's steps (user + system), and of the busiest peer's compute. */
+  leaderCpuSeconds: number;
+  peerCpuSeconds: number;
 }
 
 /** The leader's side: its peers, and the step that runs all shards across them. */
@@ -344,6 +349,8 @@ export class DataParallelGroup {
     waitSeconds: 0,
     applySeconds: 0,
     peerComputeSeconds: 0,
+    leaderCpuSeconds: 0,
+    peerCpuSeconds: 0,
   };
 
   private constructor(
@@ -413,6 +420,7 @@ export class DataParallelGroup {
    */
   async step(images: tf.Tensor4D, labels: tf.Tensor1D, verify: boolean): Promise<number> {
     const step = this.trainer.step;
+    const cpuAtStart = process.cpuUsage();
     let mark = performance.now();
     const lap = (key: keyof DataParallelTimings) => {
       const now = performance.now();
@@ -430,6 +438,7 @@ export class DataParallelGroup {
       const fromPeers = await Promise.all(this.peers.map((peer) => peer.next('shards')));
       lap('waitSeconds');
       this.timings.peerComputeSeconds += Math.max(...fromPeers.map((message) => message.computeSeconds));
+      this.timings.peerCpuSeconds += Math.max(...fromPeers.map((message) => message.cpuSeconds));
       for (const [i, message] of fromPeers.entries()) {
         if (message.step !== step)
           throw new ReplicaDivergedError(
@@ -448,6 +457,8 @@ export class DataParallelGroup {
         fromPeers.flatMap((message) => ShardFiles.read(message.payload)),
       );
       lap('applySeconds');
+      const cpu = process.cpuUsage(cpuAtStart);
+      this.timings.leaderCpuSeconds += (cpu.user + cpu.system) / 1e6;
       if (verify) await this.verify();
       this.timings.steps++;
       return loss;

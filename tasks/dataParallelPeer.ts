@@ -66,6 +66,7 @@ async function main(): Promise<void> {
   exchangeDir = init.exchangeDir;
   const files = new ShardFiles(init.exchangeDir, init.shards[0]!);
   let started = performance.now();
+  let cpuAtStart = process.cpuUsage();
   while (trainer.step < init.untilStep) {
     exitIfOrphaned();
     const step = trainer.step;
@@ -80,7 +81,9 @@ async function main(): Promise<void> {
         [...own].map(([index, shard]) => toWire(index, shard)),
       );
       const computeSeconds = (performance.now() - started) / 1000;
-      await send({ type: 'shards', step, payload, computeSeconds });
+      const cpu = process.cpuUsage(cpuAtStart);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+      await send({ type: 'shards', step, payload, computeSeconds, cpuSeconds });
       const received: WireShard[] = [];
       let verify = false;
       while (own.size + received.length < trainer.gradientShards) {
@@ -91,6 +94,7 @@ async function main(): Promise<void> {
         verify ||= message.verify;
       }
       started = performance.now();
+      cpuAtStart = process.cpuUsage();
       applyAllShards(trainer, own, received);
       if (verify) await send({ type: 'checksum', step: trainer.step, checksum: replicaChecksum(trainer) });
     } finally {
