@@ -124,6 +124,43 @@ describe('data-parallel supernet training', () => {
     expect(await tensorsOf(three.checkpoint)).toEqual(await tensorsOf(single.checkpoint));
   });
 
+  it('retrains a design (fixed path, device noise) identically on one process and on two', async () => {
+    const retrainConfig = (processes: number) =>
+      validateConfig({
+        ...configWith(1),
+        retrain: { epochs: 1, batchSize: 16, trainImages: 1200, gradientShards: 2, processes },
+        baseline: {
+          networks: [
+            {
+              name: 'tiny',
+              stem: { channels: 8, stride: 2 },
+              stages: [{ blocks: 1, channels: 8, stride: 2 }],
+            },
+          ],
+        },
+      });
+    const details: Array<Record<string, unknown> | undefined> = [];
+    const retrain = (dir: string, processes: number) =>
+      trainTask(
+        {
+          dir: path.join(workDir, dir),
+          config: retrainConfig(processes),
+          untilEpoch: 1,
+          attempt: 1,
+          baseline: 'tiny',
+        },
+        { report: (progress) => progress.details && details.push(progress.details) },
+      );
+    const single = await retrain('retrain-one', 1);
+    const two = await retrain('retrain-two', 2);
+    // The epoch-end report of the 2-process chunk says a peer took part in every step.
+    expect(details.at(-1)?.dataParallel).toMatchObject({ processes: 2, steps: two.stepsRun });
+    expect(details[0]?.dataParallel).toBeUndefined();
+    expect(two.stepsRun).toBeGreaterThan(0);
+    expect(two.lastLoss).toBe(single.lastLoss);
+    expect(await tensorsOf(two.checkpoint)).toEqual(await tensorsOf(single.checkpoint));
+  });
+
   it('a peer exits when its leader is killed with -9', async () => {
     let leaderPid = 0;
     let peers: number[] = [];
