@@ -44,40 +44,93 @@ export const DatasetSchema = z
     }
   });
 
-export const SupernetSchema = z.strictObject({
-  epochs: positiveInt().max(1000).default(3).describe('training epochs of the supernet'),
-  batchSize: z.number().int().min(1).max(4096).default(64).describe('images per training step'),
-  learningRate: z
+/**
+ * Data-parallel training fields of a training section (supernet, retrain): gradient shards fix the
+ * numerics, processes only how many cores compute them (docs/dataParallel.md).
+ */
+const gradientShardsField = () =>
+  z
     .number()
-    .gt(0)
-    .max(10)
-    .default(0.05)
-    .describe('peak learning rate (cosine schedule after one warm-up epoch)'),
-  epochsPerActivity: positiveInt().default(1).describe('epochs per training activity (one retryable chunk)'),
-  checkpointEverySteps: positiveInt().default(50).describe('steps between checkpoints inside an epoch'),
-  stepsPerEpoch: positiveInt()
-    .optional()
-    .describe('cap on steps per epoch (small smoke runs); default: the whole split'),
-  noiseAware: z.boolean().default(true).describe('perturb weights with device-like noise each step'),
-  noiseSigma: z
-    .number()
-    .min(0)
-    .max(1)
-    .default(0.05)
-    .describe('relative weight noise σ (of max |w|) when noiseAware'),
-  largestPathShare: z
-    .number()
-    .min(0)
-    .max(1)
-    .default(0.5)
-    .describe('share of steps that train the largest path (sandwich rule; 0 = pure SPOS sampling)'),
-  inPlaceDistillation: z
-    .boolean()
+    .int()
+    .min(1)
+    .max(64)
     .optional()
     .describe(
-      "a step that samples a path also trains the largest path on the labels and the sampled path on the largest path's predictions (in-place distillation, about twice a one-path step's cost); default true, false = one path per step",
-    ),
-});
+      'micro-batches per step, each with its own BatchNorm statistics, gradients averaged in a fixed order; the weights depend on it, not on processes (default 1: the whole batch at once)',
+    );
+
+const processesField = (defaultText: string) =>
+  z
+    .union([z.literal('auto'), z.number().int().min(1).max(64)])
+    .optional()
+    .describe(
+      `processes computing a step's gradient shards in parallel (at most gradientShards; the results are identical for any count); ${defaultText}`,
+    );
+
+/** batchSize divisible by gradientShards, processes ≤ gradientShards, each naming the fix. */
+function checkShards(
+  section: { batchSize: number; gradientShards?: number; processes?: number | 'auto' },
+  ctx: z.RefinementCtx,
+): void {
+  const shards = section.gradientShards ?? 1;
+  // An invalid count has its own issue already (the field's rule).
+  if (!Number.isInteger(shards) || shards < 1) return;
+  if (section.batchSize % shards !== 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['gradientShards'],
+      message: `batchSize ${section.batchSize} does not split into ${shards} equal micro-batches: make batchSize a multiple of gradientShards (e.g. ${Math.max(shards, Math.round(section.batchSize / shards) * shards)}) or pick a divisor of it`,
+    });
+  }
+  if (typeof section.processes === 'number' && section.processes > shards) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['processes'],
+      message: `${section.processes} processes need at least as many gradient shards, got gradientShards ${shards}: raise gradientShards to ${section.processes} or lower processes`,
+    });
+  }
+}
+
+export const SupernetSchema = z
+  .strictObject({
+    epochs: positiveInt().max(1000).default(3).describe('training epochs of the supernet'),
+    batchSize: z.number().int().min(1).max(4096).default(64).describe('images per training step'),
+    learningRate: z
+      .number()
+      .gt(0)
+      .max(10)
+      .default(0.05)
+      .describe('peak learning rate (cosine schedule after one warm-up epoch)'),
+    epochsPerActivity: positiveInt()
+      .default(1)
+      .describe('epochs per training activity (one retryable chunk)'),
+    checkpointEverySteps: positiveInt().default(50).describe('steps between checkpoints inside an epoch'),
+    stepsPerEpoch: positiveInt()
+      .optional()
+      .describe('cap on steps per epoch (small smoke runs); default: the whole split'),
+    noiseAware: z.boolean().default(true).describe('perturb weights with device-like noise each step'),
+    noiseSigma: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.05)
+      .describe('relative weight noise σ (of max |w|) when noiseAware'),
+    largestPathShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('share of steps that train the largest path (sandwich rule; 0 = pure SPOS sampling)'),
+    inPlaceDistillation: z
+      .boolean()
+      .optional()
+      .describe(
+        "a step that samples a path also trains the largest path on the labels and the sampled path on the largest path's predictions (in-place distillation, about twice a one-path step's cost); default true, false = one path per step",
+      ),
+    gradientShards: gradientShardsField(),
+    processes: processesField('default auto = min(gradientShards, CPU cores)'),
+  })
+  .superRefine(checkShards);
 
 const METRIC_NAMES = Object.keys(OBJECTIVE_METRICS) as [ObjectiveMetric, ...ObjectiveMetric[]];
 
@@ -263,49 +316,55 @@ export const RobustnessSchema = z
     }
   });
 
-export const RetrainSchema = z.strictObject({
-  count: positiveInt().max(100).default(1).describe('designs retrained from scratch'),
-  choose: z
-    .enum(['most-accurate', 'cheapest-near-best'])
-    .optional()
-    .describe(
-      'which noisy-tested designs are retrained: most-accurate (the default) by the noisy mean at reportAt; cheapest-near-best the best on the first hardware objective (e.g. edap) among those within accuracyTolerance of the best noisy mean',
+export const RetrainSchema = z
+  .strictObject({
+    count: positiveInt().max(100).default(1).describe('designs retrained from scratch'),
+    choose: z
+      .enum(['most-accurate', 'cheapest-near-best'])
+      .optional()
+      .describe(
+        'which noisy-tested designs are retrained: most-accurate (the default) by the noisy mean at reportAt; cheapest-near-best the best on the first hardware objective (e.g. edap) among those within accuracyTolerance of the best noisy mean',
+      ),
+    accuracyTolerance: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'cheapest-near-best: accuracy (a fraction: 0.01 is one point) a design may lose to the best noisy mean; default 0.01',
+      ),
+    epochs: positiveInt().max(1000).default(5).describe('training epochs of each retrained design'),
+    batchSize: z.number().int().min(1).max(4096).default(64).describe('images per training step'),
+    learningRate: z.number().gt(0).max(10).default(0.05).describe('peak learning rate'),
+    noiseAware: z.boolean().default(true).describe('perturb weights with noise each step'),
+    noiseModel: z
+      .enum(['device', 'gaussian'])
+      .default('device')
+      .describe(
+        "device: the design's own chip noise (its device, bits per cell, drift at robustness.reportAt); gaussian: σ = supernet.noiseSigma",
+      ),
+    trainImages: positiveInt()
+      .max(60000)
+      .optional()
+      .describe(
+        'training images per retrained design (seeded choice); default: all of them, whatever dataset.trainSubset',
+      ),
+    epochsPerActivity: positiveInt()
+      .default(1)
+      .describe('epochs per retraining activity (one retryable chunk)'),
+    testImages: z
+      .number()
+      .int()
+      .min(100)
+      .max(10000)
+      .default(10000)
+      .describe('test images the final models are measured on (the whole Fashion-MNIST test set by default)'),
+    gradientShards: gradientShardsField(),
+    processes: processesField(
+      'default 1 per design (stage 4 already trains its designs side by side, one per core); auto = min(gradientShards, CPU cores)',
     ),
-  accuracyTolerance: z
-    .number()
-    .min(0)
-    .max(1)
-    .optional()
-    .describe(
-      'cheapest-near-best: accuracy (a fraction: 0.01 is one point) a design may lose to the best noisy mean; default 0.01',
-    ),
-  epochs: positiveInt().max(1000).default(5).describe('training epochs of each retrained design'),
-  batchSize: z.number().int().min(1).max(4096).default(64).describe('images per training step'),
-  learningRate: z.number().gt(0).max(10).default(0.05).describe('peak learning rate'),
-  noiseAware: z.boolean().default(true).describe('perturb weights with noise each step'),
-  noiseModel: z
-    .enum(['device', 'gaussian'])
-    .default('device')
-    .describe(
-      "device: the design's own chip noise (its device, bits per cell, drift at robustness.reportAt); gaussian: σ = supernet.noiseSigma",
-    ),
-  trainImages: positiveInt()
-    .max(60000)
-    .optional()
-    .describe(
-      'training images per retrained design (seeded choice); default: all of them, whatever dataset.trainSubset',
-    ),
-  epochsPerActivity: positiveInt()
-    .default(1)
-    .describe('epochs per retraining activity (one retryable chunk)'),
-  testImages: z
-    .number()
-    .int()
-    .min(100)
-    .max(10000)
-    .default(10000)
-    .describe('test images the final models are measured on (the whole Fashion-MNIST test set by default)'),
-});
+  })
+  .superRefine(checkShards);
 
 export const ArtifactsSchema = z.strictObject({
   root: z

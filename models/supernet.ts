@@ -151,6 +151,9 @@ type ForwardMode =
       record: (key: string, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number) => void;
     };
 
+/** Observed activation maxima of one gradient shard: weight layer → maxima in observation order. */
+export type ObservedRanges = Map<string, number[]>;
+
 let instanceCounter = 0;
 
 export class Supernet implements TrainableModel {
@@ -169,6 +172,8 @@ export class Supernet implements TrainableModel {
   private readonly stableNames = new Map<string, string>();
   private readonly prefix: string;
   private calibratedKey: string | null = null;
+  /** Set while a gradient shard runs (recordingRanges): activation ranges are recorded, not assigned. */
+  private rangeRecording: { observed: ObservedRanges; pending: Map<string, tf.Scalar> } | null = null;
   private readonly largest: Candidate;
 
   constructor(
@@ -433,6 +438,59 @@ export class Supernet implements TrainableModel {
     );
   }
 
+  /** The activation-range EMA after one observation: seeded by the first, then momentum-smoothed. */
+  private rangeUpdate(range: tf.Tensor, observed: tf.Tensor): tf.Scalar {
+    const momentum = this.options.rangeMomentum;
+    return tf.where(
+      tf.greater(range, 0),
+      tf.add(tf.mul(range, momentum), tf.mul(observed, 1 - momentum)),
+      observed,
+    ) as tf.Scalar;
+  }
+
+  /**
+   * Calls `compute` with the activation-range updates of its training forwards recorded instead of
+   * assigned: every weight layer's observed maxima, in the order the forwards observed them (a step with
+   * in-place distillation observes a shared layer twice: teacher, then student). This is how a gradient
+   * shard runs: its result must not depend on which process computed it or on the shards before it.
+   */
+  recordingRanges<T>(compute: () => T): { result: T; observed: ObservedRanges } {
+    if (this.rangeRecording) throw new Error('recordingRanges: already recording');
+    const recording = { observed: new Map<string, number[]>(), pending: new Map<string, tf.Scalar>() };
+    this.rangeRecording = recording;
+    try {
+      return { result: compute(), observed: recording.observed };
+    } finally {
+      this.rangeRecording = null;
+      tf.dispose([...recording.pending.values()]);
+    }
+  }
+
+  /**
+   * Applies recorded observations as the unsharded step would have: per layer and per observation index,
+   * the maximum over the shards (the maximum of the whole batch), then the EMA update in order. Every
+   * replica calling this with the same shards gets bit-identical ranges.
+   */
+  applyObservedRanges(shards: readonly ObservedRanges[]): void {
+    const first = shards[0];
+    if (!first) return;
+    for (const [key, observations] of first) {
+      const params = this.layers.get(key);
+      if (!params) throw new Error(`applyObservedRanges: no weight layer ${key}`);
+      observations.forEach((_, index) => {
+        let maximum = -Infinity;
+        for (const shard of shards) {
+          const value = shard.get(key)?.[index];
+          if (value === undefined)
+            throw new Error(`applyObservedRanges: a shard lacks observation ${index} of layer ${key}`);
+          maximum = Math.max(maximum, value);
+        }
+        tf.tidy(() => params.inputRange.assign(this.rangeUpdate(params.inputRange, tf.scalar(maximum))));
+      });
+    }
+    this.calibratedKey = null;
+  }
+
   private runLayer(layer: PathLayer, input: tf.Tensor, mode: ForwardMode, quantize: boolean): tf.Tensor {
     const params = this.paramsOf(layer);
     const { kind, stride, outChannels } = layer.shape;
@@ -442,12 +500,21 @@ export class Supernet implements TrainableModel {
     // seeded by the first batch, updated on every training step that uses this layer.
     const observeRange = (observedInput: tf.Tensor): tf.Scalar => {
       const observed = layer.inputSigned ? tf.max(tf.abs(observedInput)) : tf.max(observedInput);
-      const momentum = this.options.rangeMomentum;
-      const updated = tf.where(
-        tf.greater(params.inputRange, 0),
-        tf.add(tf.mul(params.inputRange, momentum), tf.mul(observed, 1 - momentum)),
-        observed,
-      ) as tf.Scalar;
+      const recording = this.rangeRecording;
+      if (recording) {
+        // A gradient shard: the EMA this shard's forward quantizes with is its own (a function of its
+        // micro-batch alone), and the variable is left as it is; the trainer combines the shards'
+        // observations (max over shards) and applies the EMA once (applyObservedRanges).
+        const previous: tf.Tensor = recording.pending.get(params.key) ?? params.inputRange;
+        const updated = this.rangeUpdate(previous, observed);
+        const seen = recording.observed.get(params.key) ?? [];
+        seen.push(observed.dataSync()[0]!);
+        recording.observed.set(params.key, seen);
+        recording.pending.get(params.key)?.dispose();
+        recording.pending.set(params.key, tf.keep(updated.clone()));
+        return updated;
+      }
+      const updated = this.rangeUpdate(params.inputRange, observed);
       params.inputRange.assign(updated);
       return updated;
     };

@@ -16,7 +16,7 @@ import {
   type NamedTensor,
 } from '../storage/checkpoints';
 import { NamedMomentumSgd, type MomentumSgdOptions } from './namedMomentum';
-import type { Supernet } from './supernet';
+import type { ObservedRanges, Supernet } from './supernet';
 import { restoreVariables, snapshotVariables } from './trainable';
 
 /** Linear warm-up to `peak`, then cosine decay to `final` at `totalSteps` (Loshchilov & Hutter 2017). */
@@ -62,6 +62,22 @@ export interface SupernetTrainerOptions {
    * can blow up weights every other path shares.
    */
   maxGradientNorm?: number | null;
+  /**
+   * Gradient shards per step (default 1: the whole batch at once). With S > 1 a step splits its batch into
+   * S equal contiguous micro-batches, computes each one's gradients on its own (BatchNorm on each
+   * micro-batch's statistics: ghost batch norm, Hoffer et al. 2017), averages them in shard order and
+   * applies one update. The shards may run in one process one after another or in S processes at once
+   * (tasks/dataParallel.ts): the weights come out bit-identical either way (docs/dataParallel.md).
+   */
+  gradientShards?: number;
+}
+
+/** One gradient shard's result: what a peer process sends the others (tasks/dataParallel.ts). */
+export interface ShardGradients {
+  loss: number;
+  /** Gradients by stable variable name (only the step's path has any). */
+  gradients: Map<string, tf.Tensor>;
+  observedRanges: ObservedRanges;
 }
 
 /** Default gradient-norm bound: a few times the norms of healthy steps (≈ 1–3 on the default space). */
@@ -75,6 +91,7 @@ export class SupernetTrainer {
   skippedSteps = 0;
   readonly optimizer: NamedMomentumSgd;
   readonly maxGradientNorm: number | null;
+  readonly gradientShards: number;
 
   constructor(
     readonly supernet: Supernet,
@@ -84,18 +101,102 @@ export class SupernetTrainer {
     this.optimizer = new NamedMomentumSgd(options.optimizer);
     this.maxGradientNorm =
       options.maxGradientNorm === undefined ? DEFAULT_MAX_GRADIENT_NORM : options.maxGradientNorm;
+    this.gradientShards = options.gradientShards ?? 1;
+    if (!Number.isInteger(this.gradientShards) || this.gradientShards < 1)
+      throw new RangeError(`gradientShards must be a whole number ≥ 1, got ${this.gradientShards}`);
   }
 
   /**
    * One optimizer step on the path of the current step; returns the batch loss before the update. A step
-   * whose loss or gradient norm is not finite changes no weight (it is counted in `skippedSteps`).
+   * whose loss or gradient norm is not finite changes no weight (it is counted in `skippedSteps`). With
+   * `gradientShards` > 1 the shards run here one after another (see SupernetTrainerOptions).
    */
   trainStep(images: tf.Tensor4D, labels: tf.Tensor1D): number {
+    if (this.gradientShards > 1) {
+      const shards: ShardGradients[] = [];
+      try {
+        for (let shard = 0; shard < this.gradientShards; shard++) {
+          const { images: x, labels: y } = shardOf(images, labels, shard, this.gradientShards);
+          try {
+            shards.push(this.shardGradients(x, y));
+          } finally {
+            tf.dispose([x, y]);
+          }
+        }
+        return this.applyShards(shards);
+      } finally {
+        for (const shard of shards) tf.dispose([...shard.gradients.values()]);
+      }
+    }
     const step = this.step;
     const { value, grads } = tf.variableGrads(
       () => this.supernet.loss(images, labels, step),
       this.supernet.trainableVariables(),
     );
+    const named = this.namedGradients(grads);
+    const loss = value.dataSync()[0]!;
+    this.applyGradients(named, loss, step);
+    tf.dispose([value, ...Object.values(grads)]);
+    return loss;
+  }
+
+  /**
+   * The gradients of one shard (micro-batch) of the current step, the weights and activation ranges left
+   * unchanged; the caller disposes the gradients. A pure function of (weights, ranges, step, micro-batch):
+   * any replica computes the same numbers.
+   */
+  shardGradients(images: tf.Tensor4D, labels: tf.Tensor1D): ShardGradients {
+    const step = this.step;
+    const { result, observed } = this.supernet.recordingRanges(() =>
+      tf.variableGrads(() => this.supernet.loss(images, labels, step), this.supernet.trainableVariables()),
+    );
+    const gradients = this.namedGradients(result.grads);
+    const loss = result.value.dataSync()[0]!;
+    const kept = new Set<tf.Tensor>(gradients.values());
+    tf.dispose([result.value, ...Object.values(result.grads).filter((g) => !kept.has(g))]);
+    return { loss, gradients, observedRanges: observed };
+  }
+
+  /**
+   * Completes a sharded step: averages the shards' gradients in shard order (a fixed summation order, so
+   * the same shards give the same bits wherever they were computed), applies the activation-range
+   * observations (max over shards), clips and applies one update. Returns the mean shard loss. The shards'
+   * gradients are not disposed here.
+   */
+  applyShards(shards: readonly ShardGradients[]): number {
+    if (shards.length !== this.gradientShards)
+      throw new Error(`applyShards: ${shards.length} shards given, the trainer uses ${this.gradientShards}`);
+    const step = this.step;
+    const names = [...shards[0]!.gradients.keys()];
+    for (const [index, shard] of shards.entries()) {
+      if (shard.gradients.size !== names.length || names.some((name) => !shard.gradients.has(name)))
+        throw new Error(`applyShards: shard ${index} has gradients for other variables than shard 0`);
+    }
+    const averaged = new Map<string, tf.Tensor>();
+    for (const name of names) {
+      averaged.set(
+        name,
+        tf.tidy(() => {
+          let sum = shards[0]!.gradients.get(name)!;
+          for (let index = 1; index < shards.length; index++)
+            sum = tf.add(sum, shards[index]!.gradients.get(name)!);
+          return tf.div(sum, shards.length);
+        }),
+      );
+    }
+    let lossSum = 0;
+    for (const shard of shards) lossSum += shard.loss;
+    const loss = lossSum / shards.length;
+    this.supernet.applyObservedRanges(shards.map((shard) => shard.observedRanges));
+    try {
+      this.applyGradients(averaged, loss, step);
+    } finally {
+      tf.dispose([...averaged.values()]);
+    }
+    return loss;
+  }
+
+  private namedGradients(grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
     const named = new Map<string, tf.Tensor>();
     for (const [registeredName, gradient] of Object.entries(grads)) {
       if (!gradient) continue;
@@ -104,7 +205,11 @@ export class SupernetTrainer {
         throw new Error(`SupernetTrainer: gradient for a variable outside the supernet (${registeredName})`);
       named.set(name, gradient);
     }
-    const loss = value.dataSync()[0]!;
+    return named;
+  }
+
+  /** Clips and applies the step's gradients (or skips a non-finite step); advances the step counter. */
+  private applyGradients(named: Map<string, tf.Tensor>, loss: number, step: number): void {
     const norm = globalNorm([...named.values()]);
     if (Number.isFinite(loss) && Number.isFinite(norm)) {
       const scale =
@@ -115,10 +220,8 @@ export class SupernetTrainer {
     } else {
       this.skippedSteps++;
     }
-    tf.dispose([value, ...Object.values(grads)]);
     this.step = step + 1;
     this.lastLoss = loss;
-    return loss;
   }
 
   /** Weights, state variables and optimizer slots as named tensors, and the JSON state. */
@@ -189,6 +292,25 @@ export class SupernetTrainer {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/** Shard `index` of `count` of a batch: its contiguous `1/count` of the images and labels. */
+export function shardOf(
+  images: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  index: number,
+  count: number,
+): { images: tf.Tensor4D; labels: tf.Tensor1D } {
+  const batch = images.shape[0];
+  if (batch % count !== 0)
+    throw new RangeError(
+      `a batch of ${batch} images does not split into ${count} equal gradient shards: make batchSize a multiple of gradientShards`,
+    );
+  const size = batch / count;
+  return {
+    images: tf.slice(images, [index * size, 0, 0, 0], [size, -1, -1, -1]),
+    labels: tf.slice(labels, [index * size], [size]),
+  };
 }
 
 /** √(Σ‖g‖²) over all gradients (one host read). */

@@ -75,9 +75,11 @@ export function supernetTrainer(
   weightNoise: WeightNoiseHook | null,
   largestPathShare = 0,
   inPlaceDistillation = false,
+  /** Gradient shards per step (SupernetTrainerOptions.gradientShards; default 1). */
+  gradientShards = 1,
 ): TrainerSetup {
   const supernet = new Supernet(space, { seed, weightNoise, largestPathShare, inPlaceDistillation });
-  return { supernet, trainer: new SupernetTrainer(supernet, schedule) };
+  return { supernet, trainer: new SupernetTrainer(supernet, schedule, { gradientShards }) };
 }
 
 /** Cosine schedule with one epoch (at most 10 % of training) of linear warm-up. */

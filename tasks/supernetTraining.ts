@@ -16,6 +16,7 @@ import { baselineDesign, baselineKey, baselineNetworkNamed } from '../search/bas
 import { decode } from '../search/space/codec';
 import { pruneCheckpoints } from '../storage/checkpoints';
 import type { TrainSupernetChunkResult } from '../contracts';
+import { DataParallelGroup, trainingProcesses } from './dataParallel';
 import type { ChildContext } from '../tensor/childProcess';
 import type { PathSpec } from '../models/supernet';
 import { SUPERNET_CHECKPOINT_PREFIX } from '../models/supernetTrainer';
@@ -89,8 +90,13 @@ export function retrainSeed(config: RunConfig, request: Pick<TrainingRequest, 'f
   return config.seed;
 }
 
-export async function run(request: TrainingRequest, context: ChildContext): Promise<TrainingChunkResult> {
-  const { config, dir } = request;
+/**
+ * Everything a training chunk builds before its first step: the data, the trainer (fresh weights of the
+ * run's or the design's seed) and the settings. A pure function of the request, so the data-parallel peers
+ * (tasks/dataParallel.ts) build exactly the leader's replica.
+ */
+export async function prepareTraining(request: TrainingRequest) {
+  const { config } = request;
   const baseline =
     request.baseline !== undefined
       ? baselineDesign(
@@ -109,7 +115,6 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
       }
     : config.supernet;
   const totalEpochs = fixed ? config.retrain.epochs : config.supernet.epochs;
-  await fs.mkdir(dir, { recursive: true });
   const splits = await stageData(config, fixed ? 'retrain' : 'search');
   const space = baseline?.space ?? stageSpace(config);
   // A retrained design starts from fresh weights of its own seed: "from scratch", not from the supernet.
@@ -126,9 +131,18 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
     fixed ? 0 : config.supernet.largestPathShare,
     // Absent in configs written before the option: on (docs/supernet.md says why).
     fixed ? false : (config.supernet.inPlaceDistillation ?? true),
+    settings.gradientShards ?? 1,
   );
-  const evaluationPath: PathSpec = design ?? supernet.largestPath();
   if (design) supernet.fixedPath = design;
+  return { fixed, settings, totalEpochs, splits, seed, design, perEpoch, supernet, trainer };
+}
+
+export async function run(request: TrainingRequest, context: ChildContext): Promise<TrainingChunkResult> {
+  const { config, dir } = request;
+  await fs.mkdir(dir, { recursive: true });
+  const { fixed, settings, totalEpochs, splits, seed, design, perEpoch, supernet, trainer } =
+    await prepareTraining(request);
+  const evaluationPath: PathSpec = design ?? supernet.largestPath();
 
   const latest = await trainer.resume(dir);
   const extra = latest?.state.extra as CheckpointExtra | null | undefined;
@@ -158,9 +172,21 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
   };
 
   context.report({ step: trainer.step, total: untilStep, message: `resuming at step ${trainer.step}` });
-  while (trainer.step < untilStep) {
-    const batch = batchAt(splits.train, settings.batchSize, seed, trainer.step, perEpoch);
-    const loss = tf.tidy(() => {
+  // Gradient shards on several processes (tasks/dataParallel.ts): the weights are the same as with one.
+  const processes = trainingProcesses(settings, fixed);
+  const group =
+    processes > 1 && trainer.step < untilStep
+      ? await DataParallelGroup.start({
+          trainer,
+          request,
+          checkpoint: latest?.dir ?? null,
+          processes,
+          untilStep,
+        })
+      : null;
+  try {
+    while (trainer.step < untilStep) {
+      const batch = batchAt(splits.train, settings.batchSize, seed, trainer.step, perEpoch);
       const x = tf.tensor4d(batch.x, [
         batch.count,
         splits.train.height,
@@ -168,38 +194,48 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
         splits.train.channels,
       ]);
       const y = tf.tensor1d(batch.y, 'int32');
-      return trainer.trainStep(x, y);
-    });
-    stepsRun++;
-    pendingLog.push(
-      `${JSON.stringify({ globalStep: trainer.step, epoch: batch.epoch, loss, attempt: request.attempt, pid: process.pid })}\n`,
-    );
-    const epochEnds = trainer.step % perEpoch === 0;
-    if (epochEnds) {
-      const validationAccuracy = pathAccuracy(supernet, evaluationPath, splits.train, splits.validation, {
-        calibrationBatches: config.evolution.bnRecalBatches,
-        batchSize: settings.batchSize,
-        images: config.evolution.validationImages,
-        seed: recalibrationSeed(config),
-      });
-      record = { epochsCompleted: trainer.step / perEpoch, validationAccuracy };
-      await checkpoint();
-      // After the checkpoint, so the epoch's every step is in the log its mean loss is read from.
-      await recordEpoch(dir, record.epochsCompleted - 1, trainer.step, validationAccuracy);
-      context.report({
-        step: trainer.step,
-        total: untilStep,
-        message: `epoch ${record.epochsCompleted} done: ${fixed ? '' : 'largest path '}validation accuracy ${(validationAccuracy * 100).toFixed(2)} %`,
-        details: { ...record },
-      });
-    } else {
-      if (trainer.step % settings.checkpointEverySteps === 0) await checkpoint();
-      context.report({
-        step: trainer.step,
-        total: untilStep,
-        message: `epoch ${batch.epoch + 1}/${totalEpochs} step ${trainer.step % perEpoch || perEpoch}/${perEpoch} loss ${loss.toFixed(4)}`,
-      });
+      const next = trainer.step + 1;
+      // Replicas are compared whenever a checkpoint is written: a checkpoint never holds diverged weights.
+      const checkpoints = next % perEpoch === 0 || next % settings.checkpointEverySteps === 0;
+      let loss: number;
+      try {
+        loss = group ? await group.step(x, y, checkpoints) : tf.tidy(() => trainer.trainStep(x, y));
+      } finally {
+        tf.dispose([x, y]);
+      }
+      stepsRun++;
+      pendingLog.push(
+        `${JSON.stringify({ globalStep: trainer.step, epoch: batch.epoch, loss, attempt: request.attempt, pid: process.pid })}\n`,
+      );
+      const epochEnds = trainer.step % perEpoch === 0;
+      if (epochEnds) {
+        const validationAccuracy = pathAccuracy(supernet, evaluationPath, splits.train, splits.validation, {
+          calibrationBatches: config.evolution.bnRecalBatches,
+          batchSize: settings.batchSize,
+          images: config.evolution.validationImages,
+          seed: recalibrationSeed(config),
+        });
+        record = { epochsCompleted: trainer.step / perEpoch, validationAccuracy };
+        await checkpoint();
+        // After the checkpoint, so the epoch's every step is in the log its mean loss is read from.
+        await recordEpoch(dir, record.epochsCompleted - 1, trainer.step, validationAccuracy);
+        context.report({
+          step: trainer.step,
+          total: untilStep,
+          message: `epoch ${record.epochsCompleted} done: ${fixed ? '' : 'largest path '}validation accuracy ${(validationAccuracy * 100).toFixed(2)} %`,
+          details: { ...record, ...(group ? { dataParallel: { processes, ...group.timings } } : {}) },
+        });
+      } else {
+        if (trainer.step % settings.checkpointEverySteps === 0) await checkpoint();
+        context.report({
+          step: trainer.step,
+          total: untilStep,
+          message: `epoch ${batch.epoch + 1}/${totalEpochs} step ${trainer.step % perEpoch || perEpoch}/${perEpoch} loss ${loss.toFixed(4)}`,
+        });
+      }
     }
+  } finally {
+    await group?.close();
   }
   trainer.dispose();
   supernet.dispose();

@@ -79,7 +79,8 @@ export interface RunInChildOptions<Request> {
 
 const ENTRY = path.join(__dirname, 'childEntry');
 
-function loaderArgs(file: string): string[] {
+/** Node arguments that let a forked process run `file` (tsx's loader for a .ts file). */
+export function loaderArgs(file: string): string[] {
   if (!file.endsWith('.ts')) return [];
   const tsxDir = path.dirname(require.resolve('tsx/package.json'));
   return ['--import', pathToFileURL(path.join(tsxDir, 'dist', 'loader.mjs')).href];

@@ -108,6 +108,36 @@ describe('run configuration', () => {
     expect(searchDriftSeconds(chosen)).toBe(3600);
   });
 
+  it('checks gradient shards and processes against the batch size, naming the fix', () => {
+    const config = validateConfig({ name: 'q' });
+    expect(config.supernet.gradientShards).toBeUndefined();
+    expect(config.supernet.processes).toBeUndefined();
+    expect(problemsOf({ name: 'q', supernet: { batchSize: 64, gradientShards: 2, processes: 2 } })).toEqual(
+      [],
+    );
+    expect(
+      problemsOf({ name: 'q', supernet: { batchSize: 64, gradientShards: 4, processes: 'auto' } }),
+    ).toEqual([]);
+    const problems = problemsOf({
+      name: 'q',
+      supernet: { batchSize: 64, gradientShards: 3 },
+      retrain: { batchSize: 64, gradientShards: 2, processes: 4 },
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^supernet\.gradientShards: batchSize 64 does not split into 3 .*multiple of gradientShards/,
+        ),
+        expect.stringMatching(
+          /^retrain\.processes: 4 processes need at least as many gradient shards.*raise gradientShards/,
+        ),
+      ]),
+    );
+    expect(problemsOf({ name: 'q', supernet: { gradientShards: 0 } })).toEqual([
+      expect.stringMatching(/^supernet\.gradientShards: must be ≥ 1/),
+    ]);
+  });
+
   it('requires dataset.dir for an IDX dataset', () => {
     expect(problemsOf({ name: 'x', dataset: { name: 'idx' } })).toEqual([
       expect.stringMatching(/^dataset\.dir: required when dataset\.name is "idx"/),
