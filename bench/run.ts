@@ -36,6 +36,7 @@ export const BENCHMARKS = [
   'scaling',
   'finalNoise',
   'supernetQuick',
+  'sandwichCost',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

@@ -23,8 +23,10 @@
  * cores. The configuration is stated in the results (`config`).
  *
  * Comparing supernet recipes: IMCNAS_BENCH_SUPERNET_DISTILLATION (default 1; 0 = one path per step, as
- * before) and IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE (default 0; the runs without distillation used
- * 0.6) set the recipe, and IMCNAS_BENCH_SUPERNET_STANDALONE_FROM=<a previous results file> reuses that run's
+ * before), IMCNAS_BENCH_SUPERNET_SMALLEST_PATH (default 0; 1 = the smallest path in every step's sandwich,
+ * SupernetOptions.sandwichSmallestPath), IMCNAS_BENCH_SUPERNET_LOW_BIT_CLIPPING (default 0; 1 = clipped
+ * ranges for 2-bit activation grids, SupernetOptions.lowBitRangeClipping) and IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE (default 0; the runs
+ * without distillation used 0.6) set the recipe, and IMCNAS_BENCH_SUPERNET_STANDALONE_FROM=<a previous results file> reuses that run's
  * standalone accuracies instead of training the same paths again (they depend on the path, its seed and
  * the standalone recipe only; the file must match all three, else an error says what differs).
  */
@@ -155,6 +157,8 @@ export function benchConfig(env = process.env) {
     learningRate: 0.1,
     largestPathShare: unitIntervalFromEnv('IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE', 0, env),
     inPlaceDistillation: booleanFromEnv('IMCNAS_BENCH_SUPERNET_DISTILLATION', true, env),
+    sandwichSmallestPath: booleanFromEnv('IMCNAS_BENCH_SUPERNET_SMALLEST_PATH', false, env),
+    lowBitRangeClipping: booleanFromEnv('IMCNAS_BENCH_SUPERNET_LOW_BIT_CLIPPING', false, env),
     /** A previous results file whose standalone accuracies of the same paths are reused (header). */
     standaloneFrom: env.IMCNAS_BENCH_SUPERNET_STANDALONE_FROM || null,
     warmupFraction: 0.03,
@@ -235,6 +239,8 @@ export async function run(): Promise<BenchFigures> {
         learningRate: config.learningRate,
         largestPathShare: config.largestPathShare,
         inPlaceDistillation: config.inPlaceDistillation,
+        sandwichSmallestPath: config.sandwichSmallestPath,
+        lowBitRangeClipping: config.lowBitRangeClipping,
         warmupFraction: config.warmupFraction,
         calibrationBatches: config.calibrationBatches,
         calibrationBatchSize: config.calibrationBatchSize,
@@ -364,6 +370,8 @@ export async function run(): Promise<BenchFigures> {
     supernet_steps: largest.steps,
     largest_path_share: config.largestPathShare,
     in_place_distillation: config.inPlaceDistillation,
+    sandwich_smallest_path: config.sandwichSmallestPath,
+    low_bit_range_clipping: config.lowBitRangeClipping,
     supernet_parameters: largest.parameters,
     standalone_epochs: config.standaloneEpochs,
     standalone_steps: standaloneSteps,

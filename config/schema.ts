@@ -44,40 +44,65 @@ export const DatasetSchema = z
     }
   });
 
-export const SupernetSchema = z.strictObject({
-  epochs: positiveInt().max(1000).default(3).describe('training epochs of the supernet'),
-  batchSize: z.number().int().min(1).max(4096).default(64).describe('images per training step'),
-  learningRate: z
-    .number()
-    .gt(0)
-    .max(10)
-    .default(0.05)
-    .describe('peak learning rate (cosine schedule after one warm-up epoch)'),
-  epochsPerActivity: positiveInt().default(1).describe('epochs per training activity (one retryable chunk)'),
-  checkpointEverySteps: positiveInt().default(50).describe('steps between checkpoints inside an epoch'),
-  stepsPerEpoch: positiveInt()
-    .optional()
-    .describe('cap on steps per epoch (small smoke runs); default: the whole split'),
-  noiseAware: z.boolean().default(true).describe('perturb weights with device-like noise each step'),
-  noiseSigma: z
-    .number()
-    .min(0)
-    .max(1)
-    .default(0.05)
-    .describe('relative weight noise σ (of max |w|) when noiseAware'),
-  largestPathShare: z
-    .number()
-    .min(0)
-    .max(1)
-    .default(0.5)
-    .describe('share of steps that train the largest path (sandwich rule; 0 = pure SPOS sampling)'),
-  inPlaceDistillation: z
-    .boolean()
-    .optional()
-    .describe(
-      "a step that samples a path also trains the largest path on the labels and the sampled path on the largest path's predictions (in-place distillation, about twice a one-path step's cost); default true, false = one path per step",
-    ),
-});
+export const SupernetSchema = z
+  .strictObject({
+    epochs: positiveInt().max(1000).default(3).describe('training epochs of the supernet'),
+    batchSize: z.number().int().min(1).max(4096).default(64).describe('images per training step'),
+    learningRate: z
+      .number()
+      .gt(0)
+      .max(10)
+      .default(0.05)
+      .describe('peak learning rate (cosine schedule after one warm-up epoch)'),
+    epochsPerActivity: positiveInt()
+      .default(1)
+      .describe('epochs per training activity (one retryable chunk)'),
+    checkpointEverySteps: positiveInt().default(50).describe('steps between checkpoints inside an epoch'),
+    stepsPerEpoch: positiveInt()
+      .optional()
+      .describe('cap on steps per epoch (small smoke runs); default: the whole split'),
+    noiseAware: z.boolean().default(true).describe('perturb weights with device-like noise each step'),
+    noiseSigma: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.05)
+      .describe('relative weight noise σ (of max |w|) when noiseAware'),
+    largestPathShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('share of steps that train the largest path (sandwich rule; 0 = pure SPOS sampling)'),
+    inPlaceDistillation: z
+      .boolean()
+      .optional()
+      .describe(
+        "a step that samples a path also trains the largest path on the labels and the sampled path on the largest path's predictions (in-place distillation, about twice a one-path step's cost); default true, false = one path per step",
+      ),
+    sandwichSmallestPath: z
+      .boolean()
+      .optional()
+      .describe(
+        "with inPlaceDistillation, every step also trains the smallest path (fewest bits, narrowest widths, cheapest operators) on the largest path's predictions (BigNAS's full sandwich); default false",
+      ),
+    lowBitRangeClipping: z
+      .boolean()
+      .optional()
+      .describe(
+        'activation ranges of 2-bit grids set by the least-squared-error clip of each batch instead of the running max, in range variables of their own (the supernet only; a retrained design keeps the max); default false',
+      ),
+  })
+  .superRefine((supernet, ctx) => {
+    if (supernet.sandwichSmallestPath && supernet.inPlaceDistillation === false) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sandwichSmallestPath'],
+        message:
+          "trains the smallest path on the largest path's predictions, so it needs inPlaceDistillation: remove inPlaceDistillation: false or sandwichSmallestPath",
+      });
+    }
+  });
 
 const METRIC_NAMES = Object.keys(OBJECTIVE_METRICS) as [ObjectiveMetric, ...ObjectiveMetric[]];
 

@@ -75,8 +75,17 @@ export function supernetTrainer(
   weightNoise: WeightNoiseHook | null,
   largestPathShare = 0,
   inPlaceDistillation = false,
+  sandwichSmallestPath = false,
+  lowBitRangeClipping = false,
 ): TrainerSetup {
-  const supernet = new Supernet(space, { seed, weightNoise, largestPathShare, inPlaceDistillation });
+  const supernet = new Supernet(space, {
+    seed,
+    weightNoise,
+    largestPathShare,
+    inPlaceDistillation,
+    sandwichSmallestPath,
+    lowBitRangeClipping,
+  });
   return { supernet, trainer: new SupernetTrainer(supernet, schedule) };
 }
 
@@ -94,7 +103,17 @@ export function scheduleFor(learningRate: number, perEpoch: number, epochs: numb
 /** Loads the newest stage-1 checkpoint into a fresh supernet (for evaluation: no optimizer step runs). */
 export async function loadTrainedSupernet(runDir: string, config: RunConfig): Promise<Supernet> {
   const space = stageSpace(config);
-  const { supernet, trainer } = supernetTrainer(space, config.seed, scheduleFor(1, 1, 1), null);
+  // The clipped low-bit ranges are variables of their own: the supernet must have them to load and use them.
+  const { supernet, trainer } = supernetTrainer(
+    space,
+    config.seed,
+    scheduleFor(1, 1, 1),
+    null,
+    0,
+    false,
+    false,
+    config.supernet.lowBitRangeClipping ?? false,
+  );
   const loaded = await trainer.resume(supernetDir(runDir));
   trainer.dispose();
   if (!loaded) throw new Error(`no supernet checkpoint under ${supernetDir(runDir)}: stage 1 has not run`);

@@ -126,6 +126,9 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
     fixed ? 0 : config.supernet.largestPathShare,
     // Absent in configs written before the option: on (docs/supernet.md says why).
     fixed ? false : (config.supernet.inPlaceDistillation ?? true),
+    // Absent in configs written before the option: off, as those runs trained.
+    fixed ? false : (config.supernet.sandwichSmallestPath ?? false),
+    fixed ? false : (config.supernet.lowBitRangeClipping ?? false),
   );
   const evaluationPath: PathSpec = design ?? supernet.largestPath();
   if (design) supernet.fixedPath = design;

@@ -55,6 +55,14 @@ describe('benchConfig', () => {
     // The recipe: in-place distillation, no extra largest-path steps (the largest path trains every step).
     expect(config.inPlaceDistillation).toBe(true);
     expect(config.largestPathShare).toBe(0);
+    expect(config.sandwichSmallestPath).toBe(false);
+    expect(config.lowBitRangeClipping).toBe(false);
+    const variant = benchConfig({
+      IMCNAS_BENCH_SUPERNET_SMALLEST_PATH: '1',
+      IMCNAS_BENCH_SUPERNET_LOW_BIT_CLIPPING: '1',
+    });
+    expect(variant.sandwichSmallestPath).toBe(true);
+    expect(variant.lowBitRangeClipping).toBe(true);
   });
 
   it('reads the budgets from the environment', () => {
