@@ -25,8 +25,10 @@
  * Comparing supernet recipes: IMCNAS_BENCH_SUPERNET_DISTILLATION (default 1; 0 = one path per step, as
  * before), IMCNAS_BENCH_SUPERNET_SMALLEST_PATH (default 0; 1 = the smallest path in every step's sandwich,
  * SupernetOptions.sandwichSmallestPath), IMCNAS_BENCH_SUPERNET_LOW_BIT_CLIPPING (default 0; 1 = clipped
- * ranges for 2-bit activation grids, SupernetOptions.lowBitRangeClipping) and IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE (default 0; the runs
- * without distillation used 0.6) set the recipe, and IMCNAS_BENCH_SUPERNET_STANDALONE_FROM=<a previous results file> reuses that run's
+ * ranges for 2-bit activation grids, SupernetOptions.lowBitRangeClipping, in the supernet and in the
+ * standalone trainings alike: the range rule is part of the network a path is) and
+ * IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE (default 0; the runs without distillation used 0.6) set the
+ * recipe, and IMCNAS_BENCH_SUPERNET_STANDALONE_FROM=<a previous results file> reuses that run's
  * standalone accuracies instead of training the same paths again (they depend on the path, its seed and
  * the standalone recipe only; the file must match all three, else an error says what differs).
  */
@@ -97,7 +99,10 @@ export async function standaloneFromFile(
   const fix = 'unset IMCNAS_BENCH_SUPERNET_STANDALONE_FROM to train the standalone paths';
   const previous = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
   const before = JSON.parse(String(previous.config)) as Record<string, unknown>;
+  // Files from before the option trained their standalone paths with the running max.
+  before.lowBitRangeClipping ??= false;
   for (const key of [
+    'lowBitRangeClipping',
     'datasetSeed',
     'dataset',
     'batchSize',
@@ -297,6 +302,8 @@ export async function run(): Promise<BenchFigures> {
             warmupSteps: Math.round(standaloneSteps * config.warmupFraction),
             calibrationBatches: config.calibrationBatches,
             validationImages,
+            // The range rule of a 2-bit grid is part of the network the path is: the same for both sides.
+            lowBitRangeClipping: config.lowBitRangeClipping,
             backend: 'wasm',
           };
           const result = await runInChild<PathTrainingRequest, PathTrainingResult>({

@@ -90,7 +90,7 @@ export const SupernetSchema = z
       .boolean()
       .optional()
       .describe(
-        'activation ranges of 2-bit grids set by the least-squared-error clip of each batch instead of the running max, in range variables of their own (the supernet only; a retrained design keeps the max); default false',
+        'activation ranges of 2-bit grids set by the least-squared-error clip of each batch instead of the running max, in range variables of their own (the supernet and the retrained designs alike); default false',
       ),
   })
   .superRefine((supernet, ctx) => {

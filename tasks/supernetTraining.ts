@@ -128,7 +128,8 @@ export async function run(request: TrainingRequest, context: ChildContext): Prom
     fixed ? false : (config.supernet.inPlaceDistillation ?? true),
     // Absent in configs written before the option: off, as those runs trained.
     fixed ? false : (config.supernet.sandwichSmallestPath ?? false),
-    fixed ? false : (config.supernet.lowBitRangeClipping ?? false),
+    // The range rule of 2-bit grids is part of the network: a retrained design keeps the search's.
+    config.supernet.lowBitRangeClipping ?? false,
   );
   const evaluationPath: PathSpec = design ?? supernet.largestPath();
   if (design) supernet.fixedPath = design;

@@ -146,4 +146,12 @@ describe('standaloneFromFile', () => {
     const shifted = seeds.map(({ seed, sampled }) => ({ seed, sampled: [...sampled].reverse() }));
     await expect(standaloneFromFile(otherPaths, config, shifted)).rejects.toThrow(/seed 7 path 0/);
   });
+
+  it('refuses standalone trainings of another activation-range rule (files before it: the running max)', async () => {
+    const clipping = benchConfig({ IMCNAS_BENCH_SUPERNET_LOW_BIT_CLIPPING: '1' });
+    const { lowBitRangeClipping: _absent, ...withoutField } = config;
+    const old = await write({ ...previous(), config: JSON.stringify(withoutField) });
+    expect(await standaloneFromFile(old, config, seeds)).toHaveLength(2);
+    await expect(standaloneFromFile(old, clipping, seeds)).rejects.toThrow(/lowBitRangeClipping false/);
+  });
 });
