@@ -37,6 +37,7 @@ export const BENCHMARKS = [
   'finalNoise',
   'supernetQuick',
   'medium',
+  'sandwichCost',
 ] as const;
 
 async function runOne(name: string): Promise<void> {

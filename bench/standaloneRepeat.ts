@@ -7,7 +7,8 @@
  *
  *   IMCNAS_BENCH_SUPERNET_STANDALONE_FROM (default bench/results/supernet.json): the run to repeat; the
  *   IMCNAS_BENCH_SUPERNET_* budget variables must match that run's (its `config` figure), else an error
- *   names the difference (bench/supernet.ts standaloneFromFile checks the recipe and the path names).
+ *   names the difference (bench/supernet.ts standaloneFromFile checks the recipe and the path names;
+ *   IMCNAS_BENCH_SUPERNET_LOW_BIT_CLIPPING=1 repeats a run whose paths trained with clipped 2-bit ranges).
  *
  * Figures: standalone_repeat_tau (mean over seeds), standalone_repeat_tau_seed_<n>, the pairs per seed, and
  * standalone_repeat_abs_diff_mean (mean |first − second| accuracy over all paths).
@@ -56,6 +57,7 @@ export async function run(): Promise<BenchFigures> {
         warmupSteps: Math.round(steps * config.warmupFraction),
         calibrationBatches: config.calibrationBatches,
         validationImages: splits.validation.count,
+        lowBitRangeClipping: config.lowBitRangeClipping,
         backend: 'wasm',
       };
       const result = await runInChild<PathTrainingRequest, PathTrainingResult>({

@@ -23,8 +23,12 @@
  * cores. The configuration is stated in the results (`config`).
  *
  * Comparing supernet recipes: IMCNAS_BENCH_SUPERNET_DISTILLATION (default 1; 0 = one path per step, as
- * before) and IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE (default 0; the runs without distillation used
- * 0.6) set the recipe, and IMCNAS_BENCH_SUPERNET_STANDALONE_FROM=<a previous results file> reuses that run's
+ * before), IMCNAS_BENCH_SUPERNET_SMALLEST_PATH (default 0; 1 = the smallest path in every step's sandwich,
+ * SupernetOptions.sandwichSmallestPath), IMCNAS_BENCH_SUPERNET_LOW_BIT_CLIPPING (default 0; 1 = clipped
+ * ranges for 2-bit activation grids, SupernetOptions.lowBitRangeClipping, in the supernet and in the
+ * standalone trainings alike: the range rule is part of the network a path is) and
+ * IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE (default 0; the runs without distillation used 0.6) set the
+ * recipe, and IMCNAS_BENCH_SUPERNET_STANDALONE_FROM=<a previous results file> reuses that run's
  * standalone accuracies instead of training the same paths again (they depend on the path, its seed and
  * the standalone recipe only; the file must match all three, else an error says what differs).
  */
@@ -95,7 +99,10 @@ export async function standaloneFromFile(
   const fix = 'unset IMCNAS_BENCH_SUPERNET_STANDALONE_FROM to train the standalone paths';
   const previous = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
   const before = JSON.parse(String(previous.config)) as Record<string, unknown>;
+  // Files from before the option trained their standalone paths with the running max.
+  before.lowBitRangeClipping ??= false;
   for (const key of [
+    'lowBitRangeClipping',
     'datasetSeed',
     'dataset',
     'batchSize',
@@ -155,6 +162,8 @@ export function benchConfig(env = process.env) {
     learningRate: 0.1,
     largestPathShare: unitIntervalFromEnv('IMCNAS_BENCH_SUPERNET_LARGEST_PATH_SHARE', 0, env),
     inPlaceDistillation: booleanFromEnv('IMCNAS_BENCH_SUPERNET_DISTILLATION', true, env),
+    sandwichSmallestPath: booleanFromEnv('IMCNAS_BENCH_SUPERNET_SMALLEST_PATH', false, env),
+    lowBitRangeClipping: booleanFromEnv('IMCNAS_BENCH_SUPERNET_LOW_BIT_CLIPPING', false, env),
     /** A previous results file whose standalone accuracies of the same paths are reused (header). */
     standaloneFrom: env.IMCNAS_BENCH_SUPERNET_STANDALONE_FROM || null,
     warmupFraction: 0.03,
@@ -235,6 +244,8 @@ export async function run(): Promise<BenchFigures> {
         learningRate: config.learningRate,
         largestPathShare: config.largestPathShare,
         inPlaceDistillation: config.inPlaceDistillation,
+        sandwichSmallestPath: config.sandwichSmallestPath,
+        lowBitRangeClipping: config.lowBitRangeClipping,
         warmupFraction: config.warmupFraction,
         calibrationBatches: config.calibrationBatches,
         calibrationBatchSize: config.calibrationBatchSize,
@@ -291,6 +302,8 @@ export async function run(): Promise<BenchFigures> {
             warmupSteps: Math.round(standaloneSteps * config.warmupFraction),
             calibrationBatches: config.calibrationBatches,
             validationImages,
+            // The range rule of a 2-bit grid is part of the network the path is: the same for both sides.
+            lowBitRangeClipping: config.lowBitRangeClipping,
             backend: 'wasm',
           };
           const result = await runInChild<PathTrainingRequest, PathTrainingResult>({
@@ -364,6 +377,8 @@ export async function run(): Promise<BenchFigures> {
     supernet_steps: largest.steps,
     largest_path_share: config.largestPathShare,
     in_place_distillation: config.inPlaceDistillation,
+    sandwich_smallest_path: config.sandwichSmallestPath,
+    low_bit_range_clipping: config.lowBitRangeClipping,
     supernet_parameters: largest.parameters,
     standalone_epochs: config.standaloneEpochs,
     standalone_steps: standaloneSteps,

@@ -14,7 +14,10 @@
  *
  * Variables (defaults): IMCNAS_BENCH_QUICK_TRAIN_IMAGES (1,500), IMCNAS_BENCH_QUICK_VALIDATION_IMAGES
  * (500), IMCNAS_BENCH_QUICK_EPOCHS (4), IMCNAS_BENCH_QUICK_SEED (8), IMCNAS_BENCH_QUICK_PATHS (6),
- * IMCNAS_BENCH_QUICK_LARGEST_PATH_SHARE (0), IMCNAS_BENCH_QUICK_DISTILLATION (1).
+ * IMCNAS_BENCH_QUICK_LARGEST_PATH_SHARE (0), IMCNAS_BENCH_QUICK_DISTILLATION (1),
+ * IMCNAS_BENCH_QUICK_SMALLEST_PATH (0; 1 = the smallest path in every step's sandwich,
+ * SupernetOptions.sandwichSmallestPath), IMCNAS_BENCH_QUICK_LOW_BIT_CLIPPING (0; 1 = clipped ranges for
+ * 2-bit activation grids, SupernetOptions.lowBitRangeClipping).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BenchFigures } from './run';
@@ -46,6 +49,8 @@ export function quickConfig(env = process.env) {
     paths: positiveIntegerFromEnv('IMCNAS_BENCH_QUICK_PATHS', 6, env),
     largestPathShare: unitIntervalFromEnv('IMCNAS_BENCH_QUICK_LARGEST_PATH_SHARE', 0, env),
     inPlaceDistillation: booleanFromEnv('IMCNAS_BENCH_QUICK_DISTILLATION', true, env),
+    sandwichSmallestPath: booleanFromEnv('IMCNAS_BENCH_QUICK_SMALLEST_PATH', false, env),
+    lowBitRangeClipping: booleanFromEnv('IMCNAS_BENCH_QUICK_LOW_BIT_CLIPPING', false, env),
     standalone: booleanFromEnv('IMCNAS_BENCH_QUICK_STANDALONE', true, env),
     ablation: booleanFromEnv('IMCNAS_BENCH_QUICK_ABLATION', false, env),
     batchSize: 32,
@@ -109,6 +114,8 @@ export async function run(): Promise<BenchFigures> {
     seed: config.seed,
     largestPathShare: config.largestPathShare,
     inPlaceDistillation: config.inPlaceDistillation,
+    sandwichSmallestPath: config.sandwichSmallestPath,
+    lowBitRangeClipping: config.lowBitRangeClipping,
   });
   train(supernet, perEpoch * config.epochs, config.seed);
   const trainSeconds = (Date.now() - started) / 1000;

@@ -38,6 +38,10 @@ export interface SupernetSeedRequest {
   largestPathShare: number;
   /** SupernetOptions.inPlaceDistillation (absent: off, as before it existed). */
   inPlaceDistillation?: boolean;
+  /** SupernetOptions.sandwichSmallestPath (absent: off, as before it existed). */
+  sandwichSmallestPath?: boolean;
+  /** SupernetOptions.lowBitRangeClipping (absent: off, as before it existed). */
+  lowBitRangeClipping?: boolean;
   warmupFraction: number;
   calibrationBatches: number;
   calibrationBatchSize: number;
@@ -76,6 +80,8 @@ export async function run(request: SupernetSeedRequest, context?: ChildContext):
     seed: request.seed,
     largestPathShare: request.largestPathShare,
     inPlaceDistillation: request.inPlaceDistillation ?? false,
+    sandwichSmallestPath: request.sandwichSmallestPath ?? false,
+    lowBitRangeClipping: request.lowBitRangeClipping ?? false,
   });
   const totalSteps = stepsPerEpoch(splits.train, request.batchSize) * request.epochs;
   const trainer = new SupernetTrainer(supernet, {

@@ -129,8 +129,30 @@ export const SupernetSchema = z
       ),
     gradientShards: gradientShardsField(),
     processes: processesField('default auto = min(gradientShards, CPU cores)'),
+    sandwichSmallestPath: z
+      .boolean()
+      .optional()
+      .describe(
+        "with inPlaceDistillation, every step also trains the smallest path (fewest bits, narrowest widths, cheapest operators) on the largest path's predictions (BigNAS's full sandwich); default false",
+      ),
+    lowBitRangeClipping: z
+      .boolean()
+      .optional()
+      .describe(
+        'activation ranges of 2-bit grids set by the least-squared-error clip of each batch instead of the running max, in range variables of their own (the supernet and the retrained designs alike); default false',
+      ),
   })
-  .superRefine(checkShards);
+  .superRefine((supernet, ctx) => {
+    checkShards(supernet, ctx);
+    if (supernet.sandwichSmallestPath && supernet.inPlaceDistillation === false) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sandwichSmallestPath'],
+        message:
+          "trains the smallest path on the largest path's predictions, so it needs inPlaceDistillation: remove inPlaceDistillation: false or sandwichSmallestPath",
+      });
+    }
+  });
 
 const METRIC_NAMES = Object.keys(OBJECTIVE_METRICS) as [ObjectiveMetric, ...ObjectiveMetric[]];
 

@@ -35,6 +35,8 @@ export interface PathTrainingRequest {
   warmupSteps: number;
   calibrationBatches: number;
   validationImages: number;
+  /** SupernetOptions.lowBitRangeClipping for this path (absent: off, the running max as before). */
+  lowBitRangeClipping?: boolean;
   backend?: BackendChoice;
 }
 
@@ -51,7 +53,10 @@ export async function run(request: PathTrainingRequest, context?: ChildContext):
   await initTensorEngine({ backend: request.backend ?? 'wasm' });
   const space = resolveSearchSpace(request.space);
   const splits = await loadSplits(request.dataset, request.datasetSeed);
-  const supernet = new Supernet(space, { seed: request.seed });
+  const supernet = new Supernet(space, {
+    seed: request.seed,
+    lowBitRangeClipping: request.lowBitRangeClipping ?? false,
+  });
   supernet.fixedPath = request.path;
   const schedule: LearningRateSchedule = {
     peak: request.learningRate,

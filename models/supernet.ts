@@ -39,7 +39,7 @@ import { largestNetworkGenome } from '../search/space/adapters';
 import { decode, type Candidate } from '../search/space/codec';
 import { buildLayout } from '../search/space/layout';
 import type { SearchSpace } from '../search/space/schema';
-import { OPERATORS } from '../search/architecture';
+import { OPERATORS, layerShapes, macsPerImage } from '../search/architecture';
 import { batchNormTraining } from '../tensor/batchNorm';
 import type { FoldedLayer } from '../hardware/folded';
 import type { FoldedNetwork } from './folded';
@@ -108,7 +108,34 @@ export interface SupernetOptions {
    * and a step that draws the largest path itself train on the labels alone.
    */
   inPlaceDistillation?: boolean;
+  /**
+   * With `inPlaceDistillation`, every distillation step also trains the smallest path (`smallestPath()`:
+   * narrowest widths, fewest bits, the cheapest operator of every slot) on the largest path's predictions:
+   * the full sandwich rule — largest, smallest and a sampled path each step (Yu & Huang, ICCV 2019 §3.2;
+   * BigNAS, Yu et al., ECCV 2020 §3.1). Default off. The low end of the space (2-bit activations, narrow
+   * widths) then trains on every step rather than on the few steps that happen to sample it
+   * (docs/supernet.md measures what it buys and costs). A fixed path trains on the labels alone, as before.
+   */
+  sandwichSmallestPath?: boolean;
+  /**
+   * Activation ranges of the supernet's lowest-bit grids (at most LOW_BIT_ACTIVATION_BITS bits: 4 unsigned
+   * levels, or the ternary signed grid) clipped for least squared error instead of set by the running max
+   * (default off). A 2-bit grid spanning the max rounds most of a ReLU output to 0 and, signed, everything
+   * below half the max: a fixed path trained at those bits learns to live with it, shared weights trained
+   * mostly at higher bits cannot, and the supernet under-ranks such paths (docs/supernet.md). Each
+   * training step that quantizes such an input observes the clip in CLIP_FRACTIONS·max with the smallest
+   * squared quantization error on the batch (the MSE-optimal clipping of Banner et al., "Post training
+   * 4-bit quantization of convolutional networks for rapid-deployment", NeurIPS 2019, searched rather than
+   * derived from a fitted distribution), averaged like the max in a range variable of its own, so the
+   * higher-bit paths' ranges are untouched. Evaluation and folding use that range for those grids.
+   */
+  lowBitRangeClipping?: boolean;
 }
+
+/** Activation grids this narrow (bits) get their own, clipped, ranges with `lowBitRangeClipping`. */
+export const LOW_BIT_ACTIVATION_BITS = 2;
+/** The clips searched, as fractions of the batch max (geometric, about √2 apart). */
+const CLIP_FRACTIONS = [1, 0.7, 0.5, 0.35, 0.25, 0.18, 0.125];
 
 /**
  * How an evaluation-mode forward normalizes:
@@ -151,7 +178,13 @@ type ForwardMode =
       record: (key: string, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number) => void;
     };
 
-/** Observed activation maxima of one gradient shard: weight layer → maxima in observation order. */
+/** Key suffix of a weight layer's clipped low-bit range in ObservedRanges (lowBitRangeClipping). */
+const LOW_BIT_RANGE_KEY_SUFFIX = '#low-bit';
+
+/**
+ * Observed activation ranges of one gradient shard: weight layer → observations in order (the batch max,
+ * or under `#low-bit` the least-squared-error clip of a clipped 2-bit range; shards combine by max).
+ */
 export type ObservedRanges = Map<string, number[]>;
 
 let instanceCounter = 0;
@@ -175,6 +208,7 @@ export class Supernet implements TrainableModel {
   /** Set while a gradient shard runs (recordingRanges): activation ranges are recorded, not assigned. */
   private rangeRecording: { observed: ObservedRanges; pending: Map<string, tf.Scalar> } | null = null;
   private readonly largest: Candidate;
+  private readonly smallest: Candidate;
 
   constructor(
     readonly space: SearchSpace,
@@ -188,7 +222,14 @@ export class Supernet implements TrainableModel {
       alignedInitialization: options.alignedInitialization ?? true,
       largestPathShare: options.largestPathShare ?? 0,
       inPlaceDistillation: options.inPlaceDistillation ?? false,
+      sandwichSmallestPath: options.sandwichSmallestPath ?? false,
+      lowBitRangeClipping: options.lowBitRangeClipping ?? false,
     };
+    if (this.options.sandwichSmallestPath && !this.options.inPlaceDistillation) {
+      throw new RangeError(
+        "sandwichSmallestPath trains the smallest path on the largest path's predictions: it needs inPlaceDistillation on (set both, or neither)",
+      );
+    }
     if (!(this.options.largestPathShare >= 0 && this.options.largestPathShare <= 1)) {
       throw new RangeError(`largestPathShare must be in [0, 1], got ${this.options.largestPathShare}`);
     }
@@ -198,6 +239,7 @@ export class Supernet implements TrainableModel {
     this.slots = allocateSlots(space);
     this.build();
     this.largest = this.largestPath();
+    this.smallest = this.smallestPath();
     this.evaluationPath = this.largest;
   }
 
@@ -315,6 +357,10 @@ export class Supernet implements TrainableModel {
       batchNorm: null,
       bias: null,
       inputRange: this.addVariable(`${key}/input_range`, tf.scalar(0), false),
+      // Only with the option, so checkpoints of supernets trained without it keep their variable names.
+      lowBitInputRange: this.options.lowBitRangeClipping
+        ? this.addVariable(`${key}/input_range_low_bits`, tf.scalar(0), false)
+        : null,
     };
     if (kind === 'dense') {
       params.bias = this.addVariable(`${key}/bias`, tf.zeros([cout]), true);
@@ -371,6 +417,28 @@ export class Supernet implements TrainableModel {
   largestPath(): Candidate {
     const layout = buildLayout(this.space);
     return decode(this.space, largestNetworkGenome(this.space, new Array<number>(layout.length).fill(0)));
+  }
+
+  /**
+   * The smallest path, the other end of the sandwich: every bit width, width and (where numeric) every
+   * network gene at its lowest value, and in every slot the operator with the fewest multiply-accumulates
+   * per image (as largestPath, counted on the whole network; ties keep the first choice).
+   */
+  smallestPath(): Candidate {
+    const layout = buildLayout(this.space);
+    const genome = new Array<number>(layout.length).fill(0);
+    for (const slot of layout.blockSlots) {
+      let best = 0;
+      let bestMacs = Number.POSITIVE_INFINITY;
+      for (let choice = 0; choice < layout.genes[slot.operatorGene]!.cardinality; choice++) {
+        genome[slot.operatorGene] = choice;
+        const { architecture, quantization } = decode(this.space, genome);
+        const macs = macsPerImage(layerShapes(architecture, quantization));
+        if (macs < bestMacs) [best, bestMacs] = [choice, macs];
+      }
+      genome[slot.operatorGene] = best;
+    }
+    return decode(this.space, genome);
   }
 
   /** Throws PathMismatchError naming every way `path` does not fit this supernet. */
@@ -475,8 +543,12 @@ export class Supernet implements TrainableModel {
     const first = shards[0];
     if (!first) return;
     for (const [key, observations] of first) {
-      const params = this.layers.get(key);
-      if (!params) throw new Error(`applyObservedRanges: no weight layer ${key}`);
+      const clipped = key.endsWith(LOW_BIT_RANGE_KEY_SUFFIX);
+      const layerKey = clipped ? key.slice(0, -LOW_BIT_RANGE_KEY_SUFFIX.length) : key;
+      const params = this.layers.get(layerKey);
+      if (!params) throw new Error(`applyObservedRanges: no weight layer ${layerKey}`);
+      const range = clipped ? params.lowBitInputRange : params.inputRange;
+      if (!range) throw new Error(`applyObservedRanges: layer ${layerKey} has no clipped range`);
       observations.forEach((_, index) => {
         let maximum = -Infinity;
         for (const shard of shards) {
@@ -485,7 +557,7 @@ export class Supernet implements TrainableModel {
             throw new Error(`applyObservedRanges: a shard lacks observation ${index} of layer ${key}`);
           maximum = Math.max(maximum, value);
         }
-        tf.tidy(() => params.inputRange.assign(this.rangeUpdate(params.inputRange, tf.scalar(maximum))));
+        tf.tidy(() => range.assign(this.rangeUpdate(range, tf.scalar(maximum))));
       });
     }
     this.calibratedKey = null;
@@ -495,27 +567,33 @@ export class Supernet implements TrainableModel {
     const params = this.paramsOf(layer);
     const { kind, stride, outChannels } = layer.shape;
     const { lowest, highest } = activationLevels(layer.bits.activationBits, layer.inputSigned);
+    const clipped = this.clipsRange(params, layer);
+    const inputRange = clipped ? params.lowBitInputRange! : params.inputRange;
 
     // Running max of the input (Jacob et al. 2018 §3.1): an exponential moving average of the batch max,
-    // seeded by the first batch, updated on every training step that uses this layer.
+    // seeded by the first batch, updated on every training step that uses this layer. A clipped range
+    // averages the batch's least-squared-error clip instead (SupernetOptions.lowBitRangeClipping).
     const observeRange = (observedInput: tf.Tensor): tf.Scalar => {
-      const observed = layer.inputSigned ? tf.max(tf.abs(observedInput)) : tf.max(observedInput);
+      const max = (layer.inputSigned ? tf.max(tf.abs(observedInput)) : tf.max(observedInput)) as tf.Scalar;
+      const observed = clipped ? leastErrorClip(observedInput, max, lowest, highest) : max;
       const recording = this.rangeRecording;
       if (recording) {
         // A gradient shard: the EMA this shard's forward quantizes with is its own (a function of its
         // micro-batch alone), and the variable is left as it is; the trainer combines the shards'
-        // observations (max over shards) and applies the EMA once (applyObservedRanges).
-        const previous: tf.Tensor = recording.pending.get(params.key) ?? params.inputRange;
+        // observations (max over shards) and applies the EMA once (applyObservedRanges). A clipped
+        // range is recorded under a key of its own: it updates lowBitInputRange.
+        const key = clipped ? params.key + LOW_BIT_RANGE_KEY_SUFFIX : params.key;
+        const previous: tf.Tensor = recording.pending.get(key) ?? inputRange;
         const updated = this.rangeUpdate(previous, observed);
-        const seen = recording.observed.get(params.key) ?? [];
+        const seen = recording.observed.get(key) ?? [];
         seen.push(observed.dataSync()[0]!);
-        recording.observed.set(params.key, seen);
-        recording.pending.get(params.key)?.dispose();
-        recording.pending.set(params.key, tf.keep(updated.clone()));
+        recording.observed.set(key, seen);
+        recording.pending.get(key)?.dispose();
+        recording.pending.set(key, tf.keep(updated.clone()));
         return updated;
       }
-      const updated = this.rangeUpdate(params.inputRange, observed);
-      params.inputRange.assign(updated);
+      const updated = this.rangeUpdate(inputRange, observed);
+      inputRange.assign(updated);
       return updated;
     };
     let x = input;
@@ -524,7 +602,7 @@ export class Supernet implements TrainableModel {
       if (quantize) x = fakeQuantizeActivation(input, observeRange, lowest, highest);
       else observeRange(input);
     } else if (quantize) {
-      const step = tf.div(tf.maximum(params.inputRange, MIN_QUANTIZATION_RANGE), highest) as tf.Scalar;
+      const step = tf.div(tf.maximum(inputRange, MIN_QUANTIZATION_RANGE), highest) as tf.Scalar;
       x = quantizeToGrid(input, step, lowest, highest);
     }
 
@@ -570,15 +648,27 @@ export class Supernet implements TrainableModel {
     const path = this.pathForStep(step);
     // Training changes the weights: the recalibrated statistics no longer describe them.
     this.calibratedKey = null;
-    if (!this.options.inPlaceDistillation || this.fixedPath || pathKey(path) === pathKey(this.largest)) {
+    const isLargest = pathKey(path) === pathKey(this.largest);
+    if (
+      !this.options.inPlaceDistillation ||
+      this.fixedPath ||
+      (isLargest && !this.options.sandwichSmallestPath)
+    ) {
       return tf.tidy(() => crossEntropy(this.forwardPath(x, path, { training: true, step }), labels));
     }
     return tf.tidy(() => {
       const teacherLogits = this.forwardPath(x, this.largest, { training: true, step });
       const teacher = stopGradient(tf.softmax(teacherLogits));
-      const student = this.forwardPath(x, path, { training: true, step });
-      const distilled = tf.losses.softmaxCrossEntropy(teacher, student) as tf.Scalar;
-      return tf.add(crossEntropy(teacherLogits, labels), distilled) as tf.Scalar;
+      // The sampled path (unless it is the teacher itself), and the smallest path with the sandwich rule.
+      const students = isLargest ? [] : [path];
+      if (this.options.sandwichSmallestPath && pathKey(path) !== pathKey(this.smallest))
+        students.push(this.smallest);
+      let total = crossEntropy(teacherLogits, labels);
+      for (const student of students) {
+        const logits = this.forwardPath(x, student, { training: true, step });
+        total = tf.add(total, tf.losses.softmaxCrossEntropy(teacher, logits)) as tf.Scalar;
+      }
+      return total;
     });
   }
 
@@ -680,7 +770,14 @@ export class Supernet implements TrainableModel {
   }
 
   private foldLayer(layer: PathLayer): FoldedLayer {
-    return foldWeightLayer(this.paramsOf(layer), layer, this.options.batchNormEpsilon);
+    const params = this.paramsOf(layer);
+    const range = this.clipsRange(params, layer) ? params.lowBitInputRange! : params.inputRange;
+    return foldWeightLayer(params, layer, this.options.batchNormEpsilon, range);
+  }
+
+  /** Whether `layer`'s input range is the clipped low-bit one (SupernetOptions.lowBitRangeClipping). */
+  private clipsRange(params: WeightLayerParams, layer: PathLayer): boolean {
+    return params.lowBitInputRange !== null && layer.bits.activationBits <= LOW_BIT_ACTIVATION_BITS;
   }
 
   dispose(): void {
@@ -688,4 +785,20 @@ export class Supernet implements TrainableModel {
     this.variables.clear();
     this.layers.clear();
   }
+}
+
+/**
+ * The clip among CLIP_FRACTIONS·`max` whose grid [lowest, highest]·clip/highest quantizes `x` with the
+ * least squared error (a scalar tensor; no data leaves the backend).
+ */
+export function leastErrorClip(x: tf.Tensor, max: tf.Scalar, lowest: number, highest: number): tf.Scalar {
+  return tf.tidy(() => {
+    const clips = tf.mul(tf.tensor1d(CLIP_FRACTIONS), tf.maximum(max, MIN_QUANTIZATION_RANGE));
+    const errors = CLIP_FRACTIONS.map((_, i) => {
+      const clip = tf.squeeze(tf.slice(clips, [i], [1])) as tf.Scalar;
+      const step = tf.div(clip, highest) as tf.Scalar;
+      return tf.sum(tf.square(tf.sub(x, quantizeToGrid(x, step, lowest, highest))));
+    });
+    return tf.squeeze(tf.gather(clips, tf.argMin(tf.stack(errors)))) as tf.Scalar;
+  });
 }

@@ -122,6 +122,11 @@ export interface WeightLayerParams {
   bias: tf.Variable | null;
   /** Moving average of the max of the layer's input (|input| for signed inputs); 0 = never observed. */
   inputRange: tf.Variable;
+  /**
+   * With SupernetOptions.lowBitRangeClipping: the range of the layer's input on grids of at most
+   * LOW_BIT_ACTIVATION_BITS bits, a moving average of each batch's least-squared-error clip; null without.
+   */
+  lowBitInputRange: tf.Variable | null;
 }
 
 /** Why a path does not fit a supernet of `space` with these slots (empty when it fits). */
@@ -187,6 +192,7 @@ export function foldWeightLayer(
   params: WeightLayerParams,
   layer: PathLayer,
   batchNormEpsilon: number,
+  inputRange: tf.Variable = params.inputRange,
 ): FoldedLayer {
   const { kind, outChannels } = layer.shape;
   const sliceSize = kernelSliceSize(layer);
@@ -212,7 +218,7 @@ export function foldWeightLayer(
       tf.sub(leading(bn.beta), tf.mul(leading(bn.runningMean), gain)),
     ];
   });
-  const range = params.inputRange.dataSync()[0]!;
+  const range = inputRange.dataSync()[0]!;
   const folded: FoldedLayer = {
     shape: { ...layer.shape },
     kernel: kernel.dataSync() as Float32Array,

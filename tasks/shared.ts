@@ -75,11 +75,21 @@ export function supernetTrainer(
   weightNoise: WeightNoiseHook | null,
   largestPathShare = 0,
   inPlaceDistillation = false,
-  /** Gradient shards per step (SupernetTrainerOptions.gradientShards; default 1). */
-  gradientShards = 1,
+  /** The rest of SupernetOptions and SupernetTrainerOptions (each default: off, one shard). */
+  options: { gradientShards?: number; sandwichSmallestPath?: boolean; lowBitRangeClipping?: boolean } = {},
 ): TrainerSetup {
-  const supernet = new Supernet(space, { seed, weightNoise, largestPathShare, inPlaceDistillation });
-  return { supernet, trainer: new SupernetTrainer(supernet, schedule, { gradientShards }) };
+  const supernet = new Supernet(space, {
+    seed,
+    weightNoise,
+    largestPathShare,
+    inPlaceDistillation,
+    sandwichSmallestPath: options.sandwichSmallestPath ?? false,
+    lowBitRangeClipping: options.lowBitRangeClipping ?? false,
+  });
+  return {
+    supernet,
+    trainer: new SupernetTrainer(supernet, schedule, { gradientShards: options.gradientShards ?? 1 }),
+  };
 }
 
 /** Cosine schedule with one epoch (at most 10 % of training) of linear warm-up. */
@@ -96,7 +106,10 @@ export function scheduleFor(learningRate: number, perEpoch: number, epochs: numb
 /** Loads the newest stage-1 checkpoint into a fresh supernet (for evaluation: no optimizer step runs). */
 export async function loadTrainedSupernet(runDir: string, config: RunConfig): Promise<Supernet> {
   const space = stageSpace(config);
-  const { supernet, trainer } = supernetTrainer(space, config.seed, scheduleFor(1, 1, 1), null);
+  // The clipped low-bit ranges are variables of their own: the supernet must have them to load and use them.
+  const { supernet, trainer } = supernetTrainer(space, config.seed, scheduleFor(1, 1, 1), null, 0, false, {
+    lowBitRangeClipping: config.supernet.lowBitRangeClipping ?? false,
+  });
   const loaded = await trainer.resume(supernetDir(runDir));
   trainer.dispose();
   if (!loaded) throw new Error(`no supernet checkpoint under ${supernetDir(runDir)}: stage 1 has not run`);

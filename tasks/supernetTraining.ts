@@ -131,7 +131,13 @@ export async function prepareTraining(request: TrainingRequest) {
     fixed ? 0 : config.supernet.largestPathShare,
     // Absent in configs written before the option: on (docs/supernet.md says why).
     fixed ? false : (config.supernet.inPlaceDistillation ?? true),
-    settings.gradientShards ?? 1,
+    {
+      gradientShards: settings.gradientShards ?? 1,
+      // Absent in configs written before the option: off, as those runs trained.
+      sandwichSmallestPath: fixed ? false : (config.supernet.sandwichSmallestPath ?? false),
+      // The range rule of 2-bit grids is part of the network: a retrained design keeps the search's.
+      lowBitRangeClipping: config.supernet.lowBitRangeClipping ?? false,
+    },
   );
   if (design) supernet.fixedPath = design;
   return { fixed, settings, totalEpochs, splits, seed, design, perEpoch, supernet, trainer };

@@ -55,6 +55,14 @@ describe('benchConfig', () => {
     // The recipe: in-place distillation, no extra largest-path steps (the largest path trains every step).
     expect(config.inPlaceDistillation).toBe(true);
     expect(config.largestPathShare).toBe(0);
+    expect(config.sandwichSmallestPath).toBe(false);
+    expect(config.lowBitRangeClipping).toBe(false);
+    const variant = benchConfig({
+      IMCNAS_BENCH_SUPERNET_SMALLEST_PATH: '1',
+      IMCNAS_BENCH_SUPERNET_LOW_BIT_CLIPPING: '1',
+    });
+    expect(variant.sandwichSmallestPath).toBe(true);
+    expect(variant.lowBitRangeClipping).toBe(true);
   });
 
   it('reads the budgets from the environment', () => {
@@ -137,5 +145,13 @@ describe('standaloneFromFile', () => {
     const otherPaths = await write(previous());
     const shifted = seeds.map(({ seed, sampled }) => ({ seed, sampled: [...sampled].reverse() }));
     await expect(standaloneFromFile(otherPaths, config, shifted)).rejects.toThrow(/seed 7 path 0/);
+  });
+
+  it('refuses standalone trainings of another activation-range rule (files before it: the running max)', async () => {
+    const clipping = benchConfig({ IMCNAS_BENCH_SUPERNET_LOW_BIT_CLIPPING: '1' });
+    const { lowBitRangeClipping: _absent, ...withoutField } = config;
+    const old = await write({ ...previous(), config: JSON.stringify(withoutField) });
+    expect(await standaloneFromFile(old, config, seeds)).toHaveLength(2);
+    await expect(standaloneFromFile(old, clipping, seeds)).rejects.toThrow(/lowBitRangeClipping false/);
   });
 });

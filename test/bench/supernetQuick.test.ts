@@ -10,6 +10,14 @@ describe('quickConfig', () => {
     expect(defaults.inPlaceDistillation).toBe(true);
     expect(defaults.largestPathShare).toBe(0);
     expect(defaults.trainImages).toBe(1500);
+    expect(defaults.sandwichSmallestPath).toBe(false);
+    expect(defaults.lowBitRangeClipping).toBe(false);
+    const variant = quickConfig({
+      IMCNAS_BENCH_QUICK_SMALLEST_PATH: '1',
+      IMCNAS_BENCH_QUICK_LOW_BIT_CLIPPING: '1',
+    });
+    expect(variant.sandwichSmallestPath).toBe(true);
+    expect(variant.lowBitRangeClipping).toBe(true);
     const previous = quickConfig({
       IMCNAS_BENCH_QUICK_DISTILLATION: '0',
       IMCNAS_BENCH_QUICK_LARGEST_PATH_SHARE: '0.6',

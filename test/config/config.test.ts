@@ -144,6 +144,16 @@ describe('run configuration', () => {
     ]);
   });
 
+  it('accepts the smallest path in the sandwich only with in-place distillation', () => {
+    expect(problemsOf({ name: 'x', supernet: { sandwichSmallestPath: true } })).toEqual([]);
+    expect(
+      problemsOf({ name: 'x', supernet: { sandwichSmallestPath: true, inPlaceDistillation: true } }),
+    ).toEqual([]);
+    expect(
+      problemsOf({ name: 'x', supernet: { sandwichSmallestPath: true, inPlaceDistillation: false } }),
+    ).toEqual([expect.stringMatching(/^supernet\.sandwichSmallestPath: .*needs inPlaceDistillation/)]);
+  });
+
   it('reads YAML files and names unreadable or malformed ones', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'imcnas-config-'));
     const good = path.join(dir, 'good.yaml');

@@ -25,12 +25,15 @@ const STEPS = 4;
 const BATCH = 8;
 
 /** Sandwich rule, in-place distillation and weight noise on: every range and noise path is exercised. */
-function makeTrainer(gradientShards = 1): SupernetTrainer {
+function makeTrainer(gradientShards = 1, lowBitRangeClipping = false): SupernetTrainer {
   const supernet = new Supernet(tinySpace(), {
     seed: 5,
     weightNoise: gaussianWeightNoise({ relativeSigma: 0.05, seed: 5 }),
     largestPathShare: 0.5,
     inPlaceDistillation: true,
+    // With it, the smallest path each step: 2-bit grids whose clipped ranges the shards record apart.
+    sandwichSmallestPath: lowBitRangeClipping,
+    lowBitRangeClipping,
   });
   return new SupernetTrainer(supernet, SCHEDULE, { gradientShards });
 }
@@ -86,9 +89,13 @@ describe('gradient shards', () => {
     dispose(plain, sharded);
   });
 
-  it('two shards in one process and in two replicas give bit-identical weights', () => {
-    const sequential = makeTrainer(2);
-    const replicas = [makeTrainer(2), makeTrainer(2)];
+  it.each([
+    ['running-max ranges', false],
+    ['clipped 2-bit ranges and the smallest path', true],
+  ])('two shards in one process and in two replicas give bit-identical weights (%s)', (_name, clipping) => {
+    const sequential = makeTrainer(2, clipping);
+    const replicas = [makeTrainer(2, clipping), makeTrainer(2, clipping)];
+    let clippedSeen = false;
     const before = tf.memory().numTensors;
     for (let step = 0; step < STEPS; step++) {
       const { images, labels } = batchOf(step);
@@ -100,6 +107,8 @@ describe('gradient shards', () => {
         tf.dispose([x, y]);
         return shard;
       });
+      for (const shard of own)
+        for (const key of shard.observedRanges.keys()) if (key.endsWith('#low-bit')) clippedSeen = true;
       const received = own.map(overTheWire);
       for (const [index, replica] of replicas.entries()) {
         const shards = own.map((shard, from) => (from === index ? shard : received[from]!));
@@ -117,6 +126,8 @@ describe('gradient shards', () => {
       expect(replica.step).toBe(STEPS);
     }
     expect(after - before).toBe(3 * sequential.optimizer.slotCount);
+    // The clipped ranges went through the shards' records (a key of their own), not around them.
+    expect(clippedSeen).toBe(clipping);
     dispose(sequential, ...replicas);
   });
 

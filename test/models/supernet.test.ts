@@ -11,12 +11,13 @@ import { sampleGenome } from '../../search/space/sampling';
 import { initTensorEngine } from '../../tensor/backend';
 import { describePath } from '../../models/pathTopology';
 import { digitalLinearOp, forwardFolded } from '../../models/inference';
-import { signedTopLevel } from '../../models/quantization';
+import { activationStep, signedTopLevel } from '../../models/quantization';
 import {
   PathMismatchError,
   Supernet,
   UncalibratedPathError,
   allocateSlots,
+  leastErrorClip,
   pathKey,
   type PathSpec,
 } from '../../models/supernet';
@@ -450,6 +451,42 @@ describe('in-place distillation', () => {
     }
   });
 
+  it('with the smallest path in the sandwich, also trains the smallest path on the largest path', () => {
+    const space = tinySpace();
+    const sandwich = new Supernet(space, { seed: 5, inPlaceDistillation: true, sandwichSmallestPath: true });
+    const twin = new Supernet(space, { seed: 5 });
+    const { images, labels } = randomBatch(16, 9);
+    try {
+      const largest = sandwich.largestPath();
+      const smallest = sandwich.smallestPath();
+      // The smallest path is the low corner: the fewest bits everywhere, the narrowest widths.
+      expect(smallest.quantization.stem.activationBits).toBe(Math.min(...space.quantization.activationBits));
+      expect(smallest.quantization.stem.weightBits).toBe(Math.min(...space.quantization.weightBits));
+      const step = Array.from({ length: 50 }, (_, s) => s).find((s) => {
+        const key = pathKey(sandwich.pathForStep(s));
+        return key !== pathKey(largest) && key !== pathKey(smallest);
+      })!;
+      const student = sandwich.pathForStep(step);
+      const actual = tf.tidy(() => sandwich.loss(images, labels, step).dataSync()[0]!);
+      const expected = tf.tidy(() => {
+        const teacherLogits = twin.forwardPath(images, largest, { training: true, step });
+        const targets = tf.tensor2d(tf.softmax(teacherLogits).arraySync() as number[][]);
+        const soft = (path: PathSpec) =>
+          tf.losses.softmaxCrossEntropy(targets, twin.forwardPath(images, path, { training: true, step }));
+        const hard = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), teacherLogits);
+        return tf.addN([hard, soft(student), soft(smallest)]).dataSync()[0]!;
+      });
+      expect(actual).toBeCloseTo(expected, 5);
+      expect(() => new Supernet(space, { seed: 5, sandwichSmallestPath: true })).toThrow(
+        /sandwichSmallestPath .* needs inPlaceDistillation/,
+      );
+    } finally {
+      sandwich.dispose();
+      twin.dispose();
+      tf.dispose([images, labels]);
+    }
+  });
+
   it('leaves the largest path and a fixed path (standalone training) on the labels alone', () => {
     const space = tinySpace();
     const distilled = new Supernet(space, { seed: 5, inPlaceDistillation: true, largestPathShare: 0.5 });
@@ -469,6 +506,61 @@ describe('in-place distillation', () => {
       expect(lossOf(distilled, 0)).toBe(lossOf(plain, 0));
     } finally {
       distilled.dispose();
+      plain.dispose();
+      tf.dispose([images, labels]);
+    }
+  });
+});
+
+describe('low-bit range clipping', () => {
+  it('clips a 2-bit grid below an outlier where that lowers the squared error, and keeps the max otherwise', () => {
+    const bulk = Array.from({ length: 999 }, (_, i) => i / 999);
+    const clip = (values: number[]) =>
+      tf.tidy(() => {
+        const x = tf.tensor1d(values);
+        return leastErrorClip(x, tf.max(x) as tf.Scalar, 0, 3).dataSync()[0]!;
+      });
+    // One outlier at 10: a grid spanning it rounds the whole bulk to 0 (error ≈ 333); clipping costs the
+    // outlier alone (10 − 1.25)² ≈ 77 and keeps the bulk on the grid.
+    expect(clip([...bulk, 10])).toBeCloseTo(1.25, 5);
+    // A uniform input is quantized best over its whole span.
+    expect(clip([...bulk, 1])).toBeCloseTo(1, 5);
+  });
+
+  it('keeps the clipped ranges of 2-bit grids apart from the running max, and folds with them', () => {
+    const space = tinySpace();
+    const clipping = new Supernet(space, { seed: 5, lowBitRangeClipping: true });
+    const plain = new Supernet(space, { seed: 5 });
+    const { images, labels } = randomBatch(16, 9);
+    try {
+      const path = clipping.smallestPath();
+      expect(path.quantization.stem.activationBits).toBe(2);
+      const rangeOf = (net: Supernet, name: string) => net.variables.get(name)!.dataSync()[0]!;
+      tf.tidy(() => clipping.forwardPath(images, path, { training: true, step: 0 }));
+      tf.tidy(() => plain.forwardPath(images, path, { training: true, step: 0 }));
+      // The stem's 2-bit input: its own range, at most the max the plain supernet records; max untouched.
+      expect(rangeOf(clipping, 'stem/input_range_low_bits')).toBeGreaterThan(0);
+      expect(rangeOf(clipping, 'stem/input_range_low_bits')).toBeLessThanOrEqual(
+        rangeOf(plain, 'stem/input_range'),
+      );
+      expect(rangeOf(clipping, 'stem/input_range')).toBe(0);
+      expect(plain.variables.has('stem/input_range_low_bits')).toBe(false);
+      // A path with wider grids uses and updates the max, as without the option.
+      const wide = clipping.largestPath();
+      tf.tidy(() => clipping.forwardPath(images, wide, { training: true, step: 1 }));
+      expect(rangeOf(clipping, 'stem/input_range')).toBeGreaterThan(0);
+      // Folding and evaluation use the clipped range for the 2-bit grid.
+      clipping.recalibrateBatchNorm(path, [images]);
+      const folded = clipping.extractSubnet(path);
+      expect(folded.layers[0]!.inputScale).toBe(
+        activationStep(rangeOf(clipping, 'stem/input_range_low_bits'), 2, false),
+      );
+      const logits = clipping.forwardPath(images, path, { training: false });
+      const running = clipping.forwardPath(images, path, { training: false, evaluation: 'running' });
+      expect(relativeError(logits.dataSync(), running.dataSync())).toBeLessThan(1e-3);
+      tf.dispose([logits, running]);
+    } finally {
+      clipping.dispose();
       plain.dispose();
       tf.dispose([images, labels]);
     }
