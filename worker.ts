@@ -61,7 +61,8 @@ export async function runInProcessWorkers(
   const running = workers.map((worker) => worker.run());
   return {
     stop: async () => {
-      for (const worker of workers) worker.shutdown();
+      // A worker the SDK is already shutting down (on SIGINT/SIGTERM) is left to finish doing so.
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await Promise.all(running);
       await connection.close();
     },

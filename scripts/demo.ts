@@ -35,6 +35,22 @@ async function main(): Promise<void> {
   );
 
   const handle = client.workflow.getHandle(search.workflowId);
+  // Ctrl-C ends the demo, not the search: its state stays on the server and any worker continues it.
+  const interrupted = (signal: NodeJS.Signals) => {
+    clearInterval(ticker);
+    console.log(
+      `\n${signal}: the demo stops here. Search ${search.searchId} keeps its progress on the Temporal server and ` +
+        `waits for a worker:\n  continue   npm run worker   (finished epochs and candidates are not redone)\n` +
+        `  follow     npm run imcnas -- watch ${search.searchId}\n` +
+        `  end it     npm run imcnas -- stop ${search.searchId} --now   (with a worker running)`,
+    );
+    // The worker SDK shuts its workers down on the same signal (in-flight activities cancelled, their
+    // children killed); wait for that, but not forever.
+    const deadline = new Promise((resolve) => setTimeout(resolve, 30_000).unref());
+    void Promise.race([workers.stop().catch(() => undefined), deadline]).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   let last = '';
   let lastDetailAt = 0;
   let lastDetail = '';
